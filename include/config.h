@@ -1,0 +1,57 @@
+/* config.h - the configuration: built-in defaults, INI file (inih), command line. */
+#ifndef TCPSTATED_CONFIG_H
+#define TCPSTATED_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "record.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/tcpstated/tcpstated.conf"
+
+/* Exit status for a configuration error (sysexits.h EX_CONFIG). */
+#define CONFIG_EXIT 78
+
+/* Room for one error message, "FILE:LINE: [section] key: what is wrong". */
+#define CONFIG_ERR_MAX (PATH_MAX + 256)
+
+struct config {
+	uint32_t interval_ms;	   /* [poll] interval_ms */
+	char log_path[PATH_MAX];   /* [log] path; "-" = standard output */
+	enum record_format format; /* [log] format = text | json */
+	uint64_t max_size;	   /* [log] max_size, bytes */
+	uint32_t keep;		   /* [log] keep, rotated files kept, >= 1 */
+	bool journal;		   /* [journal] enabled */
+};
+
+/* Fills CFG with the built-in defaults. */
+void config_defaults(struct config *cfg);
+
+/*
+ * Sets SECTION's KEY to VALUE (as text, the way the file spells it), checking
+ * type and bounds. Returns 0, or -EINVAL with a message in ERR ("[poll]
+ * interval_ms: ..."; no file or line), -ENOENT for an unknown section or key.
+ */
+int config_set(struct config *cfg, const char *section, const char *key, const char *value,
+	       char *err, size_t errlen);
+
+/*
+ * Reads the INI file PATH over CFG (which holds the defaults). Strict: an
+ * unknown section or key, a value out of range or with trailing junk, a key
+ * given twice, a line that is not "[section]", "key = value" or a comment, are
+ * errors. Returns 0, or -errno with "PATH:LINE: ..." (or "PATH: ..." for an
+ * unreadable file or a directory) in ERR. CFG is changed only on success.
+ */
+int config_load_file(struct config *cfg, const char *path, char *err, size_t errlen);
+
+/* As config_load_file(), from the NUL-terminated TEXT, named NAME in messages. */
+int config_load_string(struct config *cfg, const char *name, const char *text, char *err,
+		       size_t errlen);
+
+/* Writes the effective configuration as an INI file to F (for --check-config). */
+void config_print(const struct config *cfg, FILE *f);
+
+#endif

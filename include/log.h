@@ -1,0 +1,25 @@
+/* log.h - the daemon's own diagnostics (not the transition log). */
+#ifndef TCPSTATED_LOG_H
+#define TCPSTATED_LOG_H
+
+#include <stdarg.h>
+#include <stdnoreturn.h>
+
+/*
+ * Messages go to standard error as "tcpstated: message". When standard error
+ * is connected to the journal (JOURNAL_STREAM), each line carries a syslog
+ * priority prefix ("<3>") so journald files it at the right level.
+ */
+
+/* Sets whether log_debug() prints. */
+void log_set_verbose(int verbose);
+
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Logs at error level and exits with STATUS. Start-up only. */
+noreturn void fatal(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif

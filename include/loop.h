@@ -1,0 +1,39 @@
+/* loop.h - the heartbeat: a timer on an absolute schedule, and signals as events. */
+#ifndef TCPSTATED_LOOP_H
+#define TCPSTATED_LOOP_H
+
+#include <stdint.h>
+
+struct loop;
+
+enum loop_event_type {
+	LOOP_TICK,   /* time to poll */
+	LOOP_SIGNAL, /* a signal arrived */
+};
+
+struct loop_event {
+	enum loop_event_type type;
+	uint64_t missed; /* LOOP_TICK: ticks that passed unserved since the last */
+	int signo;	 /* LOOP_SIGNAL: which */
+};
+
+/*
+ * Blocks SIGTERM, SIGINT, SIGHUP and SIGUSR1 (they become events) and starts
+ * a periodic timer of INTERVAL_MS on CLOCK_MONOTONIC. Ticks fall on an
+ * absolute schedule, so time spent working does not make the cadence drift;
+ * a tick that finds work still running is counted as missed, never queued.
+ * Returns 0 and *ret, or -errno.
+ */
+int loop_new(struct loop **ret, uint32_t interval_ms);
+
+/* Restores the signal mask and closes the loop's descriptors. Accepts NULL. */
+void loop_free(struct loop *l);
+
+/* Changes the interval; the next tick is one new interval from now. */
+int loop_set_interval(struct loop *l, uint32_t interval_ms);
+
+/* Waits for the next event; signals come before a pending tick. Returns 0
+ * and *ev, or -errno. */
+int loop_wait(struct loop *l, struct loop_event *ev);
+
+#endif

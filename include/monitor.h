@@ -1,0 +1,51 @@
+/* monitor.h - one poll: dump the sockets, diff against the last dump, log the changes. */
+#ifndef TCPSTATED_MONITOR_H
+#define TCPSTATED_MONITOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "logfile.h"
+#include "record.h"
+
+struct monitor;
+
+struct monitor_stats {
+	uint64_t polls;		/* dumps diffed */
+	uint64_t dumps_failed;	/* dumps that failed and were not diffed */
+	uint64_t transitions;	/* records produced */
+	uint64_t repeats;	/* sockets a dump returned twice */
+	size_t sockets;		/* sockets in the latest dump */
+	size_t sockets_missing; /* tracked but absent from the latest dump */
+	int write_error;	/* -errno of this poll's failed log write, or 0 */
+};
+
+/*
+ * Creates a monitor that dumps through DIAG and writes records in FMT to LOG.
+ * Both stay owned by the caller and must outlive the monitor.
+ * Returns 0 and *ret, or -ENOMEM.
+ */
+int monitor_new(struct monitor **ret, struct diag *diag, struct logfile *log,
+		enum record_format fmt);
+
+/* Frees M. Accepts NULL. */
+void monitor_free(struct monitor *m);
+
+/* Switches the record format for later records. */
+void monitor_set_format(struct monitor *m, enum record_format fmt);
+
+/*
+ * Takes one snapshot and writes a record for every transition since the
+ * previous one (the first snapshot's sockets as "initial"), then flushes the
+ * log. Returns 0, or the -errno of a dump that failed, in which case nothing
+ * was diffed and the next poll compares against the last good snapshot. A log
+ * write that fails does not stop the poll: its records are counted in
+ * logfile_dropped() and the error is in monitor_stats()->write_error.
+ */
+int monitor_poll(struct monitor *m);
+
+/* Counters since monitor_new(). */
+const struct monitor_stats *monitor_stats(const struct monitor *m);
+
+#endif

@@ -1,0 +1,47 @@
+/* record.h - formats one transition (text or JSON Lines) into a caller's buffer. No I/O. */
+#ifndef TCPSTATED_RECORD_H
+#define TCPSTATED_RECORD_H
+
+#include <stddef.h>
+
+#include "diff.h"
+#include "sock.h"
+
+enum record_format {
+	RECORD_TEXT, /* aligned, one line, for tail -f and grep */
+	RECORD_JSON, /* JSON Lines, schema in docs/record-format.md */
+	RECORD_FORMAT_MAX
+};
+
+/* Longest record either format produces, newline included. */
+#define RECORD_MAX 512
+
+/* "text", "json". Never NULL. */
+const char *record_format_name(unsigned fmt);
+
+/* The format called NAME, or -EINVAL. */
+int record_format_from_name(const char *name);
+
+/*
+ * Writes T as one line ending in '\n' into BUF of SIZE bytes, NUL-terminated.
+ * Returns the line's length without the NUL, or -ENOSPC when SIZE is too small
+ * (RECORD_MAX always suffices).
+ */
+int record_format(char *buf, size_t size, const struct transition *t, enum record_format fmt);
+
+/* Writes "2026-11-24T10:00:00.123456Z" (RFC 3339, UTC, microseconds) for TS.
+ * BUF must hold 28 bytes. Returns the length (27), or -EOVERFLOW. */
+int record_format_time(char *buf, size_t size, const struct timespec *ts);
+
+/* Writes ADDR of FAMILY as text ("127.0.0.1", "::ffff:127.0.0.1"). BUF must
+ * hold INET6_ADDRSTRLEN bytes. Returns the length. */
+int record_format_addr(char *buf, size_t size, int family, const uint8_t addr[16]);
+
+/* The header line of the socket table printed by --once, '\n' included. */
+const char *record_table_header(void);
+
+/* Writes SK as one row of the --once table, like `ss -tan`. Same return
+ * convention as record_format(). */
+int record_format_row(char *buf, size_t size, const struct sock *sk);
+
+#endif

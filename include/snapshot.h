@@ -1,0 +1,68 @@
+/* snapshot.h - a socket table keyed by kernel cookie. No I/O. */
+#ifndef TCPSTATED_SNAPSHOT_H
+#define TCPSTATED_SNAPSHOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "sock.h"
+
+/*
+ * One tracked socket: what the last dump said of it, plus what the tracker
+ * remembers across dumps.
+ */
+struct snapshot_entry {
+	struct sock sk;
+	/* Set while the socket is absent from the latest dump but not yet
+	 * declared gone: a dump that raced with socket churn can miss a socket,
+	 * so absence counts only once it is seen twice (see diff.c). */
+	uint8_t missing;
+	struct timespec missing_since; /* when the first dump missed it */
+	/* Scratch for diff_run(): in the older table, found in the newer dump;
+	 * in the newer one, found in the older table, in state prev_state. */
+	uint8_t seen;
+	uint8_t prev_state;
+};
+
+/*
+ * Entries live in one array (dense, in insertion order) with an
+ * open-addressing index on the cookie. Memory grows to the largest table
+ * seen and is then reused: snapshot_clear() keeps it.
+ */
+struct snapshot {
+	struct snapshot_entry *entries;
+	size_t len;
+	size_t cap;
+	uint32_t *slots; /* entry index + 1, 0 = empty */
+	size_t slot_mask;
+	size_t repeats;		 /* sockets the dump returned more than once */
+	struct timespec taken; /* CLOCK_REALTIME when the dump completed */
+};
+
+/* Initialises an empty table. Never fails: memory comes on first insert. */
+void snapshot_init(struct snapshot *s);
+
+/* Frees the table's memory and leaves it empty and usable. Accepts NULL. */
+void snapshot_release(struct snapshot *s);
+
+/* Empties the table, keeping its memory. */
+void snapshot_clear(struct snapshot *s);
+
+/*
+ * Adds SK. A cookie already in the table (a dump that resumed before a socket
+ * it had already returned) replaces that entry's socket data, counts in
+ * repeats, and returns 1. Returns 0 for a new entry, -ENOMEM.
+ */
+int snapshot_put(struct snapshot *s, const struct sock *sk);
+
+/* snapshot_put() as a diag_sock_cb: USER is the table. Returns 0 or -ENOMEM. */
+int snapshot_put_cb(const struct sock *sk, void *user);
+
+/* The entry with COOKIE, or NULL. */
+struct snapshot_entry *snapshot_find(const struct snapshot *s, uint64_t cookie);
+
+/* Sockets present in the latest dump (entries minus the ones missing). */
+size_t snapshot_present(const struct snapshot *s);
+
+#endif

@@ -1,0 +1,169 @@
+/*
+ * diag.c - the only module that talks to NETLINK_SOCK_DIAG.
+ *
+ * One request per snapshot: the legacy TCPDIAG_GETSOCK dump. Unlike
+ * SOCK_DIAG_BY_FAMILY, which is answered per address family, the kernel
+ * answers it with AF_UNSPEC and so returns IPv4 and IPv6 sockets in a single
+ * walk of its tables. That walk is most of what a snapshot costs: the
+ * established hash is shared by every network namespace (unless one was
+ * given its own), so two dumps cost nearly twice one.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libmnl/libmnl.h>
+#include <linux/inet_diag.h>
+#include <linux/sock_diag.h>
+#include <sys/socket.h>
+
+#include "diag.h"
+#include "diag_parse.h"
+
+/*
+ * The kernel fills at most about 32 KiB per recvmsg() of a dump, whatever
+ * buffer it is given (netlink caps its dump skb there), so a larger buffer
+ * would not mean fewer calls.
+ */
+#define DIAG_BUF_SIZE 32768
+
+/* Every state, the kernel's TCP_NEW_SYN_RECV (request sockets) included. */
+#define DIAG_ALL_STATES 0xffffffffu
+
+struct diag {
+	struct mnl_socket *nl;
+	unsigned portid;
+	unsigned seq;
+	char buf[DIAG_BUF_SIZE];
+};
+
+struct dump_ctx {
+	diag_sock_cb cb;
+	void *user;
+	int err; /* first error of the dump, 0 if none */
+};
+
+static int diag_connect(struct diag *d)
+{
+	d->nl = mnl_socket_open(NETLINK_SOCK_DIAG);
+	if (!d->nl)
+		return -errno;
+	if (mnl_socket_bind(d->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		int err = -errno;
+
+		mnl_socket_close(d->nl);
+		d->nl = NULL;
+		return err;
+	}
+	d->portid = mnl_socket_get_portid(d->nl);
+	return 0;
+}
+
+int diag_new(struct diag **ret)
+{
+	struct diag *d = calloc(1, sizeof(*d));
+	int err;
+
+	if (!d)
+		return -ENOMEM;
+	d->seq = (unsigned)time(NULL);
+	err = diag_connect(d);
+	if (err < 0) {
+		free(d);
+		return err;
+	}
+	*ret = d;
+	return 0;
+}
+
+void diag_free(struct diag *d)
+{
+	if (!d)
+		return;
+	if (d->nl)
+		mnl_socket_close(d->nl);
+	free(d);
+}
+
+static int data_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct dump_ctx *ctx = data;
+	struct sock sk;
+	int err;
+
+	err = diag_parse_msg(nlh, nlh->nlmsg_len, &sk);
+	if (err == -EAFNOSUPPORT)
+		return MNL_CB_OK; /* not TCP over IP: nothing we track */
+	if (err < 0) {
+		ctx->err = err;
+		return MNL_CB_ERROR;
+	}
+	err = ctx->cb(&sk, ctx->user);
+	if (err != 0) {
+		ctx->err = err;
+		return MNL_CB_ERROR;
+	}
+	return MNL_CB_OK;
+}
+
+static int send_request(struct diag *d)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(d->buf);
+	struct inet_diag_req *req;
+
+	nlh->nlmsg_type = TCPDIAG_GETSOCK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = ++d->seq;
+	req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
+	req->idiag_family = AF_UNSPEC;
+	req->idiag_states = DIAG_ALL_STATES;
+	if (mnl_socket_sendto(d->nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	return 0;
+}
+
+int diag_dump(struct diag *d, diag_sock_cb cb, void *user)
+{
+	struct dump_ctx ctx = {.cb = cb, .user = user};
+	int err, ret;
+
+	if (!d->nl) {
+		err = diag_connect(d);
+		if (err < 0)
+			return err;
+	}
+	err = send_request(d);
+	if (err < 0)
+		goto fail;
+
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(d->nl, d->buf, sizeof(d->buf));
+
+		if (n < 0) {
+			err = -errno;
+			goto fail;
+		}
+		/* mnl_cb_run checks sequence and port id (EPROTO, ESRCH), turns
+		 * NLMSG_ERROR into its errno and NLM_F_DUMP_INTR into EINTR. */
+		ret = mnl_cb_run(d->buf, (size_t)n, d->seq, d->portid, data_cb, &ctx);
+		if (ret == MNL_CB_STOP)
+			return 0;
+		if (ret < 0) {
+			err = ctx.err ? ctx.err : -errno;
+			goto fail;
+		}
+	}
+
+fail:
+	/*
+	 * The rest of a broken dump may still be queued, or still being
+	 * produced, and would arrive as the answer to the next request. A
+	 * fresh socket is the simplest way to be sure it never does; errors
+	 * are rare enough that the cost does not matter.
+	 */
+	mnl_socket_close(d->nl);
+	d->nl = NULL;
+	(void)diag_connect(d);
+	return err < 0 ? err : -EIO;
+}

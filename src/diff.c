@@ -1,0 +1,196 @@
+/*
+ * diff.c - old table and new dump in, one callback per transition out.
+ *
+ * A dump that races with socket churn is not a consistent picture: the
+ * kernel resumes it by position in a hash chain, so a socket can be returned
+ * twice (snapshot.c keeps one copy) or not at all. A socket missing from one
+ * dump is therefore not yet gone: it is carried into the new table as
+ * "missing", and declared gone when the next dump misses it too. The record
+ * then carries the time of the first dump that missed it, which is when it
+ * was first seen gone. The one exception is a 4-tuple taken over by a new
+ * socket in the same dump: two sockets cannot hold the same 4-tuple, so the
+ * old one is gone for certain, and saying so at once keeps its close before
+ * the new connection's open in the log.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diff.h"
+
+#define DIFF_MIN_SLOTS 64
+
+static const char *const how_names[DIFF_HOW_MAX] = {
+	[DIFF_HOW_INITIAL] = "initial",
+	[DIFF_HOW_POLL] = "poll",
+};
+
+const char *diff_how_name(unsigned how)
+{
+	return how < DIFF_HOW_MAX ? how_names[how] : "unknown";
+}
+
+void diff_init(struct diff *d)
+{
+	memset(d, 0, sizeof(*d));
+}
+
+void diff_release(struct diff *d)
+{
+	if (!d)
+		return;
+	free(d->appeared);
+	diff_init(d);
+}
+
+/* FNV-1a over the 4-tuple. */
+static size_t tuple_hash(const struct sock_tuple *t)
+{
+	const uint8_t *p[3] = {t->laddr, t->raddr, (const uint8_t *)&t->lport};
+	const size_t n[3] = {sizeof(t->laddr), sizeof(t->raddr), sizeof(t->lport)};
+	uint64_t h = 0xcbf29ce484222325ULL ^ t->family ^ (uint64_t)t->rport << 8;
+
+	for (int k = 0; k < 3; k++)
+		for (size_t i = 0; i < n[k]; i++)
+			h = (h ^ p[k][i]) * 0x100000001b3ULL;
+	return (size_t)h;
+}
+
+/*
+ * Only connected sockets own their 4-tuple. Listeners can share one
+ * (SO_REUSEPORT) and a socket without a peer has no 4-tuple to lose.
+ */
+static int owns_tuple(const struct sock *sk)
+{
+	return sk->state != SOCK_LISTEN && sk->tuple.rport != 0;
+}
+
+/* Sizes and empties the index of appeared sockets for COUNT entries. */
+static int appeared_reset(struct diff *d, size_t count)
+{
+	size_t slots = DIFF_MIN_SLOTS;
+
+	while (slots < count * 2)
+		slots *= 2;
+	if (slots > d->mask + 1 || !d->appeared) {
+		uint32_t *a = calloc(slots, sizeof(*a));
+
+		if (!a)
+			return -ENOMEM;
+		free(d->appeared);
+		d->appeared = a;
+		d->mask = slots - 1;
+	} else {
+		memset(d->appeared, 0, (d->mask + 1) * sizeof(*d->appeared));
+	}
+	return 0;
+}
+
+static void appeared_add(struct diff *d, const struct snapshot *new, size_t idx)
+{
+	size_t i = tuple_hash(&new->entries[idx].sk.tuple) & d->mask;
+
+	while (d->appeared[i])
+		i = (i + 1) & d->mask;
+	d->appeared[i] = (uint32_t)(idx + 1);
+}
+
+/* Nonzero when a socket that appeared in NEW holds the 4-tuple T. */
+static int appeared_has(const struct diff *d, const struct snapshot *new,
+			const struct sock_tuple *t)
+{
+	size_t i = tuple_hash(t) & d->mask;
+
+	for (; d->appeared[i]; i = (i + 1) & d->mask)
+		if (sock_tuple_equal(&new->entries[d->appeared[i] - 1].sk.tuple, t))
+			return 1;
+	return 0;
+}
+
+/* An entry of OLD that NEW lacks is gone now, rather than carried as missing. */
+static int gone_now(const struct diff *d, const struct snapshot *new,
+		    const struct snapshot_entry *o)
+{
+	return o->missing || (owns_tuple(&o->sk) && appeared_has(d, new, &o->sk.tuple));
+}
+
+int diff_run(struct diff *d, struct snapshot *old, struct snapshot *new, enum diff_how how,
+	     diff_cb cb, void *user)
+{
+	const size_t fresh = new->len; /* entries that came from the dump */
+	size_t appeared = 0;
+	int err;
+
+	/* Match the dump against the table, keeping first-seen 4-tuples. */
+	for (size_t i = 0; i < old->len; i++)
+		old->entries[i].seen = 0;
+	for (size_t i = 0; i < fresh; i++) {
+		struct snapshot_entry *e = &new->entries[i];
+		struct snapshot_entry *o = snapshot_find(old, e->sk.cookie);
+
+		e->seen = o != NULL;
+		if (o) {
+			o->seen = 1;
+			e->prev_state = o->sk.state;
+			e->sk.tuple = o->sk.tuple;
+		} else {
+			appeared++;
+		}
+	}
+
+	err = appeared_reset(d, appeared);
+	if (err < 0)
+		return err;
+	for (size_t i = 0; i < fresh; i++)
+		if (!new->entries[i].seen && owns_tuple(&new->entries[i].sk))
+			appeared_add(d, new, i);
+
+	/* Carry the first-time missing into NEW before any callback runs, so
+	 * that running out of memory leaves nothing half reported. */
+	for (size_t i = 0; i < old->len; i++) {
+		const struct snapshot_entry *o = &old->entries[i];
+
+		if (o->seen || gone_now(d, new, o))
+			continue;
+		err = snapshot_put(new, &o->sk);
+		if (err < 0)
+			return err;
+		new->entries[new->len - 1].missing = 1;
+		new->entries[new->len - 1].missing_since = new->taken;
+	}
+
+	for (size_t i = 0; i < old->len; i++) {
+		const struct snapshot_entry *o = &old->entries[i];
+		struct transition t = {
+			.ts = o->missing ? o->missing_since : new->taken,
+			.sk = &o->sk,
+			.from = o->sk.state,
+			.to = SOCK_NONE,
+			.how = DIFF_HOW_POLL,
+		};
+
+		if (o->seen || !gone_now(d, new, o))
+			continue;
+		err = cb(&t, user);
+		if (err)
+			return err;
+	}
+
+	for (size_t i = 0; i < fresh; i++) {
+		const struct snapshot_entry *e = &new->entries[i];
+		struct transition t = {
+			.ts = new->taken,
+			.sk = &e->sk,
+			.from = e->seen ? e->prev_state : SOCK_NONE,
+			.to = e->sk.state,
+			.how = e->seen ? DIFF_HOW_POLL : (uint8_t)how,
+		};
+
+		if (t.from == t.to)
+			continue;
+		err = cb(&t, user);
+		if (err)
+			return err;
+	}
+	return 0;
+}

@@ -1,0 +1,122 @@
+/*
+ * loop.c - the heartbeat: poll() over a timerfd and a signalfd.
+ *
+ * Signals are read from a signalfd rather than caught, so nothing runs in
+ * signal context and a signal can never interrupt a half-written record.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+
+#include "loop.h"
+
+struct loop {
+	int timer_fd;
+	int signal_fd;
+	sigset_t old_mask;
+};
+
+static const int loop_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
+
+int loop_set_interval(struct loop *l, uint32_t interval_ms)
+{
+	struct itimerspec its = {
+		.it_interval = {.tv_sec = interval_ms / 1000,
+				.tv_nsec = (long)(interval_ms % 1000) * 1000000L},
+	};
+
+	its.it_value = its.it_interval;
+	if (timerfd_settime(l->timer_fd, 0, &its, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+int loop_new(struct loop **ret, uint32_t interval_ms)
+{
+	struct loop *l = calloc(1, sizeof(*l));
+	sigset_t mask;
+	int err;
+
+	if (!l)
+		return -ENOMEM;
+	l->timer_fd = l->signal_fd = -1;
+	sigemptyset(&mask);
+	for (size_t i = 0; i < sizeof(loop_signals) / sizeof(loop_signals[0]); i++)
+		sigaddset(&mask, loop_signals[i]);
+	if (sigprocmask(SIG_BLOCK, &mask, &l->old_mask) < 0) {
+		free(l);
+		return -errno;
+	}
+	l->signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	l->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	if (l->signal_fd < 0 || l->timer_fd < 0) {
+		err = -errno;
+		goto fail;
+	}
+	err = loop_set_interval(l, interval_ms);
+	if (err < 0)
+		goto fail;
+	*ret = l;
+	return 0;
+
+fail:
+	loop_free(l);
+	return err;
+}
+
+void loop_free(struct loop *l)
+{
+	if (!l)
+		return;
+	if (l->timer_fd >= 0)
+		close(l->timer_fd);
+	if (l->signal_fd >= 0)
+		close(l->signal_fd);
+	sigprocmask(SIG_SETMASK, &l->old_mask, NULL);
+	free(l);
+}
+
+int loop_wait(struct loop *l, struct loop_event *ev)
+{
+	struct pollfd fds[2] = {
+		{.fd = l->signal_fd, .events = POLLIN},
+		{.fd = l->timer_fd, .events = POLLIN},
+	};
+
+	for (;;) {
+		struct signalfd_siginfo si;
+		uint64_t expirations;
+
+		if (poll(fds, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (fds[0].revents & POLLIN) {
+			ssize_t n = read(l->signal_fd, &si, sizeof(si));
+
+			if (n == sizeof(si)) {
+				*ev = (struct loop_event){.type = LOOP_SIGNAL, .signo = (int)si.ssi_signo};
+				return 0;
+			}
+			if (n < 0 && errno != EAGAIN && errno != EINTR)
+				return -errno;
+		}
+		if (fds[1].revents & POLLIN) {
+			ssize_t n = read(l->timer_fd, &expirations, sizeof(expirations));
+
+			if (n == sizeof(expirations)) {
+				*ev = (struct loop_event){.type = LOOP_TICK, .missed = expirations - 1};
+				return 0;
+			}
+			if (n < 0 && errno != EAGAIN && errno != EINTR)
+				return -errno;
+		}
+	}
+}

@@ -1,0 +1,115 @@
+/*
+ * monitor.c - one poll: dump the sockets, diff against the last dump, log.
+ *
+ * Two socket tables are swapped every poll: the current one (what we know)
+ * and the next one (being filled by the dump). Both keep their memory, so a
+ * steady state allocates nothing. A dump that fails is never diffed: a lost
+ * dump must not read as closed sockets.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "diff.h"
+#include "monitor.h"
+#include "snapshot.h"
+
+struct monitor {
+	struct diag *diag;
+	struct logfile *log;
+	enum record_format fmt;
+	struct snapshot tables[2];
+	struct snapshot *cur, *next;
+	struct diff diff;
+	int have_first; /* a dump has been diffed: later appearances are "poll" */
+	struct monitor_stats stats;
+};
+
+int monitor_new(struct monitor **ret, struct diag *diag, struct logfile *log,
+		enum record_format fmt)
+{
+	struct monitor *m = calloc(1, sizeof(*m));
+
+	if (!m)
+		return -ENOMEM;
+	m->diag = diag;
+	m->log = log;
+	m->fmt = fmt;
+	snapshot_init(&m->tables[0]);
+	snapshot_init(&m->tables[1]);
+	m->cur = &m->tables[0];
+	m->next = &m->tables[1];
+	diff_init(&m->diff);
+	*ret = m;
+	return 0;
+}
+
+void monitor_free(struct monitor *m)
+{
+	if (!m)
+		return;
+	snapshot_release(&m->tables[0]);
+	snapshot_release(&m->tables[1]);
+	diff_release(&m->diff);
+	free(m);
+}
+
+void monitor_set_format(struct monitor *m, enum record_format fmt)
+{
+	m->fmt = fmt;
+}
+
+static int write_record(const struct transition *t, void *user)
+{
+	struct monitor *m = user;
+	char line[RECORD_MAX];
+	int n, err;
+
+	n = record_format(line, sizeof(line), t, m->fmt);
+	if (n < 0)
+		return n; /* cannot happen: RECORD_MAX fits every record */
+	m->stats.transitions++;
+	err = logfile_append(m->log, line, (size_t)n);
+	if (err < 0 && !m->stats.write_error)
+		m->stats.write_error = err;
+	return 0;
+}
+
+int monitor_poll(struct monitor *m)
+{
+	struct snapshot *swap;
+	int err;
+
+	snapshot_clear(m->next);
+	err = diag_dump(m->diag, snapshot_put_cb, m->next);
+	if (err == 0)
+		err = clock_gettime(CLOCK_REALTIME, &m->next->taken) < 0 ? -errno : 0;
+	if (err == 0) {
+		m->stats.write_error = 0;
+		err = diff_run(&m->diff, m->cur, m->next,
+			       m->have_first ? DIFF_HOW_POLL : DIFF_HOW_INITIAL, write_record, m);
+	}
+	if (err < 0) {
+		m->stats.dumps_failed++;
+		return err;
+	}
+
+	m->have_first = 1;
+	m->stats.polls++;
+	m->stats.repeats += m->next->repeats;
+	m->stats.sockets = snapshot_present(m->next);
+	m->stats.sockets_missing = m->next->len - m->stats.sockets;
+	swap = m->cur;
+	m->cur = m->next;
+	m->next = swap;
+
+	err = logfile_flush(m->log);
+	if (err < 0 && !m->stats.write_error)
+		m->stats.write_error = err;
+	return 0;
+}
+
+const struct monitor_stats *monitor_stats(const struct monitor *m)
+{
+	return &m->stats;
+}

@@ -1,0 +1,135 @@
+/*
+ * snapshot.c - a socket table keyed by kernel cookie.
+ *
+ * Entries sit densely in one array in dump order; an open-addressing index
+ * (linear probing, at most half full) maps a cookie to its entry. Both grow
+ * by doubling to the largest table seen and are reused after
+ * snapshot_clear(), so a steady state allocates nothing.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "snapshot.h"
+
+#define SNAPSHOT_MIN_CAP 256
+
+/* Cookies are sequential, so mix them before masking (splitmix64 finaliser). */
+static size_t cookie_hash(uint64_t c)
+{
+	c ^= c >> 30;
+	c *= 0xbf58476d1ce4e5b9ULL;
+	c ^= c >> 27;
+	c *= 0x94d049bb133111ebULL;
+	c ^= c >> 31;
+	return (size_t)c;
+}
+
+void snapshot_init(struct snapshot *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+void snapshot_release(struct snapshot *s)
+{
+	if (!s)
+		return;
+	free(s->entries);
+	free(s->slots);
+	snapshot_init(s);
+}
+
+void snapshot_clear(struct snapshot *s)
+{
+	if (s->slots && s->len)
+		memset(s->slots, 0, (s->slot_mask + 1) * sizeof(*s->slots));
+	s->len = 0;
+	s->repeats = 0;
+}
+
+static uint32_t *slot_for(const struct snapshot *s, uint64_t cookie)
+{
+	size_t i = cookie_hash(cookie) & s->slot_mask;
+
+	for (;;) {
+		uint32_t *slot = &s->slots[i];
+
+		if (*slot == 0 || s->entries[*slot - 1].sk.cookie == cookie)
+			return slot;
+		i = (i + 1) & s->slot_mask;
+	}
+}
+
+/* Makes room for one more entry, keeping the index at most half full. */
+static int grow(struct snapshot *s)
+{
+	size_t cap = s->cap ? s->cap * 2 : SNAPSHOT_MIN_CAP;
+	struct snapshot_entry *entries;
+	uint32_t *slots;
+
+	if (cap > UINT32_MAX / 2)
+		return -ENOMEM;
+	entries = realloc(s->entries, cap * sizeof(*entries));
+	if (!entries)
+		return -ENOMEM;
+	s->entries = entries;
+	slots = calloc(cap * 2, sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+	free(s->slots);
+	s->slots = slots;
+	s->slot_mask = cap * 2 - 1;
+	s->cap = cap;
+	for (size_t i = 0; i < s->len; i++)
+		*slot_for(s, s->entries[i].sk.cookie) = (uint32_t)(i + 1);
+	return 0;
+}
+
+int snapshot_put(struct snapshot *s, const struct sock *sk)
+{
+	uint32_t *slot;
+	int err;
+
+	if (s->len == s->cap) {
+		err = grow(s);
+		if (err < 0)
+			return err;
+	}
+	slot = slot_for(s, sk->cookie);
+	if (*slot) {
+		/* The dump resumed before a socket it had already returned;
+		 * the later copy is the fresher one. */
+		s->entries[*slot - 1].sk = *sk;
+		s->repeats++;
+		return 1;
+	}
+	s->entries[s->len] = (struct snapshot_entry){.sk = *sk};
+	*slot = (uint32_t)++s->len;
+	return 0;
+}
+
+int snapshot_put_cb(const struct sock *sk, void *user)
+{
+	int err = snapshot_put(user, sk);
+
+	return err < 0 ? err : 0;
+}
+
+struct snapshot_entry *snapshot_find(const struct snapshot *s, uint64_t cookie)
+{
+	uint32_t slot;
+
+	if (!s->len)
+		return NULL;
+	slot = *slot_for(s, cookie);
+	return slot ? &s->entries[slot - 1] : NULL;
+}
+
+size_t snapshot_present(const struct snapshot *s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->len; i++)
+		n += !s->entries[i].missing;
+	return n;
+}

@@ -1,0 +1,40 @@
+/* sock.c - TCP state names and 4-tuple comparison. */
+#include <errno.h>
+#include <string.h>
+
+#include "sock.h"
+
+static const char *const state_names[SOCK_STATE_MAX] = {
+	[SOCK_NONE] = "NONE",
+	[SOCK_ESTABLISHED] = "ESTABLISHED",
+	[SOCK_SYN_SENT] = "SYN_SENT",
+	[SOCK_SYN_RECV] = "SYN_RECV",
+	[SOCK_FIN_WAIT1] = "FIN_WAIT1",
+	[SOCK_FIN_WAIT2] = "FIN_WAIT2",
+	[SOCK_TIME_WAIT] = "TIME_WAIT",
+	[SOCK_CLOSE] = "CLOSE",
+	[SOCK_CLOSE_WAIT] = "CLOSE_WAIT",
+	[SOCK_LAST_ACK] = "LAST_ACK",
+	[SOCK_LISTEN] = "LISTEN",
+	[SOCK_CLOSING] = "CLOSING",
+};
+
+const char *sock_state_name(unsigned state)
+{
+	return state < SOCK_STATE_MAX ? state_names[state] : "UNKNOWN";
+}
+
+int sock_state_from_name(const char *name)
+{
+	for (unsigned i = 0; i < SOCK_STATE_MAX; i++)
+		if (strcmp(name, state_names[i]) == 0)
+			return (int)i;
+	return -EINVAL;
+}
+
+int sock_tuple_equal(const struct sock_tuple *a, const struct sock_tuple *b)
+{
+	return a->family == b->family && a->lport == b->lport && a->rport == b->rport &&
+	       memcmp(a->laddr, b->laddr, sizeof(a->laddr)) == 0 &&
+	       memcmp(a->raddr, b->raddr, sizeof(a->raddr)) == 0;
+}
