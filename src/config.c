@@ -16,12 +16,13 @@
 
 #include "config.h"
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define ARRAY_SIZE(a)     (sizeof(a) / sizeof((a)[0]))
+#define PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 
 /*
  * inih reads each line into a buffer of INI_MAX_LINE bytes, which must also
- * hold the line's '\r', '\n' and NUL. Debian's build cuts a longer line in two
- * and parses the second half as a line of its own, so the reader below
+ * hold the line's '\r', '\n' and NUL. inih 55 (Debian 12) cuts a longer line in
+ * two and parses the second half as a line of its own, so the reader below
  * refuses such a line instead of handing it over.
  */
 #define CONFIG_LINE_MAX (INI_MAX_LINE - 3)
@@ -42,10 +43,10 @@ struct config_key {
 	const char *section;
 	const char *name;
 	enum key_type type;
-	uint64_t min, max;	/* KEY_UINT, KEY_SIZE */
-	const char *zero;	/* KEY_SIZE: what 0, outside [min, max], means */
-	size_t offset;		/* of the field in struct config */
-	const char *def;	/* the default, spelled as in the file */
+	uint64_t min, max; /* KEY_UINT, KEY_SIZE */
+	const char *zero;  /* KEY_SIZE: what 0, outside [min, max], means */
+	size_t offset;     /* of the field in struct config */
+	const char *def;   /* the default, spelled as in the file */
 };
 
 /*
@@ -54,18 +55,14 @@ struct config_key {
  * value that the file itself would refuse.
  */
 static const struct config_key keys[] = {
-	{ "poll", "interval_ms", KEY_UINT, 10, 60000, NULL,
-	  offsetof(struct config, interval_ms), "100" },
-	{ "log", "path", KEY_PATH, 0, 0, NULL,
-	  offsetof(struct config, log_path), "/var/log/tcpstated/transitions.log" },
-	{ "log", "format", KEY_FORMAT, 0, 0, NULL,
-	  offsetof(struct config, format), "text" },
-	{ "log", "max_size", KEY_SIZE, 4 * KIB, 1024 * GIB, "never rotate",
-	  offsetof(struct config, max_size), "100M" },
-	{ "log", "keep", KEY_UINT, 1, 1000, NULL,
-	  offsetof(struct config, keep), "10" },
-	{ "journal", "enabled", KEY_BOOL, 0, 0, NULL,
-	  offsetof(struct config, journal), "no" },
+    {"poll", "interval_ms", KEY_UINT, 10, 60000, NULL, offsetof(struct config, interval_ms), "100"},
+    {"log", "path", KEY_PATH, 0, 0, NULL, offsetof(struct config, log_path),
+     "/var/log/tcpstated/transitions.log"},
+    {"log", "format", KEY_FORMAT, 0, 0, NULL, offsetof(struct config, format), "text"},
+    {"log", "max_size", KEY_SIZE, 4 * KIB, 1024 * GIB, "never rotate",
+     offsetof(struct config, max_size), "100M"},
+    {"log", "keep", KEY_UINT, 1, 1000, NULL, offsetof(struct config, keep), "10"},
+    {"journal", "enabled", KEY_BOOL, 0, 0, NULL, offsetof(struct config, journal), "no"},
 };
 
 #define KEY_COUNT ARRAY_SIZE(keys)
@@ -74,14 +71,12 @@ static const struct {
 	const char *name;
 	bool value;
 } bool_names[] = {
-	{ "yes", true }, { "no", false }, { "true", true },
-	{ "false", false }, { "on", true }, { "off", false },
-	{ "1", true }, { "0", false },
+    {"yes", true}, {"no", false},  {"true", true}, {"false", false},
+    {"on", true},  {"off", false}, {"1", true},    {"0", false},
 };
 
 /* Appends to BUF (of LEN bytes, NUL-terminated) without overflowing it. */
-static void __attribute__((format(printf, 3, 4)))
-append(char *buf, size_t len, const char *fmt, ...)
+static PRINTF(3, 4) void append(char *buf, size_t len, const char *fmt, ...)
 {
 	size_t used = strnlen(buf, len);
 	va_list ap;
@@ -93,8 +88,7 @@ append(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void __attribute__((format(printf, 3, 4)))
-set_error(char *err, size_t errlen, const char *fmt, ...)
+static PRINTF(3, 4) void set_error(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -111,8 +105,7 @@ set_error(char *err, size_t errlen, const char *fmt, ...)
  * terminal or in the journal, so it is cut short and control bytes are shown
  * as '?'.
  */
-static const char *
-quote(char *buf, size_t len, const char *value)
+static const char *quote(char *buf, size_t len, const char *value)
 {
 	size_t i, n = strlen(value), keep = n < len ? n : len - 1;
 
@@ -126,9 +119,14 @@ quote(char *buf, size_t len, const char *value)
 	return buf;
 }
 
+/* What goes before the Ith of N names in a list: "", ", " or " or ". */
+static const char *list_sep(size_t i, size_t n)
+{
+	return i == 0 ? "" : i + 1 == n ? " or " : ", ";
+}
+
 /* "poll, log or journal": every section (SECTION NULL) or SECTION's keys. */
-static void
-list_names(char *buf, size_t len, const char *section)
+static void list_names(char *buf, size_t len, const char *section)
 {
 	const char *names[KEY_COUNT];
 	size_t i, n = 0;
@@ -141,11 +139,10 @@ list_names(char *buf, size_t len, const char *section)
 	}
 	buf[0] = '\0';
 	for (i = 0; i < n; i++)
-		append(buf, len, "%s%s", i == 0 ? "" : i + 1 == n ? " or " : ", ", names[i]);
+		append(buf, len, "%s%s", list_sep(i, n), names[i]);
 }
 
-static bool
-section_known(const char *section)
+static bool section_known(const char *section)
 {
 	size_t i;
 
@@ -155,8 +152,7 @@ section_known(const char *section)
 	return false;
 }
 
-static const struct config_key *
-key_find(const char *section, const char *name)
+static const struct config_key *key_find(const char *section, const char *name)
 {
 	size_t i;
 
@@ -167,8 +163,7 @@ key_find(const char *section, const char *name)
 }
 
 /* Writes SIZE with the largest suffix that divides it exactly. */
-static void
-format_size(char *buf, size_t len, uint64_t size)
+static void format_size(char *buf, size_t len, uint64_t size)
 {
 	if (size != 0 && size % GIB == 0)
 		snprintf(buf, len, "%lluG", (unsigned long long)(size / GIB));
@@ -181,8 +176,7 @@ format_size(char *buf, size_t len, uint64_t size)
 }
 
 /* The "expected ..." part of a message about K's value. */
-static void
-describe(char *buf, size_t len, const struct config_key *k)
+static void describe(char *buf, size_t len, const struct config_key *k)
 {
 	char lo[32], hi[32];
 	unsigned i;
@@ -190,22 +184,23 @@ describe(char *buf, size_t len, const struct config_key *k)
 	buf[0] = '\0';
 	switch (k->type) {
 	case KEY_UINT:
-		snprintf(buf, len, "a whole number from %llu to %llu",
-			 (unsigned long long)k->min, (unsigned long long)k->max);
+		snprintf(buf, len, "a whole number from %llu to %llu", (unsigned long long)k->min,
+		         (unsigned long long)k->max);
 		break;
 	case KEY_SIZE:
 		format_size(lo, sizeof(lo), k->min);
 		format_size(hi, sizeof(hi), k->max);
 		if (k->zero)
 			append(buf, len, "0 (%s) or ", k->zero);
-		append(buf, len, "a size from %s to %s (bytes, or with a suffix K, M or G)", lo, hi);
+		append(buf, len, "a size from %s to %s (bytes, or with a suffix K, M or G)", lo,
+		       hi);
 		break;
 	case KEY_BOOL:
 		snprintf(buf, len, "yes or no (or true/false, on/off, 1/0)");
 		break;
 	case KEY_FORMAT:
 		for (i = 0; i < RECORD_FORMAT_MAX; i++)
-			append(buf, len, "%s%s", i == 0 ? "" : i + 1 == RECORD_FORMAT_MAX ? " or " : ", ",
+			append(buf, len, "%s%s", list_sep(i, RECORD_FORMAT_MAX),
 			       record_format_name(i));
 		break;
 	case KEY_PATH:
@@ -219,8 +214,7 @@ describe(char *buf, size_t len, const struct config_key *k)
  * strtoul() would take a sign, leading blanks and "0x", none of which belong
  * in this file. Returns 0, -EINVAL for anything else, -ERANGE past 2^64.
  */
-static int
-parse_number(const char *s, bool suffix, uint64_t *ret)
+static int parse_number(const char *s, bool suffix, uint64_t *ret)
 {
 	uint64_t n = 0, mult = 1;
 	const char *p;
@@ -234,10 +228,20 @@ parse_number(const char *s, bool suffix, uint64_t *ret)
 	}
 	if (suffix && *p != '\0') {
 		switch (*p++) {
-		case 'K': case 'k': mult = KIB; break;
-		case 'M': case 'm': mult = MIB; break;
-		case 'G': case 'g': mult = GIB; break;
-		default: return -EINVAL;
+		case 'K':
+		case 'k':
+			mult = KIB;
+			break;
+		case 'M':
+		case 'm':
+			mult = MIB;
+			break;
+		case 'G':
+		case 'g':
+			mult = GIB;
+			break;
+		default:
+			return -EINVAL;
 		}
 	}
 	if (*p != '\0')
@@ -254,8 +258,7 @@ parse_number(const char *s, bool suffix, uint64_t *ret)
  * ';' at the start or after a blank begins a comment, and a control byte
  * (a newline above all) would break the line. Returns what is wrong, or NULL.
  */
-static const char *
-path_problem(const char *value)
+static const char *path_problem(const char *value)
 {
 	size_t n = strlen(value), i;
 
@@ -272,12 +275,32 @@ path_problem(const char *value)
 	return NULL;
 }
 
-int
-config_set(struct config *cfg, const char *section, const char *key, const char *value,
-	   char *err, size_t errlen)
+/*
+ * Writes "[section] key: PROBLEM, expected ..." into ERR and returns -EINVAL.
+ * The expectation comes from the table, so every message about a key's value
+ * states the same rule.
+ */
+static PRINTF(4, 5) int value_error(const struct config_key *k, char *err, size_t errlen,
+                                    const char *fmt, ...)
+{
+	char problem[256], expect[160];
+	va_list ap;
+
+	if (!err || errlen == 0)
+		return -EINVAL;
+	va_start(ap, fmt);
+	vsnprintf(problem, sizeof(problem), fmt, ap);
+	va_end(ap);
+	describe(expect, sizeof(expect), k);
+	set_error(err, errlen, "[%s] %s: %s, expected %s", k->section, k->name, problem, expect);
+	return -EINVAL;
+}
+
+int config_set(struct config *cfg, const char *section, const char *key, const char *value,
+               char *err, size_t errlen)
 {
 	const struct config_key *k;
-	char *field, expect[160], names[96], shown[80];
+	char *field, names[96], shown[80];
 	const char *problem;
 	uint64_t n = 0;
 	size_t i;
@@ -294,29 +317,19 @@ config_set(struct config *cfg, const char *section, const char *key, const char 
 		set_error(err, errlen, "[%s] %s: unknown key (expected %s)", section, key, names);
 		return -ENOENT;
 	}
-	field = (char *)cfg + k->offset;
-	describe(expect, sizeof(expect), k);
+	if (value[0] == '\0')
+		return value_error(k, err, errlen, "empty value");
 	quote(shown, sizeof(shown), value);
-
-	if (value[0] == '\0') {
-		set_error(err, errlen, "[%s] %s: empty value, expected %s", section, key, expect);
-		return -EINVAL;
-	}
+	field = (char *)cfg + k->offset;
 
 	switch (k->type) {
 	case KEY_UINT:
 	case KEY_SIZE:
 		r = parse_number(value, k->type == KEY_SIZE, &n);
-		if (r == -EINVAL) {
-			set_error(err, errlen, "[%s] %s: invalid value \"%s\", expected %s", section,
-				  key, shown, expect);
-			return -EINVAL;
-		}
-		if (r < 0 || ((n < k->min || n > k->max) && !(n == 0 && k->zero))) {
-			set_error(err, errlen, "[%s] %s: %s is out of range, expected %s", section,
-				  key, shown, expect);
-			return -EINVAL;
-		}
+		if (r == -EINVAL)
+			return value_error(k, err, errlen, "invalid value \"%s\"", shown);
+		if (r < 0 || ((n < k->min || n > k->max) && !(n == 0 && k->zero)))
+			return value_error(k, err, errlen, "%s is out of range", shown);
 		if (k->type == KEY_UINT)
 			*(uint32_t *)(void *)field = (uint32_t)n;
 		else
@@ -342,22 +355,16 @@ config_set(struct config *cfg, const char *section, const char *key, const char 
 
 	case KEY_PATH:
 		problem = path_problem(value);
-		if (problem) {
-			set_error(err, errlen, "[%s] %s: invalid value \"%s\" (%s), expected %s",
-				  section, key, shown, problem, expect);
-			return -EINVAL;
-		}
+		if (problem)
+			return value_error(k, err, errlen, "invalid value \"%s\" (%s)", shown,
+			                   problem);
 		memcpy(field, value, strlen(value) + 1);
 		return 0;
 	}
-
-	set_error(err, errlen, "[%s] %s: invalid value \"%s\", expected %s", section, key, shown,
-		  expect);
-	return -EINVAL;
+	return value_error(k, err, errlen, "invalid value \"%s\"", shown);
 }
 
-void
-config_defaults(struct config *cfg)
+void config_defaults(struct config *cfg)
 {
 	size_t i;
 
@@ -369,8 +376,7 @@ config_defaults(struct config *cfg)
 	}
 }
 
-void
-config_print(const struct config *cfg, FILE *f)
+void config_print(const struct config *cfg, FILE *f)
 {
 	const char *field;
 	char size[32];
@@ -395,8 +401,9 @@ config_print(const struct config *cfg, FILE *f)
 			fprintf(f, "%s\n", *(const bool *)(const void *)field ? "yes" : "no");
 			break;
 		case KEY_FORMAT:
-			fprintf(f, "%s\n",
-				record_format_name(*(const enum record_format *)(const void *)field));
+			fprintf(
+			    f, "%s\n",
+			    record_format_name(*(const enum record_format *)(const void *)field));
 			break;
 		case KEY_PATH:
 			fprintf(f, "%s\n", field);
@@ -409,27 +416,26 @@ config_print(const struct config *cfg, FILE *f)
  * The state of one parse. inih hides three things a strict parser needs: the
  * line number (Debian builds it without INI_HANDLER_LINENO), section headers
  * (it never reports them), and continuation lines (it hands them to the
- * handler as the previous key again). So inih reads through reader() below,
+ * handler as the previous key again). So inih reads through parse_reader(),
  * which counts lines and looks at each one before inih does; the handler then
  * sees only lines the reader has let through.
  */
 struct parse {
-	struct config cfg;	/* the copy being filled in */
-	const char *name;	/* of the file, for messages */
-	FILE *f;		/* the source: a file, */
-	const char *s;		/* or a string */
-	int lineno;		/* of the line inih is working on */
+	struct config cfg;             /* the copy being filled in */
+	const char *name;              /* of the file, for messages */
+	FILE *f;                       /* the source: a file, */
+	const char *s;                 /* or a string */
+	int lineno;                    /* of the line inih is working on */
 	const struct config_key *prev; /* the last key since a section header */
-	int first_line[KEY_COUNT]; /* where each key was given, 0 if not yet */
-	int error;		/* 0, or the first error as -errno */
-	int error_line;		/* where it is, 0 for the whole file */
+	int first_line[KEY_COUNT];     /* where each key was given, 0 if not yet */
+	int error;                     /* 0, or the first error as -errno */
+	int error_line;                /* where it is, 0 for the whole file */
 	char *err;
 	size_t errlen;
 };
 
 /* Records the first error only: later ones are often its consequences. */
-static void __attribute__((format(printf, 4, 5)))
-parse_fail(struct parse *p, int error, int lineno, const char *fmt, ...)
+static PRINTF(4, 5) void parse_fail(struct parse *p, int error, int lineno, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -448,16 +454,13 @@ parse_fail(struct parse *p, int error, int lineno, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void
-parse_syntax_error(struct parse *p)
+static void parse_syntax_error(struct parse *p)
 {
-	parse_fail(p, -EINVAL, p->lineno,
-		   "expected \"key = value\", \"[section]\" or a comment");
+	parse_fail(p, -EINVAL, p->lineno, "expected \"key = value\", \"[section]\" or a comment");
 }
 
 /* The next byte of the source, or EOF at its end or on a read error. */
-static int
-parse_getc(struct parse *p)
+static int parse_getc(struct parse *p)
 {
 	int c;
 
@@ -474,8 +477,7 @@ parse_getc(struct parse *p)
  * The first of CHARS in S, or the inline comment that inih would see (a ';'
  * after a blank), or the end of S.
  */
-static const char *
-scan(const char *s, const char *chars)
+static const char *scan(const char *s, const char *chars)
 {
 	bool blank = false;
 
@@ -491,14 +493,13 @@ scan(const char *s, const char *chars)
  * Checks one line (without its newline) the way inih is about to read it.
  * Returns false after recording an error.
  */
-static bool
-parse_check_line(struct parse *p, const char *line)
+static bool parse_check_line(struct parse *p, const char *line)
 {
 	const char *s = line, *t, *end;
 	char section[CONFIG_LINE_MAX + 1], names[96];
 
 	if (p->lineno == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
-		s += 3;		/* a UTF-8 byte order mark, which inih skips */
+		s += 3; /* a UTF-8 byte order mark, which inih skips */
 	for (t = s; isspace((unsigned char)*t); t++)
 		;
 	if (*t == '\0' || *t == ';' || *t == '#')
@@ -512,12 +513,14 @@ parse_check_line(struct parse *p, const char *line)
 	 */
 	if (t > s) {
 		if (p->prev)
-			parse_fail(p, -EINVAL, p->lineno,
-				   "[%s] %s: indented line (values cannot continue onto a second line)",
-				   p->prev->section, p->prev->name);
+			parse_fail(
+			    p, -EINVAL, p->lineno,
+			    "[%s] %s: indented line (values cannot continue onto a second line)",
+			    p->prev->section, p->prev->name);
 		else
-			parse_fail(p, -EINVAL, p->lineno,
-				   "indented line (keys and [section] headers start in the first column)");
+			parse_fail(
+			    p, -EINVAL, p->lineno,
+			    "indented line (keys and [section] headers start in the first column)");
 		return false;
 	}
 
@@ -539,7 +542,7 @@ parse_check_line(struct parse *p, const char *line)
 		if (!section_known(section)) {
 			list_names(names, sizeof(names), NULL);
 			parse_fail(p, -EINVAL, p->lineno, "[%s]: unknown section (expected %s)",
-				   section, names);
+			           section, names);
 			return false;
 		}
 		p->prev = NULL;
@@ -563,8 +566,7 @@ parse_check_line(struct parse *p, const char *line)
  * after counting and checking it. Returns NULL at the end of the source and
  * after the first error, which stops inih there.
  */
-static char *
-parse_reader(char *str, int num, void *stream)
+static char *parse_reader(char *str, int num, void *stream)
 {
 	struct parse *p = stream;
 	size_t len = 0, limit = CONFIG_LINE_MAX;
@@ -602,7 +604,7 @@ parse_reader(char *str, int num, void *stream)
 			goto too_long;
 		str[len++] = (char)c;
 	}
-	if (p->error)		/* a read error */
+	if (p->error) /* a read error */
 		return NULL;
 	str[len] = '\0';
 	if (!parse_check_line(p, str))
@@ -616,8 +618,7 @@ too_long:
 	return NULL;
 }
 
-static int
-parse_handler(void *user, const char *section, const char *name, const char *value)
+static int parse_handler(void *user, const char *section, const char *name, const char *value)
 {
 	struct parse *p = user;
 	const struct config_key *k;
@@ -635,7 +636,7 @@ parse_handler(void *user, const char *section, const char *name, const char *val
 		i = (size_t)(k - keys);
 		if (p->first_line[i]) {
 			parse_fail(p, -EINVAL, p->lineno, "[%s] %s: given twice (first at line %d)",
-				   section, name, p->first_line[i]);
+			           section, name, p->first_line[i]);
 			return 1;
 		}
 		p->first_line[i] = p->lineno;
@@ -651,8 +652,7 @@ parse_handler(void *user, const char *section, const char *name, const char *val
 	return 1;
 }
 
-static int
-parse_run(struct parse *p, struct config *cfg)
+static int parse_run(struct parse *p, struct config *cfg)
 {
 	int r;
 
@@ -675,8 +675,8 @@ parse_run(struct parse *p, struct config *cfg)
 	return 0;
 }
 
-static void
-parse_init(struct parse *p, const struct config *cfg, const char *name, char *err, size_t errlen)
+static void parse_init(struct parse *p, const struct config *cfg, const char *name, char *err,
+                       size_t errlen)
 {
 	memset(p, 0, sizeof(*p));
 	p->cfg = *cfg;
@@ -685,9 +685,8 @@ parse_init(struct parse *p, const struct config *cfg, const char *name, char *er
 	p->errlen = errlen;
 }
 
-int
-config_load_string(struct config *cfg, const char *name, const char *text, char *err,
-		   size_t errlen)
+int config_load_string(struct config *cfg, const char *name, const char *text, char *err,
+                       size_t errlen)
 {
 	struct parse p;
 
@@ -696,8 +695,7 @@ config_load_string(struct config *cfg, const char *name, const char *text, char 
 	return parse_run(&p, cfg);
 }
 
-int
-config_load_file(struct config *cfg, const char *path, char *err, size_t errlen)
+int config_load_file(struct config *cfg, const char *path, char *err, size_t errlen)
 {
 	struct parse p;
 	struct stat st;

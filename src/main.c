@@ -221,20 +221,27 @@ static void note_missed(struct incidents *inc, uint64_t missed, uint32_t interva
 	inc->missed = 0;
 }
 
-static int run(const struct config *cfg, struct diag *diag)
+/* Opens the transition log; exits 73 when it cannot. */
+static struct logfile *open_log(const struct config *cfg)
 {
-	struct logfile *log = NULL;
-	struct monitor *mon = NULL;
-	struct loop *loop = NULL;
-	struct incidents inc = {0};
-	int err, status = 0;
+	struct logfile *log;
+	int err = logfile_open(&log, cfg->log_path);
 
-	err = logfile_open(&log, cfg->log_path);
 	if (err < 0)
 		fatal(EX_CANTCREAT, "cannot open log file %s: %s", cfg->log_path,
 		      err == -ELOOP    ? "it is a symbolic link, which tcpstated does not follow"
 		      : err == -EINVAL ? "not a regular file"
 				       : strerror(-err));
+	return log;
+}
+
+static int run(const struct config *cfg, struct diag *diag, struct logfile *log)
+{
+	struct monitor *mon = NULL;
+	struct loop *loop = NULL;
+	struct incidents inc = {0};
+	int err, status = 0;
+
 	err = monitor_new(&mon, diag, log, cfg->format);
 	if (err == 0)
 		err = loop_new(&loop, cfg->interval_ms);
@@ -277,7 +284,6 @@ static int run(const struct config *cfg, struct diag *diag)
 		 inc.missed_total);
 	loop_free(loop);
 	monitor_free(mon);
-	logfile_close(log);
 	return status;
 }
 
@@ -286,6 +292,7 @@ int main(int argc, char **argv)
 	struct options opt;
 	struct config cfg;
 	struct diag *diag = NULL;
+	struct logfile *log = NULL;
 	const char *source;
 	int err, status;
 
@@ -297,6 +304,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
+	if (!opt.once)
+		log = open_log(&cfg);
 	err = diag_new(&diag);
 	if (err < 0)
 		fatal(EX_OSERR, "cannot open a NETLINK_SOCK_DIAG socket: %s", strerror(-err));
@@ -306,8 +315,9 @@ int main(int argc, char **argv)
 			log_err("socket dump failed: %s", strerror(-err));
 		status = err < 0 ? EX_OSERR : 0;
 	} else {
-		status = run(&cfg, diag);
+		status = run(&cfg, diag, log);
 	}
 	diag_free(diag);
+	logfile_close(log);
 	return status;
 }

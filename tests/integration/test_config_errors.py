@@ -1,0 +1,257 @@
+#!/usr/bin/env python3
+"""Configuration errors, end to end: the real daemon, bad files and options.
+
+Every case runs the binary named by $TCPSTATED (set by ctest) and checks the
+exit status (78, EX_CONFIG, for configuration errors) and that standard error
+names the file, the line and the key. None of these runs reaches the point
+where the daemon would start watching sockets: that needs a network namespace
+and is tested elsewhere. A case that would start it anyway is killed by the
+timeout and fails.
+"""
+
+import os
+import subprocess
+import sys
+import tempfile
+
+EX_CONFIG = 78
+EX_CANTCREAT = 73
+TIMEOUT = 10  # seconds; every case here should take milliseconds
+
+BINARY = os.environ.get("TCPSTATED") or (sys.argv[1] if len(sys.argv) > 1 else None)
+SOURCE_DIR = os.environ.get(
+    "TCPSTATED_SOURCE_DIR",
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+
+CASES = []
+
+
+def case(func):
+    """Registers FUNC as a test case; it raises AssertionError to fail."""
+    CASES.append(func)
+    return func
+
+
+class Result:
+    def __init__(self, args, proc):
+        self.args = args
+        self.status = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+
+    def describe(self):
+        return (f"  command: {' '.join(self.args)}\n"
+                f"  exit status: {self.status}\n"
+                f"  stderr: {self.stderr.strip()!r}")
+
+
+def run(*args):
+    """Runs the daemon with ARGS and returns its Result."""
+    argv = [BINARY, *args]
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=TIMEOUT,
+                              stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"still running after {TIMEOUT} s (did it start the daemon?)\n"
+                             f"  command: {' '.join(argv)}")
+    return Result(argv, proc)
+
+
+def expect(res, status, *needles):
+    """Checks RES's exit status and that its stderr holds every one of NEEDLES."""
+    if res.status != status:
+        raise AssertionError(f"expected exit status {status}\n{res.describe()}")
+    for needle in needles:
+        if needle not in res.stderr:
+            raise AssertionError(f"stderr does not contain {needle!r}\n{res.describe()}")
+    if status != 0 and not res.stderr.startswith("tcpstated: "):
+        raise AssertionError(f"stderr does not start with 'tcpstated: '\n{res.describe()}")
+
+
+def write_conf(tmp, text, name="tcpstated.conf"):
+    path = os.path.join(tmp, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+GOOD = """\
+[poll]
+interval_ms = 250
+
+[log]
+path = /tmp/tcpstated-test-never-opened.log
+format = json
+max_size = 1G
+keep = 3
+
+[journal]
+enabled = no
+"""
+
+
+def file_error(text, line, *needles):
+    """A config file with TEXT fails with FILE:LINE and NEEDLES on stderr."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_conf(tmp, text)
+        expect(run("--config", path, "--check-config"), EX_CONFIG, f"{path}:{line}:", *needles)
+        # The same error stops the daemon itself, not only --check-config.
+        expect(run("--config", path, "--interval-ms", "100"), EX_CONFIG, f"{path}:{line}:")
+
+
+@case
+def unknown_key():
+    file_error("[poll]\ninterval_ms = 100\npoll_ms = 100\n", 3,
+               "[poll] poll_ms", "unknown key")
+
+
+@case
+def unknown_section():
+    file_error("[poll]\ninterval_ms = 100\n\n[output]\n", 4, "[output]", "unknown section")
+
+
+@case
+def bad_number():
+    file_error("[poll]\ninterval_ms = fast\n", 2, "[poll] interval_ms", "expected a whole number")
+
+
+@case
+def number_out_of_range():
+    file_error("[poll]\ninterval_ms = 5\n", 2, "[poll] interval_ms", "out of range")
+
+
+@case
+def trailing_junk():
+    file_error("[poll]\ninterval_ms = 100ms\n", 2, "[poll] interval_ms", '"100ms"')
+    file_error("[log]\nmax_size = 100 MB\n", 2, "[log] max_size", '"100 MB"')
+
+
+@case
+def duplicate_key():
+    file_error("[log]\nkeep = 3\nformat = text\nkeep = 4\n", 4,
+               "[log] keep", "given twice (first at line 2)")
+
+
+@case
+def missing_equals():
+    file_error("[poll]\ninterval_ms 100\n", 2, 'expected "key = value"')
+
+
+@case
+def keep_zero():
+    file_error("[log]\nkeep = 0\n", 2, "[log] keep", "out of range")
+
+
+@case
+def continuation_line():
+    file_error("[log]\npath = /var/log/a\n    b.log\n", 3, "[log] path", "indented line")
+
+
+@case
+def bad_boolean():
+    file_error("[journal]\nenabled = maybe\n", 2, "[journal] enabled", "expected yes or no")
+
+
+@case
+def nonexistent_config():
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "nonexistent.conf")
+        expect(run("--config", path), EX_CONFIG, f"{path}: No such file or directory")
+
+
+@case
+def config_is_directory():
+    with tempfile.TemporaryDirectory() as tmp:
+        expect(run("--config", tmp), EX_CONFIG, f"{tmp}: is a directory")
+
+
+@case
+def bad_interval_option():
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_conf(tmp, GOOD)
+        expect(run("--config", path, "--interval-ms", "5"), EX_CONFIG,
+               "--interval-ms", "interval_ms", "out of range")
+        expect(run("--config", path, "--interval-ms", "10x"), EX_CONFIG,
+               "--interval-ms", '"10x"')
+
+
+@case
+def bad_format_option():
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_conf(tmp, GOOD)
+        expect(run("--config", path, "--format", "xml"), EX_CONFIG,
+               "--format", '"xml"', "expected text or json")
+
+
+@case
+def check_config_good():
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_conf(tmp, GOOD)
+        res = run("--config", path, "--check-config", "--format", "text")
+        expect(res, 0)
+        for line in ("interval_ms = 250", "format = text", "max_size = 1G", "keep = 3",
+                     "path = /tmp/tcpstated-test-never-opened.log", "enabled = no"):
+            if line not in res.stdout.splitlines():
+                raise AssertionError(f"--check-config output lacks {line!r}:\n{res.stdout}")
+        # What it prints is a configuration file that reads back the same.
+        again = write_conf(tmp, res.stdout, "printed.conf")
+        res2 = run("--config", again, "--check-config")
+        expect(res2, 0)
+        body = [l for l in res.stdout.splitlines() if not l.startswith("#")]
+        body2 = [l for l in res2.stdout.splitlines() if not l.startswith("#")]
+        if body != body2:
+            raise AssertionError(f"printed configuration does not read back the same:\n"
+                                 f"{res.stdout}\n---\n{res2.stdout}")
+
+
+@case
+def check_config_shipped():
+    path = os.path.join(SOURCE_DIR, "conf", "tcpstated.conf")
+    res = run("--config", path, "--check-config")
+    expect(res, 0)
+    for line in ("interval_ms = 100", "path = /var/log/tcpstated/transitions.log",
+                 "format = text", "max_size = 100M", "keep = 10", "enabled = no"):
+        if line not in res.stdout.splitlines():
+            raise AssertionError(f"shipped config: output lacks {line!r}:\n{res.stdout}")
+
+
+@case
+def check_config_bad():
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_conf(tmp, GOOD + "[journal]\nenabled = yes\n")
+        res = run("--config", path, "--check-config")
+        expect(res, EX_CONFIG, f"{path}:13:", "[journal] enabled", "given twice")
+        if res.stdout:
+            raise AssertionError(f"printed a configuration despite the error:\n{res.stdout}")
+
+
+@case
+def log_path_cannot_be_created():
+    with tempfile.TemporaryDirectory() as tmp:
+        conf = write_conf(tmp, GOOD)
+        plain = write_conf(tmp, "", "plain-file")
+        for log in ("/proc/nonexistent/x.log", os.path.join(plain, "x.log")):
+            expect(run("--config", conf, "--log-file", log, "--interval-ms", "100"),
+                   EX_CANTCREAT, log)
+
+
+def main():
+    if not BINARY:
+        print("usage: TCPSTATED=path/to/tcpstated test_config_errors.py", file=sys.stderr)
+        return 2
+    passed = failed = 0
+    for func in CASES:
+        try:
+            func()
+        except AssertionError as e:
+            failed += 1
+            print(f"FAIL {func.__name__}: {e}")
+        else:
+            passed += 1
+            print(f"ok   {func.__name__}")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

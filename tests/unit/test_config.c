@@ -1,0 +1,660 @@
+/* test_config.c - the configuration: defaults, every key, every error, round trip. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "config.h"
+
+#define MIB (1024ULL * 1024)
+
+static char err[CONFIG_ERR_MAX];
+static char tmpdir[] = "/tmp/test_config.XXXXXX";
+
+/* Loads TEXT, named "t.conf", over the defaults into *CFG. */
+static int load(struct config *cfg, const char *text)
+{
+	config_defaults(cfg);
+	err[0] = '\0';
+	return config_load_string(cfg, "t.conf", text, err, sizeof(err));
+}
+
+/* Loads TEXT and expects -EINVAL with exactly the message MSG. */
+#define CHECK_LOAD_ERROR(text, msg)                                                                \
+	do {                                                                                       \
+		struct config c_;                                                                  \
+		CHECK_INT(load(&c_, text), -EINVAL);                                               \
+		CHECK_STR(err, msg);                                                               \
+	} while (0)
+
+/* Sets one key on the defaults and expects success. */
+static int set(struct config *cfg, const char *section, const char *key, const char *value)
+{
+	config_defaults(cfg);
+	err[0] = '\0';
+	return config_set(cfg, section, key, value, err, sizeof(err));
+}
+
+static void write_file(const char *path, const char *data, size_t len)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
+		perror(path);
+		exit(1);
+	}
+}
+
+static void test_defaults(void)
+{
+	struct config cfg;
+
+	memset(&cfg, 0xa5, sizeof(cfg));
+	config_defaults(&cfg);
+	CHECK_INT(cfg.interval_ms, 100);
+	CHECK_STR(cfg.log_path, "/var/log/tcpstated/transitions.log");
+	CHECK_INT(cfg.format, RECORD_TEXT);
+	CHECK_INT(cfg.max_size, 100 * MIB);
+	CHECK_INT(cfg.keep, 10);
+	CHECK(!cfg.journal);
+
+	/* An empty file, and one of comments only, change nothing. */
+	struct config def = cfg;
+	CHECK_INT(load(&cfg, ""), 0);
+	CHECK(memcmp(&cfg, &def, sizeof(cfg)) == 0);
+	CHECK_INT(load(&cfg, "; a comment\n# another\n\n   \n\t\n"), 0);
+	CHECK(memcmp(&cfg, &def, sizeof(cfg)) == 0);
+}
+
+static void test_good_file(void)
+{
+	struct config cfg;
+
+	CHECK_INT(load(&cfg, "# every key\n"
+	                     "[poll]\n"
+	                     "interval_ms = 250\n"
+	                     "\n"
+	                     "[log]\n"
+	                     "path=/tmp/x.log\n"
+	                     "format   =   json   ; inline comment\n"
+	                     "max_size = 1G\n"
+	                     "keep = 1000\n"
+	                     "[journal]\n"
+	                     "enabled = Yes\n"),
+	          0);
+	CHECK_STR(err, "");
+	CHECK_INT(cfg.interval_ms, 250);
+	CHECK_STR(cfg.log_path, "/tmp/x.log");
+	CHECK_INT(cfg.format, RECORD_JSON);
+	CHECK_INT(cfg.max_size, 1024 * MIB);
+	CHECK_INT(cfg.keep, 1000);
+	CHECK(cfg.journal);
+
+	/* Keys not in the file keep what CFG held. */
+	CHECK_INT(load(&cfg, "[log]\nkeep = 3\n"), 0);
+	CHECK_INT(cfg.keep, 3);
+	CHECK_INT(cfg.interval_ms, 100);
+
+	/* CRLF line ends, a byte order mark, no final newline, a section twice. */
+	CHECK_INT(load(&cfg, "\xEF\xBB\xBF[poll]\r\ninterval_ms = 10\r\n[log]\r\n[poll]\r\n"
+	                     "[log]\nkeep = 7"),
+	          0);
+	CHECK_INT(cfg.interval_ms, 10);
+	CHECK_INT(cfg.keep, 7);
+
+	/* A '#' or ';' inside a value without a blank before it is part of it. */
+	CHECK_INT(load(&cfg, "[log]\npath = /tmp/a;b#c\n"), 0);
+	CHECK_STR(cfg.log_path, "/tmp/a;b#c");
+
+	/* A relative path is accepted; "-" is standard output. */
+	CHECK_INT(load(&cfg, "[log]\npath = -\n"), 0);
+	CHECK_STR(cfg.log_path, "-");
+	CHECK_INT(load(&cfg, "[log]\npath = logs/x.log\n"), 0);
+	CHECK_STR(cfg.log_path, "logs/x.log");
+
+	/* A lone carriage return is part of the line, not its end. */
+	CHECK_INT(load(&cfg, "[poll]\ninterval_ms = 20\r0\n"), -EINVAL);
+	CHECK_STR(err, "t.conf:2: [poll] interval_ms: invalid value \"20?0\", "
+	               "expected a whole number from 10 to 60000");
+
+	/* A section header may carry a comment. */
+	CHECK_INT(load(&cfg, "[poll] ; the poller\ninterval_ms = 20\n"), 0);
+	CHECK_INT(cfg.interval_ms, 20);
+}
+
+static void test_numbers(void)
+{
+	struct config cfg;
+
+	CHECK_INT(set(&cfg, "poll", "interval_ms", "10"), 0);
+	CHECK_INT(cfg.interval_ms, 10);
+	CHECK_INT(set(&cfg, "poll", "interval_ms", "60000"), 0);
+	CHECK_INT(cfg.interval_ms, 60000);
+	CHECK_INT(set(&cfg, "poll", "interval_ms", "0100"), 0);
+	CHECK_INT(cfg.interval_ms, 100);
+	CHECK_INT(set(&cfg, "log", "keep", "1"), 0);
+	CHECK_INT(cfg.keep, 1);
+
+	static const char *const bad[] = {"100ms", "10 0", "-5",  "+50", "0x10", "1e3",
+	                                  "1.5",   "abc",  " 50", "50 ", "100K"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK_INT(set(&cfg, "poll", "interval_ms", bad[i]), -EINVAL);
+		CHECK_CONTAINS(err, "[poll] interval_ms: invalid value \"");
+		CHECK_CONTAINS(err, "\", expected a whole number from 10 to 60000");
+		CHECK_INT(cfg.interval_ms, 100);
+	}
+	CHECK_INT(set(&cfg, "poll", "interval_ms", "100ms"), -EINVAL);
+	CHECK_STR(err, "[poll] interval_ms: invalid value \"100ms\", "
+	               "expected a whole number from 10 to 60000");
+
+	CHECK_INT(set(&cfg, "poll", "interval_ms", "9"), -EINVAL);
+	CHECK_STR(err, "[poll] interval_ms: 9 is out of range, "
+	               "expected a whole number from 10 to 60000");
+	CHECK_INT(set(&cfg, "poll", "interval_ms", "60001"), -EINVAL);
+	CHECK_CONTAINS(err, "60001 is out of range");
+	CHECK_INT(set(&cfg, "poll", "interval_ms", "4294967396"), -EINVAL);
+	CHECK_CONTAINS(err, "out of range");
+	CHECK_INT(set(&cfg, "poll", "interval_ms", "99999999999999999999999"), -EINVAL);
+	CHECK_CONTAINS(err, "99999999999999999999999 is out of range");
+	CHECK_INT(set(&cfg, "poll", "interval_ms", ""), -EINVAL);
+	CHECK_STR(err, "[poll] interval_ms: empty value, expected a whole number from 10 to 60000");
+
+	CHECK_INT(set(&cfg, "log", "keep", "0"), -EINVAL);
+	CHECK_STR(err, "[log] keep: 0 is out of range, expected a whole number from 1 to 1000");
+	CHECK_INT(set(&cfg, "log", "keep", "1001"), -EINVAL);
+	CHECK_CONTAINS(err, "1001 is out of range");
+	CHECK_INT(set(&cfg, "log", "keep", "-1"), -EINVAL);
+	CHECK_CONTAINS(err, "[log] keep: invalid value \"-1\"");
+}
+
+static void test_sizes(void)
+{
+	static const struct {
+		const char *text;
+		unsigned long long bytes;
+	} good[] = {
+	    {"0", 0},
+	    {"4096", 4096},
+	    {"4K", 4096},
+	    {"4k", 4096},
+	    {"4097", 4097},
+	    {"100M", 100 * MIB},
+	    {"100m", 100 * MIB},
+	    {"3G", 3072 * MIB},
+	    {"1024G", 1024ULL * 1024 * MIB},
+	    {"1048576M", 1024ULL * 1024 * MIB},
+	};
+	static const char *const junk[] = {"100MB", "100 M", "1T",   "100MiB", "M",
+	                                   "-4K",   "4.5M",  "K100", "100KK"};
+	static const char *const range[] = {"1",     "4095",         "3K",
+	                                    "1025G", "99999999999G", "18446744073709551616"};
+	struct config cfg;
+	size_t i;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		CHECK_INT(set(&cfg, "log", "max_size", good[i].text), 0);
+		CHECK_INT(cfg.max_size, good[i].bytes);
+	}
+	for (i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
+		CHECK_INT(set(&cfg, "log", "max_size", junk[i]), -EINVAL);
+		CHECK_CONTAINS(err, "[log] max_size: invalid value");
+		CHECK_INT(cfg.max_size, 100 * MIB);
+	}
+	for (i = 0; i < sizeof(range) / sizeof(range[0]); i++) {
+		CHECK_INT(set(&cfg, "log", "max_size", range[i]), -EINVAL);
+		CHECK_CONTAINS(err, "is out of range");
+		CHECK_INT(cfg.max_size, 100 * MIB);
+	}
+	CHECK_INT(set(&cfg, "log", "max_size", "2K"), -EINVAL);
+	CHECK_STR(err, "[log] max_size: 2K is out of range, expected 0 (never rotate) or a size "
+	               "from 4K to 1024G (bytes, or with a suffix K, M or G)");
+}
+
+static void test_booleans(void)
+{
+	static const char *const yes[] = {"yes", "YES", "Yes", "true", "TRUE", "on", "On", "1"};
+	static const char *const no[] = {"no", "NO", "false", "False", "off", "OFF", "0"};
+	static const char *const bad[] = {"2", "yess", "y", "n", "enabled", "01", "yes no"};
+	struct config cfg;
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		CHECK_INT(set(&cfg, "journal", "enabled", yes[i]), 0);
+		CHECK(cfg.journal);
+	}
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+		cfg.journal = true;
+		CHECK_INT(config_set(&cfg, "journal", "enabled", no[i], err, sizeof(err)), 0);
+		CHECK(!cfg.journal);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK_INT(set(&cfg, "journal", "enabled", bad[i]), -EINVAL);
+		CHECK_CONTAINS(err, "[journal] enabled: invalid value \"");
+		CHECK_CONTAINS(err, "expected yes or no");
+	}
+	CHECK_INT(set(&cfg, "journal", "enabled", ""), -EINVAL);
+	CHECK_CONTAINS(err, "[journal] enabled: empty value, expected yes or no");
+}
+
+static void test_format_and_path(void)
+{
+	struct config cfg;
+	char *longpath;
+
+	CHECK_INT(set(&cfg, "log", "format", "json"), 0);
+	CHECK_INT(cfg.format, RECORD_JSON);
+	CHECK_INT(set(&cfg, "log", "format", "text"), 0);
+	CHECK_INT(cfg.format, RECORD_TEXT);
+	CHECK_INT(set(&cfg, "log", "format", "xml"), -EINVAL);
+	CHECK_STR(err, "[log] format: invalid value \"xml\", expected text or json");
+	CHECK_INT(set(&cfg, "log", "format", "JSON"), -EINVAL);
+	CHECK_INT(set(&cfg, "log", "format", ""), -EINVAL);
+	CHECK_STR(err, "[log] format: empty value, expected text or json");
+
+	CHECK_INT(set(&cfg, "log", "path", "/srv/t.log"), 0);
+	CHECK_STR(cfg.log_path, "/srv/t.log");
+	CHECK_INT(set(&cfg, "log", "path", ""), -EINVAL);
+	CHECK_STR(err, "[log] path: empty value, expected a file name, or - for standard output");
+
+	/* Paths config_print() could not write back faithfully. */
+	CHECK_INT(set(&cfg, "log", "path", " /x"), -EINVAL);
+	CHECK_CONTAINS(err, "leading or trailing whitespace");
+	CHECK_INT(set(&cfg, "log", "path", "/x "), -EINVAL);
+	CHECK_INT(set(&cfg, "log", "path", "/x\n[poll]"), -EINVAL);
+	CHECK_STR(err, "[log] path: invalid value \"/x?[poll]\" (control character), "
+	               "expected a file name, or - for standard output");
+	CHECK_INT(set(&cfg, "log", "path", "/x ;y"), -EINVAL);
+	CHECK_CONTAINS(err, "begins a comment");
+	CHECK_INT(set(&cfg, "log", "path", ";x"), -EINVAL);
+	CHECK_STR(cfg.log_path, "/var/log/tcpstated/transitions.log");
+
+	longpath = malloc(PATH_MAX + 1);
+	memset(longpath, 'a', PATH_MAX);
+	longpath[0] = '/';
+	longpath[PATH_MAX - 1] = '\0';
+	CHECK_INT(set(&cfg, "log", "path", longpath), 0);
+	CHECK_INT(strlen(cfg.log_path), PATH_MAX - 1);
+	longpath[PATH_MAX - 1] = 'a';
+	longpath[PATH_MAX] = '\0';
+	CHECK_INT(set(&cfg, "log", "path", longpath), -EINVAL);
+	CHECK_CONTAINS(err, "longer than PATH_MAX");
+	/* The value is quoted cut short, not whole. */
+	CHECK(strlen(err) < 300);
+	CHECK_CONTAINS(err, "aaa...\" (value longer than PATH_MAX)");
+	free(longpath);
+}
+
+static void test_set_unknown(void)
+{
+	struct config cfg;
+
+	CHECK_INT(set(&cfg, "poll", "interval", "100"), -ENOENT);
+	CHECK_STR(err, "[poll] interval: unknown key (expected interval_ms)");
+	CHECK_INT(set(&cfg, "log", "size", "1"), -ENOENT);
+	CHECK_STR(err, "[log] size: unknown key (expected path, format, max_size or keep)");
+	CHECK_INT(set(&cfg, "nope", "interval_ms", "100"), -ENOENT);
+	CHECK_STR(err, "[nope]: unknown section (expected poll, log or journal)");
+
+	/* No buffer, or a tiny one, is fine. */
+	CHECK_INT(config_set(&cfg, "poll", "interval_ms", "x", NULL, 0), -EINVAL);
+	char tiny[8];
+	CHECK_INT(config_set(&cfg, "poll", "interval_ms", "x", tiny, sizeof(tiny)), -EINVAL);
+	CHECK_STR(tiny, "[poll] ");
+	CHECK_INT(config_load_string(&cfg, "t.conf", "[x]\n", NULL, 0), -EINVAL);
+	CHECK_INT(config_load_string(&cfg, "t.conf", "[x]\n", tiny, sizeof(tiny)), -EINVAL);
+	CHECK_STR(tiny, "t.conf:");
+}
+
+static void test_file_errors(void)
+{
+	CHECK_LOAD_ERROR("[poll]\ninterval_ms = 100\n[nope]\n",
+	                 "t.conf:3: [nope]: unknown section (expected poll, log or journal)");
+	CHECK_LOAD_ERROR("[]\n", "t.conf:1: []: unknown section (expected poll, log or journal)");
+	CHECK_LOAD_ERROR("[ poll ]\n", "t.conf:1: [ poll ]: unknown section "
+	                               "(expected poll, log or journal)");
+	CHECK_LOAD_ERROR("[poll]\ninterval = 100\n",
+	                 "t.conf:2: [poll] interval: unknown key (expected interval_ms)");
+	/* A key in the wrong section is unknown there. */
+	CHECK_LOAD_ERROR("[poll]\nkeep = 3\n",
+	                 "t.conf:2: [poll] keep: unknown key (expected interval_ms)");
+	CHECK_LOAD_ERROR("interval_ms = 100\n",
+	                 "t.conf:1: interval_ms: key before the first [section]");
+	CHECK_LOAD_ERROR("[poll]\n\n\ninterval_ms = 100ms\n",
+	                 "t.conf:4: [poll] interval_ms: invalid value \"100ms\", "
+	                 "expected a whole number from 10 to 60000");
+	CHECK_LOAD_ERROR("[poll]\ninterval_ms = 10 0\n",
+	                 "t.conf:2: [poll] interval_ms: invalid value \"10 0\", "
+	                 "expected a whole number from 10 to 60000");
+	CHECK_LOAD_ERROR("[poll]\ninterval_ms = -100\n",
+	                 "t.conf:2: [poll] interval_ms: invalid value \"-100\", "
+	                 "expected a whole number from 10 to 60000");
+	CHECK_LOAD_ERROR("[poll]\ninterval_ms = 5\n",
+	                 "t.conf:2: [poll] interval_ms: 5 is out of range, "
+	                 "expected a whole number from 10 to 60000");
+	CHECK_LOAD_ERROR("[poll]\ninterval_ms =\n", "t.conf:2: [poll] interval_ms: empty value, "
+	                                            "expected a whole number from 10 to 60000");
+	CHECK_LOAD_ERROR("[poll]\ninterval_ms = ; nothing but a comment\n",
+	                 "t.conf:2: [poll] interval_ms: empty value, "
+	                 "expected a whole number from 10 to 60000");
+	CHECK_LOAD_ERROR("[log]\nkeep = 0\n", "t.conf:2: [log] keep: 0 is out of range, "
+	                                      "expected a whole number from 1 to 1000");
+	CHECK_LOAD_ERROR("[log]\nformat = xml\n",
+	                 "t.conf:2: [log] format: invalid value \"xml\", expected text or json");
+	CHECK_LOAD_ERROR("[log]\npath =\n", "t.conf:2: [log] path: empty value, "
+	                                    "expected a file name, or - for standard output");
+	CHECK_LOAD_ERROR("[log]\nmax_size = 100MB\n",
+	                 "t.conf:2: [log] max_size: invalid value \"100MB\", expected 0 (never "
+	                 "rotate) or a size from 4K to 1024G (bytes, or with a suffix K, M or G)");
+	CHECK_LOAD_ERROR("[journal]\nenabled = maybe\n",
+	                 "t.conf:2: [journal] enabled: invalid value \"maybe\", "
+	                 "expected yes or no (or true/false, on/off, 1/0)");
+
+	/* Given twice, even with the same value, even in a repeated section. */
+	CHECK_LOAD_ERROR("[poll]\n\ninterval_ms = 100\n[log]\n[poll]\ninterval_ms = 100\n",
+	                 "t.conf:6: [poll] interval_ms: given twice (first at line 3)");
+
+	/* Lines that are none of "[section]", "key = value" or a comment. */
+	static const char *const syntax[] = {
+	    "[poll]\ninterval_ms 100\n",     /* no '=' */
+	    "[poll]\ninterval_ms: 100\n",    /* inih would take it */
+	    "[poll]\n= 100\n",               /* no key */
+	    "[poll]\ninterval_ms ; = 100\n", /* the '=' is in a comment */
+	    "[poll]\n[log\n",                /* no ']' */
+	    "[poll]\n[log ; x]\n",           /* the ']' is in a comment */
+	    "[poll]\n[log] keep = 3\n",      /* text after the ']' */
+	    "[poll]\nyes\n",
+	};
+	for (size_t i = 0; i < sizeof(syntax) / sizeof(syntax[0]); i++)
+		CHECK_LOAD_ERROR(syntax[i],
+		                 "t.conf:2: expected \"key = value\", \"[section]\" or a comment");
+
+	/* Continuation lines, right after the key or after blanks and comments. */
+	CHECK_LOAD_ERROR("[log]\npath = /var/log/a\n  b.log\n",
+	                 "t.conf:3: [log] path: indented line "
+	                 "(values cannot continue onto a second line)");
+	CHECK_LOAD_ERROR("[log]\npath = /var/log/a\n\n# c\n\tkeep = 3\n",
+	                 "t.conf:5: [log] path: indented line "
+	                 "(values cannot continue onto a second line)");
+	CHECK_LOAD_ERROR("[log]\npath = /var/log/a\n  [poll]\n",
+	                 "t.conf:3: [log] path: indented line "
+	                 "(values cannot continue onto a second line)");
+	/* Indented lines that inih would take as keys or headers are refused too. */
+	CHECK_LOAD_ERROR("[log]\n  keep = 3\n",
+	                 "t.conf:2: indented line "
+	                 "(keys and [section] headers start in the first column)");
+	CHECK_LOAD_ERROR("  [log]\n", "t.conf:1: indented line "
+	                              "(keys and [section] headers start in the first column)");
+	/* A new section ends the previous key. */
+	CHECK_LOAD_ERROR("[log]\nkeep = 3\n[poll]\n  interval_ms = 20\n",
+	                 "t.conf:4: indented line "
+	                 "(keys and [section] headers start in the first column)");
+
+	/* The first error is the one reported. */
+	CHECK_LOAD_ERROR("[poll]\ninterval_ms\n[nope]\n",
+	                 "t.conf:2: expected \"key = value\", \"[section]\" or a comment");
+	CHECK_LOAD_ERROR("[poll]\ninterval_ms = 1\n[nope]\nx\n",
+	                 "t.conf:2: [poll] interval_ms: 1 is out of range, "
+	                 "expected a whole number from 10 to 60000");
+}
+
+static void test_long_lines(void)
+{
+	char text[1024], line[300];
+	struct config cfg;
+
+	/* 197 characters is the longest line; CRLF does not count against it. */
+	memset(line, 'x', 196);
+	line[0] = '#';
+	line[196] = '\0';
+	snprintf(text, sizeof(text), "[poll]\n%sy\r\n%sy\ninterval_ms = 20\n", line, line);
+	CHECK_INT(load(&cfg, text), 0);
+	CHECK_INT(cfg.interval_ms, 20);
+
+	snprintf(text, sizeof(text), "[poll]\n%sy\n%syz\ninterval_ms = 20\n", line, line);
+	CHECK_INT(load(&cfg, text), -EINVAL);
+	CHECK_STR(err, "t.conf:3: line longer than 197 characters");
+	CHECK_INT(cfg.interval_ms, 100);
+
+	/* A long value is refused, not cut and the rest read as a line of its own. */
+	memset(line, '9', 250);
+	line[250] = '\0';
+	snprintf(text, sizeof(text), "[log]\npath = /%s\n", line);
+	CHECK_INT(load(&cfg, text), -EINVAL);
+	CHECK_STR(err, "t.conf:2: line longer than 197 characters");
+	snprintf(text, sizeof(text), "[log]\n\n\n\npath = /%s", line);
+	CHECK_INT(load(&cfg, text), -EINVAL);
+	CHECK_STR(err, "t.conf:5: line longer than 197 characters");
+
+	/* Line numbers stay right after long comments. */
+	memset(line, 'x', 196);
+	line[0] = ';';
+	line[196] = '\0';
+	snprintf(text, sizeof(text), "%s\n%s\n[poll]\nwhat = 1\n", line, line);
+	CHECK_LOAD_ERROR(text, "t.conf:4: [poll] what: unknown key (expected interval_ms)");
+}
+
+static void test_unchanged_on_error(void)
+{
+	struct config cfg, before;
+	char path[PATH_MAX];
+
+	config_defaults(&cfg);
+	cfg.interval_ms = 1234;
+	cfg.keep = 99;
+	before = cfg;
+	/* The error comes after good lines that set keys. */
+	CHECK_INT(config_load_string(&cfg, "t.conf",
+	                             "[poll]\ninterval_ms = 20\n[log]\nkeep = 5\nformat = xml\n",
+	                             err, sizeof(err)),
+	          -EINVAL);
+	CHECK(memcmp(&cfg, &before, sizeof(cfg)) == 0);
+
+	snprintf(path, sizeof(path), "%s/bad.conf", tmpdir);
+	write_file(path, "[log]\nkeep = 5\nkeep = 6\n", 24);
+	CHECK_INT(config_load_file(&cfg, path, err, sizeof(err)), -EINVAL);
+	CHECK(memcmp(&cfg, &before, sizeof(cfg)) == 0);
+	CHECK_CONTAINS(err, path);
+	CHECK_CONTAINS(err, "/bad.conf:3: [log] keep: given twice (first at line 2)");
+
+	/* config_set() too leaves the field alone on error. */
+	CHECK_INT(config_set(&cfg, "log", "keep", "0", err, sizeof(err)), -EINVAL);
+	CHECK_INT(config_set(&cfg, "log", "path", "", err, sizeof(err)), -EINVAL);
+	CHECK(memcmp(&cfg, &before, sizeof(cfg)) == 0);
+}
+
+static void test_round_trip(void)
+{
+	struct config cfg, back;
+	char path[PATH_MAX];
+	FILE *f;
+
+	/* The defaults print as the documented file. */
+	snprintf(path, sizeof(path), "%s/print.conf", tmpdir);
+	config_defaults(&cfg);
+	f = fopen(path, "w+");
+	CHECK(f != NULL);
+	config_print(&cfg, f);
+	fflush(f);
+	{
+		char buf[1024];
+		size_t n;
+
+		rewind(f);
+		n = fread(buf, 1, sizeof(buf) - 1, f);
+		buf[n] = '\0';
+		CHECK_STR(buf, "[poll]\n"
+		               "interval_ms = 100\n"
+		               "\n"
+		               "[log]\n"
+		               "path = /var/log/tcpstated/transitions.log\n"
+		               "format = text\n"
+		               "max_size = 100M\n"
+		               "keep = 10\n"
+		               "\n"
+		               "[journal]\n"
+		               "enabled = no\n");
+	}
+	fclose(f);
+
+	/* Every key away from its default, sizes in each unit. */
+	static const char *const sizes[] = {"0", "4097", "5K", "7M", "3G", "1024G"};
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		config_defaults(&cfg);
+		CHECK_INT(config_set(&cfg, "poll", "interval_ms", "60000", err, sizeof(err)), 0);
+		CHECK_INT(config_set(&cfg, "log", "path", i % 2 ? "-" : "/tmp/a;b c.log", err,
+		                     sizeof(err)),
+		          0);
+		CHECK_INT(config_set(&cfg, "log", "format", "json", err, sizeof(err)), 0);
+		CHECK_INT(config_set(&cfg, "log", "max_size", sizes[i], err, sizeof(err)), 0);
+		CHECK_INT(config_set(&cfg, "log", "keep", "1", err, sizeof(err)), 0);
+		CHECK_INT(config_set(&cfg, "journal", "enabled", "on", err, sizeof(err)), 0);
+
+		f = fopen(path, "w");
+		CHECK(f != NULL);
+		config_print(&cfg, f);
+		CHECK_INT(fclose(f), 0);
+
+		config_defaults(&back);
+		err[0] = '\0';
+		CHECK_INT(config_load_file(&back, path, err, sizeof(err)), 0);
+		CHECK_STR(err, "");
+		CHECK_INT(back.interval_ms, cfg.interval_ms);
+		CHECK_STR(back.log_path, cfg.log_path);
+		CHECK_INT(back.format, cfg.format);
+		CHECK_INT(back.max_size, cfg.max_size);
+		CHECK_INT(back.keep, cfg.keep);
+		CHECK_INT(back.journal, cfg.journal);
+		CHECK(memcmp(&back, &cfg, sizeof(cfg)) == 0);
+	}
+}
+
+/* Tries to read a mode-000 file as an unprivileged user; returns the result. */
+static int load_as_nobody(const char *path)
+{
+	struct config cfg;
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (pid == 0) {
+		if (setgid(65534) < 0 || setuid(65534) < 0)
+			_exit(255);
+		config_defaults(&cfg);
+		if (config_load_file(&cfg, path, err, sizeof(err)) != -EACCES)
+			_exit(1);
+		_exit(strstr(err, path) && strstr(err, strerror(EACCES)) ? 0 : 2);
+	}
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
+		return -ECHILD;
+	return WEXITSTATUS(status);
+}
+
+static void test_load_file(void)
+{
+	struct config cfg, def;
+	char path[PATH_MAX + 32], msg[PATH_MAX + 64];
+
+	config_defaults(&def);
+
+	/* The shipped file sets every key to its built-in default. */
+	config_defaults(&cfg);
+	cfg.interval_ms = 777;
+	err[0] = '\0';
+	CHECK_INT(
+	    config_load_file(&cfg, FIXTURES_DIR "/../../conf/tcpstated.conf", err, sizeof(err)), 0);
+	CHECK_STR(err, "");
+	CHECK(memcmp(&cfg, &def, sizeof(cfg)) == 0);
+
+	snprintf(path, sizeof(path), "%s/missing.conf", tmpdir);
+	CHECK_INT(config_load_file(&cfg, path, err, sizeof(err)), -ENOENT);
+	snprintf(msg, sizeof(msg), "%s: No such file or directory", path);
+	CHECK_STR(err, msg);
+
+	CHECK_INT(config_load_file(&cfg, tmpdir, err, sizeof(err)), -EISDIR);
+	snprintf(msg, sizeof(msg), "%s: is a directory", tmpdir);
+	CHECK_STR(err, msg);
+
+	snprintf(path, sizeof(path), "%s/plain", tmpdir);
+	write_file(path, "", 0);
+	snprintf(path, sizeof(path), "%s/plain/x.conf", tmpdir);
+	CHECK_INT(config_load_file(&cfg, path, err, sizeof(err)), -ENOTDIR);
+	snprintf(msg, sizeof(msg), "%s: Not a directory", path);
+	CHECK_STR(err, msg);
+
+	/* A binary file stops at the NUL byte. */
+	snprintf(path, sizeof(path), "%s/binary.conf", tmpdir);
+	write_file(path,
+	           "[poll]\ninterval_ms = 1\0"
+	           "00\n",
+	           26);
+	CHECK_INT(config_load_file(&cfg, path, err, sizeof(err)), -EINVAL);
+	CHECK_CONTAINS(err, "/binary.conf:2: NUL byte in line");
+	CHECK(memcmp(&cfg, &def, sizeof(cfg)) == 0);
+
+	/* A read error after a successful open: /proc/self/mem has no page 0. */
+	CHECK_INT(config_load_file(&cfg, "/proc/self/mem", err, sizeof(err)), -EIO);
+	CHECK_STR(err, "/proc/self/mem: Input/output error");
+
+	/*
+	 * Unreadable: root reads a mode-000 file anyway, so as root the check
+	 * runs in a child that has become nobody. The directory must be
+	 * searchable by nobody, or the error would come from it instead.
+	 */
+	snprintf(path, sizeof(path), "%s/secret.conf", tmpdir);
+	write_file(path, "[poll]\n", 7);
+	CHECK_INT(chmod(path, 0), 0);
+	if (geteuid() != 0) {
+		CHECK_INT(config_load_file(&cfg, path, err, sizeof(err)), -EACCES);
+		snprintf(msg, sizeof(msg), "%s: Permission denied", path);
+		CHECK_STR(err, msg);
+	} else {
+		CHECK_INT(chmod(tmpdir, 0755), 0);
+		int r = load_as_nobody(path);
+		if (r == 255)
+			fprintf(stderr, "note: cannot become nobody; unreadable file not tested\n");
+		else
+			CHECK_INT(r, 0);
+	}
+}
+
+static void remove_tmpdir(void)
+{
+	static const char *const names[] = {"bad.conf", "print.conf", "plain", "binary.conf",
+	                                    "secret.conf"};
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", tmpdir, names[i]);
+		unlink(path);
+	}
+	rmdir(tmpdir);
+}
+
+int main(void)
+{
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_defaults();
+	test_good_file();
+	test_numbers();
+	test_sizes();
+	test_booleans();
+	test_format_and_path();
+	test_set_unknown();
+	test_file_errors();
+	test_long_lines();
+	test_unchanged_on_error();
+	test_round_trip();
+	test_load_file();
+	remove_tmpdir();
+	return CHECK_DONE();
+}
