@@ -1,0 +1,833 @@
+"""Harness for tcpstated's integration tests.
+
+Every test gets a private network namespace (Netns), starts the real daemon
+inside it (Daemon), drives real TCP connections over loopback and compares the
+records the daemon wrote with the records it should have written. Transient
+TCP states are held with nftables rules (nft_drop) until the daemon has logged
+them, so that the expected records are exact.
+
+The test process itself moves into the namespace (setns) for the duration of a
+test: the sockets it opens, the daemon it starts and the ip, nft and ss
+commands it runs all live there. Only loopback addresses are ever used.
+
+Python 3 standard library only.
+"""
+
+import atexit
+import contextlib
+import ctypes
+import datetime
+import errno
+import json
+import os
+import re
+import resource
+import select
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+SKIP = 77         # ctest's SKIP_RETURN_CODE
+TIMEOUT = 10.0    # seconds to wait for any one condition
+INTERVAL_MS = 20  # the daemon's poll interval in the tests
+NETNS_DIR = "/run/netns"
+SO_COOKIE = 57    # not in Python's socket module
+_STARTED = time.time()
+
+# The keys of a JSON record, in the order docs/record-format.md gives them.
+JSON_KEYS = ["ts", "family", "laddr", "lport", "raddr", "rport", "from", "to",
+             "how", "cookie", "uid", "inode"]
+STATES = {"NONE", "LISTEN", "SYN_SENT", "SYN_RECV", "ESTABLISHED", "FIN_WAIT1",
+          "FIN_WAIT2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT", "CLOSE"}
+
+
+# ---------------------------------------------------------------------------
+# Assertions
+
+class TestFailure(Exception):
+    """An assertion did not hold; the message says what and why."""
+
+
+def fail(msg):
+    raise TestFailure(msg)
+
+
+def check(cond, msg):
+    if not cond:
+        fail(msg)
+
+
+def check_equal(actual, expected, what):
+    if actual != expected:
+        fail(f"{what}:\n  expected: {expected!r}\n  actual:   {actual!r}")
+
+
+def wait_until(cond, what, timeout=TIMEOUT, on_timeout=None):
+    """Calls COND every few milliseconds until it returns a true value, and
+    returns that. Fails after TIMEOUT seconds, saying WHAT was awaited, with
+    ON_TIMEOUT() appended when given."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = cond()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            extra = "\n" + on_timeout() if on_timeout else ""
+            fail(f"timed out after {timeout:g} s waiting for {what}{extra}")
+        time.sleep(0.01)
+
+
+def run(cmd, input=None, timeout=30):
+    """Runs CMD (a list) in the current namespace; returns its stdout."""
+    p = subprocess.run(cmd, input=input, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, timeout=timeout)
+    if p.returncode != 0:
+        fail(f"command failed with status {p.returncode}: {' '.join(cmd)}\n"
+             f"{p.stderr}")
+    return p.stdout
+
+
+# ---------------------------------------------------------------------------
+# Network namespaces
+
+def _setns(fd):
+    if hasattr(os, "setns"):  # Python 3.12 and later
+        os.setns(fd, os.CLONE_NEWNET)
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.setns(fd, 0x40000000) != 0:  # CLONE_NEWNET
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err))
+
+
+_host_ns = None    # an fd of the namespace the process started in
+_live_netns = []   # namespaces to delete, whatever happens
+
+
+def _cleanup_all():
+    for d in list(Daemon.instances):
+        d.kill()
+        shutil.rmtree(d.dir, ignore_errors=True)
+    Daemon.instances.clear()
+    for ns in list(_live_netns):
+        ns.close()
+
+
+atexit.register(_cleanup_all)
+
+
+def _remove_stale_netns():
+    """Deletes namespaces that earlier runs, killed outright, left behind:
+    tcpst-PID-... whose PID is gone."""
+    with contextlib.suppress(FileNotFoundError):
+        for name in os.listdir(NETNS_DIR):
+            m = re.fullmatch(r"tcpst-(\d+)-.*", name)
+            if m and not os.path.exists(f"/proc/{m.group(1)}"):
+                subprocess.run(["ip", "netns", "delete", name],
+                               stderr=subprocess.DEVNULL)
+
+
+class Netns:
+    """A private network namespace with a TCP established hash of its own, lo
+    up, and an nftables chain for nft_drop(). As a context manager the test
+    process lives inside it for the with block; the namespace is deleted on
+    the way out, and at exit whatever happens."""
+
+    _count = 0
+
+    def __init__(self):
+        global _host_ns
+        if _host_ns is None:
+            _host_ns = os.open("/proc/self/ns/net", os.O_RDONLY)
+        Netns._count += 1
+        self.name = f"tcpst-{os.getpid()}-{Netns._count}"
+        self.fd = None
+        _live_netns.append(self)
+        # All namespaces share the kernel's established hash unless they are
+        # created from a namespace whose tcp_child_ehash_entries is set, and a
+        # shared hash would let other namespaces' sockets slow our dumps. So:
+        # a parent namespace with that sysctl, the test namespace created from
+        # inside it, then the parent goes (the child keeps its table). nsenter
+        # rather than "ip netns exec", whose private mount namespace would
+        # keep the child's /run/netns entry from us. The host namespace's
+        # sysctls are never touched.
+        parent = self.name + "-parent"
+        try:
+            run(["ip", "netns", "add", parent])
+            run(["ip", "netns", "exec", parent, "sysctl", "-q", "-w",
+                 "net.ipv4.tcp_child_ehash_entries=1024"])
+            run(["nsenter", f"--net={NETNS_DIR}/{parent}",
+                 "ip", "netns", "add", self.name])
+        finally:
+            subprocess.run(["ip", "netns", "delete", parent],
+                           stderr=subprocess.DEVNULL)
+        self.fd = os.open(f"{NETNS_DIR}/{self.name}", os.O_RDONLY)
+        # A namespace that owns its table reports the table's size; one that
+        # shares the host's reports minus the host's size.
+        ehash = self.sysctl("net.ipv4.tcp_ehash_entries")
+        check(ehash == "1024",
+              f"namespace {self.name} has no private established hash: "
+              f"net.ipv4.tcp_ehash_entries is {ehash}, expected 1024")
+        # A new namespace starts from the kernel's defaults, not the host's
+        # settings; pin the ones the tests rely on all the same: orphaned
+        # FIN_WAIT2 and TIME_WAIT last 60 s, and no SYN cookies.
+        self.sysctl("net.ipv4.tcp_fin_timeout", "60")
+        self.sysctl("net.ipv4.tcp_syncookies", "0")
+        with self.inside():
+            run(["ip", "link", "set", "lo", "up"])
+            run(["nft", "-f", "-"], input=(
+                "add table inet tcpst\n"
+                "add chain inet tcpst input { type filter hook input "
+                "priority 0; policy accept; }\n"))
+
+    @contextlib.contextmanager
+    def inside(self):
+        """Runs a with block inside the namespace, then returns."""
+        old = os.open("/proc/self/ns/net", os.O_RDONLY)
+        try:
+            _setns(self.fd)
+            yield self
+        finally:
+            _setns(old)
+            os.close(old)
+
+    def __enter__(self):
+        _setns(self.fd)
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        for d in Daemon.instances:
+            if d.ns is self:
+                d.kill()
+        if self in _live_netns:
+            _live_netns.remove(self)
+        _setns(_host_ns)
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+        subprocess.run(["ip", "netns", "delete", self.name],
+                       stderr=subprocess.DEVNULL)
+
+    def sysctl(self, key, value=None):
+        # /proc/sys/net shows the namespace of the task that opens it.
+        path = "/proc/sys/" + key.replace(".", "/")
+        with self.inside():
+            if value is None:
+                with open(path) as f:
+                    return f.read().strip()
+            with open(path, "w") as f:
+                f.write(value)
+        return value
+
+    def ss(self):
+        """`ss -tanoe` in the namespace, for failure messages."""
+        with self.inside():
+            p = subprocess.run(["ss", "-tanoe"], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+            return p.stdout
+
+    def sockets(self):
+        """The namespace's TCP sockets as `ss -tan` shows them: a list of
+        (state, local, peer), e.g. ("TIME-WAIT", "127.0.0.1:41000", ...)."""
+        with self.inside():
+            out = run(["ss", "-tanH"])
+        return [tuple(line.split()[i] for i in (0, 3, 4))
+                for line in out.splitlines() if line.strip()]
+
+    def wait_ss(self, ep, state):
+        """Waits until ss shows the socket of endpoint EP in STATE (ss's
+        spelling, e.g. "TIME-WAIT"), or shows no such socket if STATE is
+        None."""
+        local = _ss_addr(ep.laddr, ep.lport)
+        peer = _ss_addr(ep.raddr, ep.rport)
+        want = [state] if state else []
+        wait_until(lambda: [s for s, l, p in self.sockets()
+                            if l == local and p == peer] == want,
+                   f"ss to show {local} -> {peer} "
+                   + (f"in {state}" if state else "gone"), on_timeout=self.ss)
+
+    def nft(self, *args):
+        with self.inside():
+            return run(["nft", *args])
+
+
+def _ss_addr(addr, port):
+    return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
+
+
+@contextlib.contextmanager
+def nft_drop(ns, match):
+    """Drops, for a with block, every TCP segment in NS that matches the nft
+    expression MATCH (e.g. "tcp sport 8080") when it arrives at its receiver.
+    Dropped in the input hook, a segment is as good as lost on the wire: its
+    sender believes it went out and retransmits it on its own timer."""
+    out = ns.nft("--echo", "--handle", "add", "rule", "inet", "tcpst", "input",
+                 *match.split(), "counter", "drop")
+    m = re.search(r"# handle (\d+)", out)
+    check(m, f"nft printed no rule handle for {match!r}: {out!r}")
+    try:
+        yield
+    finally:
+        ns.nft("delete", "rule", "inet", "tcpst", "input", "handle", m.group(1))
+
+
+# ---------------------------------------------------------------------------
+# Sockets
+
+def cookie(s):
+    """The kernel's cookie for socket S (SO_COOKIE)."""
+    return struct.unpack("Q", s.getsockopt(socket.SOL_SOCKET, SO_COOKIE, 8))[0]
+
+
+def inode(s):
+    return os.fstat(s.fileno()).st_ino
+
+
+def loopback(family):
+    return "127.0.0.1" if family == socket.AF_INET else "::1"
+
+
+def listener(family, addr=None, port=0, v6only=None, backlog=128):
+    """A TCP socket listening on ADDR:PORT (loopback, any port by default)."""
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if v6only is not None:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, int(v6only))
+    s.bind((addr or loopback(family), port))
+    s.listen(backlog)
+    return s
+
+
+def connect_start(family, addr, port, bind_port=0):
+    """A socket whose connect() to ADDR:PORT has been started, not awaited.
+    BIND_PORT fixes the client's port (with SO_REUSEADDR)."""
+    s = socket.socket(family, socket.SOCK_STREAM)
+    if bind_port:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((addr, bind_port))  # the destination is loopback: bind there
+    s.setblocking(False)
+    err = s.connect_ex((addr, port))
+    check(err == errno.EINPROGRESS,
+          f"connect to {addr} port {port}: {os.strerror(err)}, "
+          "expected EINPROGRESS")
+    return s
+
+
+def connect_finish(s, timeout=TIMEOUT):
+    """Waits for S's connect() to complete, then makes S blocking."""
+    _, writable, _ = select.select([], [s], [], timeout)
+    check(writable, f"connect did not complete within {timeout:g} s")
+    err = s.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+    check(err == 0, f"connect failed: {os.strerror(err)}")
+    s.setblocking(True)
+    s.settimeout(timeout)
+    return s
+
+
+def connect(family, addr, port, bind_port=0):
+    return connect_finish(connect_start(family, addr, port, bind_port))
+
+
+def accept(srv):
+    srv.settimeout(TIMEOUT)
+    a, _ = srv.accept()
+    a.settimeout(TIMEOUT)
+    return a
+
+
+def exchange(client, server):
+    """Sends a few bytes each way and reads them, so that neither side has
+    unread data (close() with unread data sends RST instead of FIN)."""
+    client.sendall(b"ping")
+    check_equal(server.recv(16), b"ping", "bytes received by the server")
+    server.sendall(b"pong")
+    check_equal(client.recv(16), b"pong", "bytes received by the client")
+
+
+def rst_close(s):
+    """Closes S with SO_LINGER {1, 0}: the kernel sends RST, not FIN."""
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+
+
+class Endpoint:
+    """What the daemon should report about one socket: family, 4-tuple,
+    cookie, uid and inode, taken from the socket itself."""
+
+    def __init__(self, s, peer=None):
+        self.family = "ipv4" if s.family == socket.AF_INET else "ipv6"
+        self.laddr, self.lport = s.getsockname()[:2]
+        if peer is None:
+            try:
+                peer = s.getpeername()[:2]
+            except OSError:  # a listener
+                peer = ("0.0.0.0" if s.family == socket.AF_INET else "::", 0)
+        self.raddr, self.rport = peer[:2]
+        self.cookie = cookie(s)
+        self.uid = os.geteuid()
+        self.inode = inode(s)
+
+    def record(self, frm, to, how="poll", uid=True, inode=True):
+        """The record the daemon should write for this socket going from FRM
+        to TO. UID and INODE say whether the kernel reports them for the
+        socket as that dump shows it."""
+        r = {"family": self.family, "laddr": self.laddr, "lport": self.lport,
+             "raddr": self.raddr, "rport": self.rport, "from": frm, "to": to,
+             "how": how, "cookie": self.cookie}
+        if uid:
+            r["uid"] = self.uid
+        if inode:
+            r["inode"] = self.inode
+        return r
+
+    def __repr__(self):
+        return (f"{self.family} {self.laddr}:{self.lport} -> "
+                f"{self.raddr}:{self.rport} cookie={self.cookie}")
+
+
+# ---------------------------------------------------------------------------
+# Records
+
+_TS_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
+_TEXT_RE = re.compile(
+    r"(?P<ts>\S+) (?P<family>\S+) (?P<laddr>\S+) +→ (?P<raddr>\S+) +"
+    r"(?P<from>\S+) +→ (?P<to>\S+) +(?P<how>\S+) +cookie=(?P<cookie>\d+)"
+    r"(?: uid=(?P<uid>\d+))?(?: ino=(?P<inode>\d+))?")
+
+
+def _endpoint_text(addr, port, family):
+    return (f"[{addr}]" if family == "ipv6" else addr) + f":{port or '*'}"
+
+
+def format_text(r):
+    """Record R as the text format should render it, columns and all."""
+    line = (f"{r['ts']} {r['family']} "
+            f"{_endpoint_text(r['laddr'], r['lport'], r['family']):<21} → "
+            f"{_endpoint_text(r['raddr'], r['rport'], r['family']):<21} "
+            f"{r['from']:<11} → {r['to']:<11} {r['how']:<7} "
+            f"cookie={r['cookie']}")
+    if "uid" in r:
+        line += f" uid={r['uid']}"
+    if "inode" in r:
+        line += f" ino={r['inode']}"
+    return line
+
+
+def _split_endpoint(text, family, line):
+    addr, _, port = text.rpartition(":")
+    if family == "ipv6":
+        check(addr.startswith("[") and addr.endswith("]"),
+              f"IPv6 address without brackets in {line!r}")
+        addr = addr[1:-1]
+    check(port == "*" or port.isdigit(), f"bad port in {line!r}")
+    return addr, 0 if port == "*" else int(port)
+
+
+def parse_text(line):
+    """A text-format line as the dict its JSON record would be. Fails unless
+    the line is laid out exactly as it should be."""
+    m = _TEXT_RE.fullmatch(line)
+    check(m, f"text record does not parse: {line!r}")
+    g = m.groupdict()
+    r = {"ts": g["ts"], "family": g["family"]}
+    r["laddr"], r["lport"] = _split_endpoint(g["laddr"], g["family"], line)
+    r["raddr"], r["rport"] = _split_endpoint(g["raddr"], g["family"], line)
+    r.update({"from": g["from"], "to": g["to"], "how": g["how"],
+              "cookie": int(g["cookie"])})
+    if g["uid"] is not None:
+        r["uid"] = int(g["uid"])
+    if g["inode"] is not None:
+        r["inode"] = int(g["inode"])
+    check_equal(line, format_text(r), "layout of a text record")
+    return r
+
+
+def parse_json(line):
+    """A JSON Lines record, with its keys checked and in order."""
+    try:
+        r = json.loads(line)
+    except ValueError as e:
+        fail(f"JSON record does not parse ({e}): {line!r}")
+    check(isinstance(r, dict), f"JSON record is not an object: {line!r}")
+    check_equal(list(r), [k for k in JSON_KEYS if k in r],
+                f"keys of {line!r} (unknown or out of order)")
+    missing = [k for k in JSON_KEYS[:10] if k not in r]
+    check(not missing, f"JSON record lacks {missing}: {line!r}")
+    return r
+
+
+def _check_fields(r, line):
+    """The checks every record must pass, whatever socket it is about."""
+    check(isinstance(r["ts"], str) and _TS_RE.fullmatch(r["ts"]),
+          f"ts is not RFC 3339 UTC with microseconds in {line!r}")
+    ts = datetime.datetime.strptime(r["ts"], "%Y-%m-%dT%H:%M:%S.%fZ")
+    ts = ts.replace(tzinfo=datetime.timezone.utc).timestamp()
+    check(_STARTED - 1 <= ts <= time.time() + 1,
+          f"ts is not the wall-clock time of this test run in {line!r}")
+    check(r["family"] in ("ipv4", "ipv6"), f"bad family in {line!r}")
+    check(r["from"] in STATES and r["to"] in STATES and r["from"] != r["to"],
+          f"bad transition in {line!r}")
+    check(r["how"] in ("initial", "poll"), f"bad how in {line!r}")
+    check(r["how"] == "poll" or r["from"] == "NONE",
+          f"an initial record must come from NONE: {line!r}")
+    for k in ("lport", "rport", "cookie", "uid", "inode"):
+        check(k not in r or (type(r[k]) is int and r[k] >= 0),
+              f"{k} is not a non-negative integer in {line!r}")
+
+
+class LogReader:
+    """Reads a log file incrementally: only new complete lines are parsed."""
+
+    def __init__(self, path, fmt):
+        self.path = path
+        self.fmt = fmt
+        self.parse = parse_json if fmt == "json" else parse_text
+        self.ino = None
+        self.offset = 0
+        self.partial = b""
+        self.records = []
+
+    def read(self):
+        """All complete records so far (a partial last line is left for the
+        next call)."""
+        try:
+            f = open(self.path, "rb")
+        except FileNotFoundError:
+            self.__init__(self.path, self.fmt)
+            return self.records
+        with f:
+            st = os.fstat(f.fileno())
+            if st.st_ino != self.ino or st.st_size < self.offset:
+                self.__init__(self.path, self.fmt)
+                self.ino = st.st_ino
+            f.seek(self.offset)
+            data = f.read()
+        self.offset += len(data)
+        lines = (self.partial + data).split(b"\n")
+        self.partial = lines.pop()
+        for raw in lines:
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                fail(f"record is not UTF-8: {raw!r}")
+            r = self.parse(line)
+            _check_fields(r, line)
+            self.records.append(r)
+        return self.records
+
+
+def _tail(lines, n=60):
+    """The last N of LINES, indented, for a failure message."""
+    cut = [f"... {len(lines) - n} lines before ..."] if len(lines) > n else []
+    return "\n".join("    " + l for l in cut + lines[-n:])
+
+
+def strip_ts(r):
+    return {k: v for k, v in r.items() if k != "ts"}
+
+
+def show(records, limit=80):
+    lines = [json.dumps(r) for r in records]
+    if len(lines) > limit:
+        lines = lines[:limit // 2] + [f"... {len(lines) - limit} more ..."] \
+            + lines[-limit // 2:]
+    return "\n".join("    " + l for l in lines) or "    (none)"
+
+
+def check_ts_order(records):
+    """Records must be in non-decreasing ts order."""
+    for a, b in zip(records, records[1:]):
+        check(a["ts"] <= b["ts"], f"records out of ts order:\n{show([a, b])}")
+
+
+def check_sequences(records):
+    """For every cookie, the first record comes from NONE, every later one
+    from the state the previous one went to, and none follows a vanishing
+    (the kernel never reuses a cookie)."""
+    last = {}
+    for r in records:
+        c = r["cookie"]
+        mine = [x for x in records if x["cookie"] == c]
+        check(last.get(c) != "NONE",
+              f"cookie {c}: a record after the socket vanished:\n{show([r])}"
+              f"\n  all its records:\n{show(mine)}")
+        prev = last.get(c, "NONE")
+        check(r["from"] == prev,
+              f"cookie {c}: a record from {r['from']}, but its previous "
+              f"record went to {prev}:\n{show([r])}\n  all its records:\n"
+              f"{show(mine)}")
+        last[c] = r["to"]
+
+
+def check_exact(records, expected, ignore=()):
+    """RECORDS (the log) must hold exactly the records in EXPECTED, a list with
+    one list of records per socket, ts left out. Order is checked per socket,
+    and ts order over the whole log. Cookies in IGNORE are left out."""
+    check_ts_order(records)
+    records = [r for r in records if r["cookie"] not in ignore]
+    want = {}
+    for recs in expected:
+        for r in recs:
+            want.setdefault(r["cookie"], []).append(r)
+    problems = []
+    for c, recs in want.items():
+        got = [strip_ts(r) for r in records if r["cookie"] == c]
+        if got != recs:
+            problems.append(f"  cookie {c}: expected\n{show(recs)}\n"
+                            f"  actual\n{show(got)}")
+    extra = [r for r in records if r["cookie"] not in want]
+    if extra:
+        problems.append(f"  records of sockets not expected at all:\n"
+                        f"{show(extra)}")
+    if problems:
+        fail("the log is not as expected:\n" + "\n".join(problems))
+
+
+def index_of(records, pred, what):
+    for i, r in enumerate(records):
+        if pred(r):
+            return i
+    fail(f"no record for {what} in\n{show(records)}")
+
+
+# ---------------------------------------------------------------------------
+# The daemon
+
+def _die_with_parent():
+    """In the daemon's child process before exec: a test killed outright
+    (SIGKILL, no cleanup) must not leave the daemon running."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def tcpstated_path():
+    path = os.environ.get("TCPSTATED", "")
+    check(os.access(path, os.X_OK),
+          f"TCPSTATED={path!r} is not an executable: run under ctest, or set "
+          "it to the daemon (see tests/integration/README.md)")
+    return path
+
+
+def write_config(directory, text=""):
+    """A config file in DIRECTORY, so that the host's /etc never matters."""
+    path = os.path.join(directory, "tcpstated.conf")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+class Daemon:
+    """tcpstated running in the current namespace with a config and a log of
+    its own in a temporary directory. records() reads the log, wait_for()
+    waits on it, paused() stops the daemon for a with block."""
+
+    instances = []  # of the running test, removed when it ends
+
+    def __init__(self, ns, fmt="json", interval_ms=INTERVAL_MS,
+                 log="transitions.log", args=(), umask=0o022):
+        """Starts tcpstated in NS. LOG is relative to the daemon's temporary
+        directory (self.dir). UMASK is the daemon's umask."""
+        self.ns = ns
+        self.fmt = fmt
+        self.dir = tempfile.mkdtemp(prefix="tcpstated-it-")
+        Daemon.instances.append(self)
+        self.log = os.path.join(self.dir, log)
+        self.argv = [tcpstated_path(), "--config", write_config(self.dir),
+                     "--interval-ms", str(interval_ms), "--log-file", self.log,
+                     "--format", fmt, *args]
+        self.readers = {}
+        self.stderr_path = os.path.join(self.dir, "stderr")
+        self.stderr_file = open(self.stderr_path, "w")
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=self.stderr_file, umask=umask,
+                                     preexec_fn=_die_with_parent)
+        self.markers = set()
+
+    def records(self, path=None):
+        path = path or self.log
+        if path not in self.readers:
+            self.readers[path] = LogReader(path, self.fmt)
+        return self.readers[path].read()
+
+    def raw(self, path=None):
+        with open(path or self.log, "rb") as f:
+            return f.read()
+
+    def stderr(self):
+        with open(self.stderr_path) as f:
+            return f.read()
+
+    def describe(self):
+        """The log, stderr and sockets, for failure messages."""
+        try:
+            log = self.raw().decode("utf-8", "replace").splitlines()
+        except FileNotFoundError:
+            log = ["(no log file)"]
+        return (f"  daemon: {' '.join(self.argv)}\n  log:\n{_tail(log)}\n"
+                f"  stderr:\n{_tail(self.stderr().splitlines())}\n"
+                f"  ss -tanoe:\n{_tail(self.ns.ss().splitlines())}")
+
+    def check_alive(self):
+        rc = self.proc.poll()
+        if rc is not None:
+            fail(f"tcpstated exited with status {rc}\n{self.describe()}")
+
+    def wait_log(self, cond, what, timeout=TIMEOUT, path=None):
+        """Waits until COND(all records so far) is true, and returns that.
+        WHAT describes the condition for the failure message."""
+        def ready():
+            self.check_alive()
+            return cond(self.records(path))
+        return wait_until(ready, what, timeout, self.describe)
+
+    def wait_for(self, pred, what="a matching record", timeout=TIMEOUT,
+                 path=None):
+        """Waits until the log holds a record for which PRED is true, and
+        returns the first such record."""
+        return self.wait_log(lambda recs: next(filter(pred, recs), None),
+                             what, timeout, path)
+
+    def wait_transition(self, ep, frm, to, timeout=TIMEOUT, path=None):
+        """Waits for the record of endpoint EP going from FRM to TO."""
+        return self.wait_for(
+            lambda r: r["cookie"] == ep.cookie and r["from"] == frm
+            and r["to"] == to, f"{frm} -> {to} of {ep}", timeout, path)
+
+    def sync(self):
+        """Returns once the daemon has finished at least two dumps after the
+        call: a throw-away listener is opened and closed, and its vanishing
+        is reported only after two dumps miss it. Its records are then left
+        out of check_exact() through self.markers."""
+        s = listener(socket.AF_INET)
+        ep = Endpoint(s)
+        self.markers.add(ep.cookie)
+        self.wait_transition(ep, "NONE", "LISTEN")
+        s.close()
+        self.wait_transition(ep, "LISTEN", "NONE")
+
+    def check_exact(self, expected):
+        check_exact(self.records(), expected, ignore=self.markers)
+
+    @contextlib.contextmanager
+    def paused(self):
+        """Stops the daemon (SIGSTOP) for a with block, so that whatever the
+        block does to sockets looks to it like a single step."""
+        self.check_alive()
+        self.proc.send_signal(signal.SIGSTOP)
+        try:
+            wait_until(self._stopped, "tcpstated to stop on SIGSTOP")
+            yield
+        finally:
+            self.proc.send_signal(signal.SIGCONT)
+
+    def _stopped(self):
+        for tid in os.listdir(f"/proc/{self.proc.pid}/task"):
+            with open(f"/proc/{self.proc.pid}/task/{tid}/stat") as f:
+                # The state follows the ")" that closes the command name.
+                if f.read().rpartition(")")[2].split()[0] != "T":
+                    return False
+        return True
+
+    def stop(self, sig=signal.SIGTERM, within=1.0):
+        """Sends SIG; checks that the daemon exits 0 within WITHIN seconds."""
+        self.check_alive()
+        t0 = time.monotonic()
+        self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout=within + 5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            fail(f"tcpstated still ran {within + 5:g} s after {sig.name}\n"
+                 f"{self.describe()}")
+        elapsed = time.monotonic() - t0
+        check(rc == 0, f"tcpstated exited with status {rc} on {sig.name}, "
+                       f"expected 0\n{self.describe()}")
+        check(elapsed <= within, f"tcpstated took {elapsed:.2f} s to exit on "
+                                 f"{sig.name}, expected at most {within:g} s")
+        return elapsed
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.stderr_file.close()
+
+
+# ---------------------------------------------------------------------------
+# Running tests
+
+def _skip_reason():
+    if os.geteuid() != 0:
+        return "not root: network namespaces and nftables need root"
+    for tool in ("ip", "nsenter"):
+        if not shutil.which(tool):
+            return f"{tool} not found: cannot create network namespaces"
+    name = f"tcpst-{os.getpid()}-probe"
+    p = subprocess.run(["ip", "netns", "add", name], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    subprocess.run(["ip", "netns", "delete", name], stderr=subprocess.DEVNULL)
+    if p.returncode != 0:
+        return f"cannot create a network namespace: {p.stdout.strip()}"
+    return None
+
+
+def main(tests):
+    """Runs the test functions TESTS (or those named on the command line),
+    prints "N passed, M failed" and exits 0 or 1, or 77 when this machine
+    cannot run them at all."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    reason = _skip_reason()
+    if reason:
+        print(f"SKIP: {reason}")
+        sys.exit(SKIP)
+    # Tools that CI has are failures when missing, not skips.
+    problems = [f"{tool} not found (install nftables, iproute2, procps)"
+                for tool in ("nft", "ss", "sysctl") if not shutil.which(tool)]
+    try:
+        tcpstated_path()
+    except TestFailure as e:
+        problems.append(str(e))
+    if problems:
+        print("FAIL: " + "\nFAIL: ".join(problems))
+        print("0 passed, 1 failed")
+        sys.exit(1)
+    _remove_stale_netns()
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, min(hard, 4096)), hard))
+    names = sys.argv[1:]
+    unknown = set(names) - {t.__name__ for t in tests}
+    if unknown:
+        print(f"no such test: {', '.join(sorted(unknown))}")
+        sys.exit(2)
+    passed = failed = 0
+    for t in tests:
+        if names and t.__name__ not in names:
+            continue
+        t0 = time.monotonic()
+        try:
+            t()
+        except TestFailure as e:
+            failed += 1
+            print(f"FAIL {t.__name__} ({time.monotonic() - t0:.1f} s): {e}")
+        except Exception:
+            failed += 1
+            print(f"FAIL {t.__name__} ({time.monotonic() - t0:.1f} s): "
+                  f"unexpected error\n{traceback.format_exc()}")
+        else:
+            passed += 1
+            print(f"ok   {t.__name__} ({time.monotonic() - t0:.1f} s)")
+        finally:
+            _cleanup_all()
+        sys.stdout.flush()
+    print(f"{passed} passed, {failed} failed")
+    sys.exit(1 if failed else 0)
