@@ -16,6 +16,8 @@
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
+/* Records are data, not diagnostics: no CODE_FILE/CODE_LINE on each. */
+#define SD_JOURNAL_SUPPRESS_LOCATION
 #include <systemd/sd-journal.h>
 
 #include "journal.h"
