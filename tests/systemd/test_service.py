@@ -31,7 +31,8 @@ EXPOSURE_MAX = 0.8  # docs/systemd.md: measured under systemd 252
 ID_APPEARED = "47c5afb8f94f4b73b2778622ab66d4a0"
 LISTEN_UID = 4242  # an unprivileged user owns the test's sockets
 
-# The configuration the test starts with: the shipped one's keys, journal on.
+# The configuration the test starts with when the tree ships none; else the
+# shipped one with the journal on.
 BASE_CONF = """[poll]
 interval_ms = 100
 [log]
@@ -196,8 +197,18 @@ def main():
         units = [os.path.join(d, f) for d, _, fs in os.walk(stage) for f in fs
                  if f == "tcpstated.service"]
         check(len(units) == 1, "cmake --install staged one unit: %s" % units)
-        os.makedirs(os.path.join(stage, "etc/tcpstated"), exist_ok=True)
-        with open(os.path.join(stage, CONF.lstrip("/")), "w") as f:
+        # Start from the shipped configuration, with the journal on.
+        global BASE_CONF
+        staged_conf = os.path.join(stage, CONF.lstrip("/"))
+        if os.path.exists(staged_conf):
+            with open(staged_conf) as f:
+                shipped = f.read()
+            check("\nenabled = no\n" in shipped and "\nformat = text\n" in shipped
+                  and "\ninterval_ms = 100\n" in shipped and "\npath = %s\n" % LOG in shipped,
+                  "shipped configuration installed, logging to %s" % LOG)
+            BASE_CONF = shipped.replace("\nenabled = no\n", "\nenabled = yes\n")
+        os.makedirs(os.path.dirname(staged_conf), exist_ok=True)
+        with open(staged_conf, "w") as f:
             f.write(BASE_CONF)
         if os.environ.get("TCPSTATED_SANITIZE", "OFF").upper() in ("ON", "1", "YES", "TRUE"):
             # LeakSanitizer stops the process with ptrace at exit, which the
@@ -277,6 +288,7 @@ def run_steps():
         check(all(k in e for k in ("TCPSTATE_LPORT", "TCPSTATE_RPORT", "TCPSTATE_COOKIE",
                                    "TCPSTATE_INODE", "TCPSTATE_TS")), "journal has ports, cookie, inode, ts")
         check("NONE → ESTABLISHED" in e.get("MESSAGE", ""), "MESSAGE: %s" % e.get("MESSAGE"))
+        check("CODE_FILE" not in e, "no source location on records")
         cookies = {str(x["cookie"]) for x in est}
         check({x["TCPSTATE_COOKIE"] for x in ents} == cookies, "journal and log agree on cookies")
     out = inside("journalctl -u %s TCPSTATE_RPORT=8080 TCPSTATE_TO=TIME_WAIT -o cat" % UNIT).stdout
