@@ -25,9 +25,9 @@
 
 /* Generated once with systemd-id128 new; documented in docs/systemd.md. */
 static const char *const message_ids[JOURNAL_KIND_MAX] = {
-	[JOURNAL_APPEARED] = "47c5afb8f94f4b73b2778622ab66d4a0",
-	[JOURNAL_CHANGED] = "0150bd6566304c2c8ffb1b7f84c3487a",
-	[JOURNAL_VANISHED] = "e523b9aa453443ff97df2a4c334f6e67",
+    [JOURNAL_APPEARED] = "47c5afb8f94f4b73b2778622ab66d4a0",
+    [JOURNAL_CHANGED] = "0150bd6566304c2c8ffb1b7f84c3487a",
+    [JOURNAL_VANISHED] = "e523b9aa453443ff97df2a4c334f6e67",
 };
 
 const char *journal_message_id(unsigned kind)

@@ -18,7 +18,7 @@
 
 #include "sdnotify.h"
 
-#define USEC_PER_SEC 1000000ULL
+#define USEC_PER_SEC  1000000ULL
 #define USEC_PER_MSEC 1000ULL
 
 /* Shortest gap between two STATUS= updates. */
@@ -28,10 +28,10 @@
 #define WATCHDOG_POLLS 3
 
 static struct {
-	bool active;		 /* NOTIFY_SOCKET was set at init */
-	uint64_t unit_usec;	 /* the unit's WatchdogSec=, 0: no watchdog */
-	uint64_t watchdog_usec;	 /* interval in force, 0: no watchdog */
-	uint64_t last_ping;	 /* CLOCK_MONOTONIC, µs */
+	bool active;             /* NOTIFY_SOCKET was set at init */
+	uint64_t unit_usec;      /* the unit's WatchdogSec=, 0: no watchdog */
+	uint64_t watchdog_usec;  /* interval in force, 0: no watchdog */
+	uint64_t last_ping;      /* CLOCK_MONOTONIC, µs */
 	uint64_t last_status_at; /* CLOCK_MONOTONIC, µs */
 	char last_status[256];
 } sdn;

@@ -21,14 +21,14 @@ static const char *field(const struct journal_entry *e, const char *name)
 }
 
 static struct sock make_sock(int family, const char *laddr, uint16_t lport, const char *raddr,
-			     uint16_t rport)
+                             uint16_t rport)
 {
 	struct sock sk = {
-		.cookie = 4104,
-		.tuple = {.family = (uint8_t)family, .lport = lport, .rport = rport},
-		.kind = SOCK_KIND_FULL,
-		.uid = 1000,
-		.inode = 10826,
+	    .cookie = 4104,
+	    .tuple = {.family = (uint8_t)family, .lport = lport, .rport = rport},
+	    .kind = SOCK_KIND_FULL,
+	    .uid = 1000,
+	    .inode = 10826,
 	};
 
 	inet_pton(family, laddr, sk.tuple.laddr);
@@ -40,18 +40,18 @@ static void test_appeared_ipv4(void)
 {
 	struct sock sk = make_sock(AF_INET, "127.0.0.1", 54328, "127.0.0.1", 8080);
 	struct transition t = {
-		.ts = {.tv_sec = 1795521898, .tv_nsec = 844212000},
-		.sk = &sk,
-		.from = SOCK_NONE,
-		.to = SOCK_ESTABLISHED,
-		.how = DIFF_HOW_POLL,
+	    .ts = {.tv_sec = 1795521898, .tv_nsec = 844212000},
+	    .sk = &sk,
+	    .from = SOCK_NONE,
+	    .to = SOCK_ESTABLISHED,
+	    .how = DIFF_HOW_POLL,
 	};
 	struct journal_entry e;
 
 	CHECK_INT(journal_entry_build(&e, &t), 0);
 	CHECK_INT(e.n, 16);
 	CHECK_STR(field(&e, "MESSAGE"), "ipv4 127.0.0.1:54328 \u2192 127.0.0.1:8080 NONE \u2192 "
-					"ESTABLISHED poll cookie=4104 uid=1000 ino=10826");
+	                                "ESTABLISHED poll cookie=4104 uid=1000 ino=10826");
 	CHECK_STR(field(&e, "MESSAGE_ID"), journal_message_id(JOURNAL_APPEARED));
 	CHECK_STR(field(&e, "PRIORITY"), "6");
 	CHECK_STR(field(&e, "SYSLOG_IDENTIFIER"), "tcpstated");
@@ -84,7 +84,8 @@ static void test_minisocket_ipv6(void)
 	CHECK_STR(field(&e, "TCPSTATE_FAMILY"), "ipv6");
 	CHECK_STR(field(&e, "TCPSTATE_LADDR"), "::1");
 	CHECK_STR(field(&e, "TCPSTATE_HOW"), "initial");
-	CHECK_CONTAINS(field(&e, "MESSAGE"), "[::1]:443 \u2192 [::1]:40000 FIN_WAIT2 \u2192 TIME_WAIT");
+	CHECK_CONTAINS(field(&e, "MESSAGE"),
+	               "[::1]:443 \u2192 [::1]:40000 FIN_WAIT2 \u2192 TIME_WAIT");
 	/* As in the log file: no uid or inode for a minisocket. */
 	CHECK(field(&e, "TCPSTATE_UID") == NULL);
 	CHECK(field(&e, "TCPSTATE_INODE") == NULL);
@@ -93,8 +94,8 @@ static void test_minisocket_ipv6(void)
 static void test_vanished_orphan(void)
 {
 	struct sock sk = make_sock(AF_INET, "10.0.0.1", 80, "10.0.0.2", 5555);
-	struct transition t = {.sk = &sk, .from = SOCK_LAST_ACK, .to = SOCK_NONE,
-			       .how = DIFF_HOW_POLL};
+	struct transition t = {
+	    .sk = &sk, .from = SOCK_LAST_ACK, .to = SOCK_NONE, .how = DIFF_HOW_POLL};
 	struct journal_entry e;
 
 	sk.inode = 0; /* orphaned: a uid, no inode */
