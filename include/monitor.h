@@ -2,6 +2,7 @@
 #ifndef TCPSTATED_MONITOR_H
 #define TCPSTATED_MONITOR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,6 +20,8 @@ struct monitor_stats {
 	size_t sockets;		/* sockets in the latest dump */
 	size_t sockets_missing; /* tracked but absent from the latest dump */
 	int write_error;	/* -errno of this poll's failed log write, or 0 */
+	uint64_t journal_failed; /* records the journal did not take */
+	int journal_error;	/* -errno of this poll's first failed journal send, or 0 */
 };
 
 /*
@@ -35,13 +38,21 @@ void monitor_free(struct monitor *m);
 /* Switches the record format for later records. */
 void monitor_set_format(struct monitor *m, enum record_format fmt);
 
+/* Also sends every later record to the journal (ON), or stops doing so. */
+void monitor_set_journal(struct monitor *m, bool on);
+
+/* Writes later records to LOG, which the caller owns; the monitor holds no
+ * queued records between polls, so the old log can be closed right after. */
+void monitor_set_log(struct monitor *m, struct logfile *log);
+
 /*
  * Takes one snapshot and writes a record for every transition since the
  * previous one (the first snapshot's sockets as "initial"), then flushes the
  * log. Returns 0, or the -errno of a dump that failed, in which case nothing
  * was diffed and the next poll compares against the last good snapshot. A log
  * write that fails does not stop the poll: its records are counted in
- * logfile_dropped() and the error is in monitor_stats()->write_error.
+ * logfile_dropped() and the error is in monitor_stats()->write_error; a
+ * journal send that fails is counted likewise (journal_failed, journal_error).
  */
 int monitor_poll(struct monitor *m);
 

@@ -3,8 +3,9 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +17,13 @@
 
 #include "config.h"
 #include "diag.h"
+#include "journal.h"
 #include "log.h"
 #include "logfile.h"
 #include "loop.h"
 #include "monitor.h"
 #include "record.h"
+#include "sdnotify.h"
 #include "snapshot.h"
 
 /* Seconds between two warnings about polls that overran their interval. */
@@ -59,7 +62,8 @@ static void usage(FILE *f)
 		"  -h, --help             print this help and exit\n"
 		"\n"
 		"Options override the configuration file. tcpstated stays in the foreground;\n"
-		"SIGTERM or SIGINT stop it, SIGHUP or SIGUSR1 reopen the log file.\n"
+		"SIGTERM or SIGINT stop it, SIGHUP reloads the configuration and reopens the\n"
+		"log file, SIGUSR1 only reopens the log file.\n"
 		"See tcpstated(8) and tcpstated.conf(5).\n");
 }
 
@@ -124,25 +128,59 @@ static void parse_args(int argc, char **argv, struct options *opt)
 	}
 }
 
-/* Defaults, then the file, then the command line; exits 78 on any error. */
-static void load_config(const struct options *opt, struct config *cfg, const char **ret_source)
+/*
+ * Defaults, then the file, then the command line. Used at start and on every
+ * reload, so a reload sees the same file and the same overrides. Returns 0,
+ * or -errno with the message ("FILE:LINE: ...", "--option: ...") in ERR.
+ */
+static int build_config(const struct options *opt, struct config *ret_cfg,
+			const char **ret_source, char *err, size_t errlen)
 {
 	const char *path = opt->config_path;
-	char err[CONFIG_ERR_MAX];
+	struct config cfg;
 	struct stat st;
+	int r;
 
-	config_defaults(cfg);
+	config_defaults(&cfg);
 	if (!path && stat(CONFIG_DEFAULT_PATH, &st) == 0)
 		path = CONFIG_DEFAULT_PATH;
-	if (path && config_load_file(cfg, path, err, sizeof(err)) < 0)
-		fatal(CONFIG_EXIT, "%s", err);
+	if (path) {
+		r = config_load_file(&cfg, path, err, errlen);
+		if (r < 0)
+			return r;
+	}
 	for (int i = 0; i < OV_MAX; i++) {
 		const struct override *o = &opt->ov[i];
+		char msg[512]; /* no file name in it: the value is cut short */
 
-		if (o->value && config_set(cfg, o->section, o->key, o->value, err, sizeof(err)) < 0)
-			fatal(CONFIG_EXIT, "%s: %s", o->option, err);
+		if (!o->value)
+			continue;
+		r = config_set(&cfg, o->section, o->key, o->value, msg, sizeof(msg));
+		if (r < 0) {
+			snprintf(err, errlen, "%s: %s", o->option, msg);
+			return r;
+		}
 	}
+	*ret_cfg = cfg;
 	*ret_source = path ? path : "built-in defaults";
+	return 0;
+}
+
+/* build_config(), exiting 78 on any error: start-up only. */
+static void load_config(const struct options *opt, struct config *cfg, const char **ret_source)
+{
+	char err[CONFIG_ERR_MAX];
+
+	if (build_config(opt, cfg, ret_source, err, sizeof(err)) < 0)
+		fatal(CONFIG_EXIT, "%s", err);
+}
+
+/* Why the log file PATH could not be opened, for a message. */
+static const char *log_open_problem(int err)
+{
+	return err == -ELOOP	? "it is a symbolic link, which tcpstated does not follow"
+	       : err == -EINVAL ? "not a regular file"
+				: strerror(-err);
 }
 
 /* --once: one dump, printed as a table, like `ss -tan`. */
@@ -172,15 +210,49 @@ struct incidents {
 	uint64_t dumps_failed;	/* failed dumps in the current incident */
 	int write_err;		/* error of the failing writes, 0 while they work */
 	uint64_t dropped_before; /* logfile_dropped() when the incident began */
+	int journal_err;	/* error of the failing journal sends, 0 while they work */
+	uint64_t journal_failed_before; /* journal_failed when the incident began */
 	uint64_t missed;	/* ticks missed since the last warning */
 	uint64_t missed_total;	/* ticks missed since start */
 	time_t late_warned;	/* when that warning was given */
 };
 
-static void poll_once(struct monitor *mon, struct logfile *log, struct incidents *inc)
+/* The running daemon: what a reload replaces and what it keeps. */
+struct daemon {
+	const struct options *opt;
+	struct config cfg;
+	const char *source;
+	struct diag *diag;
+	struct logfile *log;
+	struct monitor *mon; /* keeps the socket table across reloads */
+	struct loop *loop;
+	struct incidents inc;
+	uint64_t lost_before; /* records lost in log files closed by a reload */
+	bool ready;	      /* READY=1 sent */
+};
+
+/* "tracking 12 sockets, 345 transitions logged, 0 polls skipped, 0 dumps failed". */
+static void format_status(const struct daemon *d, char *buf, size_t size)
 {
-	const struct monitor_stats *st = monitor_stats(mon);
-	int err = monitor_poll(mon);
+	const struct monitor_stats *st = monitor_stats(d->mon);
+	uint64_t lost = d->lost_before + logfile_dropped(d->log);
+	int n;
+
+	n = snprintf(buf, size,
+		     "tracking %zu sockets, %" PRIu64 " transitions logged, %" PRIu64
+		     " polls skipped, %" PRIu64 " dumps failed",
+		     st->sockets, st->transitions, d->inc.missed_total, st->dumps_failed);
+	if (n > 0 && (size_t)n < size && lost)
+		snprintf(buf + n, size - (size_t)n, ", %" PRIu64 " records lost", lost);
+}
+
+static void poll_once(struct daemon *d)
+{
+	struct incidents *inc = &d->inc;
+	struct logfile *log = d->log;
+	const struct monitor_stats *st = monitor_stats(d->mon);
+	char status[256];
+	int err = monitor_poll(d->mon);
 
 	if (err < 0) {
 		if (!inc->dump_err)
@@ -204,6 +276,34 @@ static void poll_once(struct monitor *mon, struct logfile *log, struct incidents
 			 logfile_dropped(log) - inc->dropped_before);
 		inc->write_err = 0;
 	}
+
+	if (st->journal_error && !inc->journal_err) {
+		log_err("cannot send records to the journal: %s; still writing them to %s",
+			strerror(-st->journal_error), logfile_path(log));
+		inc->journal_err = st->journal_error;
+		inc->journal_failed_before = st->journal_failed - 1;
+	} else if (!st->journal_error && inc->journal_err && err == 0) {
+		log_info("sending records to the journal again; it missed %" PRIu64,
+			 st->journal_failed - inc->journal_failed_before);
+		inc->journal_err = 0;
+	}
+
+	/*
+	 * The watchdog is fed only here, after a poll returned, so a poll that
+	 * hangs (in the dump, or writing the log) lets it fire. A failed dump
+	 * still counts as a live loop: it is logged and retried.
+	 */
+	sdnotify_watchdog();
+	format_status(d, status, sizeof(status));
+	if (!d->ready && st->polls > 0) {
+		/* The log is open and the first snapshot is in the table. */
+		err = sdnotify_ready(status);
+		if (err < 0)
+			log_warn("cannot notify systemd: %s", strerror(-err));
+		d->ready = true;
+	} else if (d->ready) {
+		sdnotify_status(status);
+	}
 }
 
 static void note_missed(struct incidents *inc, uint64_t missed, uint32_t interval_ms)
@@ -221,6 +321,81 @@ static void note_missed(struct incidents *inc, uint64_t missed, uint32_t interva
 	inc->missed = 0;
 }
 
+/* Tells systemd's watchdog about INTERVAL_MS; logs, never fails. */
+static void fit_watchdog(uint32_t interval_ms)
+{
+	uint64_t usec;
+	int err = sdnotify_watchdog_fit(interval_ms, &usec);
+
+	if (err < 0)
+		log_warn("cannot change the watchdog interval: %s", strerror(-err));
+}
+
+static void log_settings(const struct daemon *d, const char *what)
+{
+	log_info("%s %s: polling every %" PRIu32 " ms, %s records to %s, journal %s", what,
+		 d->source, d->cfg.interval_ms, record_format_name(d->cfg.format),
+		 d->cfg.log_path, d->cfg.journal ? "on" : "off");
+}
+
+/*
+ * SIGHUP: reads the configuration again and applies it. An invalid file, or a
+ * new log path that cannot be opened, is reported and the running
+ * configuration kept. The socket table lives in the monitor and is never
+ * touched, and the records of the last poll were flushed when it ended, so
+ * nothing is lost or reported twice. The log file is reopened in any case,
+ * for logrotate's postrotate.
+ */
+static void reload(struct daemon *d)
+{
+	struct config cfg;
+	struct logfile *newlog = NULL;
+	const char *source;
+	char err[CONFIG_ERR_MAX], status[256];
+	int r;
+
+	sdnotify_reloading("reloading the configuration");
+	r = build_config(d->opt, &cfg, &source, err, sizeof(err));
+	if (r < 0) {
+		log_err("%s; keeping the running configuration", err);
+	} else if (strcmp(cfg.log_path, d->cfg.log_path) != 0 &&
+		   (r = logfile_open(&newlog, cfg.log_path)) < 0) {
+		log_err("cannot open log file %s: %s; keeping the running configuration",
+			cfg.log_path, log_open_problem(r));
+	} else {
+		if (cfg.interval_ms != d->cfg.interval_ms) {
+			r = loop_set_interval(d->loop, cfg.interval_ms);
+			if (r < 0) {
+				log_err("cannot change the poll interval: %s; keeping %" PRIu32 " ms",
+					strerror(-r), d->cfg.interval_ms);
+				cfg.interval_ms = d->cfg.interval_ms;
+			}
+			fit_watchdog(cfg.interval_ms);
+		}
+		monitor_set_format(d->mon, cfg.format);
+		monitor_set_journal(d->mon, cfg.journal);
+		if (newlog) {
+			/* Open the new file before closing the old one. */
+			monitor_set_log(d->mon, newlog);
+			d->lost_before += logfile_dropped(d->log);
+			logfile_close(d->log);
+			d->log = newlog;
+			d->inc.write_err = 0;
+		}
+		d->cfg = cfg;
+		d->source = source;
+		log_settings(d, "reloaded");
+	}
+	if (!newlog) {
+		r = logfile_reopen(d->log);
+		if (r < 0)
+			log_err("cannot reopen %s: %s; still writing to the old file",
+				logfile_path(d->log), strerror(-r));
+	}
+	format_status(d, status, sizeof(status));
+	sdnotify_ready(status);
+}
+
 /* Opens the transition log; exits 73 when it cannot. */
 static struct logfile *open_log(const struct config *cfg)
 {
@@ -229,95 +404,96 @@ static struct logfile *open_log(const struct config *cfg)
 
 	if (err < 0)
 		fatal(EX_CANTCREAT, "cannot open log file %s: %s", cfg->log_path,
-		      err == -ELOOP    ? "it is a symbolic link, which tcpstated does not follow"
-		      : err == -EINVAL ? "not a regular file"
-				       : strerror(-err));
+		      log_open_problem(err));
 	return log;
 }
 
-static int run(const struct config *cfg, struct diag *diag, struct logfile *log)
+/* Polls until SIGTERM or SIGINT, with the log D->log already open. */
+static int run(struct daemon *d)
 {
-	struct monitor *mon = NULL;
-	struct loop *loop = NULL;
-	struct incidents inc = {0};
 	int err, status = 0;
 
-	err = monitor_new(&mon, diag, log, cfg->format);
+	err = monitor_new(&d->mon, d->diag, d->log, d->cfg.format);
 	if (err == 0)
-		err = loop_new(&loop, cfg->interval_ms);
+		err = loop_new(&d->loop, d->cfg.interval_ms);
 	if (err < 0)
 		fatal(EX_OSERR, "cannot start: %s", strerror(-err));
+	monitor_set_journal(d->mon, d->cfg.journal);
+	fit_watchdog(d->cfg.interval_ms);
 
-	log_info("watching TCP sockets every %" PRIu32 " ms, logging %s records to %s",
-		 cfg->interval_ms, record_format_name(cfg->format), cfg->log_path);
-	poll_once(mon, log, &inc);
+	log_settings(d, "started with");
+	poll_once(d);
 
 	for (;;) {
 		struct loop_event ev;
 
-		err = loop_wait(loop, &ev);
+		err = loop_wait(d->loop, &ev);
 		if (err < 0) {
 			log_err("event loop failed: %s; exiting", strerror(-err));
 			status = EX_OSERR;
 			break;
 		}
 		if (ev.type == LOOP_TICK) {
-			note_missed(&inc, ev.missed, cfg->interval_ms);
-			poll_once(mon, log, &inc);
+			note_missed(&d->inc, ev.missed, d->cfg.interval_ms);
+			poll_once(d);
 			continue;
 		}
 		if (ev.signo == SIGTERM || ev.signo == SIGINT) {
 			log_info("stopping on %s", strsignal(ev.signo));
+			sdnotify_stopping("stopping");
 			break;
 		}
-		/* SIGHUP, SIGUSR1: the log was rotated by someone else. */
-		err = logfile_reopen(log);
+		if (ev.signo == SIGHUP) {
+			reload(d);
+			continue;
+		}
+		/* SIGUSR1: the log was rotated by someone else. */
+		err = logfile_reopen(d->log);
 		if (err < 0)
 			log_err("cannot reopen %s: %s; still writing to the old file",
-				cfg->log_path, strerror(-err));
+				logfile_path(d->log), strerror(-err));
 	}
 
-	const struct monitor_stats *st = monitor_stats(mon);
+	const struct monitor_stats *st = monitor_stats(d->mon);
 	log_info("stopped after %" PRIu64 " polls: %" PRIu64 " transitions, %" PRIu64
 		 " records lost, %" PRIu64 " dumps failed, %" PRIu64 " polls skipped",
-		 st->polls, st->transitions, logfile_dropped(log), st->dumps_failed,
-		 inc.missed_total);
-	loop_free(loop);
-	monitor_free(mon);
+		 st->polls, st->transitions, d->lost_before + logfile_dropped(d->log),
+		 st->dumps_failed, d->inc.missed_total);
+	loop_free(d->loop);
+	monitor_free(d->mon);
 	return status;
 }
 
 int main(int argc, char **argv)
 {
 	struct options opt;
-	struct config cfg;
-	struct diag *diag = NULL;
-	struct logfile *log = NULL;
-	const char *source;
+	struct daemon d = {.opt = &opt};
 	int err, status;
 
+	/* First: it takes the watchdog settings out of the environment. */
+	sdnotify_init();
 	parse_args(argc, argv, &opt);
-	load_config(&opt, &cfg, &source);
+	load_config(&opt, &d.cfg, &d.source);
 	if (opt.check_config) {
-		printf("# %s: configuration OK\n", source);
-		config_print(&cfg, stdout);
+		printf("# %s: configuration OK\n", d.source);
+		config_print(&d.cfg, stdout);
 		return 0;
 	}
 
 	if (!opt.once)
-		log = open_log(&cfg);
-	err = diag_new(&diag);
+		d.log = open_log(&d.cfg);
+	err = diag_new(&d.diag);
 	if (err < 0)
 		fatal(EX_OSERR, "cannot open a NETLINK_SOCK_DIAG socket: %s", strerror(-err));
 	if (opt.once) {
-		err = print_table(diag);
+		err = print_table(d.diag);
 		if (err < 0)
 			log_err("socket dump failed: %s", strerror(-err));
 		status = err < 0 ? EX_OSERR : 0;
 	} else {
-		status = run(&cfg, diag, log);
+		status = run(&d);
 	}
-	diag_free(diag);
-	logfile_close(log);
+	diag_free(d.diag);
+	logfile_close(d.log); /* the one a reload may have switched to */
 	return status;
 }

@@ -7,10 +7,12 @@
  * dump must not read as closed sockets.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <time.h>
 
 #include "diff.h"
+#include "journal.h"
 #include "monitor.h"
 #include "snapshot.h"
 
@@ -18,6 +20,7 @@ struct monitor {
 	struct diag *diag;
 	struct logfile *log;
 	enum record_format fmt;
+	bool journal; /* also send each transition to the journal */
 	struct snapshot tables[2];
 	struct snapshot *cur, *next;
 	struct diff diff;
@@ -59,6 +62,16 @@ void monitor_set_format(struct monitor *m, enum record_format fmt)
 	m->fmt = fmt;
 }
 
+void monitor_set_journal(struct monitor *m, bool on)
+{
+	m->journal = on;
+}
+
+void monitor_set_log(struct monitor *m, struct logfile *log)
+{
+	m->log = log;
+}
+
 static int write_record(const struct transition *t, void *user)
 {
 	struct monitor *m = user;
@@ -72,6 +85,14 @@ static int write_record(const struct transition *t, void *user)
 	err = logfile_append(m->log, line, (size_t)n);
 	if (err < 0 && !m->stats.write_error)
 		m->stats.write_error = err;
+	if (m->journal) {
+		err = journal_send(t);
+		if (err < 0) {
+			m->stats.journal_failed++;
+			if (!m->stats.journal_error)
+				m->stats.journal_error = err;
+		}
+	}
 	return 0;
 }
 
@@ -86,6 +107,7 @@ int monitor_poll(struct monitor *m)
 		err = clock_gettime(CLOCK_REALTIME, &m->next->taken) < 0 ? -errno : 0;
 	if (err == 0) {
 		m->stats.write_error = 0;
+		m->stats.journal_error = 0;
 		err = diff_run(&m->diff, m->cur, m->next,
 			       m->have_first ? DIFF_HOW_POLL : DIFF_HOW_INITIAL, write_record, m);
 	}

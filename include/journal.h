@@ -1,0 +1,45 @@
+/* journal.h - one transition as one structured journal entry (sd_journal_sendv). */
+#ifndef TCPSTATED_JOURNAL_H
+#define TCPSTATED_JOURNAL_H
+
+#include <stddef.h>
+#include <sys/uio.h>
+
+#include "diff.h"
+
+/* Kinds of record, each with a fixed MESSAGE_ID (docs/systemd.md). */
+enum journal_kind {
+	JOURNAL_APPEARED, /* FROM is NONE */
+	JOURNAL_CHANGED,  /* both states are real */
+	JOURNAL_VANISHED, /* TO is NONE */
+	JOURNAL_KIND_MAX
+};
+
+/* The MESSAGE_ID of KIND, 32 hex digits. Never NULL. */
+const char *journal_message_id(unsigned kind);
+
+/* Every field an entry can have, with room to spare. */
+#define JOURNAL_FIELDS_MAX 20
+
+/* One entry: FIELD=value strings in buf, pointed to by iov. */
+struct journal_entry {
+	struct iovec iov[JOURNAL_FIELDS_MAX];
+	size_t n;
+	size_t used; /* bytes of buf */
+	int err;     /* -ENOSPC once a field did not fit */
+	char buf[1024];
+};
+
+/*
+ * Fills E with T's fields: MESSAGE (the text record without its timestamp),
+ * MESSAGE_ID, PRIORITY=6, SYSLOG_IDENTIFIER, and TCPSTATE_FAMILY, _LADDR,
+ * _LPORT, _RADDR, _RPORT, _FROM, _TO, _HOW, _COOKIE, _TS, plus _UID and _INODE
+ * when the kernel gave them. No I/O. Returns 0, or -ENOSPC (cannot happen
+ * with the buffer above).
+ */
+int journal_entry_build(struct journal_entry *e, const struct transition *t);
+
+/* Sends T to the journal. Returns 0 or -errno (e.g. no journald running). */
+int journal_send(const struct transition *t);
+
+#endif

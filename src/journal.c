@@ -1,0 +1,152 @@
+/*
+ * journal.c - one transition as one structured journal entry.
+ *
+ * The fields mirror the JSON record (docs/record-format.md) under a
+ * TCPSTATE_ prefix, so that journalctl can match on them
+ * (journalctl -u tcpstated TCPSTATE_TO=TIME_WAIT). Values are written in the
+ * same words as the log file: state names as netstat spells them, ports as
+ * decimal numbers, addresses as inet_ntop prints them.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+/* Records are data, not diagnostics: no CODE_FILE/CODE_LINE on each. */
+#define SD_JOURNAL_SUPPRESS_LOCATION
+#include <systemd/sd-journal.h>
+
+#include "journal.h"
+#include "record.h"
+
+/* Generated once with systemd-id128 new; documented in docs/systemd.md. */
+static const char *const message_ids[JOURNAL_KIND_MAX] = {
+    [JOURNAL_APPEARED] = "47c5afb8f94f4b73b2778622ab66d4a0",
+    [JOURNAL_CHANGED] = "0150bd6566304c2c8ffb1b7f84c3487a",
+    [JOURNAL_VANISHED] = "e523b9aa453443ff97df2a4c334f6e67",
+};
+
+const char *journal_message_id(unsigned kind)
+{
+	return message_ids[kind < JOURNAL_KIND_MAX ? kind : JOURNAL_CHANGED];
+}
+
+static unsigned kind_of(const struct transition *t)
+{
+	if (t->from == SOCK_NONE)
+		return JOURNAL_APPEARED;
+	if (t->to == SOCK_NONE)
+		return JOURNAL_VANISHED;
+	return JOURNAL_CHANGED;
+}
+
+/* Appends one "FIELD=value" to E; after a field that did not fit, nothing. */
+static void __attribute__((format(printf, 2, 3))) add(struct journal_entry *e, const char *fmt, ...)
+{
+	char *p = e->buf + e->used;
+	size_t room = sizeof(e->buf) - e->used;
+	va_list ap;
+	int n;
+
+	if (e->err)
+		return;
+	if (e->n == JOURNAL_FIELDS_MAX) {
+		e->err = -ENOSPC;
+		return;
+	}
+	va_start(ap, fmt);
+	n = vsnprintf(p, room, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= room) {
+		e->err = -ENOSPC;
+		return;
+	}
+	e->iov[e->n++] = (struct iovec){.iov_base = p, .iov_len = (size_t)n};
+	e->used += (size_t)n + 1;
+}
+
+/*
+ * The text record without its timestamp and newline, with the padding that
+ * aligns columns in a file squeezed to single spaces: the journal puts its
+ * own, variable-width prefix in front, so alignment would be lost anyway.
+ */
+static int format_message(char *buf, size_t size, const struct transition *t)
+{
+	char line[RECORD_MAX];
+	const char *p;
+	size_t n = 0;
+	int len;
+
+	len = record_format(line, sizeof(line), t, RECORD_TEXT);
+	if (len < 0)
+		return len;
+	p = strchr(line, ' ');
+	p = p ? p + 1 : line;
+	for (; *p && *p != '\n'; p++) {
+		if (*p == ' ' && n > 0 && buf[n - 1] == ' ')
+			continue;
+		if (n + 1 >= size)
+			return -ENOSPC;
+		buf[n++] = *p;
+	}
+	while (n > 0 && buf[n - 1] == ' ')
+		n--;
+	buf[n] = '\0';
+	return (int)n;
+}
+
+int journal_entry_build(struct journal_entry *e, const struct transition *t)
+{
+	const struct sock *sk = t->sk;
+	const struct sock_tuple *tu = &sk->tuple;
+	char msg[RECORD_MAX], laddr[INET6_ADDRSTRLEN], raddr[INET6_ADDRSTRLEN], ts[32];
+	int err;
+
+	e->n = 0;
+	e->used = 0;
+	e->err = 0;
+	err = format_message(msg, sizeof(msg), t);
+	if (err < 0)
+		return err;
+	if (record_format_time(ts, sizeof(ts), &t->ts) < 0)
+		return -EOVERFLOW;
+	record_format_addr(laddr, sizeof(laddr), tu->family, tu->laddr);
+	record_format_addr(raddr, sizeof(raddr), tu->family, tu->raddr);
+
+	add(e, "MESSAGE=%s", msg);
+	add(e, "MESSAGE_ID=%s", journal_message_id(kind_of(t)));
+	add(e, "PRIORITY=6");
+	add(e, "SYSLOG_IDENTIFIER=tcpstated");
+	add(e, "TCPSTATE_FAMILY=%s", tu->family == AF_INET6 ? "ipv6" : "ipv4");
+	add(e, "TCPSTATE_LADDR=%s", laddr);
+	add(e, "TCPSTATE_LPORT=%u", tu->lport);
+	add(e, "TCPSTATE_RADDR=%s", raddr);
+	add(e, "TCPSTATE_RPORT=%u", tu->rport);
+	add(e, "TCPSTATE_FROM=%s", sock_state_name(t->from));
+	add(e, "TCPSTATE_TO=%s", sock_state_name(t->to));
+	add(e, "TCPSTATE_HOW=%s", diff_how_name(t->how));
+	add(e, "TCPSTATE_COOKIE=%" PRIu64, sk->cookie);
+	add(e, "TCPSTATE_TS=%s", ts);
+	/* As in the log file: uid only for full sockets, inode only where the
+	 * kernel has one (not for minisockets and orphans). */
+	if (sk->kind == SOCK_KIND_FULL)
+		add(e, "TCPSTATE_UID=%" PRIu32, sk->uid);
+	if (sk->kind == SOCK_KIND_FULL && sk->inode)
+		add(e, "TCPSTATE_INODE=%" PRIu32, sk->inode);
+	return e->err;
+}
+
+int journal_send(const struct transition *t)
+{
+	struct journal_entry e;
+	int err;
+
+	err = journal_entry_build(&e, t);
+	if (err < 0)
+		return err;
+	return sd_journal_sendv(e.iov, (int)e.n);
+}

@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""The sd_notify protocol and SIGHUP reload, outside systemd.
+
+Plays systemd's part: a datagram socket as NOTIFY_SOCKET and a watchdog of
+WATCHDOG_USEC for the daemon's PID, and checks what the daemon says: READY=1
+with a status first, watchdog pings at half the interval, status at most once
+a second, RELOADING=1 / READY=1 around a reload that switches the log to JSON
+and to another file, WATCHDOG_USEC= when the poll interval outgrows the
+watchdog, STOPPING=1 on SIGTERM. Needs no root: sock_diag dumps the host's
+sockets for any user. Environment: TCPSTATED, the daemon binary.
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+failures = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        failures.append(what)
+
+
+def main():
+    binary = os.environ["TCPSTATED"]
+    d = tempfile.mkdtemp(prefix="tcpstated-notify-")
+    conf = os.path.join(d, "tcpstated.conf")
+    log_a, log_b = os.path.join(d, "a.log"), os.path.join(d, "b.log")
+
+    def write_conf(path, fmt, interval):
+        with open(conf, "w") as f:
+            f.write("[poll]\ninterval_ms = %d\n[log]\npath = %s\nformat = %s\n"
+                    % (interval, path, fmt))
+
+    write_conf(log_a, "text", 100)
+    ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    ns_path = os.path.join(d, "notify")
+    ns.bind(ns_path)
+    msgs = []  # (monotonic time, message)
+
+    def recv_until(pred, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ns.settimeout(max(0.01, deadline - time.monotonic()))
+            try:
+                m = ns.recv(4096).decode()
+            except socket.timeout:
+                break
+            msgs.append((time.monotonic(), m))
+            if pred(m):
+                return m
+        return None
+
+    env = dict(os.environ, NOTIFY_SOCKET=ns_path, WATCHDOG_USEC="1000000")
+    # WATCHDOG_PID must be the daemon's own PID: let the shell exec it.
+    proc = subprocess.Popen(["sh", "-c", 'WATCHDOG_PID=$$ exec "$0" --config "$1"',
+                             binary, conf], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        first = recv_until(lambda m: True, 10)
+        check(first is not None and "READY=1" in first.split("\n")
+              and "STATUS=tracking " in first, "first message is READY=1 with a status: %r" % first)
+        check(os.path.exists(log_a), "log open at READY=1")
+
+        # Two seconds of running, with a new listener every 50 ms so that the
+        # status changes at every poll: pings every 0.5 s, status at most 1/s.
+        churn = []
+
+        def make_listeners():
+            for _ in range(40):
+                s = socket.socket()
+                s.bind(("127.0.0.1", 0))
+                s.listen()
+                churn.append(s)
+                time.sleep(0.05)
+        th = threading.Thread(target=make_listeners)
+        t0 = time.monotonic()
+        th.start()
+        recv_until(lambda m: False, 2.2)
+        th.join()
+        for s in churn:
+            s.close()
+        window = [m for t, m in msgs if t >= t0]
+        pings = [m for m in window if m == "WATCHDOG=1"]
+        check(3 <= len(pings) <= 6, "watchdog pings at half of 1 s in 2.2 s: %d" % len(pings))
+        statuses = [t for t, m in msgs if t >= t0 and m.startswith("STATUS=")]
+        gaps = [b - a for a, b in zip(statuses, statuses[1:])]
+        check(len(statuses) >= 1 and all(g > 0.9 for g in gaps),
+              "status updated, at most once a second: gaps %s" % gaps)
+
+        # Reload: JSON into another file, interval 1 s > 1 s watchdog / 3.
+        write_conf(log_b, "json", 1000)
+        del msgs[:]
+        proc.send_signal(signal.SIGHUP)
+        ready = recv_until(lambda m: "READY=1" in m.split("\n"), 5)
+        seen = [m for _, m in msgs]
+        check(seen and seen[0].startswith("RELOADING=1") and ready is not None,
+              "RELOADING=1 then READY=1: %r" % seen)
+        check("WATCHDOG_USEC=3000000" in seen, "watchdog widened to three 1 s polls")
+        check(os.path.exists(log_b), "new log file opened")
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen()
+        port = srv.getsockname()[1]
+
+        def listen_record():
+            try:
+                with open(log_b) as f:
+                    for line in f:
+                        r = json.loads(line)
+                        if r["lport"] == port and r["to"] == "LISTEN":
+                            return r
+            except (OSError, ValueError):
+                return None
+            return None
+        deadline = time.monotonic() + 5
+        while not listen_record() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        r = listen_record()
+        check(r is not None and r["how"] == "poll", "JSON record in the new file after reload")
+        srv.close()
+
+        # Back to 100 ms: the unit's watchdog again.
+        write_conf(log_b, "json", 100)
+        del msgs[:]
+        proc.send_signal(signal.SIGHUP)
+        recv_until(lambda m: "READY=1" in m.split("\n"), 5)
+        check("WATCHDOG_USEC=1000000" in [m for _, m in msgs], "watchdog back to 1 s")
+
+        # A bad file: error, old configuration kept, still READY.
+        with open(conf, "a") as f:
+            f.write("bogus = 1\n")
+        del msgs[:]
+        proc.send_signal(signal.SIGHUP)
+        check(recv_until(lambda m: "READY=1" in m.split("\n"), 5) is not None,
+              "READY=1 after a refused reload")
+
+        proc.send_signal(signal.SIGTERM)
+        stop = recv_until(lambda m: m.startswith("STOPPING=1"), 5)
+        check(stop is not None, "STOPPING=1 on SIGTERM")
+        rc = proc.wait(timeout=10)
+        err = proc.stderr.read()
+        check(rc == 0, "exit 0, got %d" % rc)
+        check("bogus: unknown key" in err and "keeping the running configuration" in err,
+              "bad file reported and ignored: %r" % err[-300:])
+        with open(log_a) as f:
+            a = f.read()
+        check(not a or a.endswith("\n"), "old log closed on a whole record")
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        ns.close()
+        subprocess.run(["rm", "-rf", d])
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,131 @@
+/* test_journal.c - the journal entry of a transition: every field, each kind. */
+#include <arpa/inet.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "check.h"
+#include "journal.h"
+
+/* The value of FIELD in E, NUL-terminated in the entry's buffer, or NULL. */
+static const char *field(const struct journal_entry *e, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < e->n; i++) {
+		const char *f = e->iov[i].iov_base;
+
+		if (e->iov[i].iov_len > n && strncmp(f, name, n) == 0 && f[n] == '=')
+			return f + n + 1;
+	}
+	return NULL;
+}
+
+static struct sock make_sock(int family, const char *laddr, uint16_t lport, const char *raddr,
+                             uint16_t rport)
+{
+	struct sock sk = {
+	    .cookie = 4104,
+	    .tuple = {.family = (uint8_t)family, .lport = lport, .rport = rport},
+	    .kind = SOCK_KIND_FULL,
+	    .uid = 1000,
+	    .inode = 10826,
+	};
+
+	inet_pton(family, laddr, sk.tuple.laddr);
+	inet_pton(family, raddr, sk.tuple.raddr);
+	return sk;
+}
+
+static void test_appeared_ipv4(void)
+{
+	struct sock sk = make_sock(AF_INET, "127.0.0.1", 54328, "127.0.0.1", 8080);
+	struct transition t = {
+	    .ts = {.tv_sec = 1795521898, .tv_nsec = 844212000},
+	    .sk = &sk,
+	    .from = SOCK_NONE,
+	    .to = SOCK_ESTABLISHED,
+	    .how = DIFF_HOW_POLL,
+	};
+	struct journal_entry e;
+
+	CHECK_INT(journal_entry_build(&e, &t), 0);
+	CHECK_INT(e.n, 16);
+	CHECK_STR(field(&e, "MESSAGE"), "ipv4 127.0.0.1:54328 \u2192 127.0.0.1:8080 NONE \u2192 "
+	                                "ESTABLISHED poll cookie=4104 uid=1000 ino=10826");
+	CHECK_STR(field(&e, "MESSAGE_ID"), journal_message_id(JOURNAL_APPEARED));
+	CHECK_STR(field(&e, "PRIORITY"), "6");
+	CHECK_STR(field(&e, "SYSLOG_IDENTIFIER"), "tcpstated");
+	CHECK_STR(field(&e, "TCPSTATE_FAMILY"), "ipv4");
+	CHECK_STR(field(&e, "TCPSTATE_LADDR"), "127.0.0.1");
+	CHECK_STR(field(&e, "TCPSTATE_LPORT"), "54328");
+	CHECK_STR(field(&e, "TCPSTATE_RADDR"), "127.0.0.1");
+	CHECK_STR(field(&e, "TCPSTATE_RPORT"), "8080");
+	CHECK_STR(field(&e, "TCPSTATE_FROM"), "NONE");
+	CHECK_STR(field(&e, "TCPSTATE_TO"), "ESTABLISHED");
+	CHECK_STR(field(&e, "TCPSTATE_HOW"), "poll");
+	CHECK_STR(field(&e, "TCPSTATE_COOKIE"), "4104");
+	CHECK_STR(field(&e, "TCPSTATE_TS"), "2026-11-24T12:04:58.844212Z");
+	CHECK_STR(field(&e, "TCPSTATE_UID"), "1000");
+	CHECK_STR(field(&e, "TCPSTATE_INODE"), "10826");
+	/* The iovecs carry the length without the NUL. */
+	CHECK_INT(e.iov[0].iov_len, strlen(e.iov[0].iov_base));
+}
+
+static void test_minisocket_ipv6(void)
+{
+	struct sock sk = make_sock(AF_INET6, "::1", 443, "::1", 40000);
+	struct transition t = {.sk = &sk, .from = SOCK_FIN_WAIT2, .to = SOCK_TIME_WAIT};
+	struct journal_entry e;
+
+	sk.kind = SOCK_KIND_TIMEWAIT;
+	sk.inode = 0;
+	CHECK_INT(journal_entry_build(&e, &t), 0);
+	CHECK_STR(field(&e, "MESSAGE_ID"), journal_message_id(JOURNAL_CHANGED));
+	CHECK_STR(field(&e, "TCPSTATE_FAMILY"), "ipv6");
+	CHECK_STR(field(&e, "TCPSTATE_LADDR"), "::1");
+	CHECK_STR(field(&e, "TCPSTATE_HOW"), "initial");
+	CHECK_CONTAINS(field(&e, "MESSAGE"),
+	               "[::1]:443 \u2192 [::1]:40000 FIN_WAIT2 \u2192 TIME_WAIT");
+	/* As in the log file: no uid or inode for a minisocket. */
+	CHECK(field(&e, "TCPSTATE_UID") == NULL);
+	CHECK(field(&e, "TCPSTATE_INODE") == NULL);
+}
+
+static void test_vanished_orphan(void)
+{
+	struct sock sk = make_sock(AF_INET, "10.0.0.1", 80, "10.0.0.2", 5555);
+	struct transition t = {
+	    .sk = &sk, .from = SOCK_LAST_ACK, .to = SOCK_NONE, .how = DIFF_HOW_POLL};
+	struct journal_entry e;
+
+	sk.inode = 0; /* orphaned: a uid, no inode */
+	CHECK_INT(journal_entry_build(&e, &t), 0);
+	CHECK_STR(field(&e, "MESSAGE_ID"), journal_message_id(JOURNAL_VANISHED));
+	CHECK_STR(field(&e, "TCPSTATE_TO"), "NONE");
+	CHECK_STR(field(&e, "TCPSTATE_UID"), "1000");
+	CHECK(field(&e, "TCPSTATE_INODE") == NULL);
+	CHECK(strstr(field(&e, "MESSAGE"), "  ") == NULL); /* padding squeezed */
+}
+
+static void test_message_ids(void)
+{
+	/* Fixed, distinct, 32 lowercase hex digits. */
+	for (unsigned i = 0; i < JOURNAL_KIND_MAX; i++) {
+		const char *id = journal_message_id(i);
+
+		CHECK_INT(strlen(id), 32);
+		CHECK_INT(strspn(id, "0123456789abcdef"), 32);
+		for (unsigned j = 0; j < i; j++)
+			CHECK(strcmp(id, journal_message_id(j)) != 0);
+	}
+	CHECK_STR(journal_message_id(JOURNAL_APPEARED), "47c5afb8f94f4b73b2778622ab66d4a0");
+}
+
+int main(void)
+{
+	test_appeared_ipv4();
+	test_minisocket_ipv6();
+	test_vanished_orphan();
+	test_message_ids();
+	return CHECK_DONE();
+}
