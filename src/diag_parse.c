@@ -6,6 +6,7 @@
  * a message that lies about its length must not make us read past the buffer.
  */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include <arpa/inet.h>
@@ -25,23 +26,45 @@ struct attrs {
 	int has_shutdown;
 };
 
-static int attr_cb(const struct nlattr *attr, void *data)
+/*
+ * Walks the attributes after the inet_diag_msg. mnl_attr_parse() would do,
+ * but it stops quietly at an attribute that does not fit, and it measures the
+ * message by nlmsg_len rounded up to 4, so that it reads up to 3 bytes past a
+ * buffer that ends at an unaligned nlmsg_len. Here nothing past nlmsg_len is
+ * read, and an attribute that does not fit in it is a broken message.
+ */
+static int parse_attrs(const struct nlmsghdr *nlh, struct attrs *a)
 {
-	struct attrs *a = data;
+	const char *p = (const char *)mnl_nlmsg_get_payload(nlh) + sizeof(struct inet_diag_msg);
+	size_t rem = mnl_nlmsg_get_payload_len(nlh) - sizeof(struct inet_diag_msg);
 
-	if (mnl_attr_get_type(attr) == INET_DIAG_SHUTDOWN) {
-		if (mnl_attr_validate(attr, MNL_TYPE_U8) < 0)
-			return MNL_CB_ERROR;
-		a->has_shutdown = 1;
+	while (rem > 0) {
+		const struct nlattr *attr = (const struct nlattr *)p;
+		size_t step;
+
+		if (rem < sizeof(*attr) || attr->nla_len < sizeof(*attr) || attr->nla_len > rem)
+			return -EBADMSG;
+		if (mnl_attr_get_type(attr) == INET_DIAG_SHUTDOWN) {
+			if (mnl_attr_validate(attr, MNL_TYPE_U8) < 0)
+				return -EBADMSG;
+			a->has_shutdown = 1;
+		}
+		/* The last attribute's padding may lie past nlmsg_len. */
+		step = MNL_ALIGN(attr->nla_len);
+		if (step >= rem)
+			break;
+		p += step;
+		rem -= step;
 	}
-	return MNL_CB_OK;
+	return 0;
 }
 
 /*
  * The dump does not say which kind of kernel object a message describes, but
- * the kernel's fill functions do: only full sockets get attributes such as
- * INET_DIAG_SHUTDOWN (inet_diag_msg_attrs_fill); request and TIME_WAIT
- * minisockets get the bare message with uid and inode zeroed.
+ * the kernel's fill functions do: only full sockets get INET_DIAG_SHUTDOWN
+ * (inet_diag_msg_attrs_fill); request and TIME_WAIT minisockets get the
+ * message with uid and inode zeroed and no attribute but INET_DIAG_MARK,
+ * which a reader with CAP_NET_ADMIN sees on every socket.
  */
 static unsigned sock_kind(const struct attrs *a, unsigned state)
 {
@@ -61,7 +84,11 @@ int diag_parse_msg(const struct nlmsghdr *nlh, size_t len, struct sock *ret)
 	struct sock sk = {0};
 	size_t addr_len;
 
-	if (len < sizeof(*nlh) || nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > len)
+	/* No message is 2 GiB long; but mnl_nlmsg_ok() compares lengths as
+	 * int and lets one claiming to be through, and diag.c, called from
+	 * mnl_cb_run(), can only pass its nlmsg_len as LEN. */
+	if (len < sizeof(*nlh) || nlh->nlmsg_len < sizeof(*nlh) || nlh->nlmsg_len > len ||
+	    nlh->nlmsg_len > INT_MAX)
 		return -EBADMSG;
 	if (mnl_nlmsg_get_payload_len(nlh) < sizeof(*m))
 		return -EBADMSG;
@@ -84,7 +111,7 @@ int diag_parse_msg(const struct nlmsghdr *nlh, size_t len, struct sock *ret)
 	if (sk.state == SOCK_NONE || sk.state >= SOCK_STATE_MAX)
 		return -EPROTO;
 
-	if (mnl_attr_parse(nlh, sizeof(*m), attr_cb, &a) < 0)
+	if (parse_attrs(nlh, &a) < 0)
 		return -EBADMSG;
 
 	sk.cookie = (uint64_t)m->id.idiag_cookie[1] << 32 | m->id.idiag_cookie[0];

@@ -114,6 +114,31 @@ static int gone_now(const struct diff *d, const struct snapshot *new,
 	return o->missing || (owns_tuple(&o->sk) && appeared_has(d, new, &o->sk.tuple));
 }
 
+/* Reports the entries of OLD that are gone now and were (MISSING) or were
+ * not (!MISSING) already missing from OLD's own dump. */
+static int report_gone(const struct diff *d, const struct snapshot *old,
+		       const struct snapshot *new, int missing, diff_cb cb, void *user)
+{
+	for (size_t i = 0; i < old->len; i++) {
+		const struct snapshot_entry *o = &old->entries[i];
+		struct transition t = {
+			.ts = o->missing ? o->missing_since : new->taken,
+			.sk = &o->sk,
+			.from = o->sk.state,
+			.to = SOCK_NONE,
+			.how = DIFF_HOW_POLL,
+		};
+		int err;
+
+		if (o->seen || !o->missing != !missing || !gone_now(d, new, o))
+			continue;
+		err = cb(&t, user);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 int diff_run(struct diff *d, struct snapshot *old, struct snapshot *new, enum diff_how how,
 	     diff_cb cb, void *user)
 {
@@ -159,22 +184,13 @@ int diff_run(struct diff *d, struct snapshot *old, struct snapshot *new, enum di
 		new->entries[new->len - 1].missing_since = new->taken;
 	}
 
-	for (size_t i = 0; i < old->len; i++) {
-		const struct snapshot_entry *o = &old->entries[i];
-		struct transition t = {
-			.ts = o->missing ? o->missing_since : new->taken,
-			.sk = &o->sk,
-			.from = o->sk.state,
-			.to = SOCK_NONE,
-			.how = DIFF_HOW_POLL,
-		};
-
-		if (o->seen || !gone_now(d, new, o))
-			continue;
-		err = cb(&t, user);
-		if (err)
-			return err;
-	}
+	/* The sockets missing since the older dump carry its time, the ones
+	 * gone at once the newer one: report them in that order. */
+	err = report_gone(d, old, new, 1, cb, user);
+	if (!err)
+		err = report_gone(d, old, new, 0, cb, user);
+	if (err)
+		return err;
 
 	for (size_t i = 0; i < fresh; i++) {
 		const struct snapshot_entry *e = &new->entries[i];

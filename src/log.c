@@ -33,7 +33,7 @@ static int stderr_is_journal(void)
 	return st.st_dev == dev && st.st_ino == ino;
 }
 
-static void vlog(int prio, const char *fmt, va_list ap)
+static __attribute__((format(printf, 2, 0))) void vlog(int prio, const char *fmt, va_list ap)
 {
 	char msg[1024];
 

@@ -51,7 +51,9 @@ int record_format_time(char *buf, size_t size, const struct timespec *ts)
 	struct tm tm;
 	int n;
 
-	if (!gmtime_r(&ts->tv_sec, &tm))
+	/* RFC 3339 has four-digit years, and a tv_nsec out of range is no time. */
+	if (ts->tv_nsec < 0 || ts->tv_nsec >= 1000000000 || !gmtime_r(&ts->tv_sec, &tm) ||
+	    tm.tm_year < 0 - 1900 || tm.tm_year > 9999 - 1900)
 		return -EOVERFLOW;
 	n = snprintf(buf, size, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900,
 		     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,

@@ -1,0 +1,604 @@
+/*
+ * test_diff.c - the transition semantics of diff_run().
+ *
+ * The tests drive the diff the way monitor.c does: two tables swapped after
+ * every successful diff, the next one cleared before it is filled, and its
+ * "taken" time set before the diff runs. Each dump here is one second after
+ * the previous one, so a record's time says which dump produced it.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <sys/socket.h>
+
+#include "check.h"
+#include "diff.h"
+#include "snapshot.h"
+#include "sock.h"
+
+/* A copy of one transition: the socket it points to lives in a table that
+ * later dumps reuse. */
+struct rec {
+	struct timespec ts;
+	struct sock sk;
+	uint8_t from, to, how;
+};
+
+#define RECS_MAX 4096
+
+struct harness {
+	struct snapshot tables[2];
+	struct snapshot *cur, *next;
+	struct diff diff;
+	int have_first;
+	time_t now; /* seconds; the time of the latest dump */
+	struct rec recs[RECS_MAX];
+	size_t nrecs; /* records of the latest dump */
+	int fail_at;  /* fail the callback on this record (1-based); 0 = never */
+	int fail_with;
+	int calls; /* callbacks of the latest dump, failed one included */
+};
+
+static int collect(const struct transition *t, void *user)
+{
+	struct harness *h = user;
+
+	h->calls++;
+	if (h->fail_at && h->calls == h->fail_at)
+		return h->fail_with;
+	if (h->nrecs < RECS_MAX)
+		h->recs[h->nrecs++] = (struct rec){
+			.ts = t->ts, .sk = *t->sk, .from = t->from, .to = t->to, .how = t->how};
+	return 0;
+}
+
+static void h_init(struct harness *h)
+{
+	memset(h, 0, sizeof(*h));
+	snapshot_init(&h->tables[0]);
+	snapshot_init(&h->tables[1]);
+	h->cur = &h->tables[0];
+	h->next = &h->tables[1];
+	diff_init(&h->diff);
+	h->now = 1000;
+}
+
+static void h_release(struct harness *h)
+{
+	snapshot_release(&h->tables[0]);
+	snapshot_release(&h->tables[1]);
+	diff_release(&h->diff);
+}
+
+/* One poll: the dump returned the N sockets of SOCKS. Returns diff_run()'s value. */
+static int h_dump(struct harness *h, const struct sock *socks, size_t n)
+{
+	struct snapshot *swap;
+	int err;
+
+	snapshot_clear(h->next);
+	for (size_t i = 0; i < n; i++)
+		CHECK(snapshot_put(h->next, &socks[i]) >= 0);
+	h->now++;
+	h->next->taken = (struct timespec){.tv_sec = h->now, .tv_nsec = 0};
+	h->nrecs = 0;
+	h->calls = 0;
+	err = diff_run(&h->diff, h->cur, h->next, h->have_first ? DIFF_HOW_POLL : DIFF_HOW_INITIAL,
+		       collect, h);
+	if (err)
+		return err;
+	h->have_first = 1;
+	swap = h->cur;
+	h->cur = h->next;
+	h->next = swap;
+	return 0;
+}
+
+/* A socket 127.0.0.1:LPORT -> 127.0.0.1:RPORT (RPORT 0: no peer, 0.0.0.0). */
+static struct sock mk(uint64_t cookie, unsigned state, uint16_t lport, uint16_t rport)
+{
+	struct sock sk = {.cookie = cookie, .state = (uint8_t)state, .kind = SOCK_KIND_FULL};
+	const uint8_t lo[4] = {127, 0, 0, 1};
+
+	sk.tuple.family = AF_INET;
+	sk.tuple.lport = lport;
+	sk.tuple.rport = rport;
+	memcpy(sk.tuple.laddr, lo, 4);
+	if (rport)
+		memcpy(sk.tuple.raddr, lo, 4);
+	return sk;
+}
+
+/* Checks record I of the latest dump. TS is the dump time (seconds) it must carry. */
+#define CHECK_REC(h, i, cookie_, from_, to_, how_, ts_)                                 \
+	do {                                                                             \
+		CHECK((size_t)(i) < (h)->nrecs);                                         \
+		if ((size_t)(i) < (h)->nrecs) {                                          \
+			const struct rec *r_ = &(h)->recs[i];                            \
+			CHECK_INT(r_->sk.cookie, cookie_);                               \
+			CHECK_STR(sock_state_name(r_->from), sock_state_name(from_));    \
+			CHECK_STR(sock_state_name(r_->to), sock_state_name(to_));        \
+			CHECK_STR(diff_how_name(r_->how), diff_how_name(how_));          \
+			CHECK_INT(r_->ts.tv_sec, ts_);                                   \
+			CHECK_INT(r_->ts.tv_nsec, 0);                                    \
+		}                                                                        \
+	} while (0)
+
+static void test_how_names(void)
+{
+	CHECK_STR(diff_how_name(DIFF_HOW_INITIAL), "initial");
+	CHECK_STR(diff_how_name(DIFF_HOW_POLL), "poll");
+	CHECK_STR(diff_how_name(DIFF_HOW_MAX), "unknown");
+	CHECK_STR(diff_how_name(1000), "unknown");
+}
+
+/* The first dump reports every socket as "initial"; the next one only changes. */
+static void test_initial(void)
+{
+	struct harness *h = calloc(1, sizeof(*h));
+	struct sock d1[] = {mk(1, SOCK_LISTEN, 9000, 0), mk(2, SOCK_ESTABLISHED, 40000, 9000),
+			    mk(3, SOCK_TIME_WAIT, 40001, 9000)};
+	struct sock d2[] = {d1[0], d1[1], d1[2], mk(4, SOCK_SYN_SENT, 40002, 9000)};
+
+	h_init(h);
+	CHECK_INT(h_dump(h, NULL, 0), 0); /* an empty first dump: nothing to say */
+	CHECK_INT(h->nrecs, 0);
+
+	h_release(h);
+	h_init(h);
+	CHECK_INT(h_dump(h, d1, 3), 0);
+	CHECK_INT(h->nrecs, 3);
+	CHECK_REC(h, 0, 1, SOCK_NONE, SOCK_LISTEN, DIFF_HOW_INITIAL, 1001);
+	CHECK_REC(h, 1, 2, SOCK_NONE, SOCK_ESTABLISHED, DIFF_HOW_INITIAL, 1001);
+	CHECK_REC(h, 2, 3, SOCK_NONE, SOCK_TIME_WAIT, DIFF_HOW_INITIAL, 1001);
+	CHECK_INT(snapshot_present(h->cur), 3);
+
+	/* Unchanged sockets say nothing; a new one appears by poll. */
+	CHECK_INT(h_dump(h, d2, 4), 0);
+	CHECK_INT(h->nrecs, 1);
+	CHECK_REC(h, 0, 4, SOCK_NONE, SOCK_SYN_SENT, DIFF_HOW_POLL, 1002);
+	CHECK_INT(h_dump(h, d2, 4), 0);
+	CHECK_INT(h->nrecs, 0);
+	h_release(h);
+	free(h);
+}
+
+/* Appear, change, and vanish after two dumps that missed it. */
+static void test_lifecycle(void)
+{
+	struct harness *h = calloc(1, sizeof(*h));
+	struct sock l = mk(1, SOCK_LISTEN, 9000, 0);
+	struct sock d_syn[] = {l, mk(7, SOCK_SYN_SENT, 40000, 9000)};
+	struct sock d_est[] = {l, mk(7, SOCK_ESTABLISHED, 40000, 9000)};
+	struct sock d_fin[] = {mk(7, SOCK_FIN_WAIT1, 40000, 9000), l};
+
+	h_init(h);
+	CHECK_INT(h_dump(h, &l, 1), 0); /* 1001 */
+	CHECK_INT(h_dump(h, d_syn, 2), 0); /* 1002 */
+	CHECK_INT(h->nrecs, 1);
+	CHECK_REC(h, 0, 7, SOCK_NONE, SOCK_SYN_SENT, DIFF_HOW_POLL, 1002);
+	CHECK_INT(h_dump(h, d_est, 2), 0); /* 1003 */
+	CHECK_INT(h->nrecs, 1);
+	CHECK_REC(h, 0, 7, SOCK_SYN_SENT, SOCK_ESTABLISHED, DIFF_HOW_POLL, 1003);
+	CHECK_INT(h_dump(h, d_fin, 2), 0); /* 1004: order in the dump does not matter */
+	CHECK_INT(h->nrecs, 1);
+	CHECK_REC(h, 0, 7, SOCK_ESTABLISHED, SOCK_FIN_WAIT1, DIFF_HOW_POLL, 1004);
+
+	/* Missed once: carried, no record. */
+	CHECK_INT(h_dump(h, &l, 1), 0); /* 1005 */
+	CHECK_INT(h->nrecs, 0);
+	CHECK_INT(h->cur->len, 2);
+	CHECK_INT(snapshot_present(h->cur), 1);
+	CHECK(snapshot_find(h->cur, 7) != NULL && snapshot_find(h->cur, 7)->missing);
+
+	/* Missed twice: one record, stamped with the first dump that missed it. */
+	CHECK_INT(h_dump(h, &l, 1), 0); /* 1006 */
+	CHECK_INT(h->nrecs, 1);
+	CHECK_REC(h, 0, 7, SOCK_FIN_WAIT1, SOCK_NONE, DIFF_HOW_POLL, 1005);
+	CHECK(snapshot_find(h->cur, 7) == NULL);
+	CHECK_INT(h->cur->len, 1);
+
+	/* And never again. */
+	CHECK_INT(h_dump(h, &l, 1), 0);
+	CHECK_INT(h_dump(h, &l, 1), 0);
+	CHECK_INT(h->nrecs, 0);
+
+	/* The listener goes: the same rule. */
+	CHECK_INT(h_dump(h, NULL, 0), 0); /* 1009 */
+	CHECK_INT(h->nrecs, 0);
+	CHECK_INT(h_dump(h, NULL, 0), 0); /* 1010 */
+	CHECK_INT(h->nrecs, 1);
+	CHECK_REC(h, 0, 1, SOCK_LISTEN, SOCK_NONE, DIFF_HOW_POLL, 1009);
+	CHECK_INT(h->cur->len, 0);
+	h_release(h);
+	free(h);
+}
+
+/* A socket one dump missed and the next one has again: nothing happened to
+ * it, unless it came back in another state. */
+static void test_missing_once(void)
+{
+	struct harness *h = calloc(1, sizeof(*h));
+	struct sock a = mk(5, SOCK_ESTABLISHED, 40000, 9000);
+	struct sock b = mk(6, SOCK_ESTABLISHED, 40001, 9000);
+	struct sock b_cw = mk(6, SOCK_CLOSE_WAIT, 40001, 9000);
+	struct sock both[] = {a, b};
+	struct sock both2[] = {b_cw, a};
+
+	h_init(h);
+	CHECK_INT(h_dump(h, both, 2), 0); /* 1001 */
+	CHECK_INT(h->nrecs, 2);
+	CHECK_INT(h_dump(h, NULL, 0), 0); /* 1002: both missing */
+	CHECK_INT(h->nrecs, 0);
+	CHECK_INT(snapshot_present(h->cur), 0);
+	CHECK_INT(h->cur->len, 2);
+	CHECK_INT(h_dump(h, both2, 2), 0); /* 1003: back, one in another state */
+	CHECK_INT(h->nrecs, 1);
+	CHECK_REC(h, 0, 6, SOCK_ESTABLISHED, SOCK_CLOSE_WAIT, DIFF_HOW_POLL, 1003);
+	CHECK_INT(snapshot_present(h->cur), 2);
+	CHECK(snapshot_find(h->cur, 5) && !snapshot_find(h->cur, 5)->missing);
+
+	/* Missing every other dump never reads as gone. */
+	for (int i = 0; i < 6; i++) {
+		CHECK_INT(h_dump(h, i % 2 ? both2 : &b_cw, i % 2 ? 2 : 1), 0);
+		CHECK_INT(h->nrecs, 0);
+	}
+	h_release(h);
+	free(h);
+}
+
+/* Vanishes come first in a diff, before appearances and changes. */
+static void test_vanish_first(void)
+{
+	struct harness *h = calloc(1, sizeof(*h));
+	struct sock d1[] = {mk(1, SOCK_ESTABLISHED, 40001, 9000),
+			    mk(2, SOCK_ESTABLISHED, 40002, 9000)};
+	struct sock d2[] = {mk(1, SOCK_ESTABLISHED, 40001, 9000)};
+	struct sock d3[] = {mk(3, SOCK_SYN_SENT, 40003, 9000), mk(1, SOCK_FIN_WAIT1, 40001, 9000)};
+
+	h_init(h);
+	CHECK_INT(h_dump(h, d1, 2), 0); /* 1001 */
+	CHECK_INT(h_dump(h, d2, 1), 0); /* 1002: 2 missing */
+	CHECK_INT(h->nrecs, 0);
+	CHECK_INT(h_dump(h, d3, 2), 0); /* 1003: 2 gone, 3 appears, 1 changes */
+	CHECK_INT(h->nrecs, 3);
+	CHECK_REC(h, 0, 2, SOCK_ESTABLISHED, SOCK_NONE, DIFF_HOW_POLL, 1002);
+	CHECK_REC(h, 1, 3, SOCK_NONE, SOCK_SYN_SENT, DIFF_HOW_POLL, 1003);
+	CHECK_REC(h, 2, 1, SOCK_ESTABLISHED, SOCK_FIN_WAIT1, DIFF_HOW_POLL, 1003);
+	h_release(h);
+	free(h);
+}
+
+/*
+ * A new socket with the 4-tuple of a tracked one that the dump lacks: the old
+ * one is gone for certain, and said so in the same diff, before the new one.
+ */
+static void test_tuple_reuse(void)
+{
+	struct harness *h = calloc(1, sizeof(*h));
+	struct sock old_tw = mk(10, SOCK_TIME_WAIT, 40000, 9000);
+	struct sock new_syn = mk(11, SOCK_SYN_SENT, 40000, 9000);
+	struct sock new_est = mk(11, SOCK_ESTABLISHED, 40000, 9000);
+
+	old_tw.kind = SOCK_KIND_TIMEWAIT;
+	h_init(h);
+	CHECK_INT(h_dump(h, &old_tw, 1), 0); /* 1001 */
+	CHECK_INT(h_dump(h, &new_syn, 1), 0); /* 1002 */
+	CHECK_INT(h->nrecs, 2);
+	CHECK_REC(h, 0, 10, SOCK_TIME_WAIT, SOCK_NONE, DIFF_HOW_POLL, 1002);
+	CHECK_REC(h, 1, 11, SOCK_NONE, SOCK_SYN_SENT, DIFF_HOW_POLL, 1002);
+	if (h->nrecs == 2) {
+		CHECK(h->recs[0].sk.cookie != h->recs[1].sk.cookie);
+		CHECK(sock_tuple_equal(&h->recs[0].sk.tuple, &h->recs[1].sk.tuple));
+	}
+	CHECK(snapshot_find(h->cur, 10) == NULL); /* not carried as missing */
+	CHECK_INT(h->cur->len, 1);
+	CHECK_INT(h_dump(h, &new_est, 1), 0); /* 1003: no second vanish of 10 */
+	CHECK_INT(h->nrecs, 1);
+	CHECK_REC(h, 0, 11, SOCK_SYN_SENT, SOCK_ESTABLISHED, DIFF_HOW_POLL, 1003);
+	CHECK_INT(h_dump(h, &new_est, 1), 0);
+	CHECK_INT(h->nrecs, 0);
+
+	/* The old socket was already missing: gone now, at its first-missed time. */
+	h_release(h);
+	h_init(h);
+	CHECK_INT(h_dump(h, &old_tw, 1), 0); /* 1001 */
+	CHECK_INT(h_dump(h, NULL, 0), 0); /* 1002 */
+	CHECK_INT(h->nrecs, 0);
+	CHECK_INT(h_dump(h, &new_syn, 1), 0); /* 1003 */
+	CHECK_INT(h->nrecs, 2);
+	CHECK_REC(h, 0, 10, SOCK_TIME_WAIT, SOCK_NONE, DIFF_HOW_POLL, 1002);
+	CHECK_REC(h, 1, 11, SOCK_NONE, SOCK_SYN_SENT, DIFF_HOW_POLL, 1003);
+	CHECK_INT(h_dump(h, &new_syn, 1), 0);
+	CHECK_INT(h->nrecs, 0);
+
+	/* The same 4-tuple in another family is another 4-tuple. */
+	h_release(h);
+	h_init(h);
+	new_syn.tuple.family = AF_INET6;
+	CHECK_INT(h_dump(h, &old_tw, 1), 0); /* 1001 */
+	CHECK_INT(h_dump(h, &new_syn, 1), 0); /* 1002 */
+	CHECK_INT(h->nrecs, 1);
+	CHECK_REC(h, 0, 11, SOCK_NONE, SOCK_SYN_SENT, DIFF_HOW_POLL, 1002);
+	h_release(h);
+	free(h);
+}
+
+/*
+ * A diff where one socket is gone at once (its 4-tuple was reused) and another
+ * is gone after two dumps: the latter's record carries the older time and
+ * must come first, or record times would go backwards within the diff.
+ */
+static void test_vanish_order_by_time(void)
+{
+	struct harness *h = calloc(1, sizeof(*h));
+	struct sock d1[] = {mk(1, SOCK_ESTABLISHED, 40001, 9000),
+			    mk(2, SOCK_ESTABLISHED, 40002, 9000)};
+	struct sock d2[] = {mk(1, SOCK_ESTABLISHED, 40001, 9000)};
+	struct sock d3[] = {mk(3, SOCK_SYN_SENT, 40001, 9000)};
+
+	h_init(h);
+	CHECK_INT(h_dump(h, d1, 2), 0); /* 1001 */
+	CHECK_INT(h_dump(h, d2, 1), 0); /* 1002: 2 missing */
+	CHECK_INT(h_dump(h, d3, 1), 0); /* 1003: 2 gone, 1 replaced by 3 */
+	CHECK_INT(h->nrecs, 3);
+	CHECK_REC(h, 0, 2, SOCK_ESTABLISHED, SOCK_NONE, DIFF_HOW_POLL, 1002);
+	CHECK_REC(h, 1, 1, SOCK_ESTABLISHED, SOCK_NONE, DIFF_HOW_POLL, 1003);
+	CHECK_REC(h, 2, 3, SOCK_NONE, SOCK_SYN_SENT, DIFF_HOW_POLL, 1003);
+	h_release(h);
+	free(h);
+}
+
+/* Listeners may share a 4-tuple (SO_REUSEPORT), and sockets without a peer
+ * have none to lose: neither is reported gone at once. */
+static void test_shared_tuple(void)
+{
+	struct harness *h = calloc(1, sizeof(*h));
+	struct sock l1 = mk(1, SOCK_LISTEN, 9000, 0);
+	struct sock l2 = mk(2, SOCK_LISTEN, 9000, 0);
+	struct sock both[] = {l1, l2};
+	struct sock c1 = mk(3, SOCK_CLOSE, 5000, 0);
+	struct sock c2 = mk(4, SOCK_CLOSE, 5000, 0);
+
+	h_init(h);
+	CHECK_INT(h_dump(h, both, 2), 0); /* 1001: both listeners, both reported */
+	CHECK_INT(h->nrecs, 2);
+	CHECK_REC(h, 0, 1, SOCK_NONE, SOCK_LISTEN, DIFF_HOW_INITIAL, 1001);
+	CHECK_REC(h, 1, 2, SOCK_NONE, SOCK_LISTEN, DIFF_HOW_INITIAL, 1001);
+
+	h_release(h);
+	h_init(h);
+	CHECK_INT(h_dump(h, &l1, 1), 0); /* 1001 */
+	CHECK_INT(h_dump(h, &l2, 1), 0); /* 1002: l1 missed once, l2 appears */
+	CHECK_INT(h->nrecs, 1);
+	CHECK_REC(h, 0, 2, SOCK_NONE, SOCK_LISTEN, DIFF_HOW_POLL, 1002);
+	CHECK(snapshot_find(h->cur, 1) && snapshot_find(h->cur, 1)->missing);
+	CHECK_INT(h_dump(h, both, 2), 0); /* 1003: l1 back */
+	CHECK_INT(h->nrecs, 0);
+	CHECK_INT(h_dump(h, &l2, 1), 0); /* 1004 */
+	CHECK_INT(h->nrecs, 0);
+	CHECK_INT(h_dump(h, &l2, 1), 0); /* 1005 */
+	CHECK_INT(h->nrecs, 1);
+	CHECK_REC(h, 0, 1, SOCK_LISTEN, SOCK_NONE, DIFF_HOW_POLL, 1004);
+
+	/* Unconnected sockets bound to the same port. */
+	CHECK_INT(h_dump(h, &c1, 1), 0); /* 1006: l2 missed */
+	CHECK_INT(h->nrecs, 1);
+	CHECK_REC(h, 0, 3, SOCK_NONE, SOCK_CLOSE, DIFF_HOW_POLL, 1006);
+	CHECK_INT(h_dump(h, &c2, 1), 0); /* 1007 */
+	CHECK_INT(h->nrecs, 2);
+	CHECK_REC(h, 0, 2, SOCK_LISTEN, SOCK_NONE, DIFF_HOW_POLL, 1006);
+	CHECK_REC(h, 1, 4, SOCK_NONE, SOCK_CLOSE, DIFF_HOW_POLL, 1007);
+	CHECK(snapshot_find(h->cur, 3) && snapshot_find(h->cur, 3)->missing);
+	h_release(h);
+	free(h);
+}
+
+/* A socket keeps the 4-tuple it was first seen with: a closed socket has
+ * given its local port back, and the kernel reports port 0. */
+static void test_first_seen_tuple(void)
+{
+	struct harness *h = calloc(1, sizeof(*h));
+	struct sock est = mk(9, SOCK_ESTABLISHED, 40000, 9000);
+	struct sock closed = mk(9, SOCK_CLOSE, 0, 9000);
+	struct sock other = mk(12, SOCK_SYN_SENT, 0, 9000);
+	struct sock d4[] = {closed, other};
+	struct snapshot_entry *e;
+
+	h_init(h);
+	CHECK_INT(h_dump(h, &est, 1), 0); /* 1001 */
+	CHECK_INT(h_dump(h, &closed, 1), 0); /* 1002 */
+	CHECK_INT(h->nrecs, 1);
+	CHECK_REC(h, 0, 9, SOCK_ESTABLISHED, SOCK_CLOSE, DIFF_HOW_POLL, 1002);
+	if (h->nrecs == 1)
+		CHECK_INT(h->recs[0].sk.tuple.lport, 40000);
+	e = snapshot_find(h->cur, 9);
+	CHECK(e && e->sk.tuple.lport == 40000 && e->sk.tuple.rport == 9000);
+	CHECK(e && e->sk.state == SOCK_CLOSE);
+
+	/* A new socket with the 4-tuple the dump now reports for the old one
+	 * does not make it gone: its own 4-tuple is the first-seen one. */
+	CHECK_INT(h_dump(h, d4, 2), 0); /* 1003 */
+	CHECK_INT(h->nrecs, 1);
+	CHECK_REC(h, 0, 12, SOCK_NONE, SOCK_SYN_SENT, DIFF_HOW_POLL, 1003);
+
+	CHECK_INT(h_dump(h, &other, 1), 0); /* 1004: 9 missed */
+	CHECK_INT(h->nrecs, 0);
+	e = snapshot_find(h->cur, 9);
+	CHECK(e && e->missing && e->sk.tuple.lport == 40000);
+	CHECK_INT(h_dump(h, &other, 1), 0); /* 1005: 9 gone */
+	CHECK_INT(h->nrecs, 1);
+	CHECK_REC(h, 0, 9, SOCK_CLOSE, SOCK_NONE, DIFF_HOW_POLL, 1004);
+	if (h->nrecs == 1)
+		CHECK_INT(h->recs[0].sk.tuple.lport, 40000);
+	h_release(h);
+	free(h);
+}
+
+/* A nonzero callback value stops the diff and is returned as it is; the
+ * tables are left for the caller to retry the next dump against. */
+static void test_callback_error(void)
+{
+	struct harness *h = calloc(1, sizeof(*h));
+	struct sock d1[] = {mk(1, SOCK_ESTABLISHED, 40001, 9000),
+			    mk(2, SOCK_ESTABLISHED, 40002, 9000),
+			    mk(3, SOCK_ESTABLISHED, 40003, 9000)};
+	struct sock d2[] = {mk(4, SOCK_ESTABLISHED, 40002, 9000)};
+
+	h_init(h);
+	h->fail_at = 2;
+	h->fail_with = -EIO;
+	CHECK_INT(h_dump(h, d1, 3), -EIO);
+	CHECK_INT(h->calls, 2);
+	CHECK_INT(h->nrecs, 1);
+	CHECK_INT(h->cur->len, 0); /* not swapped: the current table is unchanged */
+
+	h->fail_at = 3;
+	h->fail_with = 7; /* any nonzero value, not only -errno */
+	CHECK_INT(h_dump(h, d1, 3), 7);
+	CHECK_INT(h->calls, 3);
+
+	h->fail_at = 0;
+	CHECK_INT(h_dump(h, d1, 3), 0);
+	CHECK_INT(h->nrecs, 3);
+	CHECK_REC(h, 0, 1, SOCK_NONE, SOCK_ESTABLISHED, DIFF_HOW_INITIAL, 1003);
+
+	/* A failing vanish record stops the diff before the appearances. */
+	h->fail_at = 1;
+	h->fail_with = -ENOSPC;
+	CHECK_INT(h_dump(h, d2, 1), -ENOSPC); /* 2 gone at once (tuple reused) */
+	CHECK_INT(h->calls, 1);
+	CHECK_INT(h->nrecs, 0);
+	h->fail_at = 0;
+	CHECK_INT(h_dump(h, d2, 1), 0);
+	CHECK_INT(h->nrecs, 2);
+	CHECK_REC(h, 0, 2, SOCK_ESTABLISHED, SOCK_NONE, DIFF_HOW_POLL, 1005);
+	CHECK_REC(h, 1, 4, SOCK_NONE, SOCK_ESTABLISHED, DIFF_HOW_POLL, 1005);
+	h_release(h);
+	free(h);
+}
+
+/* A dump that returned a socket twice: one entry, no extra record. */
+static void test_repeat_in_dump(void)
+{
+	struct harness *h = calloc(1, sizeof(*h));
+	struct sock d1[] = {mk(1, SOCK_SYN_SENT, 40001, 9000), mk(2, SOCK_LISTEN, 9000, 0),
+			    mk(1, SOCK_ESTABLISHED, 40001, 9000)};
+
+	h_init(h);
+	CHECK_INT(h_dump(h, d1, 3), 0);
+	CHECK_INT(h->nrecs, 2);
+	CHECK_REC(h, 0, 1, SOCK_NONE, SOCK_ESTABLISHED, DIFF_HOW_INITIAL, 1001);
+	CHECK_REC(h, 1, 2, SOCK_NONE, SOCK_LISTEN, DIFF_HOW_INITIAL, 1001);
+	CHECK_INT(h->cur->repeats, 1);
+	h_release(h);
+	free(h);
+}
+
+static uint32_t rnd_state = 12345;
+
+static uint32_t rnd(uint32_t n)
+{
+	rnd_state = rnd_state * 1103515245u + 12345u;
+	return (rnd_state >> 8) % n;
+}
+
+/*
+ * Many dumps of churning sockets. Whatever happens, records never go back in
+ * time, each socket's records form one chain NONE -> ... -> NONE, a socket is
+ * declared gone only after two dumps without it or when its 4-tuple was
+ * taken, and once everything is gone every chain has ended.
+ */
+static void test_random_sequence(void)
+{
+	enum { SLOTS = 64, DUMPS = 400 };
+	struct harness *h = calloc(1, sizeof(*h));
+	struct sock live[SLOTS];       /* the kernel's sockets; cookie 0 = none */
+	uint8_t last_state[SLOTS * 8]; /* by cookie: what the records said last */
+	int gone_seen = 0, reuse_seen = 0;
+	uint64_t next_cookie = 1;
+	struct timespec last_ts = {0, 0};
+	int backwards = 0;
+
+	h_init(h);
+	memset(live, 0, sizeof(live));
+	memset(last_state, 0, sizeof(last_state));
+	for (int dump = 0; dump < DUMPS + 2; dump++) {
+		struct sock d[SLOTS];
+		size_t n = 0;
+
+		for (int i = 0; i < SLOTS && dump < DUMPS; i++) {
+			uint32_t r = rnd(100);
+
+			if (!live[i].cookie) {
+				if (r < 30 && next_cookie < SLOTS * 8)
+					live[i] = mk(next_cookie++, SOCK_SYN_SENT,
+						     (uint16_t)(40000 + i), 9000);
+			} else if (r < 10) {
+				live[i].cookie = 0; /* closed */
+			} else if (r < 15 && next_cookie < SLOTS * 8) {
+				/* the 4-tuple goes to a new socket at once */
+				live[i] = mk(next_cookie++, SOCK_SYN_SENT,
+					     (uint16_t)(40000 + i), 9000);
+			} else if (r < 40) {
+				live[i].state = (uint8_t)(1 + rnd(SOCK_STATE_MAX - 1));
+				if (live[i].state == SOCK_LISTEN)
+					live[i].state = SOCK_CLOSING;
+			}
+		}
+		for (int i = 0; i < SLOTS; i++)
+			if (live[i].cookie && rnd(100) >= 10) /* a racing dump misses some */
+				d[n++] = live[i];
+		CHECK_INT(h_dump(h, d, n), 0);
+		for (size_t k = 0; k < h->nrecs; k++) {
+			const struct rec *r = &h->recs[k];
+			uint64_t c = r->sk.cookie;
+
+			if (r->ts.tv_sec < last_ts.tv_sec ||
+			    (r->ts.tv_sec == last_ts.tv_sec && r->ts.tv_nsec < last_ts.tv_nsec))
+				backwards++;
+			last_ts = r->ts;
+			CHECK(r->from != r->to);
+			CHECK(c < SLOTS * 8);
+			if (c >= SLOTS * 8)
+				continue;
+			CHECK_INT(r->from, last_state[c]);
+			last_state[c] = r->to;
+			if (r->to == SOCK_NONE) {
+				gone_seen++;
+				if (r->ts.tv_sec == h->now)
+					reuse_seen++;
+				else
+					CHECK_INT(r->ts.tv_sec, h->now - 1);
+			}
+			CHECK_INT(r->how, (dump == 0 ? DIFF_HOW_INITIAL : DIFF_HOW_POLL));
+		}
+	}
+	for (uint64_t c = 1; c < next_cookie; c++)
+		CHECK_INT(last_state[c], SOCK_NONE);
+	CHECK_INT(backwards, 0);
+	CHECK(gone_seen > 100);
+	CHECK(reuse_seen > 10);
+	CHECK_INT(h->cur->len, 0);
+	h_release(h);
+	free(h);
+}
+
+int main(void)
+{
+	test_how_names();
+	test_initial();
+	test_lifecycle();
+	test_missing_once();
+	test_vanish_first();
+	test_tuple_reuse();
+	test_vanish_order_by_time();
+	test_shared_tuple();
+	test_first_seen_tuple();
+	test_callback_error();
+	test_repeat_in_dump();
+	test_random_sequence();
+	return CHECK_DONE();
+}
