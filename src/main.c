@@ -455,7 +455,7 @@ static int run(struct daemon *d)
 	}
 
 	const struct monitor_stats *st = monitor_stats(d->mon);
-	log_info("stopped after %" PRIu64 " polls: %" PRIu64 " transitions, %" PRIu64
+	log_info("stopped after %" PRIu64 " polls: %" PRIu64 " transitions logged, %" PRIu64
 		 " records lost, %" PRIu64 " dumps failed, %" PRIu64 " polls skipped",
 		 st->polls, st->transitions, d->lost_before + logfile_dropped(d->log),
 		 st->dumps_failed, d->inc.missed_total);

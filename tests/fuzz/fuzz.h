@@ -4,6 +4,14 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+
+/* A failed invariant: abort, so that libFuzzer saves the input. */
+#define ASSERT(cond)                   \
+	do {                           \
+		if (!(cond))           \
+			abort();       \
+	} while (0)
 
 /* Runs the target on one input. Returns 0; aborts on a failed invariant. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

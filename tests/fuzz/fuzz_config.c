@@ -14,12 +14,6 @@
 #include "config.h"
 #include "fuzz.h"
 
-#define ASSERT(cond)                   \
-	do {                           \
-		if (!(cond))           \
-			abort();       \
-	} while (0)
-
 static int config_same(const struct config *a, const struct config *b)
 {
 	return a->interval_ms == b->interval_ms && strcmp(a->log_path, b->log_path) == 0 &&

@@ -22,13 +22,6 @@
 #include "record.h"
 #include "sock.h"
 
-/* A failed invariant: abort, so that libFuzzer saves the input. */
-#define ASSERT(cond)                                                                          \
-	do {                                                                                  \
-		if (!(cond))                                                                  \
-			abort();                                                              \
-	} while (0)
-
 /* Field by field: padding bytes are not part of the value. */
 static int sock_same(const struct sock *a, const struct sock *b)
 {
