@@ -102,6 +102,10 @@ uint64_t logfile_dropped(const struct logfile *lf);
 uint64_t logfile_rotations(const struct logfile *lf);
 uint64_t logfile_compressed(const struct logfile *lf);
 
+/* Bytes of a torn last record (left by a crash) cut off when the file was
+ * opened. */
+uint64_t logfile_torn(const struct logfile *lf);
+
 /*
  * A problem that outlasts one write: -errno and what failed ("rotate",
  * "reopen", "compress"), or 0 while there is none. For reporting once.

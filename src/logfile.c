@@ -85,6 +85,7 @@ struct logfile {
 	uint64_t dropped;    /* records */
 	uint64_t rotations;
 	uint64_t compressed;
+	uint64_t torn; /* bytes of torn records cut off when opening */
 	struct timespec next_check, next_fsync; /* CLOCK_MONOTONIC */
 	struct logfile_loss loss;		/* pending while loss.lost > 0 */
 	struct logfile_loss taken;		/* the last loss record written */
@@ -465,11 +466,46 @@ static int compressor_new(struct logfile *lf)
 /* ------------------------------------------------------------------------ */
 /* Opening */
 
+/*
+ * Cuts off a torn last line, which only a crash can leave: Linux may end a
+ * write() early when SIGKILL arrives (between two pages of it), and a power
+ * loss keeps whatever reached the disk. The part of the record that is there
+ * is useless, and the next record would be appended to it, so it goes back
+ * to the last newline. Only the last 2 * RECORD_MAX bytes are looked at: a
+ * file whose last line is longer is not a torn record of ours and is left
+ * alone. Returns the bytes cut.
+ */
+static uint64_t cut_torn_tail(int dirfd, const char *name, int fd, uint64_t size)
+{
+	char buf[2 * RECORD_MAX];
+	uint64_t from = size > sizeof(buf) ? size - sizeof(buf) : 0;
+	ssize_t n;
+	int rfd;
+
+	if (size == 0)
+		return 0;
+	rfd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (rfd < 0)
+		return 0;
+	n = pread(rfd, buf, (size_t)(size - from), (off_t)from);
+	close(rfd);
+	if (n != (ssize_t)(size - from) || buf[n - 1] == '\n')
+		return 0;
+	while (n > 0 && buf[n - 1] != '\n')
+		n--;
+	if (n == 0 && from > 0)
+		return 0;
+	if (ftruncate(fd, (off_t)(from + (uint64_t)n)) < 0)
+		return 0;
+	return size - from - (uint64_t)n;
+}
+
 /* Opens the directory and the file anew and switches LF to them. On error
  * LF is unchanged. */
 static int reopen_file(struct logfile *lf)
 {
 	struct stat st;
+	uint64_t cut;
 	int dirfd, fd;
 
 	dirfd = open_dir(lf->path);
@@ -490,7 +526,9 @@ static int reopen_file(struct logfile *lf)
 		close(lf->dirfd);
 	lf->fd = fd;
 	lf->dirfd = dirfd;
-	lf->size = (uint64_t)st.st_size;
+	cut = cut_torn_tail(dirfd, lf->base, fd, (uint64_t)st.st_size);
+	lf->torn += cut;
+	lf->size = (uint64_t)st.st_size - cut;
 	lf->open_err = 0;
 	lf->reopen_due = false;
 	if (lf->z) {
@@ -872,6 +910,11 @@ uint64_t logfile_rotations(const struct logfile *lf)
 uint64_t logfile_compressed(const struct logfile *lf)
 {
 	return lf->compressed;
+}
+
+uint64_t logfile_torn(const struct logfile *lf)
+{
+	return lf->torn;
 }
 
 int logfile_problem(const struct logfile *lf, const char **ret_what)

@@ -463,6 +463,9 @@ static struct logfile *open_log(const struct config *cfg)
 	if (err < 0)
 		fatal(EX_CANTCREAT, "cannot open log file %s: %s", cfg->log_path,
 		      log_open_problem(err));
+	if (logfile_torn(log))
+		log_warn("cut %" PRIu64 " bytes of a record torn by a crash off the end of %s",
+			 logfile_torn(log), cfg->log_path);
 	return log;
 }
 

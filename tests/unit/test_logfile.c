@@ -443,6 +443,37 @@ static void test_directory_deleted(void)
 	remove_all();
 }
 
+/* A record torn by a crash at the end of the file is cut off at open. */
+static void test_torn_tail(void)
+{
+	struct logfile *lf;
+	char big[2000];
+	FILE *f;
+
+	f = fopen(path, "w");
+	fputs("whole\n{\"ts\":\"2026-", f);
+	fclose(f);
+	CHECK_INT(logfile_open(&lf, path, NULL), 0);
+	CHECK_INT(logfile_torn(lf), 12);
+	CHECK_INT(logfile_append(lf, "next\n", 5), 0);
+	logfile_close(lf);
+	CHECK_INT(size_of("t.log"), 11);
+
+	/* A whole file is left alone, and so is a long line that is not ours. */
+	CHECK_INT(logfile_open(&lf, path, NULL), 0);
+	CHECK_INT(logfile_torn(lf), 0);
+	logfile_close(lf);
+	memset(big, 'x', sizeof(big));
+	f = fopen(path, "w");
+	fwrite(big, 1, sizeof(big), f);
+	fclose(f);
+	CHECK_INT(logfile_open(&lf, path, NULL), 0);
+	CHECK_INT(logfile_torn(lf), 0);
+	logfile_close(lf);
+	CHECK_INT(size_of("t.log"), 2000);
+	remove_all();
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -457,6 +488,7 @@ int main(void)
 	test_mode();
 	test_short_write();
 	test_directory_deleted();
+	test_torn_tail();
 	rmdir(tmpdir);
 	return CHECK_DONE();
 }
