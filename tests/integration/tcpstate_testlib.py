@@ -604,6 +604,15 @@ def read_generations(path, fmt, keep):
     return records, losses, files
 
 
+def per_socket(records):
+    """{cookie: [(from, to), ...]} in log order. Without how: a socket made
+    while two daemons start can be "initial" to one, "poll" to the other."""
+    out = {}
+    for r in records:
+        out.setdefault(r["cookie"], []).append((r["from"], r["to"]))
+    return out
+
+
 def _tail(lines, n=60):
     """The last N of LINES, indented, for a failure message."""
     cut = [f"... {len(lines) - n} lines before ..."] if len(lines) > n else []

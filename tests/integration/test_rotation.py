@@ -20,7 +20,8 @@ import threading
 
 from tcpstate_testlib import (Daemon, Netns, check, check_equal,
                               check_sequences, check_ts_order, churn_listeners,
-                              generations_logged, main, read_generations, wait_until)
+                              generations_logged, main, per_socket, read_generations,
+                              wait_until)
 
 MAX_SIZE = 4096
 
@@ -29,15 +30,6 @@ def settle(d, witness, keep):
     """Returns once D, whose log rotates, has logged a last marker listener
     opened and closed after everything else."""
     churn_listeners(witness, 1, others=[generations_logged(d.log, d.fmt, keep)])
-
-
-def per_socket(records):
-    """{cookie: [(from, to), ...]} in log order. Without how: a socket made
-    while the daemons start can be "initial" to one, "poll" to the other."""
-    out = {}
-    for r in records:
-        out.setdefault(r["cookie"], []).append((r["from"], r["to"]))
-    return out
 
 
 def check_files(files, keep, path):
