@@ -11,18 +11,18 @@
 
 struct logfile;
 
-/* When the log file is fsync()ed; it always is when it is closed. */
+/* When the log file is fsync()ed (by the worker thread, off the poll). */
 enum logfile_fsync {
-	LOGFILE_FSYNC_NEVER,	/* only when closed */
-	LOGFILE_FSYNC_ROTATE,	/* also before a file is rotated away */
-	LOGFILE_FSYNC_INTERVAL, /* also every fsync_interval_ms, and before rotating */
+	LOGFILE_FSYNC_NEVER,	/* never: the kernel writes it back in its own time */
+	LOGFILE_FSYNC_ROTATE,	/* a file when it is rotated away, and at close */
+	LOGFILE_FSYNC_INTERVAL, /* also every fsync_interval_ms */
 	LOGFILE_FSYNC_MAX
 };
 
 struct logfile_options {
 	uint64_t max_size;	    /* rotate before the file would exceed it; 0: never */
 	uint32_t keep;		    /* rotated files kept (PATH.1 ... PATH.keep), >= 1 */
-	bool compress;		    /* gzip rotated files in a worker thread */
+	bool compress;		    /* gzip rotated files (in the worker thread) */
 	enum logfile_fsync fsync;   /* flush policy */
 	uint32_t fsync_interval_ms; /* LOGFILE_FSYNC_INTERVAL */
 	unsigned mode;		    /* of the files it creates, e.g. 0640 */
@@ -51,8 +51,9 @@ void logfile_options_default(struct logfile_options *o);
  * Opens PATH for appending (O_APPEND; created with OPT->mode, exactly, and its
  * missing parent directories with 0750); "-" means standard output, which is
  * never rotated. Refuses a path that is a symlink (-ELOOP) or not a regular
- * file (-EINVAL). With OPT->compress, starts the worker thread that gzips
- * rotated files. OPT NULL means the defaults. Returns 0 and *ret, or -errno.
+ * file (-EINVAL). Unless OPT says neither compress nor fsync, starts the
+ * worker thread that gzips rotated files and syncs. OPT NULL means the
+ * defaults. Returns 0 and *ret, or -errno.
  */
 int logfile_open(struct logfile **ret, const char *path, const struct logfile_options *opt);
 
@@ -60,8 +61,7 @@ int logfile_open(struct logfile **ret, const char *path, const struct logfile_op
  * a rotated file it had not finished uncompressed. Accepts NULL. */
 void logfile_close(struct logfile *lf);
 
-/* Applies OPT from the next line on (reload). A change of compress takes
- * effect at the next open. */
+/* Applies OPT from the next line on (reload). */
 void logfile_set_options(struct logfile *lf, const struct logfile_options *opt);
 
 /*

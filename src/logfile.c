@@ -20,10 +20,12 @@
  * renamed or deleted like a file, and nothing is ever written through one.
  * The directories above the log's own are the administrator's business.
  *
- * Rotated files are gzipped by a worker thread, so that compressing a large
- * file never delays a poll. It and the rotation share one mutex, held by the
- * rotation only for its renames and by the worker only for its final rename:
- * the poll never waits for the compression itself.
+ * A worker thread does what may take long: it gzips rotated files, and it
+ * runs the fsync()s of the flush policy, so that neither delays a poll (an
+ * fdatasync() of a 100 MiB file just written takes ~60 ms, longer than some
+ * poll intervals). It and the rotation share one mutex, held by the rotation
+ * only for its renames and by the worker only for its final rename: the poll
+ * never waits for the compression itself.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +38,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <zlib.h>
@@ -51,7 +54,10 @@
 /* Room for "NAME.1000.gz" and ".NAME.gz.tmp". */
 #define GEN_NAME_MAX (NAME_MAX + 16)
 
-/* The gzip worker: state shared with the thread, all under lock. */
+/* Descriptors waiting for the worker's fdatasync(). */
+#define SYNC_MAX 8
+
+/* The worker: state shared with the thread, all under lock. */
 struct compressor {
 	pthread_t thread;
 	pthread_mutex_t lock;
@@ -65,6 +71,10 @@ struct compressor {
 	uint64_t rotations; /* bumped by every rotation: how far names shifted */
 	uint64_t done;	    /* files compressed */
 	int err;	    /* of the last pass, 0 when it succeeded */
+	bool compress;	    /* gzip rotated files (else the worker only syncs) */
+	int sync_fds[SYNC_MAX]; /* to fdatasync() and close */
+	unsigned nsync;
+	bool sync_dir; /* fsync() the directory after them (renames) */
 };
 
 struct logfile {
@@ -90,7 +100,7 @@ struct logfile {
 	struct logfile_loss loss;		/* pending while loss.lost > 0 */
 	struct logfile_loss taken;		/* the last loss record written */
 	bool have_taken;
-	struct compressor *z; /* NULL without compression */
+	struct compressor *z; /* the worker; NULL with fsync = never, no compress */
 	size_t queued;	      /* records in buf */
 	size_t len;	      /* bytes in buf */
 	char buf[LOGFILE_BUF_SIZE + LOSS_MAX];
@@ -384,13 +394,43 @@ static void *compress_worker(void *arg)
 	struct compressor *z = arg;
 	int err;
 
+	/*
+	 * Nice 10 for this thread only: on a busy machine, compressing gives
+	 * way to the polls. Under the shipped unit the system call filter
+	 * refuses it (EPERM, @resources), which does no harm.
+	 */
+	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
 	pthread_mutex_lock(&z->lock);
 	for (;;) {
-		while (!atomic_load(&z->stop) && !z->wake)
+		while (!atomic_load(&z->stop) && !z->wake && !z->nsync && !z->sync_dir)
 			pthread_cond_wait(&z->cond, &z->lock);
+		/* Syncs first, and even when stopping: they were promised. */
+		while (z->nsync > 0) {
+			int fd = z->sync_fds[--z->nsync];
+
+			pthread_mutex_unlock(&z->lock);
+			fdatasync(fd);
+			close(fd);
+			pthread_mutex_lock(&z->lock);
+		}
+		if (z->sync_dir) {
+			int dfd = fcntl(z->dirfd, F_DUPFD_CLOEXEC, 3);
+
+			z->sync_dir = false;
+			pthread_mutex_unlock(&z->lock);
+			if (dfd >= 0) {
+				fsync(dfd);
+				close(dfd);
+			}
+			pthread_mutex_lock(&z->lock);
+		}
 		if (atomic_load(&z->stop))
 			break;
+		if (!z->wake)
+			continue;
 		z->wake = false;
+		if (!z->compress)
+			continue;
 		pthread_mutex_unlock(&z->lock);
 		while ((err = compress_next(z)) > 0)
 			;
@@ -409,6 +449,23 @@ static void compressor_wake(struct compressor *z)
 	pthread_mutex_unlock(&z->lock);
 }
 
+/* Hands FD to the worker to fdatasync() and close, then the directory if
+ * DIR. Returns false when the queue is full (the caller syncs itself). */
+static bool compressor_sync(struct compressor *z, int fd, bool dir)
+{
+	bool queued = false;
+
+	pthread_mutex_lock(&z->lock);
+	if (z->nsync < SYNC_MAX) {
+		z->sync_fds[z->nsync++] = fd;
+		z->sync_dir |= dir;
+		pthread_cond_signal(&z->cond);
+		queued = true;
+	}
+	pthread_mutex_unlock(&z->lock);
+	return queued;
+}
+
 static void compressor_free(struct compressor *z)
 {
 	if (!z)
@@ -424,8 +481,8 @@ static void compressor_free(struct compressor *z)
 	free(z);
 }
 
-/* Starts the worker for LF's directory; it first looks for files left
- * uncompressed by an earlier run. */
+/* Starts the worker for LF's directory; with compression it first looks for
+ * files left uncompressed by an earlier run. */
 static int compressor_new(struct logfile *lf)
 {
 	struct compressor *z = calloc(1, sizeof(*z));
@@ -443,6 +500,7 @@ static int compressor_new(struct logfile *lf)
 	strcpy(z->base, lf->base);
 	z->keep = lf->opt.keep;
 	z->mode = lf->opt.mode;
+	z->compress = lf->opt.compress;
 	z->wake = true;
 	atomic_init(&z->stop, false);
 	pthread_mutex_init(&z->lock, NULL);
@@ -574,7 +632,7 @@ int logfile_open(struct logfile **ret, const char *path, const struct logfile_op
 		err = lf->fd < 0 ? -errno : 0;
 	} else {
 		err = reopen_file(lf);
-		if (err == 0 && lf->opt.compress)
+		if (err == 0 && (lf->opt.compress || lf->opt.fsync != LOGFILE_FSYNC_NEVER))
 			err = compressor_new(lf);
 	}
 	if (err < 0) {
@@ -592,17 +650,43 @@ void logfile_set_options(struct logfile *lf, const struct logfile_options *opt)
 		pthread_mutex_lock(&lf->z->lock);
 		lf->z->keep = opt->keep;
 		lf->z->mode = opt->mode;
+		lf->z->compress = opt->compress;
+		lf->z->wake = true; /* for files left uncompressed */
+		pthread_cond_signal(&lf->z->cond);
 		pthread_mutex_unlock(&lf->z->lock);
+	} else if (!lf->is_stdout && lf->dirfd >= 0 &&
+		   (opt->compress || opt->fsync != LOGFILE_FSYNC_NEVER)) {
+		/* Without a thread, syncs happen inline and nothing is gzipped. */
+		(void)compressor_new(lf);
 	}
 }
 
 /* ------------------------------------------------------------------------ */
 /* Writing */
 
+/* Syncs the file now (at close and reopen). */
 static void sync_file(struct logfile *lf)
 {
 	if (lf->dirty && lf->fd >= 0 && fdatasync(lf->fd) == 0)
 		lf->dirty = false;
+}
+
+/* Has the worker sync the file (a duplicate of its descriptor), or syncs it
+ * now when there is no worker or its queue is full. */
+static void sync_file_later(struct logfile *lf)
+{
+	int fd;
+
+	if (!lf->dirty || lf->fd < 0)
+		return;
+	fd = lf->z ? fcntl(lf->fd, F_DUPFD_CLOEXEC, 3) : -1;
+	if (fd >= 0 && compressor_sync(lf->z, fd, false)) {
+		lf->dirty = false;
+		return;
+	}
+	if (fd >= 0)
+		close(fd);
+	sync_file(lf);
 }
 
 /*
@@ -779,7 +863,7 @@ int logfile_flush(struct logfile *lf)
 		err = lf->fd < 0 && lf->loss.lost ? lf->open_err : 0;
 	}
 	if (lf->opt.fsync == LOGFILE_FSYNC_INTERVAL && ts_reached(now, lf->next_fsync)) {
-		sync_file(lf);
+		sync_file_later(lf);
 		lf->next_fsync = ts_add_ns(now, (long long)lf->opt.fsync_interval_ms * 1000000);
 	}
 	return err;
@@ -822,15 +906,13 @@ static int shift_files(struct logfile *lf)
 
 int logfile_rotate(struct logfile *lf)
 {
-	int err, fd;
+	int err, fd, old = -1;
 
 	if (lf->is_stdout || lf->fd < 0)
 		return -EBADF;
 	err = write_batch(lf, false);
 	if (err < 0)
 		return err;
-	if (lf->opt.fsync != LOGFILE_FSYNC_NEVER)
-		sync_file(lf);
 	err = shift_files(lf);
 	if (err == 0) {
 		fd = open_in(lf->dirfd, lf->base, lf->opt.mode);
@@ -839,7 +921,7 @@ int logfile_rotate(struct logfile *lf)
 			err = fd;
 			lf->reopen_due = true;
 		} else {
-			close(lf->fd);
+			old = lf->fd;
 			lf->fd = fd;
 			lf->size = 0;
 			lf->dirty = false;
@@ -851,8 +933,17 @@ int logfile_rotate(struct logfile *lf)
 		lf->rotate_blocked = true;
 		return err;
 	}
-	if (lf->opt.fsync != LOGFILE_FSYNC_NEVER)
+	/*
+	 * fsync = rotate: the rotated file, then the directory with its new
+	 * names, reach the disk; by the worker, so that the poll goes on.
+	 */
+	if (lf->opt.fsync == LOGFILE_FSYNC_NEVER) {
+		close(old);
+	} else if (!lf->z || !compressor_sync(lf->z, old, true)) {
+		fdatasync(old);
+		close(old);
 		fsync(lf->dirfd);
+	}
 	if (lf->z)
 		compressor_wake(lf->z);
 	return 0;
