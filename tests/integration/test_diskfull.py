@@ -148,6 +148,39 @@ def test_directory_deleted():
                     "mode of the directory made again")
 
 
+def test_directory_replaced():
+    """The log's directory replaced by a file: the log cannot be made again.
+    The daemon says so once, keeps polling and counts what it cannot write;
+    once the way is clear it makes the log again and writes the loss
+    record."""
+    with Netns() as ns:
+        witness = Daemon(ns)
+        d = Daemon(ns, log="sub/t.log")
+        churn_listeners(witness, 5, others=[generations_logged(d.log, "json", 0)])
+        sub = os.path.join(d.dir, "sub")
+        shutil.rmtree(sub)
+        with open(sub, "w") as f:
+            f.write("in the way\n")
+        wait_until(lambda: "cannot reopen" in d.stderr(), "the failed reopen to be reported")
+        churn_listeners(witness, 20, batches=2)
+        d.check_alive()
+        check_equal(len(re.findall("cannot reopen", d.stderr())), 1,
+                    f"reports of the failed reopen:\n{d.stderr()}")
+        os.unlink(sub)
+        wait_until(lambda: os.path.exists(d.log), "the log file to be made again")
+        after = churn_listeners(witness, 5, others=[generations_logged(d.log, "json", 0)])
+        wait_until(lambda: d.losses(), "the loss record")
+        d.stop()
+        loss = d.losses()[0]
+        m = re.search(r"(\d+) records lost, ", d.stderr())
+        check(m and int(m.group(1)) == loss["lost"] > 0,
+              f"loss record {loss} vs the exit summary:\n{d.stderr()}")
+        check("working again" in d.stderr(), f"recovery reported:\n{d.stderr()}")
+        cookies = {e.cookie for e in after}
+        check_equal(len([r for r in d.records() if r["cookie"] in cookies]), 2 * len(after),
+                    "records after the directory came back")
+
+
 def test_sigkill_leaves_whole_lines():
     """SIGKILL in the middle of heavy writing leaves only whole lines. Linux
     can end a write early on SIGKILL (between two pages of it); if it did,
@@ -200,4 +233,5 @@ def test_sigkill_leaves_whole_lines():
 
 
 if __name__ == "__main__":
-    main([test_disk_full, test_directory_deleted, test_sigkill_leaves_whole_lines])
+    main([test_disk_full, test_directory_deleted, test_directory_replaced,
+          test_sigkill_leaves_whole_lines])

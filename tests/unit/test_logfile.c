@@ -443,6 +443,45 @@ static void test_directory_deleted(void)
 	remove_all();
 }
 
+/* fsync = interval and never: the same lines, whatever the policy. */
+static void test_fsync_policies(void)
+{
+	struct timespec pause = {0, 5000000};
+	struct logfile_options o;
+	struct logfile *lf;
+	char line[128], *buf;
+	unsigned next = 0;
+	size_t len;
+
+	for (int policy = 0; policy < LOGFILE_FSYNC_MAX; policy++) {
+		logfile_options_default(&o);
+		o.fsync = (enum logfile_fsync)policy;
+		o.fsync_interval_ms = 10;
+		o.max_size = 4096;
+		CHECK_INT(logfile_open(&lf, path, &o), 0);
+		for (unsigned i = 0; i < 60; i++) {
+			make_line(line, i);
+			CHECK_INT(logfile_append(lf, line, 100), 0);
+			CHECK_INT(logfile_flush(lf), 0);
+			if (i % 10 == 0)
+				nanosleep(&pause, NULL);
+		}
+		logfile_close(lf);
+		CHECK_STR(logfile_fsync_name((unsigned)policy),
+			  policy == 0 ? "never" : policy == 1 ? "rotate" : "interval");
+		CHECK_INT(logfile_fsync_from_name(logfile_fsync_name((unsigned)policy)), policy);
+		next = 40;
+		buf = slurp("t.log", &len);
+		CHECK(buf != NULL);
+		if (buf)
+			check_lines("t.log", buf, len, &next);
+		CHECK_INT(next, 60);
+		free(buf);
+		remove_all();
+	}
+	CHECK_INT(logfile_fsync_from_name("always"), -EINVAL);
+}
+
 /* A record torn by a crash at the end of the file is cut off at open. */
 static void test_torn_tail(void)
 {
@@ -489,6 +528,7 @@ int main(void)
 	test_short_write();
 	test_directory_deleted();
 	test_torn_tail();
+	test_fsync_policies();
 	rmdir(tmpdir);
 	return CHECK_DONE();
 }
