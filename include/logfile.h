@@ -13,27 +13,27 @@ struct logfile;
 
 /* When the log file is fsync()ed (by the worker thread, off the poll). */
 enum logfile_fsync {
-	LOGFILE_FSYNC_NEVER,	/* never: the kernel writes it back in its own time */
-	LOGFILE_FSYNC_ROTATE,	/* a file when it is rotated away, and at close */
+	LOGFILE_FSYNC_NEVER,    /* never: the kernel writes it back in its own time */
+	LOGFILE_FSYNC_ROTATE,   /* a file when it is rotated away, and at close */
 	LOGFILE_FSYNC_INTERVAL, /* also every fsync_interval_ms */
 	LOGFILE_FSYNC_MAX
 };
 
 struct logfile_options {
-	uint64_t max_size;	    /* rotate before the file would exceed it; 0: never */
-	uint32_t keep;		    /* rotated files kept (PATH.1 ... PATH.keep), >= 1 */
-	bool compress;		    /* gzip rotated files (in the worker thread) */
+	uint64_t max_size;          /* rotate before the file would exceed it; 0: never */
+	uint32_t keep;              /* rotated files kept (PATH.1 ... PATH.keep), >= 1 */
+	bool compress;              /* gzip rotated files (in the worker thread) */
 	enum logfile_fsync fsync;   /* flush policy */
 	uint32_t fsync_interval_ms; /* LOGFILE_FSYNC_INTERVAL */
-	unsigned mode;		    /* of the files it creates, e.g. 0640 */
+	unsigned mode;              /* of the files it creates, e.g. 0640 */
 	enum record_format format;  /* of the loss record */
 };
 
 /* One incident of lost records, as the loss record reports it. */
 struct logfile_loss {
-	uint64_t lost;		/* records */
-	struct timespec since;	/* first failed write (CLOCK_REALTIME) */
-	struct timespec until;	/* last failed write */
+	uint64_t lost;          /* records */
+	struct timespec since;  /* first failed write (CLOCK_REALTIME) */
+	struct timespec until;  /* last failed write */
 	struct timespec logged; /* when the loss record was written */
 };
 

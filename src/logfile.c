@@ -68,48 +68,48 @@ struct compressor {
 	char base[NAME_MAX + 1];
 	uint32_t keep;
 	unsigned mode;
-	uint64_t rotations; /* bumped by every rotation: how far names shifted */
-	uint64_t done;	    /* files compressed */
-	int err;	    /* of the last pass, 0 when it succeeded */
-	bool compress;	    /* gzip rotated files (else the worker only syncs) */
+	uint64_t rotations;     /* bumped by every rotation: how far names shifted */
+	uint64_t done;          /* files compressed */
+	int err;                /* of the last pass, 0 when it succeeded */
+	bool compress;          /* gzip rotated files (else the worker only syncs) */
 	int sync_fds[SYNC_MAX]; /* to fdatasync() and close */
 	unsigned nsync;
 	bool sync_dir; /* fsync() the directory after them (renames) */
 };
 
 struct logfile {
-	int fd;	   /* -1 while the file cannot be reopened */
+	int fd;    /* -1 while the file cannot be reopened */
 	int dirfd; /* the log's directory; -1 for standard output */
 	bool is_stdout;
 	char path[PATH_MAX];
 	char base[NAME_MAX + 1]; /* the file's name in its directory */
 	struct logfile_options opt;
-	uint64_t size; /* of the file, as far as this process knows */
-	bool dirty;    /* written since the last fsync */
+	uint64_t size;       /* of the file, as far as this process knows */
+	bool dirty;          /* written since the last fsync */
 	bool rotate_blocked; /* a rotation failed: retry at the next check */
 	bool reopen_due;     /* a rotation could not create the new file */
-	int open_err;	     /* why fd is -1 */
-	int rotate_err;	     /* of the last rotation, 0 once one worked */
+	int open_err;        /* why fd is -1 */
+	int rotate_err;      /* of the last rotation, 0 once one worked */
 	int compress_err;    /* of the worker's last pass */
 	uint64_t written;    /* records */
 	uint64_t dropped;    /* records */
 	uint64_t rotations;
 	uint64_t compressed;
-	uint64_t torn; /* bytes of torn records cut off when opening */
+	uint64_t torn;                          /* bytes of torn records cut off when opening */
 	struct timespec next_check, next_fsync; /* CLOCK_MONOTONIC */
-	struct logfile_loss loss;		/* pending while loss.lost > 0 */
-	struct logfile_loss taken;		/* the last loss record written */
+	struct logfile_loss loss;               /* pending while loss.lost > 0 */
+	struct logfile_loss taken;              /* the last loss record written */
 	bool have_taken;
 	struct compressor *z; /* the worker; NULL with fsync = never, no compress */
-	size_t queued;	      /* records in buf */
-	size_t len;	      /* bytes in buf */
+	size_t queued;        /* records in buf */
+	size_t len;           /* bytes in buf */
 	char buf[LOGFILE_BUF_SIZE + LOSS_MAX];
 };
 
 static const char *const fsync_names[LOGFILE_FSYNC_MAX] = {
-	[LOGFILE_FSYNC_NEVER] = "never",
-	[LOGFILE_FSYNC_ROTATE] = "rotate",
-	[LOGFILE_FSYNC_INTERVAL] = "interval",
+    [LOGFILE_FSYNC_NEVER] = "never",
+    [LOGFILE_FSYNC_ROTATE] = "rotate",
+    [LOGFILE_FSYNC_INTERVAL] = "interval",
 };
 
 const char *logfile_fsync_name(unsigned policy)
@@ -128,13 +128,13 @@ int logfile_fsync_from_name(const char *name)
 void logfile_options_default(struct logfile_options *o)
 {
 	*o = (struct logfile_options){
-		.max_size = 0,
-		.keep = 10,
-		.compress = false,
-		.fsync = LOGFILE_FSYNC_ROTATE,
-		.fsync_interval_ms = 1000,
-		.mode = 0640,
-		.format = RECORD_TEXT,
+	    .max_size = 0,
+	    .keep = 10,
+	    .compress = false,
+	    .fsync = LOGFILE_FSYNC_ROTATE,
+	    .fsync_interval_ms = 1000,
+	    .mode = 0640,
+	    .format = RECORD_TEXT,
 	};
 }
 
@@ -157,7 +157,8 @@ static struct timespec ts_add_ns(struct timespec ts, long long ns)
 
 static bool ts_reached(struct timespec now, struct timespec when)
 {
-	return now.tv_sec > when.tv_sec || (now.tv_sec == when.tv_sec && now.tv_nsec >= when.tv_nsec);
+	return now.tv_sec > when.tv_sec ||
+	       (now.tv_sec == when.tv_sec && now.tv_nsec >= when.tv_nsec);
 }
 
 /* "NAME.K" or "NAME.K.gz" into BUF of GEN_NAME_MAX bytes. */
@@ -333,7 +334,7 @@ static int compress_next(struct compressor *z)
 	gen = z->rotations;
 	for (k = 1; dfd >= 0 && k <= z->keep; k++) {
 		fd = openat(dfd, gen_name(name, z->base, k, false),
-			    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+		            O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 		if (fd < 0)
 			continue;
 		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
@@ -589,6 +590,7 @@ static int reopen_file(struct logfile *lf)
 	lf->size = (uint64_t)st.st_size - cut;
 	lf->open_err = 0;
 	lf->reopen_due = false;
+	lf->dirty = false;
 	if (lf->z) {
 		pthread_mutex_lock(&lf->z->lock);
 		close(lf->z->dirfd);
@@ -655,7 +657,7 @@ void logfile_set_options(struct logfile *lf, const struct logfile_options *opt)
 		pthread_cond_signal(&lf->z->cond);
 		pthread_mutex_unlock(&lf->z->lock);
 	} else if (!lf->is_stdout && lf->dirfd >= 0 &&
-		   (opt->compress || opt->fsync != LOGFILE_FSYNC_NEVER)) {
+	           (opt->compress || opt->fsync != LOGFILE_FSYNC_NEVER)) {
 		/* Without a thread, syncs happen inline and nothing is gzipped. */
 		(void)compressor_new(lf);
 	}
@@ -842,7 +844,7 @@ int logfile_flush(struct logfile *lf)
 		clock_gettime(CLOCK_REALTIME, &real);
 		lf->loss.logged = real;
 		n = record_format_loss(line, sizeof(line), lf->opt.format, lf->loss.lost, &real,
-				       &lf->loss.since, &lf->loss.until);
+		                       &lf->loss.since, &lf->loss.until);
 		if (n > 0 && too_big(lf, (size_t)n)) {
 			err = write_batch(lf, false);
 			if (err < 0)
@@ -889,7 +891,7 @@ static int shift_files(struct logfile *lf)
 	for (unsigned k = keep - 1; k >= 1 && err == 0; k--) {
 		for (int gz = 0; gz < 2 && err == 0; gz++) {
 			if (renameat(lf->dirfd, gen_name(from, lf->base, k, gz), lf->dirfd,
-				     gen_name(to, lf->base, k + 1, gz)) < 0 &&
+			             gen_name(to, lf->base, k + 1, gz)) < 0 &&
 			    errno != ENOENT)
 				err = -errno;
 		}
@@ -956,7 +958,8 @@ int logfile_reopen(struct logfile *lf)
 	err = logfile_flush(lf);
 	if (lf->is_stdout)
 		return err;
-	sync_file(lf);
+	if (lf->opt.fsync != LOGFILE_FSYNC_NEVER)
+		sync_file_later(lf); /* the file logrotate renamed, in the background */
 	r = reopen_file(lf);
 	return r < 0 ? r : err;
 }

@@ -93,7 +93,7 @@ static void check_lines(const char *what, const char *buf, size_t len, unsigned 
 		make_line(want, *next);
 		if (memcmp(buf + off, want, 100) != 0) {
 			fprintf(stderr, "%s: at %zu: expected line %u, got \"%.11s\"\n", what, off,
-				*next, buf + off);
+			        *next, buf + off);
 			check_failures++;
 			return;
 		}
@@ -467,8 +467,9 @@ static void test_fsync_policies(void)
 				nanosleep(&pause, NULL);
 		}
 		logfile_close(lf);
-		CHECK_STR(logfile_fsync_name((unsigned)policy),
-			  policy == 0 ? "never" : policy == 1 ? "rotate" : "interval");
+		CHECK_STR(logfile_fsync_name((unsigned)policy), policy == 0   ? "never"
+		                                                : policy == 1 ? "rotate"
+		                                                              : "interval");
 		CHECK_INT(logfile_fsync_from_name(logfile_fsync_name((unsigned)policy)), policy);
 		next = 40;
 		buf = slurp("t.log", &len);
