@@ -408,9 +408,11 @@ static void reload(struct daemon *d)
 
 	sdnotify_reloading("reloading the configuration");
 	r = build_config(d->opt, &cfg, &source, err, sizeof(err));
+	if (r == 0)
+		log_options(&cfg, &lo);
 	if (r < 0) {
 		log_err("%s; keeping the running configuration", err);
-	} else if (log_options(&cfg, &lo), strcmp(cfg.log_path, d->cfg.log_path) != 0 &&
+	} else if (strcmp(cfg.log_path, d->cfg.log_path) != 0 &&
 		   (r = logfile_open(&newlog, cfg.log_path, &lo)) < 0) {
 		log_err("cannot open log file %s: %s; keeping the running configuration",
 			cfg.log_path, log_open_problem(r));
