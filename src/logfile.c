@@ -871,24 +871,40 @@ int logfile_flush(struct logfile *lf)
 	return err;
 }
 
+/* Whether PATH.K or PATH.K.gz exists (as anything, links included). */
+static bool gen_exists(const struct logfile *lf, unsigned k)
+{
+	char name[GEN_NAME_MAX];
+	struct stat st;
+
+	return fstatat(lf->dirfd, gen_name(name, lf->base, k, false), &st, AT_SYMLINK_NOFOLLOW) ==
+	           0 ||
+	       fstatat(lf->dirfd, gen_name(name, lf->base, k, true), &st, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
 /*
  * The renames of a rotation, under the worker's lock so that it never renames
- * or deletes by a name that is shifting. Drops PATH.keep (and .gz), shifts the
- * others up by one, and renames PATH to PATH.1 if PATH is still this file
- * (after an external rotation it may be someone else's).
+ * or deletes by a name that is shifting. Shifts PATH.1 ... up by one as far
+ * as the first free number, or drops PATH.keep (and .gz) when there is none
+ * below it, then renames PATH to PATH.1 if PATH is still this file (after an
+ * external rotation it may be someone else's). Stopping at the first free
+ * number keeps a rotation to the renames it needs: ENOENT renames all the
+ * way up to keep = 1000 cost milliseconds.
  */
 static int shift_files(struct logfile *lf)
 {
 	char from[GEN_NAME_MAX], to[GEN_NAME_MAX];
-	unsigned keep = lf->opt.keep ? lf->opt.keep : 1;
+	unsigned keep = lf->opt.keep ? lf->opt.keep : 1, top = 1;
 	int err = 0;
 
 	if (lf->z)
 		pthread_mutex_lock(&lf->z->lock);
-	for (int gz = 0; gz < 2 && err == 0; gz++)
+	while (top < keep && gen_exists(lf, top))
+		top++;
+	for (int gz = 0; top == keep && gz < 2 && err == 0; gz++)
 		if (unlinkat(lf->dirfd, gen_name(to, lf->base, keep, gz), 0) < 0 && errno != ENOENT)
 			err = -errno;
-	for (unsigned k = keep - 1; k >= 1 && err == 0; k--) {
+	for (unsigned k = top - 1; k >= 1 && err == 0; k--) {
 		for (int gz = 0; gz < 2 && err == 0; gz++) {
 			if (renameat(lf->dirfd, gen_name(from, lf->base, k, gz), lf->dirfd,
 			             gen_name(to, lf->base, k + 1, gz)) < 0 &&
