@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "logfile.h"
 #include "record.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/tcpstated/tcpstated.conf"
@@ -24,6 +25,10 @@ struct config {
 	enum record_format format; /* [log] format = text | json */
 	uint64_t max_size;	   /* [log] max_size, bytes */
 	uint32_t keep;		   /* [log] keep, rotated files kept, >= 1 */
+	bool compress;		   /* [log] compress, gzip rotated files */
+	enum logfile_fsync fsync;  /* [log] fsync = never | rotate | interval */
+	uint32_t fsync_interval_ms; /* [log] fsync_interval_ms */
+	uint32_t mode;		   /* [log] mode, of created log files (octal) */
 	bool journal;		   /* [journal] enabled */
 };
 

@@ -3,6 +3,8 @@
 #define TCPSTATED_JOURNAL_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 #include <sys/uio.h>
 
 #include "diff.h"
@@ -41,5 +43,16 @@ int journal_entry_build(struct journal_entry *e, const struct transition *t);
 
 /* Sends T to the journal. Returns 0 or -errno (e.g. no journald running). */
 int journal_send(const struct transition *t);
+
+/* The MESSAGE_ID of the loss entry, 32 hex digits. */
+#define JOURNAL_LOSS_MESSAGE_ID "904c2b07554746628c0bf4a75704c69b"
+
+/*
+ * Sends the loss entry: LOST records could not be written to the log file
+ * PATH between SINCE and UNTIL (TCPSTATE_LOST, _SINCE, _UNTIL, _LOG), at
+ * PRIORITY=4. Returns 0 or -errno.
+ */
+int journal_send_loss(const char *path, uint64_t lost, const struct timespec *since,
+		      const struct timespec *until);
 
 #endif

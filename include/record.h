@@ -3,6 +3,8 @@
 #define TCPSTATED_RECORD_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <time.h>
 
 #include "diff.h"
 #include "sock.h"
@@ -36,6 +38,17 @@ int record_format_time(char *buf, size_t size, const struct timespec *ts);
 /* Writes ADDR of FAMILY as text ("127.0.0.1", "::ffff:127.0.0.1"). BUF must
  * hold INET6_ADDRSTRLEN bytes. Returns the length. */
 int record_format_addr(char *buf, size_t size, int family, const uint8_t addr[16]);
+
+/*
+ * Writes the loss record: LOST records could not be written between SINCE and
+ * UNTIL (the first and the last failed write), logged at TS. Not a
+ * transition: JSON has "event":"lost" and none of a transition's keys after
+ * "ts"; text has "lost" where a transition has its family. Same return
+ * convention as record_format().
+ */
+int record_format_loss(char *buf, size_t size, enum record_format fmt, uint64_t lost,
+		       const struct timespec *ts, const struct timespec *since,
+		       const struct timespec *until);
 
 /* The header line of the socket table printed by --once, '\n' included. */
 const char *record_table_header(void);

@@ -37,6 +37,8 @@ enum key_type {
 	KEY_BOOL,   /* bool, yes/no and the usual synonyms */
 	KEY_FORMAT, /* enum record_format, by record_format_name() */
 	KEY_PATH,   /* char[PATH_MAX], non-empty */
+	KEY_FSYNC,  /* enum logfile_fsync, by logfile_fsync_name() */
+	KEY_MODE,   /* uint32_t, octal file mode: owner rw, nothing beyond 0666 */
 };
 
 struct config_key {
@@ -62,6 +64,11 @@ static const struct config_key keys[] = {
     {"log", "max_size", KEY_SIZE, 4 * KIB, 1024 * GIB, "never rotate",
      offsetof(struct config, max_size), "100M"},
     {"log", "keep", KEY_UINT, 1, 1000, NULL, offsetof(struct config, keep), "10"},
+    {"log", "compress", KEY_BOOL, 0, 0, NULL, offsetof(struct config, compress), "no"},
+    {"log", "fsync", KEY_FSYNC, 0, 0, NULL, offsetof(struct config, fsync), "rotate"},
+    {"log", "fsync_interval_ms", KEY_UINT, 10, 3600000, NULL,
+     offsetof(struct config, fsync_interval_ms), "1000"},
+    {"log", "mode", KEY_MODE, 0, 0, NULL, offsetof(struct config, mode), "0640"},
     {"journal", "enabled", KEY_BOOL, 0, 0, NULL, offsetof(struct config, journal), "no"},
 };
 
@@ -205,6 +212,15 @@ static void describe(char *buf, size_t len, const struct config_key *k)
 		break;
 	case KEY_PATH:
 		snprintf(buf, len, "a file name, or - for standard output");
+		break;
+	case KEY_FSYNC:
+		for (i = 0; i < LOGFILE_FSYNC_MAX; i++)
+			append(buf, len, "%s%s", list_sep(i, LOGFILE_FSYNC_MAX),
+			       logfile_fsync_name(i));
+		break;
+	case KEY_MODE:
+		snprintf(buf, len,
+			 "an octal file mode from 0600 to 0666 with owner read and write (0600)");
 		break;
 	}
 }
@@ -353,6 +369,26 @@ int config_set(struct config *cfg, const char *section, const char *key, const c
 		}
 		break;
 
+	case KEY_FSYNC:
+		r = logfile_fsync_from_name(value);
+		if (r >= 0) {
+			*(enum logfile_fsync *)(void *)field = (enum logfile_fsync)r;
+			return 0;
+		}
+		break;
+
+	case KEY_MODE:
+		/* Octal digits only; execute, set-id and sticky bits make no sense
+		 * for a log, and the daemon must be able to reopen its own file. */
+		for (i = 0, n = 0; value[i] >= '0' && value[i] <= '7' && n <= 07777; i++)
+			n = n * 8 + (uint64_t)(value[i] - '0');
+		if (value[i] != '\0' || i > 5)
+			return value_error(k, err, errlen, "invalid value \"%s\"", shown);
+		if ((n & ~(uint64_t)0666) || (n & 0600) != 0600)
+			return value_error(k, err, errlen, "%s is out of range", shown);
+		*(uint32_t *)(void *)field = (uint32_t)n;
+		return 0;
+
 	case KEY_PATH:
 		problem = path_problem(value);
 		if (problem)
@@ -407,6 +443,13 @@ void config_print(const struct config *cfg, FILE *f)
 			break;
 		case KEY_PATH:
 			fprintf(f, "%s\n", field);
+			break;
+		case KEY_FSYNC:
+			fprintf(f, "%s\n",
+				logfile_fsync_name(*(const enum logfile_fsync *)(const void *)field));
+			break;
+		case KEY_MODE:
+			fprintf(f, "%04o\n", (unsigned)*(const uint32_t *)(const void *)field);
 			break;
 		}
 	}

@@ -150,3 +150,18 @@ int journal_send(const struct transition *t)
 		return err;
 	return sd_journal_sendv(e.iov, (int)e.n);
 }
+
+int journal_send_loss(const char *path, uint64_t lost, const struct timespec *since,
+		      const struct timespec *until)
+{
+	char a[32], b[32];
+
+	if (record_format_time(a, sizeof(a), since) < 0 ||
+	    record_format_time(b, sizeof(b), until) < 0)
+		return -EOVERFLOW;
+	return sd_journal_send("MESSAGE=%" PRIu64 " records could not be written to %s between %s and %s",
+			       lost, path, a, b, "MESSAGE_ID=" JOURNAL_LOSS_MESSAGE_ID, "PRIORITY=4",
+			       "SYSLOG_IDENTIFIER=tcpstated", "TCPSTATE_LOST=%" PRIu64, lost,
+			       "TCPSTATE_SINCE=%s", a, "TCPSTATE_UNTIL=%s", b, "TCPSTATE_LOG=%s",
+			       path, NULL);
+}

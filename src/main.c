@@ -175,6 +175,19 @@ static void load_config(const struct options *opt, struct config *cfg, const cha
 		fatal(CONFIG_EXIT, "%s", err);
 }
 
+/* The log file's settings out of CFG. */
+static void log_options(const struct config *cfg, struct logfile_options *o)
+{
+	logfile_options_default(o);
+	o->max_size = cfg->max_size;
+	o->keep = cfg->keep;
+	o->compress = cfg->compress;
+	o->fsync = cfg->fsync;
+	o->fsync_interval_ms = cfg->fsync_interval_ms;
+	o->mode = cfg->mode;
+	o->format = cfg->format;
+}
+
 /* Why the log file PATH could not be opened, for a message. */
 static const char *log_open_problem(int err)
 {
@@ -209,7 +222,7 @@ struct incidents {
 	int dump_err;		/* error of the failing dumps, 0 while they work */
 	uint64_t dumps_failed;	/* failed dumps in the current incident */
 	int write_err;		/* error of the failing writes, 0 while they work */
-	uint64_t dropped_before; /* logfile_dropped() when the incident began */
+	int log_problem;	/* logfile_problem(), 0 while there is none */
 	int journal_err;	/* error of the failing journal sends, 0 while they work */
 	uint64_t journal_failed_before; /* journal_failed when the incident began */
 	uint64_t missed;	/* ticks missed since the last warning */
@@ -246,6 +259,53 @@ static void format_status(const struct daemon *d, char *buf, size_t size)
 		snprintf(buf + n, size - (size_t)n, ", %" PRIu64 " records lost", lost);
 }
 
+/*
+ * Reports the log file's troubles, each incident once: records that could not
+ * be written (from the first failure until the loss record is in the file),
+ * and problems that outlast a write (a rotation, a reopen, compression).
+ */
+static void report_log(struct daemon *d, bool dumped)
+{
+	struct incidents *inc = &d->inc;
+	struct logfile *log = d->log;
+	const struct monitor_stats *st = monitor_stats(d->mon);
+	struct logfile_loss loss;
+	const char *what;
+	char a[32], b[32];
+	int err;
+
+	if (logfile_take_loss(log, &loss)) {
+		record_format_time(a, sizeof(a), &loss.since);
+		record_format_time(b, sizeof(b), &loss.until);
+		log_info("writing %s again; %" PRIu64 " records were lost between %s and %s",
+			 logfile_path(log), loss.lost, a, b);
+		if (d->cfg.journal) {
+			err = journal_send_loss(logfile_path(log), loss.lost, &loss.since,
+						&loss.until);
+			if (err < 0)
+				log_warn("cannot send the loss entry to the journal: %s",
+					 strerror(-err));
+		}
+		inc->write_err = 0;
+	} else if (st->write_error && !inc->write_err) {
+		log_err("cannot write %s: %s; dropping records until it works again",
+			logfile_path(log), strerror(-st->write_error));
+		inc->write_err = st->write_error;
+	} else if (!st->write_error && inc->write_err && dumped && logfile_dropped(log) == 0) {
+		/* Failed without losing a record (nothing was due then). */
+		log_info("writing %s again", logfile_path(log));
+		inc->write_err = 0;
+	}
+
+	err = logfile_problem(log, &what);
+	if (err && err != inc->log_problem)
+		log_err("cannot %s (%s): %s; trying again every second", what, logfile_path(log),
+			strerror(-err));
+	else if (!err && inc->log_problem)
+		log_info("%s: working again", logfile_path(log));
+	inc->log_problem = err;
+}
+
 static void poll_once(struct daemon *d)
 {
 	struct incidents *inc = &d->inc;
@@ -266,16 +326,7 @@ static void poll_once(struct daemon *d)
 		inc->dumps_failed = 0;
 	}
 
-	if (st->write_error && !inc->write_err) {
-		log_err("cannot write %s: %s; dropping records until it works again",
-			logfile_path(log), strerror(-st->write_error));
-		inc->write_err = st->write_error;
-		inc->dropped_before = logfile_dropped(log) - 1;
-	} else if (!st->write_error && inc->write_err && err == 0) {
-		log_info("writing %s again; %" PRIu64 " records were lost", logfile_path(log),
-			 logfile_dropped(log) - inc->dropped_before);
-		inc->write_err = 0;
-	}
+	report_log(d, err == 0);
 
 	if (st->journal_error && !inc->journal_err) {
 		log_err("cannot send records to the journal: %s; still writing them to %s",
@@ -350,16 +401,19 @@ static void reload(struct daemon *d)
 {
 	struct config cfg;
 	struct logfile *newlog = NULL;
+	struct logfile_options lo;
 	const char *source;
 	char err[CONFIG_ERR_MAX], status[256];
 	int r;
 
 	sdnotify_reloading("reloading the configuration");
 	r = build_config(d->opt, &cfg, &source, err, sizeof(err));
+	if (r == 0)
+		log_options(&cfg, &lo);
 	if (r < 0) {
 		log_err("%s; keeping the running configuration", err);
 	} else if (strcmp(cfg.log_path, d->cfg.log_path) != 0 &&
-		   (r = logfile_open(&newlog, cfg.log_path)) < 0) {
+		   (r = logfile_open(&newlog, cfg.log_path, &lo)) < 0) {
 		log_err("cannot open log file %s: %s; keeping the running configuration",
 			cfg.log_path, log_open_problem(r));
 	} else {
@@ -381,6 +435,8 @@ static void reload(struct daemon *d)
 			logfile_close(d->log);
 			d->log = newlog;
 			d->inc.write_err = 0;
+		} else {
+			logfile_set_options(d->log, &lo);
 		}
 		d->cfg = cfg;
 		d->source = source;
@@ -400,11 +456,18 @@ static void reload(struct daemon *d)
 static struct logfile *open_log(const struct config *cfg)
 {
 	struct logfile *log;
-	int err = logfile_open(&log, cfg->log_path);
+	struct logfile_options o;
+	int err;
+
+	log_options(cfg, &o);
+	err = logfile_open(&log, cfg->log_path, &o);
 
 	if (err < 0)
 		fatal(EX_CANTCREAT, "cannot open log file %s: %s", cfg->log_path,
 		      log_open_problem(err));
+	if (logfile_torn(log))
+		log_warn("cut %" PRIu64 " bytes of a record torn by a crash off the end of %s",
+			 logfile_torn(log), cfg->log_path);
 	return log;
 }
 

@@ -150,6 +150,27 @@ int record_format(char *buf, size_t size, const struct transition *t, enum recor
 	return fmt == RECORD_JSON ? format_json(buf, size, t, ts) : format_text(buf, size, t, ts);
 }
 
+int record_format_loss(char *buf, size_t size, enum record_format fmt, uint64_t lost,
+		       const struct timespec *ts, const struct timespec *since,
+		       const struct timespec *until)
+{
+	char t[32], a[32], b[32];
+	int n;
+
+	if (record_format_time(t, sizeof(t), ts) < 0 || record_format_time(a, sizeof(a), since) < 0 ||
+	    record_format_time(b, sizeof(b), until) < 0)
+		return -EOVERFLOW;
+	if (fmt == RECORD_JSON)
+		n = snprintf(buf, size,
+			     "{\"ts\":\"%s\",\"event\":\"lost\",\"lost\":%" PRIu64
+			     ",\"since\":\"%s\",\"until\":\"%s\"}\n",
+			     t, lost, a, b);
+	else
+		n = snprintf(buf, size, "%s lost %" PRIu64 " records since=%s until=%s\n", t, lost,
+			     a, b);
+	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
+}
+
 const char *record_table_header(void)
 {
 	return "State       Recv-Q Send-Q Local-Address:Port    Peer-Address:Port     "

@@ -451,6 +451,35 @@ def parse_text(line):
     return r
 
 
+_LOSS_TEXT_RE = re.compile(
+    r"(?P<ts>\S+) lost (?P<lost>\d+) records since=(?P<since>\S+) "
+    r"until=(?P<until>\S+)")
+LOSS_KEYS = ["ts", "event", "lost", "since", "until"]
+
+
+def parse_loss(line, fmt):
+    """The loss record on LINE as a dict (JSON's keys), or None when LINE is
+    not one. A line that claims to be one must be exactly right."""
+    if fmt == "json":
+        if '"event":' not in line:
+            return None
+        r = json.loads(line)
+        check_equal(list(r), LOSS_KEYS, f"keys of the loss record {line!r}")
+        check_equal(r["event"], "lost", f"event of {line!r}")
+    else:
+        if " lost " not in line[:40]:
+            return None
+        m = _LOSS_TEXT_RE.fullmatch(line)
+        check(m, f"text loss record does not parse: {line!r}")
+        r = {"ts": m["ts"], "event": "lost", "lost": int(m["lost"]),
+             "since": m["since"], "until": m["until"]}
+    for k in ("ts", "since", "until"):
+        check(_TS_RE.fullmatch(r[k]), f"{k} is not RFC 3339 in {line!r}")
+    check(type(r["lost"]) is int and r["lost"] > 0, f"bad count in {line!r}")
+    check(r["since"] <= r["until"] <= r["ts"], f"times out of order in {line!r}")
+    return r
+
+
 def parse_json(line):
     """A JSON Lines record, with its keys checked and in order."""
     try:
@@ -495,6 +524,7 @@ class LogReader:
         self.offset = 0
         self.partial = b""
         self.records = []
+        self.losses = []  # loss records, which are not transitions
 
     def read(self):
         """All complete records so far (a partial last line is left for the
@@ -519,10 +549,68 @@ class LogReader:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError:
                 fail(f"record is not UTF-8: {raw!r}")
+            loss = parse_loss(line, self.fmt)
+            if loss:
+                self.losses.append(loss)
+                continue
             r = self.parse(line)
             _check_fields(r, line)
             self.records.append(r)
         return self.records
+
+
+def read_lines(data, fmt, what):
+    """The transition records and loss records in DATA (bytes of a log
+    file), which must hold only whole lines."""
+    check(not data or data.endswith(b"\n"),
+          f"{what} ends in a partial line: {data[-200:]!r}")
+    records, losses = [], []
+    for raw in data.split(b"\n")[:-1]:
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            fail(f"{what}: record is not UTF-8: {raw!r}")
+        loss = parse_loss(line, fmt)
+        if loss:
+            losses.append(loss)
+            continue
+        r = (parse_json if fmt == "json" else parse_text)(line)
+        _check_fields(r, line)
+        records.append(r)
+    return records, losses
+
+
+def read_generations(path, fmt, keep):
+    """Reads PATH.keep ... PATH.1 (each plain or .gz, never both) and then
+    PATH, oldest first, after the daemon stopped. Returns (records, losses,
+    files), files being (name, size on disk, contents) for each file read."""
+    import gzip
+    records, losses, files = [], [], []
+    for k in range(keep, -1, -1):
+        name = f"{path}.{k}" if k else path
+        found = [n for n in (name, name + ".gz") if os.path.lexists(n)]
+        check(len(found) <= 1 and (k or not found or found == [path]),
+              f"unexpected files: {found}")
+        for n in found:
+            check(os.path.isfile(n) and not os.path.islink(n),
+                  f"{n} is not a regular file")
+            with open(n, "rb") as f:
+                raw = f.read()
+            data = gzip.decompress(raw) if n.endswith(".gz") else raw
+            recs, ls = read_lines(data, fmt, n)
+            records += recs
+            losses += ls
+            files.append((n, len(raw), data))
+    return records, losses, files
+
+
+def per_socket(records):
+    """{cookie: [(from, to), ...]} in log order. Without how: a socket made
+    while two daemons start can be "initial" to one, "poll" to the other."""
+    out = {}
+    for r in records:
+        out.setdefault(r["cookie"], []).append((r["from"], r["to"]))
+    return out
 
 
 def _tail(lines, n=60):
@@ -599,6 +687,70 @@ def index_of(records, pred, what):
     fail(f"no record for {what} in\n{show(records)}")
 
 
+_PAIR_RE = {
+    "json": re.compile(rb'"to":"(\w+)","how":"\w+","cookie":(\d+)'),
+    "text": re.compile(rb"\xe2\x86\x92 (\S+) +\S+ +cookie=(\d+)"),
+}
+
+
+def generations_logged(path, fmt, keep):
+    """A function that returns {(cookie, to)} of every record in PATH and
+    PATH.1 ... PATH.keep (plain or .gz), for waiting on a daemon whose log
+    rotates."""
+    import gzip
+    pattern = _PAIR_RE[fmt]
+
+    def pairs():
+        out = set()
+        for k in range(keep + 1):
+            name = f"{path}.{k}" if k else path
+            for n in (name, name + ".gz"):
+                try:
+                    with open(n, "rb") as f:
+                        data = f.read()
+                    if n.endswith(".gz"):
+                        data = gzip.decompress(data)
+                except (FileNotFoundError, EOFError):
+                    continue
+                out.update((int(c), t.decode()) for t, c in pattern.findall(data))
+        return out
+    return pairs
+
+
+def wait_listeners(witness, eps, to, others=(), timeout=TIMEOUT):
+    """Waits until WITNESS (a Daemon whose log is not rotated) has logged
+    every endpoint in EPS going to TO ("LISTEN", or "NONE"), and so has every
+    function in OTHERS, which return {(cookie, to)} (generations_logged)."""
+    want = {e.cookie for e in eps}
+    witness.wait_log(
+        lambda recs: want <= {r["cookie"] for r in recs if r["to"] == to},
+        f"{len(want)} listeners to be logged going to {to}", timeout)
+    pairs = {(c, to) for c in want}
+    for other in others:
+        wait_until(lambda: pairs <= other(),
+                   f"{len(want)} listeners to be logged going to {to} by the other daemon",
+                   timeout)
+
+
+def churn_listeners(witness, n, batches=1, others=()):
+    """Opens N listeners (IPv4 and IPv6 alternately), waits until WITNESS and
+    OTHERS (see wait_listeners) have logged them, closes them, and waits until
+    they have logged them gone; BATCHES times. Every one of them gives exactly
+    two records in every daemon: NONE -> LISTEN and LISTEN -> NONE. Returns
+    their Endpoints."""
+    eps = []
+    for _ in range(batches):
+        socks = [listener(socket.AF_INET if i % 2 else socket.AF_INET6)
+                 for i in range(n)]
+        batch = [Endpoint(s) for s in socks]
+        wait_listeners(witness, batch, "LISTEN", others)
+        for s in socks:
+            s.close()
+        wait_listeners(witness, batch, "NONE", others)
+        eps += batch
+    return eps
+
+
 # ---------------------------------------------------------------------------
 # The daemon
 
@@ -633,15 +785,16 @@ class Daemon:
     instances = []  # of the running test, removed when it ends
 
     def __init__(self, ns, fmt="json", interval_ms=INTERVAL_MS,
-                 log="transitions.log", args=(), umask=0o022):
+                 log="transitions.log", args=(), umask=0o022, config=""):
         """Starts tcpstated in NS. LOG is relative to the daemon's temporary
-        directory (self.dir). UMASK is the daemon's umask."""
+        directory (self.dir), or absolute. UMASK is the daemon's umask.
+        CONFIG is the text of its configuration file."""
         self.ns = ns
         self.fmt = fmt
         self.dir = tempfile.mkdtemp(prefix="tcpstated-it-")
         Daemon.instances.append(self)
         self.log = os.path.join(self.dir, log)
-        self.argv = [tcpstated_path(), "--config", write_config(self.dir),
+        self.argv = [tcpstated_path(), "--config", write_config(self.dir, config),
                      "--interval-ms", str(interval_ms), "--log-file", self.log,
                      "--format", fmt, *args]
         self.readers = {}
@@ -658,6 +811,11 @@ class Daemon:
         if path not in self.readers:
             self.readers[path] = LogReader(path, self.fmt)
         return self.readers[path].read()
+
+    def losses(self, path=None):
+        """The loss records read so far by records()."""
+        self.records(path)
+        return self.readers[path or self.log].losses
 
     def raw(self, path=None):
         with open(path or self.log, "rb") as f:

@@ -61,6 +61,10 @@ static void test_defaults(void)
 	CHECK_INT(cfg.format, RECORD_TEXT);
 	CHECK_INT(cfg.max_size, 100 * MIB);
 	CHECK_INT(cfg.keep, 10);
+	CHECK(!cfg.compress);
+	CHECK_INT(cfg.fsync, LOGFILE_FSYNC_ROTATE);
+	CHECK_INT(cfg.fsync_interval_ms, 1000);
+	CHECK_INT(cfg.mode, 0640);
 	CHECK(!cfg.journal);
 
 	/* An empty file, and one of comments only, change nothing. */
@@ -296,7 +300,8 @@ static void test_set_unknown(void)
 	CHECK_INT(set(&cfg, "poll", "interval", "100"), -ENOENT);
 	CHECK_STR(err, "[poll] interval: unknown key (expected interval_ms)");
 	CHECK_INT(set(&cfg, "log", "size", "1"), -ENOENT);
-	CHECK_STR(err, "[log] size: unknown key (expected path, format, max_size or keep)");
+	CHECK_STR(err, "[log] size: unknown key (expected path, format, max_size, keep, "
+	               "compress, fsync, fsync_interval_ms or mode)");
 	CHECK_INT(set(&cfg, "nope", "interval_ms", "100"), -ENOENT);
 	CHECK_STR(err, "[nope]: unknown section (expected poll, log or journal)");
 
@@ -467,6 +472,46 @@ static void test_unchanged_on_error(void)
 	CHECK(memcmp(&cfg, &before, sizeof(cfg)) == 0);
 }
 
+/* [log] compress, fsync, fsync_interval_ms and mode. */
+static void test_log_keys(void)
+{
+	struct config cfg;
+
+	CHECK_INT(set(&cfg, "log", "compress", "yes"), 0);
+	CHECK(cfg.compress);
+	CHECK_INT(set(&cfg, "log", "fsync", "never"), 0);
+	CHECK_INT(cfg.fsync, LOGFILE_FSYNC_NEVER);
+	CHECK_INT(set(&cfg, "log", "fsync", "interval"), 0);
+	CHECK_INT(cfg.fsync, LOGFILE_FSYNC_INTERVAL);
+	CHECK_INT(set(&cfg, "log", "fsync", "always"), -EINVAL);
+	CHECK_STR(err, "[log] fsync: invalid value \"always\", expected never, rotate or interval");
+	CHECK_INT(set(&cfg, "log", "fsync_interval_ms", "10"), 0);
+	CHECK_INT(cfg.fsync_interval_ms, 10);
+	CHECK_INT(set(&cfg, "log", "fsync_interval_ms", "9"), -EINVAL);
+	CHECK_STR(err, "[log] fsync_interval_ms: 9 is out of range, expected a whole number "
+	               "from 10 to 3600000");
+
+	CHECK_INT(set(&cfg, "log", "mode", "0600"), 0);
+	CHECK_INT(cfg.mode, 0600);
+	CHECK_INT(set(&cfg, "log", "mode", "644"), 0);
+	CHECK_INT(cfg.mode, 0644);
+	CHECK_INT(set(&cfg, "log", "mode", "00660"), 0);
+	CHECK_INT(cfg.mode, 0660);
+	CHECK_INT(set(&cfg, "log", "mode", "0755"), -EINVAL);
+	CHECK_STR(err, "[log] mode: 0755 is out of range, expected an octal file mode from 0600 "
+	               "to 0666 with owner read and write (0600)");
+	CHECK_INT(set(&cfg, "log", "mode", "0400"), -EINVAL);
+	CHECK_CONTAINS(err, "0400 is out of range");
+	CHECK_INT(set(&cfg, "log", "mode", "4640"), -EINVAL);
+	CHECK_CONTAINS(err, "4640 is out of range");
+	CHECK_INT(set(&cfg, "log", "mode", "0648"), -EINVAL);
+	CHECK_CONTAINS(err, "invalid value \"0648\"");
+	CHECK_INT(set(&cfg, "log", "mode", "rw-r-----"), -EINVAL);
+	CHECK_INT(set(&cfg, "log", "mode", "0000640"), -EINVAL);
+	CHECK_INT(set(&cfg, "log", "mode", "77777777777777777777777"), -EINVAL);
+	CHECK_INT(set(&cfg, "log", "mode", " 0640"), -EINVAL);
+}
+
 static void test_round_trip(void)
 {
 	struct config cfg, back;
@@ -495,6 +540,10 @@ static void test_round_trip(void)
 		               "format = text\n"
 		               "max_size = 100M\n"
 		               "keep = 10\n"
+		               "compress = no\n"
+		               "fsync = rotate\n"
+		               "fsync_interval_ms = 1000\n"
+		               "mode = 0640\n"
 		               "\n"
 		               "[journal]\n"
 		               "enabled = no\n");
@@ -513,6 +562,13 @@ static void test_round_trip(void)
 		CHECK_INT(config_set(&cfg, "log", "max_size", sizes[i], err, sizeof(err)), 0);
 		CHECK_INT(config_set(&cfg, "log", "keep", "1", err, sizeof(err)), 0);
 		CHECK_INT(config_set(&cfg, "journal", "enabled", "on", err, sizeof(err)), 0);
+		CHECK_INT(config_set(&cfg, "log", "compress", "yes", err, sizeof(err)), 0);
+		CHECK_INT(config_set(&cfg, "log", "fsync", i % 2 ? "interval" : "never", err,
+		                     sizeof(err)),
+		          0);
+		CHECK_INT(config_set(&cfg, "log", "fsync_interval_ms", "250", err, sizeof(err)), 0);
+		CHECK_INT(config_set(&cfg, "log", "mode", i % 2 ? "600" : "0666", err, sizeof(err)),
+		          0);
 
 		f = fopen(path, "w");
 		CHECK(f != NULL);
@@ -568,7 +624,7 @@ static void test_load_file(void)
 	cfg.interval_ms = 777;
 	err[0] = '\0';
 	CHECK_INT(
-	    config_load_file(&cfg, FIXTURES_DIR "/../../conf/tcpstated.conf", err, sizeof(err)), 0);
+	    config_load_file(&cfg, SOURCE_DIR "/conf/tcpstated.conf", err, sizeof(err)), 0);
 	CHECK_STR(err, "");
 	CHECK(memcmp(&cfg, &def, sizeof(cfg)) == 0);
 
@@ -653,6 +709,7 @@ int main(void)
 	test_file_errors();
 	test_long_lines();
 	test_unchanged_on_error();
+	test_log_keys();
 	test_round_trip();
 	test_load_file();
 	remove_tmpdir();
