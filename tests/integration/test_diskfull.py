@@ -102,7 +102,7 @@ def test_disk_full():
             # The daemon may have missed a listener that the witness saw
             # (they poll apart), so the witness bounds the count from above;
             # the daemon's own summary gives it exactly.
-            m = re.search(r"(\d+) transitions, (\d+) records lost", d.stderr())
+            m = re.search(r"(\d+) transitions logged, (\d+) records lost", d.stderr())
             check(m, f"exit summary:\n{d.stderr()}")
             check_equal(loss["lost"], int(m.group(2)), "lost count vs the exit summary")
             check_equal(int(m.group(1)) - loss["lost"], len(records),
