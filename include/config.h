@@ -20,6 +20,7 @@
 
 struct config {
 	uint32_t interval_ms;	   /* [poll] interval_ms */
+	char netns[PATH_MAX];	   /* [poll] netns; "" = the namespace we run in */
 	char log_path[PATH_MAX];   /* [log] path; "-" = standard output */
 	enum record_format format; /* [log] format = text | json */
 	uint64_t max_size;	   /* [log] max_size, bytes */

@@ -37,6 +37,7 @@ enum key_type {
 	KEY_BOOL,   /* bool, yes/no and the usual synonyms */
 	KEY_FORMAT, /* enum record_format, by record_format_name() */
 	KEY_PATH,   /* char[PATH_MAX], non-empty */
+	KEY_NETNS,  /* char[PATH_MAX]: a name in /run/netns or a path; empty = our own */
 };
 
 struct config_key {
@@ -56,6 +57,7 @@ struct config_key {
  */
 static const struct config_key keys[] = {
     {"poll", "interval_ms", KEY_UINT, 10, 60000, NULL, offsetof(struct config, interval_ms), "100"},
+    {"poll", "netns", KEY_NETNS, 0, 0, NULL, offsetof(struct config, netns), ""},
     {"log", "path", KEY_PATH, 0, 0, NULL, offsetof(struct config, log_path),
      "/var/log/tcpstated/transitions.log"},
     {"log", "format", KEY_FORMAT, 0, 0, NULL, offsetof(struct config, format), "text"},
@@ -175,6 +177,17 @@ static void format_size(char *buf, size_t len, uint64_t size)
 		snprintf(buf, len, "%llu", (unsigned long long)size);
 }
 
+/* What an empty value means for a key of TYPE, or NULL when it is an error. */
+static const char *empty_meaning(enum key_type type)
+{
+	switch (type) {
+	case KEY_NETNS:
+		return "the namespace tcpstated runs in";
+	default:
+		return NULL;
+	}
+}
+
 /* The "expected ..." part of a message about K's value. */
 static void describe(char *buf, size_t len, const struct config_key *k)
 {
@@ -206,7 +219,12 @@ static void describe(char *buf, size_t len, const struct config_key *k)
 	case KEY_PATH:
 		snprintf(buf, len, "a file name, or - for standard output");
 		break;
+	case KEY_NETNS:
+		snprintf(buf, len, "a name in /run/netns or a path such as /proc/PID/ns/net");
+		break;
 	}
+	if (empty_meaning(k->type))
+		append(buf, len, ", or nothing (%s)", empty_meaning(k->type));
 }
 
 /*
@@ -317,8 +335,13 @@ int config_set(struct config *cfg, const char *section, const char *key, const c
 		set_error(err, errlen, "[%s] %s: unknown key (expected %s)", section, key, names);
 		return -ENOENT;
 	}
-	if (value[0] == '\0')
-		return value_error(k, err, errlen, "empty value");
+	if (value[0] == '\0') {
+		if (!empty_meaning(k->type))
+			return value_error(k, err, errlen, "empty value");
+		if (k->type == KEY_NETNS)
+			((char *)cfg + k->offset)[0] = '\0';
+		return 0;
+	}
 	quote(shown, sizeof(shown), value);
 	field = (char *)cfg + k->offset;
 
@@ -360,6 +383,16 @@ int config_set(struct config *cfg, const char *section, const char *key, const c
 			                   problem);
 		memcpy(field, value, strlen(value) + 1);
 		return 0;
+
+	case KEY_NETNS:
+		problem = path_problem(value);
+		if (!problem && (strcmp(value, ".") == 0 || strcmp(value, "..") == 0))
+			problem = "not a namespace name";
+		if (problem)
+			return value_error(k, err, errlen, "invalid value \"%s\" (%s)", shown,
+			                   problem);
+		memcpy(field, value, strlen(value) + 1);
+		return 0;
 	}
 	return value_error(k, err, errlen, "invalid value \"%s\"", shown);
 }
@@ -388,25 +421,26 @@ void config_print(const struct config *cfg, FILE *f)
 		field = (const char *)cfg + k->offset;
 		if (i == 0 || strcmp(k->section, keys[i - 1].section) != 0)
 			fprintf(f, "%s[%s]\n", i == 0 ? "" : "\n", k->section);
-		fprintf(f, "%s = ", k->name);
+		fprintf(f, "%s =", k->name);
 		switch (k->type) {
 		case KEY_UINT:
-			fprintf(f, "%u\n", (unsigned)*(const uint32_t *)(const void *)field);
+			fprintf(f, " %u\n", (unsigned)*(const uint32_t *)(const void *)field);
 			break;
 		case KEY_SIZE:
 			format_size(size, sizeof(size), *(const uint64_t *)(const void *)field);
-			fprintf(f, "%s\n", size);
+			fprintf(f, " %s\n", size);
 			break;
 		case KEY_BOOL:
-			fprintf(f, "%s\n", *(const bool *)(const void *)field ? "yes" : "no");
+			fprintf(f, " %s\n", *(const bool *)(const void *)field ? "yes" : "no");
 			break;
 		case KEY_FORMAT:
 			fprintf(
-			    f, "%s\n",
+			    f, " %s\n",
 			    record_format_name(*(const enum record_format *)(const void *)field));
 			break;
 		case KEY_PATH:
-			fprintf(f, "%s\n", field);
+		case KEY_NETNS:
+			fprintf(f, "%s%s\n", field[0] ? " " : "", field);
 			break;
 		}
 	}

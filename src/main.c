@@ -22,6 +22,7 @@
 #include "logfile.h"
 #include "loop.h"
 #include "monitor.h"
+#include "netns.h"
 #include "record.h"
 #include "sdnotify.h"
 #include "snapshot.h"
@@ -37,7 +38,7 @@ struct override {
 	const char *value; /* NULL: not given */
 };
 
-enum { OV_INTERVAL, OV_LOG_FILE, OV_FORMAT, OV_MAX };
+enum { OV_INTERVAL, OV_LOG_FILE, OV_FORMAT, OV_NETNS, OV_MAX };
 
 struct options {
 	const char *config_path; /* NULL: the default path, if it exists */
@@ -56,6 +57,8 @@ static void usage(FILE *f)
 		"  -i, --interval-ms N    poll every N milliseconds ([poll] interval_ms)\n"
 		"  -l, --log-file PATH    write transitions to PATH, - for stdout ([log] path)\n"
 		"  -f, --format FORMAT    text or json ([log] format)\n"
+		"      --netns NAME|PATH  watch the network namespace NAME (in /run/netns) or\n"
+		"                         PATH (e.g. /proc/PID/ns/net) ([poll] netns)\n"
 		"      --once             print the current socket table and exit\n"
 		"  -n, --check-config     check the configuration, print it and exit\n"
 		"  -V, --version          print the version and exit\n"
@@ -69,12 +72,13 @@ static void usage(FILE *f)
 
 static void parse_args(int argc, char **argv, struct options *opt)
 {
-	enum { OPT_ONCE = 256 };
+	enum { OPT_ONCE = 256, OPT_NETNS };
 	static const struct option longopts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"interval-ms", required_argument, NULL, 'i'},
 		{"log-file", required_argument, NULL, 'l'},
 		{"format", required_argument, NULL, 'f'},
+		{"netns", required_argument, NULL, OPT_NETNS},
 		{"once", no_argument, NULL, OPT_ONCE},
 		{"check-config", no_argument, NULL, 'n'},
 		{"version", no_argument, NULL, 'V'},
@@ -88,6 +92,7 @@ static void parse_args(int argc, char **argv, struct options *opt)
 			[OV_INTERVAL] = {"--interval-ms", "poll", "interval_ms", NULL},
 			[OV_LOG_FILE] = {"--log-file", "log", "path", NULL},
 			[OV_FORMAT] = {"--format", "log", "format", NULL},
+			[OV_NETNS] = {"--netns", "poll", "netns", NULL},
 		},
 	};
 	while ((c = getopt_long(argc, argv, "c:i:l:f:nVh", longopts, NULL)) != -1) {
@@ -103,6 +108,9 @@ static void parse_args(int argc, char **argv, struct options *opt)
 			break;
 		case 'f':
 			opt->ov[OV_FORMAT].value = optarg;
+			break;
+		case OPT_NETNS:
+			opt->ov[OV_NETNS].value = optarg;
 			break;
 		case OPT_ONCE:
 			opt->once = 1;
@@ -363,6 +371,12 @@ static void reload(struct daemon *d)
 		log_err("cannot open log file %s: %s; keeping the running configuration",
 			cfg.log_path, log_open_problem(r));
 	} else {
+		if (strcmp(cfg.netns, d->cfg.netns) != 0) {
+			log_warn("[poll] netns changed to \"%s\"; a namespace is entered only at "
+				 "start, so this applies at the next start",
+				 cfg.netns);
+			memcpy(cfg.netns, d->cfg.netns, sizeof(cfg.netns));
+		}
 		if (cfg.interval_ms != d->cfg.interval_ms) {
 			r = loop_set_interval(d->loop, cfg.interval_ms);
 			if (r < 0) {
@@ -406,6 +420,34 @@ static struct logfile *open_log(const struct config *cfg)
 		fatal(EX_CANTCREAT, "cannot open log file %s: %s", cfg->log_path,
 		      log_open_problem(err));
 	return log;
+}
+
+/*
+ * Moves into the network namespace SPEC before any netlink socket exists.
+ * Exits 66 when the namespace cannot be opened (it may not exist yet: a
+ * container that has not started; systemd retries) and 71 when it cannot be
+ * entered (no CAP_SYS_ADMIN, or not a network namespace).
+ */
+static void enter_netns(const char *spec)
+{
+	char path[PATH_MAX];
+	int fd, err;
+
+	err = netns_path(spec, path, sizeof(path));
+	if (err < 0)
+		fatal(CONFIG_EXIT, "[poll] netns: invalid namespace \"%s\"", spec);
+	fd = netns_open(path);
+	if (fd < 0)
+		fatal(EX_NOINPUT, "cannot open network namespace %s: %s", path, strerror(-fd));
+	err = netns_enter(fd);
+	close(fd);
+	if (err == -EPERM)
+		fatal(EX_OSERR, "cannot enter network namespace %s: %s (it takes CAP_SYS_ADMIN)",
+		      path, strerror(-err));
+	if (err < 0)
+		fatal(EX_OSERR, "cannot enter network namespace %s: %s", path,
+		      err == -EINVAL ? "not a network namespace" : strerror(-err));
+	log_info("watching network namespace %s", path);
 }
 
 /* Polls until SIGTERM or SIGINT, with the log D->log already open. */
@@ -482,6 +524,8 @@ int main(int argc, char **argv)
 
 	if (!opt.once)
 		d.log = open_log(&d.cfg);
+	if (d.cfg.netns[0])
+		enter_netns(d.cfg.netns);
 	err = diag_new(&d.diag);
 	if (err < 0)
 		fatal(EX_OSERR, "cannot open a NETLINK_SOCK_DIAG socket: %s", strerror(-err));

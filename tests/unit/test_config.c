@@ -71,6 +71,29 @@ static void test_defaults(void)
 	CHECK(memcmp(&cfg, &def, sizeof(cfg)) == 0);
 }
 
+static void test_netns(void)
+{
+	struct config cfg;
+
+	config_defaults(&cfg);
+	CHECK_STR(cfg.netns, "");
+	CHECK_INT(load(&cfg, "[poll]\nnetns = blue\n"), 0);
+	CHECK_STR(cfg.netns, "blue");
+	CHECK_INT(load(&cfg, "[poll]\nnetns = /proc/1/ns/net\n"), 0);
+	CHECK_STR(cfg.netns, "/proc/1/ns/net");
+	/* Empty: the namespace tcpstated runs in, as config_print() writes it. */
+	CHECK_INT(load(&cfg, "[poll]\nnetns =\n"), 0);
+	CHECK_STR(cfg.netns, "");
+	CHECK_INT(set(&cfg, "poll", "netns", ".."), -EINVAL);
+	CHECK_STR(err, "[poll] netns: invalid value \"..\" (not a namespace name), expected a "
+	               "name in /run/netns or a path such as /proc/PID/ns/net, or nothing (the "
+	               "namespace tcpstated runs in)");
+	CHECK_LOAD_ERROR("[poll]\nnetns = a\tb\n",
+	                 "t.conf:2: [poll] netns: invalid value \"a?b\" (control character), "
+	                 "expected a name in /run/netns or a path such as /proc/PID/ns/net, or "
+	                 "nothing (the namespace tcpstated runs in)");
+}
+
 static void test_good_file(void)
 {
 	struct config cfg;
@@ -294,7 +317,7 @@ static void test_set_unknown(void)
 	struct config cfg;
 
 	CHECK_INT(set(&cfg, "poll", "interval", "100"), -ENOENT);
-	CHECK_STR(err, "[poll] interval: unknown key (expected interval_ms)");
+	CHECK_STR(err, "[poll] interval: unknown key (expected interval_ms or netns)");
 	CHECK_INT(set(&cfg, "log", "size", "1"), -ENOENT);
 	CHECK_STR(err, "[log] size: unknown key (expected path, format, max_size or keep)");
 	CHECK_INT(set(&cfg, "nope", "interval_ms", "100"), -ENOENT);
@@ -318,10 +341,10 @@ static void test_file_errors(void)
 	CHECK_LOAD_ERROR("[ poll ]\n", "t.conf:1: [ poll ]: unknown section "
 	                               "(expected poll, log or journal)");
 	CHECK_LOAD_ERROR("[poll]\ninterval = 100\n",
-	                 "t.conf:2: [poll] interval: unknown key (expected interval_ms)");
+	                 "t.conf:2: [poll] interval: unknown key (expected interval_ms or netns)");
 	/* A key in the wrong section is unknown there. */
 	CHECK_LOAD_ERROR("[poll]\nkeep = 3\n",
-	                 "t.conf:2: [poll] keep: unknown key (expected interval_ms)");
+	                 "t.conf:2: [poll] keep: unknown key (expected interval_ms or netns)");
 	CHECK_LOAD_ERROR("interval_ms = 100\n",
 	                 "t.conf:1: interval_ms: key before the first [section]");
 	CHECK_LOAD_ERROR("[poll]\n\n\ninterval_ms = 100ms\n",
@@ -435,7 +458,7 @@ static void test_long_lines(void)
 	line[0] = ';';
 	line[196] = '\0';
 	snprintf(text, sizeof(text), "%s\n%s\n[poll]\nwhat = 1\n", line, line);
-	CHECK_LOAD_ERROR(text, "t.conf:4: [poll] what: unknown key (expected interval_ms)");
+	CHECK_LOAD_ERROR(text, "t.conf:4: [poll] what: unknown key (expected interval_ms or netns)");
 }
 
 static void test_unchanged_on_error(void)
@@ -489,6 +512,7 @@ static void test_round_trip(void)
 		buf[n] = '\0';
 		CHECK_STR(buf, "[poll]\n"
 		               "interval_ms = 100\n"
+		               "netns =\n"
 		               "\n"
 		               "[log]\n"
 		               "path = /var/log/tcpstated/transitions.log\n"
@@ -645,6 +669,7 @@ int main(void)
 	}
 	test_defaults();
 	test_good_file();
+	test_netns();
 	test_numbers();
 	test_sizes();
 	test_booleans();
