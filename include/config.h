@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "filter.h"
 #include "record.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/tcpstated/tcpstated.conf"
@@ -26,6 +27,7 @@ struct config {
 	uint64_t max_size;	   /* [log] max_size, bytes */
 	uint32_t keep;		   /* [log] keep, rotated files kept, >= 1 */
 	bool journal;		   /* [journal] enabled */
+	struct filter filter;	   /* [filter] ports, local_ports, remote_ports, addresses, states */
 };
 
 /* Fills CFG with the built-in defaults. */

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <ini.h>
 
 #include "config.h"
@@ -38,6 +39,9 @@ enum key_type {
 	KEY_FORMAT, /* enum record_format, by record_format_name() */
 	KEY_PATH,   /* char[PATH_MAX], non-empty */
 	KEY_NETNS,  /* char[PATH_MAX]: a name in /run/netns or a path; empty = our own */
+	KEY_PORTS,  /* struct filter_ports: "80 443 8000-8100"; empty = any */
+	KEY_ADDRS,  /* struct filter_addrs: "10.0.0.0/8 ::1"; empty = any */
+	KEY_STATES, /* uint32_t state bits: "ESTABLISHED TIME_WAIT"; empty = all */
 };
 
 struct config_key {
@@ -65,6 +69,13 @@ static const struct config_key keys[] = {
      offsetof(struct config, max_size), "100M"},
     {"log", "keep", KEY_UINT, 1, 1000, NULL, offsetof(struct config, keep), "10"},
     {"journal", "enabled", KEY_BOOL, 0, 0, NULL, offsetof(struct config, journal), "no"},
+    {"filter", "ports", KEY_PORTS, 0, 0, NULL, offsetof(struct config, filter.ports), ""},
+    {"filter", "local_ports", KEY_PORTS, 0, 0, NULL, offsetof(struct config, filter.local_ports),
+     ""},
+    {"filter", "remote_ports", KEY_PORTS, 0, 0, NULL,
+     offsetof(struct config, filter.remote_ports), ""},
+    {"filter", "addresses", KEY_ADDRS, 0, 0, NULL, offsetof(struct config, filter.addrs), ""},
+    {"filter", "states", KEY_STATES, 0, 0, NULL, offsetof(struct config, filter.states), ""},
 };
 
 #define KEY_COUNT ARRAY_SIZE(keys)
@@ -177,12 +188,33 @@ static void format_size(char *buf, size_t len, uint64_t size)
 		snprintf(buf, len, "%llu", (unsigned long long)size);
 }
 
+/* The size of the field of a key of TYPE, for the types that can be empty. */
+static size_t key_size(enum key_type type)
+{
+	switch (type) {
+	case KEY_PORTS:
+		return sizeof(struct filter_ports);
+	case KEY_ADDRS:
+		return sizeof(struct filter_addrs);
+	case KEY_STATES:
+		return sizeof(uint32_t);
+	default:
+		return 1; /* a string: its NUL */
+	}
+}
+
 /* What an empty value means for a key of TYPE, or NULL when it is an error. */
 static const char *empty_meaning(enum key_type type)
 {
 	switch (type) {
 	case KEY_NETNS:
 		return "the namespace tcpstated runs in";
+	case KEY_PORTS:
+		return "any port";
+	case KEY_ADDRS:
+		return "any address";
+	case KEY_STATES:
+		return "every state";
 	default:
 		return NULL;
 	}
@@ -221,6 +253,15 @@ static void describe(char *buf, size_t len, const struct config_key *k)
 		break;
 	case KEY_NETNS:
 		snprintf(buf, len, "a name in /run/netns or a path such as /proc/PID/ns/net");
+		break;
+	case KEY_PORTS:
+		snprintf(buf, len, "ports or ranges such as 80 443 8000-8100");
+		break;
+	case KEY_ADDRS:
+		snprintf(buf, len, "addresses or prefixes such as 10.0.0.0/8 ::1");
+		break;
+	case KEY_STATES:
+		snprintf(buf, len, "TCP states such as ESTABLISHED TIME_WAIT");
 		break;
 	}
 	if (empty_meaning(k->type))
@@ -318,7 +359,7 @@ int config_set(struct config *cfg, const char *section, const char *key, const c
                char *err, size_t errlen)
 {
 	const struct config_key *k;
-	char *field, names[96], shown[80];
+	char *field, names[96], shown[80], why[160];
 	const char *problem;
 	uint64_t n = 0;
 	size_t i;
@@ -338,8 +379,8 @@ int config_set(struct config *cfg, const char *section, const char *key, const c
 	if (value[0] == '\0') {
 		if (!empty_meaning(k->type))
 			return value_error(k, err, errlen, "empty value");
-		if (k->type == KEY_NETNS)
-			((char *)cfg + k->offset)[0] = '\0';
+		/* Every such key's empty value is all zero bytes. */
+		memset((char *)cfg + k->offset, 0, key_size(k->type));
 		return 0;
 	}
 	quote(shown, sizeof(shown), value);
@@ -393,6 +434,20 @@ int config_set(struct config *cfg, const char *section, const char *key, const c
 			                   problem);
 		memcpy(field, value, strlen(value) + 1);
 		return 0;
+
+	case KEY_PORTS:
+	case KEY_ADDRS:
+	case KEY_STATES:
+		r = k->type == KEY_PORTS
+			? filter_parse_ports(value, (struct filter_ports *)(void *)field, why,
+					     sizeof(why))
+		    : k->type == KEY_ADDRS
+			? filter_parse_addrs(value, (struct filter_addrs *)(void *)field, why,
+					     sizeof(why))
+			: filter_parse_states(value, (uint32_t *)(void *)field, why, sizeof(why));
+		if (r < 0)
+			return value_error(k, err, errlen, "%s", why);
+		return 0;
 	}
 	return value_error(k, err, errlen, "invalid value \"%s\"", shown);
 }
@@ -412,7 +467,7 @@ void config_defaults(struct config *cfg)
 void config_print(const struct config *cfg, FILE *f)
 {
 	const char *field;
-	char size[32];
+	char size[32], list[FILTER_MAX * (INET6_ADDRSTRLEN + 5) + 1];
 	size_t i;
 
 	for (i = 0; i < KEY_COUNT; i++) {
@@ -441,6 +496,20 @@ void config_print(const struct config *cfg, FILE *f)
 		case KEY_PATH:
 		case KEY_NETNS:
 			fprintf(f, "%s%s\n", field[0] ? " " : "", field);
+			break;
+		case KEY_PORTS:
+		case KEY_ADDRS:
+		case KEY_STATES:
+			if (k->type == KEY_PORTS)
+				filter_format_ports((const struct filter_ports *)(const void *)field,
+						    list, sizeof(list));
+			else if (k->type == KEY_ADDRS)
+				filter_format_addrs((const struct filter_addrs *)(const void *)field,
+						    list, sizeof(list));
+			else
+				filter_format_states(*(const uint32_t *)(const void *)field, list,
+						     sizeof(list));
+			fprintf(f, "%s%s\n", list[0] ? " " : "", list);
 			break;
 		}
 	}

@@ -20,6 +20,7 @@
 
 #include "diag.h"
 #include "diag_parse.h"
+#include "filter.h"
 
 /*
  * The kernel fills at most about 32 KiB per recvmsg() of a dump, whatever
@@ -35,6 +36,8 @@ struct diag {
 	struct mnl_socket *nl;
 	unsigned portid;
 	unsigned seq;
+	size_t bc_len; /* 0: no filter */
+	char bc[FILTER_BC_MAX];
 	char buf[DIAG_BUF_SIZE];
 };
 
@@ -118,8 +121,21 @@ static int send_request(struct diag *d)
 	req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
 	req->idiag_family = AF_UNSPEC;
 	req->idiag_states = DIAG_ALL_STATES;
+	/* The compat request takes the filter after struct inet_diag_req, as
+	 * the same attribute as SOCK_DIAG_BY_FAMILY (inet_diag_dump_compat). */
+	if (d->bc_len)
+		mnl_attr_put(nlh, INET_DIAG_REQ_BYTECODE, d->bc_len, d->bc);
 	if (mnl_socket_sendto(d->nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
+	return 0;
+}
+
+int diag_set_filter(struct diag *d, const void *bc, size_t len)
+{
+	if (len > sizeof(d->bc))
+		return -E2BIG;
+	memcpy(d->bc, bc, len);
+	d->bc_len = len;
 	return 0;
 }
 

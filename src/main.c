@@ -347,6 +347,26 @@ static void log_settings(const struct daemon *d, const char *what)
 }
 
 /*
+ * Gives CFG's filter to the kernel (bytecode with every dump) and, when MON
+ * exists, to the monitor (states, and the same tuples in user space).
+ * Returns 0 or -errno.
+ */
+static int apply_filter(struct diag *diag, struct monitor *mon, const struct config *cfg)
+{
+	static char bc[FILTER_BC_MAX];
+	int len = filter_bytecode(&cfg->filter, bc, sizeof(bc));
+
+	if (len < 0)
+		return len;
+	len = diag_set_filter(diag, bc, (size_t)len);
+	if (len < 0)
+		return len;
+	if (mon)
+		monitor_set_filter(mon, &cfg->filter);
+	return 0;
+}
+
+/*
  * SIGHUP: reads the configuration again and applies it. An invalid file, or a
  * new log path that cannot be opened, is reported and the running
  * configuration kept. The socket table lives in the monitor and is never
@@ -388,6 +408,14 @@ static void reload(struct daemon *d)
 		}
 		monitor_set_format(d->mon, cfg.format);
 		monitor_set_journal(d->mon, cfg.journal);
+		if (memcmp(&cfg.filter, &d->cfg.filter, sizeof(cfg.filter)) != 0) {
+			r = apply_filter(d->diag, d->mon, &cfg);
+			if (r < 0) {
+				log_err("cannot apply the new [filter]: %s; keeping the old one",
+					strerror(-r));
+				cfg.filter = d->cfg.filter;
+			}
+		}
 		if (newlog) {
 			/* Open the new file before closing the old one. */
 			monitor_set_log(d->mon, newlog);
@@ -461,6 +489,7 @@ static int run(struct daemon *d)
 	if (err < 0)
 		fatal(EX_OSERR, "cannot start: %s", strerror(-err));
 	monitor_set_journal(d->mon, d->cfg.journal);
+	monitor_set_filter(d->mon, &d->cfg.filter);
 	fit_watchdog(d->cfg.interval_ms);
 
 	log_settings(d, "started with");
@@ -529,6 +558,9 @@ int main(int argc, char **argv)
 	err = diag_new(&d.diag);
 	if (err < 0)
 		fatal(EX_OSERR, "cannot open a NETLINK_SOCK_DIAG socket: %s", strerror(-err));
+	err = apply_filter(d.diag, NULL, &d.cfg);
+	if (err < 0)
+		fatal(EX_SOFTWARE, "cannot compile [filter]: %s", strerror(-err));
 	if (opt.once) {
 		err = print_table(d.diag);
 		if (err < 0)

@@ -21,6 +21,7 @@ struct monitor {
 	struct logfile *log;
 	enum record_format fmt;
 	bool journal; /* also send each transition to the journal */
+	struct filter filter; /* which records to write */
 	struct snapshot tables[2];
 	struct snapshot *cur, *next;
 	struct diff diff;
@@ -67,6 +68,11 @@ void monitor_set_journal(struct monitor *m, bool on)
 	m->journal = on;
 }
 
+void monitor_set_filter(struct monitor *m, const struct filter *f)
+{
+	m->filter = *f;
+}
+
 void monitor_set_log(struct monitor *m, struct logfile *log)
 {
 	m->log = log;
@@ -78,6 +84,11 @@ static int write_record(const struct transition *t, void *user)
 	char line[RECORD_MAX];
 	int n, err;
 
+	/* The kernel has left out unwatched sockets already; this catches what it
+	 * cannot: states, and sockets it dumped under an earlier filter. */
+	if (!filter_match_states(&m->filter, t->from, t->to) ||
+	    !filter_match_tuple(&m->filter, &t->sk->tuple))
+		return 0;
 	n = record_format(line, sizeof(line), t, m->fmt);
 	if (n < 0)
 		return n; /* cannot happen: RECORD_MAX fits every record */

@@ -633,15 +633,17 @@ class Daemon:
     instances = []  # of the running test, removed when it ends
 
     def __init__(self, ns, fmt="json", interval_ms=INTERVAL_MS,
-                 log="transitions.log", args=(), umask=0o022):
+                 log="transitions.log", args=(), umask=0o022, config=""):
         """Starts tcpstated in NS. LOG is relative to the daemon's temporary
-        directory (self.dir). UMASK is the daemon's umask."""
+        directory (self.dir). UMASK is the daemon's umask. CONFIG is the text
+        of its configuration file (self.config)."""
         self.ns = ns
         self.fmt = fmt
         self.dir = tempfile.mkdtemp(prefix="tcpstated-it-")
         Daemon.instances.append(self)
         self.log = os.path.join(self.dir, log)
-        self.argv = [tcpstated_path(), "--config", write_config(self.dir),
+        self.config = write_config(self.dir, config)
+        self.argv = [tcpstated_path(), "--config", self.config,
                      "--interval-ms", str(interval_ms), "--log-file", self.log,
                      "--format", fmt, *args]
         self.readers = {}
