@@ -52,6 +52,7 @@ struct sock {
 	uint32_t inode;	 /* 0 where the kernel has none: minisockets, orphans */
 	uint32_t rqueue; /* LISTEN: accept backlog; else unread bytes */
 	uint32_t wqueue; /* LISTEN: backlog limit; else unsent bytes */
+	uint64_t cgroup_id; /* cgroup v2 id (inode of its directory); 0: none (minisockets) */
 };
 
 /* netstat's name for STATE ("NONE" for SOCK_NONE), or "UNKNOWN". Never NULL. */
