@@ -27,6 +27,7 @@ struct config {
 	uint64_t max_size;	   /* [log] max_size, bytes */
 	uint32_t keep;		   /* [log] keep, rotated files kept, >= 1 */
 	bool journal;		   /* [journal] enabled */
+	bool attrib_cgroups;	   /* [attribution] cgroups */
 	struct filter filter;	   /* [filter] ports, local_ports, remote_ports, addresses, states */
 };
 

@@ -46,6 +46,11 @@ void monitor_set_journal(struct monitor *m, bool on);
  * the socket's first-seen tuple); the dump's own filter is DIAG's. */
 void monitor_set_filter(struct monitor *m, const struct filter *f);
 
+/* Adds the cgroup and unit of each socket (INET_DIAG_CGROUP_ID) to later
+ * records, resolved through CGROUPS, which the caller owns; NULL stops it. */
+struct cgroup_map;
+void monitor_set_cgroups(struct monitor *m, struct cgroup_map *cgroups);
+
 /* Writes later records to LOG, which the caller owns; the monitor holds no
  * queued records between polls, so the old log can be closed right after. */
 void monitor_set_log(struct monitor *m, struct logfile *log);

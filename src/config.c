@@ -69,6 +69,8 @@ static const struct config_key keys[] = {
      offsetof(struct config, max_size), "100M"},
     {"log", "keep", KEY_UINT, 1, 1000, NULL, offsetof(struct config, keep), "10"},
     {"journal", "enabled", KEY_BOOL, 0, 0, NULL, offsetof(struct config, journal), "no"},
+    {"attribution", "cgroups", KEY_BOOL, 0, 0, NULL, offsetof(struct config, attrib_cgroups),
+     "yes"},
     {"filter", "ports", KEY_PORTS, 0, 0, NULL, offsetof(struct config, filter.ports), ""},
     {"filter", "local_ports", KEY_PORTS, 0, 0, NULL, offsetof(struct config, filter.local_ports),
      ""},

@@ -15,6 +15,7 @@
 
 #include <sys/stat.h>
 
+#include "cgroup.h"
 #include "config.h"
 #include "diag.h"
 #include "journal.h"
@@ -233,6 +234,7 @@ struct daemon {
 	struct diag *diag;
 	struct logfile *log;
 	struct monitor *mon; /* keeps the socket table across reloads */
+	struct cgroup_map *cgroups; /* NULL: no cgroup attribution */
 	struct loop *loop;
 	struct incidents inc;
 	uint64_t lost_before; /* records lost in log files closed by a reload */
@@ -347,6 +349,35 @@ static void log_settings(const struct daemon *d, const char *what)
 }
 
 /*
+ * Turns cgroup attribution on or off as CFG says. When cgroup2 is not
+ * mounted, says so once and goes on without it. Never fails.
+ */
+static void apply_attribution(struct daemon *d, const struct config *cfg)
+{
+	char root[PATH_MAX];
+	int err;
+
+	if (!cfg->attrib_cgroups) {
+		monitor_set_cgroups(d->mon, NULL);
+		cgroup_map_free(d->cgroups);
+		d->cgroups = NULL;
+		return;
+	}
+	if (d->cgroups)
+		return;
+	err = cgroup_find_root(root, sizeof(root));
+	if (err == 0)
+		err = cgroup_map_new(&d->cgroups, root);
+	if (err < 0) {
+		log_warn("no cgroup2 file system at " CGROUP_ROOT " (%s); records will have no "
+			 "cgroup or unit",
+			 strerror(-err));
+		return;
+	}
+	monitor_set_cgroups(d->mon, d->cgroups);
+}
+
+/*
  * Gives CFG's filter to the kernel (bytecode with every dump) and, when MON
  * exists, to the monitor (states, and the same tuples in user space).
  * Returns 0 or -errno.
@@ -408,6 +439,7 @@ static void reload(struct daemon *d)
 		}
 		monitor_set_format(d->mon, cfg.format);
 		monitor_set_journal(d->mon, cfg.journal);
+		apply_attribution(d, &cfg);
 		if (memcmp(&cfg.filter, &d->cfg.filter, sizeof(cfg.filter)) != 0) {
 			r = apply_filter(d->diag, d->mon, &cfg);
 			if (r < 0) {
@@ -490,6 +522,7 @@ static int run(struct daemon *d)
 		fatal(EX_OSERR, "cannot start: %s", strerror(-err));
 	monitor_set_journal(d->mon, d->cfg.journal);
 	monitor_set_filter(d->mon, &d->cfg.filter);
+	apply_attribution(d, &d->cfg);
 	fit_watchdog(d->cfg.interval_ms);
 
 	log_settings(d, "started with");
@@ -532,6 +565,7 @@ static int run(struct daemon *d)
 		 st->dumps_failed, d->inc.missed_total);
 	loop_free(d->loop);
 	monitor_free(d->mon);
+	cgroup_map_free(d->cgroups);
 	return status;
 }
 

@@ -358,7 +358,7 @@ static void test_set_unknown(void)
 	CHECK_INT(set(&cfg, "log", "size", "1"), -ENOENT);
 	CHECK_STR(err, "[log] size: unknown key (expected path, format, max_size or keep)");
 	CHECK_INT(set(&cfg, "nope", "interval_ms", "100"), -ENOENT);
-	CHECK_STR(err, "[nope]: unknown section (expected poll, log, journal or filter)");
+	CHECK_STR(err, "[nope]: unknown section (expected poll, log, journal, attribution or filter)");
 
 	/* No buffer, or a tiny one, is fine. */
 	CHECK_INT(config_set(&cfg, "poll", "interval_ms", "x", NULL, 0), -EINVAL);
@@ -373,10 +373,10 @@ static void test_set_unknown(void)
 static void test_file_errors(void)
 {
 	CHECK_LOAD_ERROR("[poll]\ninterval_ms = 100\n[nope]\n",
-	                 "t.conf:3: [nope]: unknown section (expected poll, log, journal or filter)");
-	CHECK_LOAD_ERROR("[]\n", "t.conf:1: []: unknown section (expected poll, log, journal or filter)");
+	                 "t.conf:3: [nope]: unknown section (expected poll, log, journal, attribution or filter)");
+	CHECK_LOAD_ERROR("[]\n", "t.conf:1: []: unknown section (expected poll, log, journal, attribution or filter)");
 	CHECK_LOAD_ERROR("[ poll ]\n", "t.conf:1: [ poll ]: unknown section "
-	                               "(expected poll, log, journal or filter)");
+	                               "(expected poll, log, journal, attribution or filter)");
 	CHECK_LOAD_ERROR("[poll]\ninterval = 100\n",
 	                 "t.conf:2: [poll] interval: unknown key (expected interval_ms or netns)");
 	/* A key in the wrong section is unknown there. */
@@ -559,6 +559,9 @@ static void test_round_trip(void)
 		               "\n"
 		               "[journal]\n"
 		               "enabled = no\n"
+		               "\n"
+		               "[attribution]\n"
+		               "cgroups = yes\n"
 		               "\n"
 		               "[filter]\n"
 		               "ports =\n"
