@@ -28,6 +28,7 @@ struct config {
 	uint32_t keep;		   /* [log] keep, rotated files kept, >= 1 */
 	bool journal;		   /* [journal] enabled */
 	bool attrib_cgroups;	   /* [attribution] cgroups */
+	bool attrib_processes;	   /* [attribution] processes */
 	struct filter filter;	   /* [filter] ports, local_ports, remote_ports, addresses, states */
 };
 

@@ -51,6 +51,11 @@ void monitor_set_filter(struct monitor *m, const struct filter *f);
 struct cgroup_map;
 void monitor_set_cgroups(struct monitor *m, struct cgroup_map *cgroups);
 
+/* Adds the pid and comm of the process holding each socket to later records,
+ * found through PROCS, which the caller owns; NULL stops it. */
+struct procmap;
+void monitor_set_procs(struct monitor *m, struct procmap *procs);
+
 /* Writes later records to LOG, which the caller owns; the monitor holds no
  * queued records between polls, so the old log can be closed right after. */
 void monitor_set_log(struct monitor *m, struct logfile *log);

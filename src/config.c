@@ -71,6 +71,8 @@ static const struct config_key keys[] = {
     {"journal", "enabled", KEY_BOOL, 0, 0, NULL, offsetof(struct config, journal), "no"},
     {"attribution", "cgroups", KEY_BOOL, 0, 0, NULL, offsetof(struct config, attrib_cgroups),
      "yes"},
+    {"attribution", "processes", KEY_BOOL, 0, 0, NULL,
+     offsetof(struct config, attrib_processes), "no"},
     {"filter", "ports", KEY_PORTS, 0, 0, NULL, offsetof(struct config, filter.ports), ""},
     {"filter", "local_ports", KEY_PORTS, 0, 0, NULL, offsetof(struct config, filter.local_ports),
      ""},

@@ -24,6 +24,7 @@
 #include "loop.h"
 #include "monitor.h"
 #include "netns.h"
+#include "procmap.h"
 #include "record.h"
 #include "sdnotify.h"
 #include "snapshot.h"
@@ -235,6 +236,7 @@ struct daemon {
 	struct logfile *log;
 	struct monitor *mon; /* keeps the socket table across reloads */
 	struct cgroup_map *cgroups; /* NULL: no cgroup attribution */
+	struct procmap *procs;	    /* NULL: no process attribution */
 	struct loop *loop;
 	struct incidents inc;
 	uint64_t lost_before; /* records lost in log files closed by a reload */
@@ -357,9 +359,21 @@ static void apply_attribution(struct daemon *d, const struct config *cfg)
 	char root[PATH_MAX];
 	int err;
 
+	if (!cfg->attrib_processes) {
+		monitor_set_procs(d->mon, NULL);
+		procmap_free(d->procs);
+		d->procs = NULL;
+	} else if (!d->procs) {
+		if (procmap_new(&d->procs, "/proc") < 0)
+			log_warn("out of memory; records will have no pid or comm");
+		else
+			monitor_set_procs(d->mon, d->procs);
+	}
+
 	if (!cfg->attrib_cgroups) {
 		monitor_set_cgroups(d->mon, NULL);
 		cgroup_map_free(d->cgroups);
+	procmap_free(d->procs);
 		d->cgroups = NULL;
 		return;
 	}
@@ -566,6 +580,7 @@ static int run(struct daemon *d)
 	loop_free(d->loop);
 	monitor_free(d->mon);
 	cgroup_map_free(d->cgroups);
+	procmap_free(d->procs);
 	return status;
 }
 

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
-"""Attribution: the cgroup and systemd unit of a socket's owner.
+"""Attribution: the cgroup, systemd unit and process of a socket's owner.
 
 A child process is put into a cgroup made for the test (one whose name looks
 like a systemd service, one that does not) before it opens its sockets; the
 daemon must report that cgroup's path, and the unit, in both formats. The
-test cgroups are removed at the end, whatever happens.
+test cgroups are removed at the end, whatever happens. With
+[attribution] processes = yes, a child with a name of its own (with blanks
+and quotes, to test the escaping) must be reported with its pid and name.
 
 Run by hand: see README.md in this directory.
 """
@@ -124,6 +126,69 @@ def test_cgroup_text():
     cgroup_and_unit("text")
 
 
+# A child with a name of its own (prctl PR_SET_NAME, as /proc/PID/comm shows
+# it) that holds a listener and a connection to it.
+NAMED = r"""
+import ctypes, socket, sys
+ctypes.CDLL(None).prctl(15, sys.argv[1].encode(), 0, 0, 0)  # PR_SET_NAME
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(8)
+c = socket.create_connection(s.getsockname())
+print(s.getsockname()[1], c.getsockname()[1], flush=True)
+sys.stdin.read()
+"""
+
+
+def named_child(name):
+    p = subprocess.Popen([sys.executable, "-c", NAMED, name], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, text=True)
+    lport, cport = map(int, p.stdout.readline().split())
+    return p, lport, cport
+
+
+def processes(fmt):
+    with Netns() as ns:
+        # Started before the daemon: the scan for the first records finds
+        # them (a socket opened later is found by the next scan, at most
+        # one a second).
+        name = 'tc "p" x\\y'  # a blank, quotes, a backslash: escaped in both formats
+        p, lport, cport = named_child(name)
+        try:
+            d = Daemon(ns, fmt=fmt, config="[attribution]\nprocesses = yes\n")
+            lst = d.wait_for(lambda r: r["lport"] == lport and r["to"] == "LISTEN",
+                             "the child's listener")
+            cli = d.wait_for(lambda r: r["lport"] == cport and r["to"] == "ESTABLISHED",
+                             "the child's connection")
+            for r in (lst, cli):
+                check_equal((r.get("pid"), r.get("comm")), (p.pid, name),
+                            f"pid and comm of {r}")
+            # The server side of the connection is in the listener's queue,
+            # held by no process: no pid, no comm.
+            srv = d.wait_for(lambda r: r["rport"] == cport and r["to"] == "ESTABLISHED",
+                             "the server side of the child's connection")
+            check("pid" not in srv and "comm" not in srv,
+                  f"a process for a socket nobody holds: {srv}")
+            # A socket that closes keeps its process in its last record.
+            p.kill()
+            p.wait()
+            gone = d.wait_for(lambda r: r["cookie"] == lst["cookie"] and r["to"] == "NONE",
+                              "the child's listener going away")
+            check_equal(gone.get("pid"), p.pid, f"pid in the last record {gone}")
+            d.stop()
+        finally:
+            p.kill()
+            p.wait()
+
+
+def test_processes_json():
+    processes("json")
+
+
+def test_processes_text():
+    processes("text")
+
+
 def test_cgroups_off():
     with Netns() as ns:
         d = Daemon(ns, config="[attribution]\ncgroups = no\n")
@@ -137,4 +202,5 @@ if __name__ == "__main__":
     if cgroup2_root() is None and os.geteuid() == 0:
         print("SKIP: no cgroup2 file system at /sys/fs/cgroup or /sys/fs/cgroup/unified")
         sys.exit(SKIP)
-    main([test_cgroup_json, test_cgroup_text, test_cgroups_off])
+    main([test_cgroup_json, test_cgroup_text, test_cgroups_off, test_processes_json,
+          test_processes_text])

@@ -562,6 +562,7 @@ static void test_round_trip(void)
 		               "\n"
 		               "[attribution]\n"
 		               "cgroups = yes\n"
+		               "processes = no\n"
 		               "\n"
 		               "[filter]\n"
 		               "ports =\n"
