@@ -18,7 +18,7 @@
  * than every cgroup the last walk saw (a cgroup created since), and for any
  * other unknown id. */
 #define CGROUP_RESCAN_NEW_MS 10
-#define CGROUP_RESCAN_MS 1000
+#define CGROUP_RESCAN_MS     1000
 
 struct cgroup_map;
 

@@ -24,7 +24,7 @@ struct filter_ports {
 
 struct filter_prefix {
 	uint8_t family; /* AF_INET or AF_INET6 */
-	uint8_t len;	/* prefix length in bits */
+	uint8_t len;    /* prefix length in bits */
 	uint8_t addr[16];
 };
 

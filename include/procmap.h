@@ -33,7 +33,7 @@ void procmap_free(struct procmap *m);
  * last seen is found for its final record.
  */
 int procmap_lookup(struct procmap *m, uint32_t inode, uint64_t now_ms, uint32_t *ret_pid,
-		   char ret_comm[PROCMAP_COMM_MAX]);
+                   char ret_comm[PROCMAP_COMM_MAX]);
 
 /* Scans of /proc so far, and how long the last one took (microseconds),
  * how many processes and socket descriptors it read. */

@@ -34,7 +34,7 @@ struct cgroup_entry {
 struct cgroup_map {
 	char *root;
 	struct cgroup_entry *slots; /* open addressing, power of two */
-	size_t mask;		    /* slots - 1 */
+	size_t mask;                /* slots - 1 */
 	size_t len;
 	size_t skipped;
 	uint64_t walks;

@@ -165,7 +165,7 @@ int filter_parse_addrs(const char *s, struct filter_addrs *ret, char *why, size_
 
 			memcpy(masked, p->addr, sizeof(masked));
 			for (unsigned i = p->len; i < max; i++)
-				masked[i / 8] &= (uint8_t)~(0x80 >> (i % 8));
+				masked[i / 8] &= (uint8_t) ~(0x80 >> (i % 8));
 			if (memcmp(masked, p->addr, sizeof(masked)) != 0)
 				return WHY("\"%s\" has bits set past the prefix length", tok);
 		}
@@ -187,8 +187,8 @@ int filter_parse_states(const char *s, uint32_t *ret, char *why, size_t whylen)
 		st = sock_state_from_name(tok);
 		if (st <= SOCK_NONE)
 			return WHY("\"%s\" is not a TCP state (LISTEN, SYN_SENT, SYN_RECV, "
-				   "ESTABLISHED, FIN_WAIT1, ...)",
-				   tok);
+			           "ESTABLISHED, FIN_WAIT1, ...)",
+			           tok);
 		states |= 1u << st;
 	}
 	*ret = states;
@@ -309,7 +309,7 @@ bool filter_match_states(const struct filter *f, unsigned from, unsigned to)
 /* One condition of an alternative. */
 struct cond {
 	uint8_t code;
-	uint16_t port;			/* the port comparisons */
+	uint16_t port;                   /* the port comparisons */
 	const struct filter_prefix *pfx; /* S_COND, D_COND */
 };
 
@@ -346,7 +346,7 @@ static struct alt port_alt(bool local, uint16_t lo, uint16_t hi)
 
 /* The groups of F, each a list of alternatives; returns how many groups. */
 static unsigned build_groups(const struct filter *f, struct alt groups[4][ALTS_MAX],
-			     unsigned nalts[4])
+                             unsigned nalts[4])
 {
 	unsigned g = 0, i;
 
@@ -436,9 +436,9 @@ int filter_bytecode(const struct filter *f, void *buf, size_t size)
 				put_op(out + pos, c->code, n, fail - pos);
 				if (c->pfx) {
 					struct inet_diag_hostcond hc = {
-						.family = c->pfx->family,
-						.prefix_len = c->pfx->len,
-						.port = -1,
+					    .family = c->pfx->family,
+					    .prefix_len = c->pfx->len,
+					    .port = -1,
 					};
 
 					memcpy(out + pos + 4, &hc, sizeof(hc));

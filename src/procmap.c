@@ -293,7 +293,7 @@ int procmap_scan(struct procmap *m)
 }
 
 static int found(const struct procmap *m, const struct proc_table *t, uint32_t inode,
-		 uint32_t *ret_pid, char ret_comm[PROCMAP_COMM_MAX])
+                 uint32_t *ret_pid, char ret_comm[PROCMAP_COMM_MAX])
 {
 	const struct proc_entry *e = table_find(t, inode);
 
@@ -306,7 +306,7 @@ static int found(const struct procmap *m, const struct proc_table *t, uint32_t i
 }
 
 int procmap_lookup(struct procmap *m, uint32_t inode, uint64_t now_ms, uint32_t *ret_pid,
-		   char ret_comm[PROCMAP_COMM_MAX])
+                   char ret_comm[PROCMAP_COMM_MAX])
 {
 	if (inode == 0)
 		return -ENOENT;

@@ -72,8 +72,8 @@ static void dump_cost(const char *name, const struct filter *f)
 		}
 		t[i] = now_us() - t0;
 	}
-	printf("dump_%s_us %llu\ndump_%s_sockets %zu\n", name, (unsigned long long)median(t),
-	       name, n);
+	printf("dump_%s_us %llu\ndump_%s_sockets %zu\n", name, (unsigned long long)median(t), name,
+	       n);
 	diag_free(d);
 }
 

@@ -22,13 +22,13 @@ static void test_unit(void)
 	CHECK_STR(buf, "nginx.service");
 	CHECK(cgroup_unit("/user.slice/user-1000.slice/session-3.scope", buf, sizeof(buf)) > 0);
 	CHECK_STR(buf, "session-3.scope");
-	CHECK(cgroup_unit("/machine.slice/systemd-nspawn@web.service/payload", buf,
-			  sizeof(buf)) > 0);
+	CHECK(cgroup_unit("/machine.slice/systemd-nspawn@web.service/payload", buf, sizeof(buf)) >
+	      0);
 	CHECK_STR(buf, "systemd-nspawn@web.service");
 	/* The innermost unit: a service inside a container's tree. */
 	CHECK(cgroup_unit("/machine.slice/systemd-nspawn@web.service/payload/system.slice/"
-			  "x.service",
-			  buf, sizeof(buf)) > 0);
+	                  "x.service",
+	                  buf, sizeof(buf)) > 0);
 	CHECK_STR(buf, "x.service");
 	CHECK(cgroup_unit("/system.slice/docker-0123abcd.scope", buf, sizeof(buf)) > 0);
 	CHECK_STR(buf, "docker-0123abcd.scope");
@@ -75,7 +75,7 @@ static void test_map(void)
 	CHECK_INT(cgroup_map_new(&m, tmpdir), 0);
 	CHECK_INT(cgroup_map_walks(m), 0);
 	CHECK_STR(cgroup_map_lookup(m, ino("/system.slice/nginx.service"), t),
-		  "/system.slice/nginx.service");
+	          "/system.slice/nginx.service");
 	CHECK_STR(cgroup_map_lookup(m, ino(""), t), "/");
 	CHECK_INT(cgroup_map_walks(m), 1);
 
@@ -83,9 +83,9 @@ static void test_map(void)
 	mk("/system.slice/new.service");
 	CHECK(cgroup_map_lookup(m, ino("/system.slice/new.service"), t + 1) == NULL ||
 	      cgroup_map_walks(m) == 2);
-	CHECK_STR(cgroup_map_lookup(m, ino("/system.slice/new.service"),
-				    t + CGROUP_RESCAN_NEW_MS + 1),
-		  "/system.slice/new.service");
+	CHECK_STR(
+	    cgroup_map_lookup(m, ino("/system.slice/new.service"), t + CGROUP_RESCAN_NEW_MS + 1),
+	    "/system.slice/new.service");
 	CHECK_INT(cgroup_map_walks(m), 2);
 
 	/* An id that no walk finds: at most one walk per CGROUP_RESCAN_MS. */

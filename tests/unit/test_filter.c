@@ -196,8 +196,8 @@ static void test_parse_addrs(void)
 	char buf[512];
 
 	CHECK_INT(filter_parse_addrs("10.0.0.0/8 ::1 192.0.2.7 2001:db8::/32 0.0.0.0/0", &a, why,
-				     sizeof(why)),
-		  0);
+	                             sizeof(why)),
+	          0);
 	CHECK_INT(a.n, 5);
 	CHECK_INT(a.p[0].family, AF_INET);
 	CHECK_INT(a.p[0].len, 8);
@@ -237,11 +237,10 @@ static void test_parse_states(void)
 }
 
 static struct sock_tuple tuple(int family, const char *l, unsigned lport, const char *r,
-			       unsigned rport)
+                               unsigned rport)
 {
-	struct sock_tuple t = {.family = (uint8_t)family,
-			       .lport = (uint16_t)lport,
-			       .rport = (uint16_t)rport};
+	struct sock_tuple t = {
+	    .family = (uint8_t)family, .lport = (uint16_t)lport, .rport = (uint16_t)rport};
 
 	inet_pton(family, l, t.laddr);
 	inet_pton(family, r, t.raddr);
@@ -253,8 +252,8 @@ static struct sock_tuple tuple(int family, const char *l, unsigned lport, const 
 static int check_filter(const struct filter *f)
 {
 	static const char *v4[] = {"127.0.0.1", "10.1.2.3", "192.0.2.7", "0.0.0.0", "11.0.0.1"};
-	static const char *v6[] = {"::1", "::ffff:10.1.2.3", "2001:db8::5", "::", "fe80::1",
-				   "::ffff:127.0.0.1"};
+	static const char *v6[] = {"::1", "::ffff:10.1.2.3", "2001:db8::5",
+	                           "::",  "fe80::1",         "::ffff:127.0.0.1"};
 	static const unsigned ports[] = {0, 1, 22, 80, 443, 7999, 8000, 8050, 8100, 8101, 65535};
 	uint8_t bc[FILTER_BC_MAX];
 	int len = filter_bytecode(f, bc, sizeof(bc)), bad = 0;
@@ -311,7 +310,7 @@ static void test_bytecode(void)
 	CHECK_INT(filter_parse_ports("1-7999", &f.remote_ports, why, sizeof(why)), 0);
 	check_filter(&f);
 	CHECK_INT(filter_parse_addrs("10.0.0.0/8 ::1 2001:db8::/32", &f.addrs, why, sizeof(why)),
-		  0);
+	          0);
 	check_filter(&f);
 
 	memset(&f, 0, sizeof(f));
@@ -329,14 +328,14 @@ static void test_bytecode(void)
 
 		for (int i = 0; i < FILTER_MAX; i++)
 			snprintf(list + strlen(list), sizeof(list) - strlen(list), "%d-%d ",
-				 1000 + 10 * i, 1005 + 10 * i);
+			         1000 + 10 * i, 1005 + 10 * i);
 		CHECK_INT(filter_parse_ports(list, &f.ports, why, sizeof(why)), 0);
 		CHECK_INT(filter_parse_ports(list, &f.local_ports, why, sizeof(why)), 0);
 		CHECK_INT(filter_parse_ports(list, &f.remote_ports, why, sizeof(why)), 0);
 		list[0] = '\0';
 		for (int i = 0; i < FILTER_MAX; i++)
 			snprintf(list + strlen(list), sizeof(list) - strlen(list),
-				 "2001:db8::%x/120 ", i * 256);
+			         "2001:db8::%x/120 ", i * 256);
 		CHECK_INT(filter_parse_addrs(list, &f.addrs, why, sizeof(why)), 0);
 		CHECK_STR(why, "");
 		CHECK(check_filter(&f) > 0);
