@@ -5,8 +5,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Least time between two scans of /proc, in milliseconds. */
+/* Least time between the starts of two scans of /proc, in milliseconds. */
 #define PROCMAP_RESCAN_MS 1000
+
+/* A scan takes at most PROCMAP_BUDGET_US of every PROCMAP_WINDOW_MS (one
+ * poll at the default interval); a longer one goes on at the next lookups. */
+#define PROCMAP_WINDOW_MS 100
+#define PROCMAP_BUDGET_US 10000
 
 /* Most socket inodes one scan keeps. */
 #define PROCMAP_MAX 1048576
@@ -27,10 +32,12 @@ void procmap_free(struct procmap *m);
  * The process that holds the socket with inode INODE open: its pid and comm
  * (the lowest pid when several share it, as after fork()). Returns 0 and
  * fills *RET_PID and RET_COMM (PROCMAP_COMM_MAX bytes), or -ENOENT.
- * On a miss, /proc is scanned again (every process's fd directory), at most
- * once per PROCMAP_RESCAN_MS of NOW_MS (a monotonic clock); the sockets of
- * the scan before the last are still known, so a socket closed since it was
- * last seen is found for its final record.
+ * On a miss, /proc is scanned again (every process's fd directory): a scan
+ * begins at most once per PROCMAP_RESCAN_MS of NOW_MS (a monotonic clock),
+ * and, but for the first, works at most PROCMAP_BUDGET_US per
+ * PROCMAP_WINDOW_MS, going on at the next misses when it needs longer. The sockets of the scan
+ * before the last are still known, so a socket closed since it was last seen is found for its final
+ * record.
  */
 int procmap_lookup(struct procmap *m, uint32_t inode, uint64_t now_ms, uint32_t *ret_pid,
                    char ret_comm[PROCMAP_COMM_MAX]);
@@ -45,8 +52,8 @@ struct procmap_stats {
 };
 const struct procmap_stats *procmap_stats(const struct procmap *m);
 
-/* Scans /proc now, whatever the rate limit says (for benchmarks). Returns
- * 0 or -errno when PROC cannot be read. */
+/* Scans /proc now, to the end, whatever the limits say (for benchmarks).
+ * Returns 0 or -errno when PROC cannot be read. */
 int procmap_scan(struct procmap *m);
 
 #endif

@@ -5,9 +5,10 @@
  * that link exists only as /proc/PID/fd/N -> "socket:[INODE]". Reading it
  * means one readlink per open file descriptor of every process, which is what
  * makes `netstat -p` slow, so it is done only when a record needs an inode
- * the map does not know, and then at most once per PROCMAP_RESCAN_MS. The
- * previous scan's table is kept beside the current one, so a socket that was
- * closed after a scan saw it still has its process in its last record.
+ * the map does not know, at most once per PROCMAP_RESCAN_MS, and spread over
+ * several polls when it is long. The previous scan's table is kept beside the
+ * current one, so a socket that was closed after a scan saw it still has its
+ * process in its last record.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -37,10 +38,16 @@ struct proc_table {
 
 struct procmap {
 	char *proc;
-	struct proc_table tables[2];
-	struct proc_table *cur, *prev;
-	bool scanned;
-	uint64_t scanned_ms;
+	struct proc_table tables[3];
+	struct proc_table *cur, *prev; /* the last two complete scans */
+	struct proc_table *next;       /* filled by the scan in progress */
+	DIR *scan;                     /* the scan in progress, or NULL */
+	uint64_t scan_us;              /* time it has taken so far */
+	size_t scan_procs, scan_socks;
+	bool started;
+	uint64_t started_ms; /* when the last scan began */
+	uint64_t window;     /* now_ms / PROCMAP_WINDOW_MS when window_us began */
+	uint64_t window_us;  /* time spent scanning in that window */
 	struct procmap_stats stats;
 };
 
@@ -57,6 +64,7 @@ int procmap_new(struct procmap **ret, const char *proc)
 	}
 	m->cur = &m->tables[0];
 	m->prev = &m->tables[1];
+	m->next = &m->tables[2];
 	*ret = m;
 	return 0;
 }
@@ -73,7 +81,9 @@ void procmap_free(struct procmap *m)
 {
 	if (!m)
 		return;
-	for (int i = 0; i < 2; i++) {
+	if (m->scan)
+		closedir(m->scan);
+	for (int i = 0; i < 3; i++) {
 		free(m->tables[i].slots);
 		free(m->tables[i].comms);
 	}
@@ -255,41 +265,81 @@ static uint64_t now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-int procmap_scan(struct procmap *m)
+static int scan_begin(struct procmap *m)
 {
-	struct proc_table *swap = m->prev;
-	uint64_t t0 = now_us();
-	size_t procs = 0, socks = 0;
+	m->scan = opendir(m->proc);
+	if (!m->scan)
+		return -errno;
+	table_clear(m->next);
+	m->scan_us = 0;
+	m->scan_procs = 0;
+	m->scan_socks = 0;
+	return 0;
+}
+
+/* The scan is complete: it becomes the current table. */
+static void scan_end(struct procmap *m)
+{
+	struct proc_table *old = m->prev;
+
+	closedir(m->scan);
+	m->scan = NULL;
+	m->prev = m->cur;
+	m->cur = m->next;
+	m->next = old;
+	m->stats.scans++;
+	m->stats.last_us = m->scan_us;
+	m->stats.last_procs = m->scan_procs;
+	m->stats.last_sockets = m->scan_socks;
+}
+
+/*
+ * Goes on with the scan in progress until it ends or the clock passes
+ * DEADLINE_US (checked after each process). Returns 1 when it ended, 0 when
+ * there is more, or -errno (out of memory: the scan ends with what it has).
+ */
+static int scan_step(struct procmap *m, uint64_t deadline_us)
+{
+	uint64_t t0 = now_us(), t = t0;
 	struct dirent *de;
-	DIR *dir;
 	int err = 0;
 
-	dir = opendir(m->proc);
-	if (!dir)
-		return -errno;
-	m->prev = m->cur;
-	m->cur = swap;
-	table_clear(m->cur);
-	while (err == 0 && (de = readdir(dir))) {
+	while (t < deadline_us && (de = readdir(m->scan))) {
 		char *end;
 		unsigned long pid = strtoul(de->d_name, &end, 10);
 		int pidfd;
 
 		if (*end != '\0' || pid == 0 || pid > UINT32_MAX)
 			continue;
-		pidfd = openat(dirfd(dir), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		pidfd = openat(dirfd(m->scan), de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 		if (pidfd < 0)
 			continue;
-		procs++;
-		err = scan_pid(m->cur, pidfd, (uint32_t)pid, &socks);
+		m->scan_procs++;
+		err = scan_pid(m->next, pidfd, (uint32_t)pid, &m->scan_socks);
 		close(pidfd);
+		t = now_us();
+		if (err < 0)
+			break;
 	}
-	closedir(dir);
-	m->stats.scans++;
-	m->stats.last_us = now_us() - t0;
-	m->stats.last_procs = procs;
-	m->stats.last_sockets = socks;
-	return err;
+	m->scan_us += now_us() - t0;
+	if (t < deadline_us || err < 0) {
+		scan_end(m);
+		return err < 0 ? err : 1;
+	}
+	return 0;
+}
+
+int procmap_scan(struct procmap *m)
+{
+	int err;
+
+	if (!m->scan) {
+		err = scan_begin(m);
+		if (err < 0)
+			return err;
+	}
+	err = scan_step(m, UINT64_MAX);
+	return err < 0 ? err : 0;
 }
 
 static int found(const struct procmap *m, const struct proc_table *t, uint32_t inode,
@@ -308,17 +358,47 @@ static int found(const struct procmap *m, const struct proc_table *t, uint32_t i
 int procmap_lookup(struct procmap *m, uint32_t inode, uint64_t now_ms, uint32_t *ret_pid,
                    char ret_comm[PROCMAP_COMM_MAX])
 {
+	uint64_t t;
+
 	if (inode == 0)
 		return -ENOENT;
 	if (found(m, m->cur, inode, ret_pid, ret_comm) == 0 ||
-	    found(m, m->prev, inode, ret_pid, ret_comm) == 0)
+	    found(m, m->prev, inode, ret_pid, ret_comm) == 0 ||
+	    (m->scan && found(m, m->next, inode, ret_pid, ret_comm) == 0))
 		return 0;
-	if (m->scanned && now_ms - m->scanned_ms < PROCMAP_RESCAN_MS)
+	if (!m->scan) {
+		if (m->started && now_ms - m->started_ms < PROCMAP_RESCAN_MS)
+			return -ENOENT;
+		m->started = true;
+		m->started_ms = now_ms;
+		if (scan_begin(m) < 0)
+			return -ENOENT;
+	}
+	/*
+	 * The first scan runs to its end: it serves the first snapshot's
+	 * records, and there is no earlier snapshot whose changes a long poll
+	 * could make us miss. Later scans are spread over several polls: they
+	 * may take PROCMAP_BUDGET_US of every PROCMAP_WINDOW_MS, so that a
+	 * poll is never held up for long (a scan at 10,000 sockets takes
+	 * ~100 ms).
+	 */
+	if (m->stats.scans == 0) {
+		(void)scan_step(m, UINT64_MAX);
+		return found(m, m->cur, inode, ret_pid, ret_comm);
+	}
+	if (now_ms / PROCMAP_WINDOW_MS != m->window) {
+		m->window = now_ms / PROCMAP_WINDOW_MS;
+		m->window_us = 0;
+	}
+	if (m->window_us >= PROCMAP_BUDGET_US)
 		return -ENOENT;
-	m->scanned = true;
-	m->scanned_ms = now_ms;
-	(void)procmap_scan(m); /* what a failed scan found is still good */
-	return found(m, m->cur, inode, ret_pid, ret_comm);
+	t = now_us();
+	(void)scan_step(m, t + PROCMAP_BUDGET_US - m->window_us); /* a failed scan is still good */
+	m->window_us += now_us() - t;
+	if (found(m, m->cur, inode, ret_pid, ret_comm) == 0 ||
+	    (m->scan && found(m, m->next, inode, ret_pid, ret_comm) == 0))
+		return 0;
+	return -ENOENT;
 }
 
 const struct procmap_stats *procmap_stats(const struct procmap *m)
