@@ -29,8 +29,15 @@
  */
 #define DIAG_BUF_SIZE 32768
 
-/* Every state, the kernel's TCP_NEW_SYN_RECV (request sockets) included. */
-#define DIAG_ALL_STATES 0xffffffffu
+/*
+ * Every state, the kernel's TCP_NEW_SYN_RECV (request sockets) included, but
+ * not its TCP_BOUND_INACTIVE pseudo-state (13, Linux 6.9 and later): asked
+ * for, it adds every socket that is bound but neither listens nor connects,
+ * reported as CLOSE. Such a socket is no connection, and one caught between
+ * bind() and listen() would be logged as NONE -> CLOSE -> LISTEN.
+ */
+#define KERNEL_TCP_BOUND_INACTIVE 13
+#define DIAG_ALL_STATES (0xffffffffu & ~(1u << KERNEL_TCP_BOUND_INACTIVE))
 
 struct diag {
 	struct mnl_socket *nl;

@@ -127,5 +127,26 @@ def test_states_and_reload():
             s.close()
 
 
+def test_bound_only_sockets_are_not_connections():
+    """A socket that is bound but neither listens nor connects is no TCP
+    connection: the kernel can dump it (as CLOSE) but is not asked to."""
+    with Netns() as ns:
+        d = Daemon(ns)
+        b = socket.socket()
+        b.bind(("127.0.0.1", 0))
+        marker = listener(socket.AF_INET)
+        d.wait_transition(Endpoint(marker), "NONE", "LISTEN")
+        d.sync()
+        bad = [r for r in d.records() if r["lport"] == b.getsockname()[1]]
+        check(not bad, f"records of a bound-only socket: {bad}")
+        rows = once(d.config)
+        check(not [r for r in rows if r.startswith("CLOSE ")],
+              "--once shows a bound-only socket:\n" + "\n".join(rows))
+        d.stop()
+        b.close()
+        marker.close()
+
+
 if __name__ == "__main__":
-    main([test_ports, test_local_remote_ports_and_addresses, test_states_and_reload])
+    main([test_ports, test_local_remote_ports_and_addresses, test_states_and_reload,
+          test_bound_only_sockets_are_not_connections])
