@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "logfile.h"
+#include "filter.h"
 #include "record.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/tcpstated/tcpstated.conf"
@@ -21,6 +22,7 @@
 
 struct config {
 	uint32_t interval_ms;	   /* [poll] interval_ms */
+	char netns[PATH_MAX];	   /* [poll] netns; "" = the namespace we run in */
 	char log_path[PATH_MAX];   /* [log] path; "-" = standard output */
 	enum record_format format; /* [log] format = text | json */
 	uint64_t max_size;	   /* [log] max_size, bytes */
@@ -30,6 +32,9 @@ struct config {
 	uint32_t fsync_interval_ms; /* [log] fsync_interval_ms */
 	uint32_t mode;		   /* [log] mode, of created log files (octal) */
 	bool journal;		   /* [journal] enabled */
+	bool attrib_cgroups;	   /* [attribution] cgroups */
+	bool attrib_processes;	   /* [attribution] processes */
+	struct filter filter;	   /* [filter] ports, local_ports, remote_ports, addresses, states */
 };
 
 /* Fills CFG with the built-in defaults. */

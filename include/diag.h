@@ -2,6 +2,8 @@
 #ifndef TCPSTATED_DIAG_H
 #define TCPSTATED_DIAG_H
 
+#include <stddef.h>
+
 #include "sock.h"
 
 struct diag;
@@ -16,6 +18,14 @@ int diag_new(struct diag **ret);
 
 /* Closes D. Accepts NULL. */
 void diag_free(struct diag *d);
+
+/*
+ * Sends the inet_diag bytecode BC of LEN bytes (filter_bytecode()) with every
+ * later dump, so that the kernel leaves out the sockets it rejects; LEN 0
+ * removes the filter. The kernel checks the bytecode with each request, so a
+ * bad one makes diag_dump() fail with -EINVAL. Returns 0 or -E2BIG.
+ */
+int diag_set_filter(struct diag *d, const void *bc, size_t len);
 
 /*
  * Dumps every TCP socket, IPv4 and IPv6, in all states, in one walk of the

@@ -23,6 +23,7 @@ struct transition {
 	uint8_t from;		 /* enum sock_state; SOCK_NONE = appeared */
 	uint8_t to;		 /* enum sock_state; SOCK_NONE = vanished */
 	uint8_t how;		 /* enum diff_how */
+	const struct sock_owner *owner; /* NULL: not looked up (set by the monitor) */
 };
 
 /* Receives each transition; a nonzero return stops the diff and is returned. */

@@ -8,6 +8,7 @@
 #include <sys/uio.h>
 
 #include "diff.h"
+#include "record.h"
 
 /* Kinds of record, each with a fixed MESSAGE_ID (docs/systemd.md). */
 enum journal_kind {
@@ -21,7 +22,7 @@ enum journal_kind {
 const char *journal_message_id(unsigned kind);
 
 /* Every field an entry can have, with room to spare. */
-#define JOURNAL_FIELDS_MAX 20
+#define JOURNAL_FIELDS_MAX 24
 
 /* One entry: FIELD=value strings in buf, pointed to by iov. */
 struct journal_entry {
@@ -29,14 +30,15 @@ struct journal_entry {
 	size_t n;
 	size_t used; /* bytes of buf */
 	int err;     /* -ENOSPC once a field did not fit */
-	char buf[1024];
+	char buf[RECORD_MAX + 4096]; /* MESSAGE, and the owner's cgroup path and unit */
 };
 
 /*
  * Fills E with T's fields: MESSAGE (the text record without its timestamp),
  * MESSAGE_ID, PRIORITY=6, SYSLOG_IDENTIFIER, and TCPSTATE_FAMILY, _LADDR,
  * _LPORT, _RADDR, _RPORT, _FROM, _TO, _HOW, _COOKIE, _TS, plus _UID and _INODE
- * when the kernel gave them. No I/O. Returns 0, or -ENOSPC (cannot happen
+ * when the kernel gave them, and _CGROUP, _UNIT, _PID, _COMM when T's owner
+ * has them. No I/O. Returns 0, or -ENOSPC (cannot happen
  * with the buffer above).
  */
 int journal_entry_build(struct journal_entry *e, const struct transition *t);

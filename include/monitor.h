@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "filter.h"
 #include "logfile.h"
 #include "record.h"
 
@@ -40,6 +41,20 @@ void monitor_set_format(struct monitor *m, enum record_format fmt);
 
 /* Also sends every later record to the journal (ON), or stops doing so. */
 void monitor_set_journal(struct monitor *m, bool on);
+
+/* Writes later records only for transitions F lets through (its states and
+ * the socket's first-seen tuple); the dump's own filter is DIAG's. */
+void monitor_set_filter(struct monitor *m, const struct filter *f);
+
+/* Adds the cgroup and unit of each socket (INET_DIAG_CGROUP_ID) to later
+ * records, resolved through CGROUPS, which the caller owns; NULL stops it. */
+struct cgroup_map;
+void monitor_set_cgroups(struct monitor *m, struct cgroup_map *cgroups);
+
+/* Adds the pid and comm of the process holding each socket to later records,
+ * found through PROCS, which the caller owns; NULL stops it. */
+struct procmap;
+void monitor_set_procs(struct monitor *m, struct procmap *procs);
 
 /* Writes later records to LOG, which the caller owns; the monitor holds no
  * queued records between polls, so the old log can be closed right after. */

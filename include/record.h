@@ -15,8 +15,10 @@ enum record_format {
 	RECORD_FORMAT_MAX
 };
 
-/* Longest record either format produces, newline included. */
-#define RECORD_MAX 512
+/* Longest record either format produces, newline included: the owner's
+ * fields (a cgroup path of up to 1023 bytes, each byte escaped to at most
+ * 6) take most of it. */
+#define RECORD_MAX 16384
 
 /* "text", "json". Never NULL. */
 const char *record_format_name(unsigned fmt);

@@ -52,6 +52,18 @@ struct sock {
 	uint32_t inode;	 /* 0 where the kernel has none: minisockets, orphans */
 	uint32_t rqueue; /* LISTEN: accept backlog; else unread bytes */
 	uint32_t wqueue; /* LISTEN: backlog limit; else unsent bytes */
+	uint64_t cgroup_id; /* cgroup v2 id (inode of its directory); 0: none (minisockets) */
+};
+
+/*
+ * Who owns a socket, as far as tcpstated found out: looked up when a record
+ * is written, not part of the kernel's dump. NULL and 0 mean unknown.
+ */
+struct sock_owner {
+	const char *cgroup; /* cgroup v2 path, "/system.slice/nginx.service" */
+	const char *unit;   /* systemd unit in it, "nginx.service" */
+	uint32_t pid;	    /* a process holding the socket open */
+	const char *comm;   /* its command name (/proc/PID/comm; any bytes) */
 };
 
 /* netstat's name for STATE ("NONE" for SOCK_NONE), or "UNKNOWN". Never NULL. */

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
 #include <ini.h>
 
 #include "config.h"
@@ -39,6 +40,10 @@ enum key_type {
 	KEY_PATH,   /* char[PATH_MAX], non-empty */
 	KEY_FSYNC,  /* enum logfile_fsync, by logfile_fsync_name() */
 	KEY_MODE,   /* uint32_t, octal file mode: owner rw, nothing beyond 0666 */
+	KEY_NETNS,  /* char[PATH_MAX]: a name in /run/netns or a path; empty = our own */
+	KEY_PORTS,  /* struct filter_ports: "80 443 8000-8100"; empty = any */
+	KEY_ADDRS,  /* struct filter_addrs: "10.0.0.0/8 ::1"; empty = any */
+	KEY_STATES, /* uint32_t state bits: "ESTABLISHED TIME_WAIT"; empty = all */
 };
 
 struct config_key {
@@ -58,6 +63,7 @@ struct config_key {
  */
 static const struct config_key keys[] = {
     {"poll", "interval_ms", KEY_UINT, 10, 60000, NULL, offsetof(struct config, interval_ms), "100"},
+    {"poll", "netns", KEY_NETNS, 0, 0, NULL, offsetof(struct config, netns), ""},
     {"log", "path", KEY_PATH, 0, 0, NULL, offsetof(struct config, log_path),
      "/var/log/tcpstated/transitions.log"},
     {"log", "format", KEY_FORMAT, 0, 0, NULL, offsetof(struct config, format), "text"},
@@ -70,6 +76,17 @@ static const struct config_key keys[] = {
      offsetof(struct config, fsync_interval_ms), "1000"},
     {"log", "mode", KEY_MODE, 0, 0, NULL, offsetof(struct config, mode), "0640"},
     {"journal", "enabled", KEY_BOOL, 0, 0, NULL, offsetof(struct config, journal), "no"},
+    {"attribution", "cgroups", KEY_BOOL, 0, 0, NULL, offsetof(struct config, attrib_cgroups),
+     "yes"},
+    {"attribution", "processes", KEY_BOOL, 0, 0, NULL,
+     offsetof(struct config, attrib_processes), "no"},
+    {"filter", "ports", KEY_PORTS, 0, 0, NULL, offsetof(struct config, filter.ports), ""},
+    {"filter", "local_ports", KEY_PORTS, 0, 0, NULL, offsetof(struct config, filter.local_ports),
+     ""},
+    {"filter", "remote_ports", KEY_PORTS, 0, 0, NULL,
+     offsetof(struct config, filter.remote_ports), ""},
+    {"filter", "addresses", KEY_ADDRS, 0, 0, NULL, offsetof(struct config, filter.addrs), ""},
+    {"filter", "states", KEY_STATES, 0, 0, NULL, offsetof(struct config, filter.states), ""},
 };
 
 #define KEY_COUNT ARRAY_SIZE(keys)
@@ -182,6 +199,38 @@ static void format_size(char *buf, size_t len, uint64_t size)
 		snprintf(buf, len, "%llu", (unsigned long long)size);
 }
 
+/* The size of the field of a key of TYPE, for the types that can be empty. */
+static size_t key_size(enum key_type type)
+{
+	switch (type) {
+	case KEY_PORTS:
+		return sizeof(struct filter_ports);
+	case KEY_ADDRS:
+		return sizeof(struct filter_addrs);
+	case KEY_STATES:
+		return sizeof(uint32_t);
+	default:
+		return 1; /* a string: its NUL */
+	}
+}
+
+/* What an empty value means for a key of TYPE, or NULL when it is an error. */
+static const char *empty_meaning(enum key_type type)
+{
+	switch (type) {
+	case KEY_NETNS:
+		return "the namespace tcpstated runs in";
+	case KEY_PORTS:
+		return "any port";
+	case KEY_ADDRS:
+		return "any address";
+	case KEY_STATES:
+		return "every state";
+	default:
+		return NULL;
+	}
+}
+
 /* The "expected ..." part of a message about K's value. */
 static void describe(char *buf, size_t len, const struct config_key *k)
 {
@@ -222,7 +271,21 @@ static void describe(char *buf, size_t len, const struct config_key *k)
 		snprintf(buf, len,
 			 "an octal file mode from 0600 to 0666 with owner read and write (0600)");
 		break;
+	case KEY_NETNS:
+		snprintf(buf, len, "a name in /run/netns or a path such as /proc/PID/ns/net");
+		break;
+	case KEY_PORTS:
+		snprintf(buf, len, "ports or ranges such as 80 443 8000-8100");
+		break;
+	case KEY_ADDRS:
+		snprintf(buf, len, "addresses or prefixes such as 10.0.0.0/8 ::1");
+		break;
+	case KEY_STATES:
+		snprintf(buf, len, "TCP states such as ESTABLISHED TIME_WAIT");
+		break;
 	}
+	if (empty_meaning(k->type))
+		append(buf, len, ", or nothing (%s)", empty_meaning(k->type));
 }
 
 /*
@@ -316,7 +379,7 @@ int config_set(struct config *cfg, const char *section, const char *key, const c
                char *err, size_t errlen)
 {
 	const struct config_key *k;
-	char *field, names[96], shown[80];
+	char *field, names[96], shown[80], why[160];
 	const char *problem;
 	uint64_t n = 0;
 	size_t i;
@@ -333,8 +396,13 @@ int config_set(struct config *cfg, const char *section, const char *key, const c
 		set_error(err, errlen, "[%s] %s: unknown key (expected %s)", section, key, names);
 		return -ENOENT;
 	}
-	if (value[0] == '\0')
-		return value_error(k, err, errlen, "empty value");
+	if (value[0] == '\0') {
+		if (!empty_meaning(k->type))
+			return value_error(k, err, errlen, "empty value");
+		/* Every such key's empty value is all zero bytes. */
+		memset((char *)cfg + k->offset, 0, key_size(k->type));
+		return 0;
+	}
 	quote(shown, sizeof(shown), value);
 	field = (char *)cfg + k->offset;
 
@@ -396,6 +464,30 @@ int config_set(struct config *cfg, const char *section, const char *key, const c
 			                   problem);
 		memcpy(field, value, strlen(value) + 1);
 		return 0;
+
+	case KEY_NETNS:
+		problem = path_problem(value);
+		if (!problem && (strcmp(value, ".") == 0 || strcmp(value, "..") == 0))
+			problem = "not a namespace name";
+		if (problem)
+			return value_error(k, err, errlen, "invalid value \"%s\" (%s)", shown,
+			                   problem);
+		memcpy(field, value, strlen(value) + 1);
+		return 0;
+
+	case KEY_PORTS:
+	case KEY_ADDRS:
+	case KEY_STATES:
+		r = k->type == KEY_PORTS
+			? filter_parse_ports(value, (struct filter_ports *)(void *)field, why,
+					     sizeof(why))
+		    : k->type == KEY_ADDRS
+			? filter_parse_addrs(value, (struct filter_addrs *)(void *)field, why,
+					     sizeof(why))
+			: filter_parse_states(value, (uint32_t *)(void *)field, why, sizeof(why));
+		if (r < 0)
+			return value_error(k, err, errlen, "%s", why);
+		return 0;
 	}
 	return value_error(k, err, errlen, "invalid value \"%s\"", shown);
 }
@@ -415,7 +507,7 @@ void config_defaults(struct config *cfg)
 void config_print(const struct config *cfg, FILE *f)
 {
 	const char *field;
-	char size[32];
+	char size[32], list[FILTER_MAX * (INET6_ADDRSTRLEN + 5) + 1];
 	size_t i;
 
 	for (i = 0; i < KEY_COUNT; i++) {
@@ -424,32 +516,47 @@ void config_print(const struct config *cfg, FILE *f)
 		field = (const char *)cfg + k->offset;
 		if (i == 0 || strcmp(k->section, keys[i - 1].section) != 0)
 			fprintf(f, "%s[%s]\n", i == 0 ? "" : "\n", k->section);
-		fprintf(f, "%s = ", k->name);
+		fprintf(f, "%s =", k->name);
 		switch (k->type) {
 		case KEY_UINT:
-			fprintf(f, "%u\n", (unsigned)*(const uint32_t *)(const void *)field);
+			fprintf(f, " %u\n", (unsigned)*(const uint32_t *)(const void *)field);
 			break;
 		case KEY_SIZE:
 			format_size(size, sizeof(size), *(const uint64_t *)(const void *)field);
-			fprintf(f, "%s\n", size);
+			fprintf(f, " %s\n", size);
 			break;
 		case KEY_BOOL:
-			fprintf(f, "%s\n", *(const bool *)(const void *)field ? "yes" : "no");
+			fprintf(f, " %s\n", *(const bool *)(const void *)field ? "yes" : "no");
 			break;
 		case KEY_FORMAT:
 			fprintf(
-			    f, "%s\n",
+			    f, " %s\n",
 			    record_format_name(*(const enum record_format *)(const void *)field));
 			break;
 		case KEY_PATH:
-			fprintf(f, "%s\n", field);
+		case KEY_NETNS:
+			fprintf(f, "%s%s\n", field[0] ? " " : "", field);
+			break;
+		case KEY_PORTS:
+		case KEY_ADDRS:
+		case KEY_STATES:
+			if (k->type == KEY_PORTS)
+				filter_format_ports((const struct filter_ports *)(const void *)field,
+						    list, sizeof(list));
+			else if (k->type == KEY_ADDRS)
+				filter_format_addrs((const struct filter_addrs *)(const void *)field,
+						    list, sizeof(list));
+			else
+				filter_format_states(*(const uint32_t *)(const void *)field, list,
+						     sizeof(list));
+			fprintf(f, "%s%s\n", list[0] ? " " : "", list);
 			break;
 		case KEY_FSYNC:
-			fprintf(f, "%s\n",
+			fprintf(f, " %s\n",
 				logfile_fsync_name(*(const enum logfile_fsync *)(const void *)field));
 			break;
 		case KEY_MODE:
-			fprintf(f, "%04o\n", (unsigned)*(const uint32_t *)(const void *)field);
+			fprintf(f, " %04o\n", (unsigned)*(const uint32_t *)(const void *)field);
 			break;
 		}
 	}

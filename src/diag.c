@@ -20,6 +20,7 @@
 
 #include "diag.h"
 #include "diag_parse.h"
+#include "filter.h"
 
 /*
  * The kernel fills at most about 32 KiB per recvmsg() of a dump, whatever
@@ -28,13 +29,22 @@
  */
 #define DIAG_BUF_SIZE 32768
 
-/* Every state, the kernel's TCP_NEW_SYN_RECV (request sockets) included. */
-#define DIAG_ALL_STATES 0xffffffffu
+/*
+ * Every state, the kernel's TCP_NEW_SYN_RECV (request sockets) included, but
+ * not its TCP_BOUND_INACTIVE pseudo-state (13, Linux 6.9 and later): asked
+ * for, it adds every socket that is bound but neither listens nor connects,
+ * reported as CLOSE. Such a socket is no connection, and one caught between
+ * bind() and listen() would be logged as NONE -> CLOSE -> LISTEN.
+ */
+#define KERNEL_TCP_BOUND_INACTIVE 13
+#define DIAG_ALL_STATES (0xffffffffu & ~(1u << KERNEL_TCP_BOUND_INACTIVE))
 
 struct diag {
 	struct mnl_socket *nl;
 	unsigned portid;
 	unsigned seq;
+	size_t bc_len; /* 0: no filter */
+	char bc[FILTER_BC_MAX];
 	char buf[DIAG_BUF_SIZE];
 };
 
@@ -118,8 +128,21 @@ static int send_request(struct diag *d)
 	req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
 	req->idiag_family = AF_UNSPEC;
 	req->idiag_states = DIAG_ALL_STATES;
+	/* The compat request takes the filter after struct inet_diag_req, as
+	 * the same attribute as SOCK_DIAG_BY_FAMILY (inet_diag_dump_compat). */
+	if (d->bc_len)
+		mnl_attr_put(nlh, INET_DIAG_REQ_BYTECODE, d->bc_len, d->bc);
 	if (mnl_socket_sendto(d->nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
+	return 0;
+}
+
+int diag_set_filter(struct diag *d, const void *bc, size_t len)
+{
+	if (len > sizeof(d->bc))
+		return -E2BIG;
+	memcpy(d->bc, bc, len);
+	d->bc_len = len;
 	return 0;
 }
 

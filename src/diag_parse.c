@@ -24,6 +24,7 @@
 
 struct attrs {
 	int has_shutdown;
+	uint64_t cgroup_id; /* 0: none */
 };
 
 /*
@@ -48,6 +49,11 @@ static int parse_attrs(const struct nlmsghdr *nlh, struct attrs *a)
 			if (mnl_attr_validate(attr, MNL_TYPE_U8) < 0)
 				return -EBADMSG;
 			a->has_shutdown = 1;
+		}
+		if (mnl_attr_get_type(attr) == INET_DIAG_CGROUP_ID) {
+			if (mnl_attr_validate(attr, MNL_TYPE_U64) < 0)
+				return -EBADMSG;
+			a->cgroup_id = mnl_attr_get_u64(attr);
 		}
 		/* The last attribute's padding may lie past nlmsg_len. */
 		step = MNL_ALIGN(attr->nla_len);
@@ -123,6 +129,7 @@ int diag_parse_msg(const struct nlmsghdr *nlh, size_t len, struct sock *ret)
 	sk.kind = (uint8_t)sock_kind(&a, sk.state);
 	sk.uid = m->idiag_uid;
 	sk.inode = m->idiag_inode;
+	sk.cgroup_id = a.cgroup_id;
 	sk.rqueue = m->idiag_rqueue;
 	sk.wqueue = m->idiag_wqueue;
 	*ret = sk;

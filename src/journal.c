@@ -137,6 +137,17 @@ int journal_entry_build(struct journal_entry *e, const struct transition *t)
 		add(e, "TCPSTATE_UID=%" PRIu32, sk->uid);
 	if (sk->kind == SOCK_KIND_FULL && sk->inode)
 		add(e, "TCPSTATE_INODE=%" PRIu32, sk->inode);
+	/* Journal fields take any bytes but a newline is the end of a field in
+	 * the native protocol's simple form, which sd_journal_sendv() avoids by
+	 * sending such a field in its binary form. */
+	if (t->owner && t->owner->cgroup)
+		add(e, "TCPSTATE_CGROUP=%s", t->owner->cgroup);
+	if (t->owner && t->owner->unit)
+		add(e, "TCPSTATE_UNIT=%s", t->owner->unit);
+	if (t->owner && t->owner->pid) {
+		add(e, "TCPSTATE_PID=%" PRIu32, t->owner->pid);
+		add(e, "TCPSTATE_COMM=%s", t->owner->comm ? t->owner->comm : "");
+	}
 	return e->err;
 }
 

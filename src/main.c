@@ -15,6 +15,7 @@
 
 #include <sys/stat.h>
 
+#include "cgroup.h"
 #include "config.h"
 #include "diag.h"
 #include "journal.h"
@@ -22,6 +23,8 @@
 #include "logfile.h"
 #include "loop.h"
 #include "monitor.h"
+#include "netns.h"
+#include "procmap.h"
 #include "record.h"
 #include "sdnotify.h"
 #include "snapshot.h"
@@ -37,7 +40,7 @@ struct override {
 	const char *value; /* NULL: not given */
 };
 
-enum { OV_INTERVAL, OV_LOG_FILE, OV_FORMAT, OV_MAX };
+enum { OV_INTERVAL, OV_LOG_FILE, OV_FORMAT, OV_NETNS, OV_MAX };
 
 struct options {
 	const char *config_path; /* NULL: the default path, if it exists */
@@ -56,6 +59,8 @@ static void usage(FILE *f)
 		"  -i, --interval-ms N    poll every N milliseconds ([poll] interval_ms)\n"
 		"  -l, --log-file PATH    write transitions to PATH, - for stdout ([log] path)\n"
 		"  -f, --format FORMAT    text or json ([log] format)\n"
+		"      --netns NAME|PATH  watch the network namespace NAME (in /run/netns) or\n"
+		"                         PATH (e.g. /proc/PID/ns/net) ([poll] netns)\n"
 		"      --once             print the current socket table and exit\n"
 		"  -n, --check-config     check the configuration, print it and exit\n"
 		"  -V, --version          print the version and exit\n"
@@ -69,12 +74,13 @@ static void usage(FILE *f)
 
 static void parse_args(int argc, char **argv, struct options *opt)
 {
-	enum { OPT_ONCE = 256 };
+	enum { OPT_ONCE = 256, OPT_NETNS };
 	static const struct option longopts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"interval-ms", required_argument, NULL, 'i'},
 		{"log-file", required_argument, NULL, 'l'},
 		{"format", required_argument, NULL, 'f'},
+		{"netns", required_argument, NULL, OPT_NETNS},
 		{"once", no_argument, NULL, OPT_ONCE},
 		{"check-config", no_argument, NULL, 'n'},
 		{"version", no_argument, NULL, 'V'},
@@ -88,6 +94,7 @@ static void parse_args(int argc, char **argv, struct options *opt)
 			[OV_INTERVAL] = {"--interval-ms", "poll", "interval_ms", NULL},
 			[OV_LOG_FILE] = {"--log-file", "log", "path", NULL},
 			[OV_FORMAT] = {"--format", "log", "format", NULL},
+			[OV_NETNS] = {"--netns", "poll", "netns", NULL},
 		},
 	};
 	while ((c = getopt_long(argc, argv, "c:i:l:f:nVh", longopts, NULL)) != -1) {
@@ -103,6 +110,9 @@ static void parse_args(int argc, char **argv, struct options *opt)
 			break;
 		case 'f':
 			opt->ov[OV_FORMAT].value = optarg;
+			break;
+		case OPT_NETNS:
+			opt->ov[OV_NETNS].value = optarg;
 			break;
 		case OPT_ONCE:
 			opt->once = 1;
@@ -238,6 +248,8 @@ struct daemon {
 	struct diag *diag;
 	struct logfile *log;
 	struct monitor *mon; /* keeps the socket table across reloads */
+	struct cgroup_map *cgroups; /* NULL: no cgroup attribution */
+	struct procmap *procs;	    /* NULL: no process attribution */
 	struct loop *loop;
 	struct incidents inc;
 	uint64_t lost_before; /* records lost in log files closed by a reload */
@@ -390,6 +402,67 @@ static void log_settings(const struct daemon *d, const char *what)
 }
 
 /*
+ * Turns cgroup attribution on or off as CFG says. When cgroup2 is not
+ * mounted, says so once and goes on without it. Never fails.
+ */
+static void apply_attribution(struct daemon *d, const struct config *cfg)
+{
+	char root[PATH_MAX];
+	int err;
+
+	if (!cfg->attrib_processes) {
+		monitor_set_procs(d->mon, NULL);
+		procmap_free(d->procs);
+		d->procs = NULL;
+	} else if (!d->procs) {
+		if (procmap_new(&d->procs, "/proc") < 0)
+			log_warn("out of memory; records will have no pid or comm");
+		else
+			monitor_set_procs(d->mon, d->procs);
+	}
+
+	if (!cfg->attrib_cgroups) {
+		monitor_set_cgroups(d->mon, NULL);
+		cgroup_map_free(d->cgroups);
+	procmap_free(d->procs);
+		d->cgroups = NULL;
+		return;
+	}
+	if (d->cgroups)
+		return;
+	err = cgroup_find_root(root, sizeof(root));
+	if (err == 0)
+		err = cgroup_map_new(&d->cgroups, root);
+	if (err < 0) {
+		log_warn("no cgroup2 file system at " CGROUP_ROOT " (%s); records will have no "
+			 "cgroup or unit",
+			 strerror(-err));
+		return;
+	}
+	monitor_set_cgroups(d->mon, d->cgroups);
+}
+
+/*
+ * Gives CFG's filter to the kernel (bytecode with every dump) and, when MON
+ * exists, to the monitor (states, and the same tuples in user space).
+ * Returns 0 or -errno.
+ */
+static int apply_filter(struct diag *diag, struct monitor *mon, const struct config *cfg)
+{
+	static char bc[FILTER_BC_MAX];
+	int len = filter_bytecode(&cfg->filter, bc, sizeof(bc));
+
+	if (len < 0)
+		return len;
+	len = diag_set_filter(diag, bc, (size_t)len);
+	if (len < 0)
+		return len;
+	if (mon)
+		monitor_set_filter(mon, &cfg->filter);
+	return 0;
+}
+
+/*
  * SIGHUP: reads the configuration again and applies it. An invalid file, or a
  * new log path that cannot be opened, is reported and the running
  * configuration kept. The socket table lives in the monitor and is never
@@ -417,6 +490,12 @@ static void reload(struct daemon *d)
 		log_err("cannot open log file %s: %s; keeping the running configuration",
 			cfg.log_path, log_open_problem(r));
 	} else {
+		if (strcmp(cfg.netns, d->cfg.netns) != 0) {
+			log_warn("[poll] netns changed to \"%s\"; a namespace is entered only at "
+				 "start, so this applies at the next start",
+				 cfg.netns);
+			memcpy(cfg.netns, d->cfg.netns, sizeof(cfg.netns));
+		}
 		if (cfg.interval_ms != d->cfg.interval_ms) {
 			r = loop_set_interval(d->loop, cfg.interval_ms);
 			if (r < 0) {
@@ -428,6 +507,15 @@ static void reload(struct daemon *d)
 		}
 		monitor_set_format(d->mon, cfg.format);
 		monitor_set_journal(d->mon, cfg.journal);
+		apply_attribution(d, &cfg);
+		if (memcmp(&cfg.filter, &d->cfg.filter, sizeof(cfg.filter)) != 0) {
+			r = apply_filter(d->diag, d->mon, &cfg);
+			if (r < 0) {
+				log_err("cannot apply the new [filter]: %s; keeping the old one",
+					strerror(-r));
+				cfg.filter = d->cfg.filter;
+			}
+		}
 		if (newlog) {
 			/* Open the new file before closing the old one. */
 			monitor_set_log(d->mon, newlog);
@@ -471,6 +559,34 @@ static struct logfile *open_log(const struct config *cfg)
 	return log;
 }
 
+/*
+ * Moves into the network namespace SPEC before any netlink socket exists.
+ * Exits 66 when the namespace cannot be opened (it may not exist yet: a
+ * container that has not started; systemd retries) and 71 when it cannot be
+ * entered (no CAP_SYS_ADMIN, or not a network namespace).
+ */
+static void enter_netns(const char *spec)
+{
+	char path[PATH_MAX];
+	int fd, err;
+
+	err = netns_path(spec, path, sizeof(path));
+	if (err < 0)
+		fatal(CONFIG_EXIT, "[poll] netns: invalid namespace \"%s\"", spec);
+	fd = netns_open(path);
+	if (fd < 0)
+		fatal(EX_NOINPUT, "cannot open network namespace %s: %s", path, strerror(-fd));
+	err = netns_enter(fd);
+	close(fd);
+	if (err == -EPERM)
+		fatal(EX_OSERR, "cannot enter network namespace %s: %s (it takes CAP_SYS_ADMIN)",
+		      path, strerror(-err));
+	if (err < 0)
+		fatal(EX_OSERR, "cannot enter network namespace %s: %s", path,
+		      err == -EINVAL ? "not a network namespace" : strerror(-err));
+	log_info("watching network namespace %s", path);
+}
+
 /* Polls until SIGTERM or SIGINT, with the log D->log already open. */
 static int run(struct daemon *d)
 {
@@ -482,6 +598,8 @@ static int run(struct daemon *d)
 	if (err < 0)
 		fatal(EX_OSERR, "cannot start: %s", strerror(-err));
 	monitor_set_journal(d->mon, d->cfg.journal);
+	monitor_set_filter(d->mon, &d->cfg.filter);
+	apply_attribution(d, &d->cfg);
 	fit_watchdog(d->cfg.interval_ms);
 
 	log_settings(d, "started with");
@@ -524,6 +642,8 @@ static int run(struct daemon *d)
 		 st->dumps_failed, d->inc.missed_total);
 	loop_free(d->loop);
 	monitor_free(d->mon);
+	cgroup_map_free(d->cgroups);
+	procmap_free(d->procs);
 	return status;
 }
 
@@ -545,9 +665,14 @@ int main(int argc, char **argv)
 
 	if (!opt.once)
 		d.log = open_log(&d.cfg);
+	if (d.cfg.netns[0])
+		enter_netns(d.cfg.netns);
 	err = diag_new(&d.diag);
 	if (err < 0)
 		fatal(EX_OSERR, "cannot open a NETLINK_SOCK_DIAG socket: %s", strerror(-err));
+	err = apply_filter(d.diag, NULL, &d.cfg);
+	if (err < 0)
+		fatal(EX_SOFTWARE, "cannot compile [filter]: %s", strerror(-err));
 	if (opt.once) {
 		err = print_table(d.diag);
 		if (err < 0)

@@ -11,9 +11,11 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "cgroup.h"
 #include "diff.h"
 #include "journal.h"
 #include "monitor.h"
+#include "procmap.h"
 #include "snapshot.h"
 
 struct monitor {
@@ -21,6 +23,9 @@ struct monitor {
 	struct logfile *log;
 	enum record_format fmt;
 	bool journal; /* also send each transition to the journal */
+	struct filter filter; /* which records to write */
+	struct cgroup_map *cgroups; /* NULL: no cgroup attribution */
+	struct procmap *procs;	    /* NULL: no process attribution */
 	struct snapshot tables[2];
 	struct snapshot *cur, *next;
 	struct diff diff;
@@ -67,17 +72,66 @@ void monitor_set_journal(struct monitor *m, bool on)
 	m->journal = on;
 }
 
+void monitor_set_filter(struct monitor *m, const struct filter *f)
+{
+	m->filter = *f;
+}
+
+void monitor_set_cgroups(struct monitor *m, struct cgroup_map *cgroups)
+{
+	m->cgroups = cgroups;
+}
+
+void monitor_set_procs(struct monitor *m, struct procmap *procs)
+{
+	m->procs = procs;
+}
+
 void monitor_set_log(struct monitor *m, struct logfile *log)
 {
 	m->log = log;
 }
 
-static int write_record(const struct transition *t, void *user)
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Who owns T's socket: looked up only for a record that is written, so the
+ * cost follows the number of transitions, not of sockets. */
+static const struct sock_owner *find_owner(struct monitor *m, const struct transition *t,
+					   struct sock_owner *o, char *unit, size_t unitlen,
+					   char comm[PROCMAP_COMM_MAX])
+{
+	*o = (struct sock_owner){0};
+	if (m->procs && t->sk->kind == SOCK_KIND_FULL && t->sk->inode &&
+	    procmap_lookup(m->procs, t->sk->inode, now_ms(), &o->pid, comm) == 0)
+		o->comm = comm;
+	if (m->cgroups && t->sk->cgroup_id) {
+		o->cgroup = cgroup_map_lookup(m->cgroups, t->sk->cgroup_id, now_ms());
+		if (o->cgroup && cgroup_unit(o->cgroup, unit, unitlen) > 0)
+			o->unit = unit;
+	}
+	return o->cgroup || o->pid ? o : NULL;
+}
+
+static int write_record(const struct transition *orig, void *user)
 {
 	struct monitor *m = user;
-	char line[RECORD_MAX];
+	struct transition owned = *orig, *t = &owned;
+	struct sock_owner owner;
+	char line[RECORD_MAX], unit[256], comm[PROCMAP_COMM_MAX];
 	int n, err;
 
+	/* The kernel has left out unwatched sockets already; this catches what it
+	 * cannot: states, and sockets it dumped under an earlier filter. */
+	if (!filter_match_states(&m->filter, t->from, t->to) ||
+	    !filter_match_tuple(&m->filter, &t->sk->tuple))
+		return 0;
+	t->owner = find_owner(m, orig, &owner, unit, sizeof(unit), comm);
 	n = record_format(line, sizeof(line), t, m->fmt);
 	if (n < 0)
 		return n; /* cannot happen: RECORD_MAX fits every record */

@@ -95,11 +95,140 @@ static int has_inode(const struct sock *sk)
 	return sk->kind == SOCK_KIND_FULL && sk->inode != 0;
 }
 
+/*
+ * The owner's names are bytes the kernel or an administrator chose: a
+ * process can name itself anything (prctl PR_SET_NAME), a cgroup directory
+ * can hold any byte but '/'. Each value is escaped so that it cannot break
+ * the line or its format, and cut to MAX input bytes first.
+ */
+#define OWNER_FIELD_MAX 1024
+
+/* Text: bytes that would split or hide a field (blanks, controls, DEL, the
+ * backslash) as \xNN; everything else, UTF-8 included, as it is. */
+static void escape_text(char *out, size_t size, const char *s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; s[i] && i < OWNER_FIELD_MAX && n + 5 < size; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c <= ' ' || c == 0x7f || c == '\\')
+			n += (size_t)snprintf(out + n, size - n, "\\x%02x", c);
+		else
+			out[n++] = (char)c;
+	}
+	out[n] = '\0';
+}
+
+/* The length of the valid UTF-8 sequence at S (1 to 4), or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	size_t n, i;
+	unsigned char lo = 0x80, hi = 0xbf;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	/* No overlong forms, surrogates or code points past U+10FFFF. */
+	if (c == 0xe0)
+		lo = 0xa0;
+	else if (c == 0xed)
+		hi = 0x9f;
+	else if (c == 0xf0)
+		lo = 0x90;
+	else if (c == 0xf4)
+		hi = 0x8f;
+	for (i = 1; i < n; i++) {
+		if (s[i] < (i == 1 ? lo : 0x80) || s[i] > (i == 1 ? hi : 0xbf))
+			return 0;
+	}
+	return n;
+}
+
+/* JSON: '"', '\\' and controls escaped; valid UTF-8 kept; a byte that is not
+ * part of valid UTF-8 as the code point of the same number (\u00NN), so the
+ * line stays valid JSON (and UTF-8) whatever the name holds. */
+static void escape_json(char *out, size_t size, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = 0, i = 0;
+
+	while (p[i] && i < OWNER_FIELD_MAX && n + 7 < size) {
+		unsigned char c = p[i];
+		size_t k = utf8_len(p + i);
+
+		if (c == '"' || c == '\\') {
+			out[n++] = '\\';
+			out[n++] = (char)c;
+			i++;
+		} else if (c < 0x20 || c == 0x7f || k == 0) {
+			n += (size_t)snprintf(out + n, size - n, "\\u%04x", c);
+			i++;
+		} else {
+			memcpy(out + n, p + i, k);
+			n += k;
+			i += k;
+		}
+	}
+	out[n] = '\0';
+}
+
+/* " unit=nginx.service pid=123 comm=nginx", escaped. */
+static void owner_text(char *buf, size_t size, const struct sock_owner *o)
+{
+	char esc[OWNER_FIELD_MAX * 4 + 1];
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (!o)
+		return;
+	if (o->unit) {
+		escape_text(esc, sizeof(esc), o->unit);
+		n += (size_t)snprintf(buf + n, size - n, " unit=%s", esc);
+	}
+	if (o->pid && n < size) {
+		escape_text(esc, sizeof(esc), o->comm ? o->comm : "");
+		snprintf(buf + n, size - n, " pid=%" PRIu32 " comm=%s", o->pid, esc);
+	}
+}
+
+/* ,"cgroup":"...","unit":"...","pid":123,"comm":"...", escaped. */
+static void owner_json(char *buf, size_t size, const struct sock_owner *o)
+{
+	char esc[OWNER_FIELD_MAX * 6 + 1];
+	size_t n = 0;
+
+	buf[0] = '\0';
+	if (!o)
+		return;
+	if (o->cgroup) {
+		escape_json(esc, sizeof(esc), o->cgroup);
+		n += (size_t)snprintf(buf + n, size - n, ",\"cgroup\":\"%s\"", esc);
+	}
+	if (o->unit && n < size) {
+		escape_json(esc, sizeof(esc), o->unit);
+		n += (size_t)snprintf(buf + n, size - n, ",\"unit\":\"%s\"", esc);
+	}
+	if (o->pid && n < size) {
+		escape_json(esc, sizeof(esc), o->comm ? o->comm : "");
+		snprintf(buf + n, size - n, ",\"pid\":%" PRIu32 ",\"comm\":\"%s\"", o->pid, esc);
+	}
+}
+
 static int format_text(char *buf, size_t size, const struct transition *t, const char *ts)
 {
 	const struct sock *sk = t->sk;
 	const struct sock_tuple *tu = &sk->tuple;
 	char local[ENDPOINT_MAX], remote[ENDPOINT_MAX], extra[48] = "";
+	char owner[8 * OWNER_FIELD_MAX + 64];
 	int n;
 
 	format_endpoint(local, sizeof(local), tu->family, tu->laddr, tu->lport);
@@ -108,10 +237,11 @@ static int format_text(char *buf, size_t size, const struct transition *t, const
 		snprintf(extra, sizeof(extra), " uid=%" PRIu32 " ino=%" PRIu32, sk->uid, sk->inode);
 	else if (has_uid(sk))
 		snprintf(extra, sizeof(extra), " uid=%" PRIu32, sk->uid);
-	n = snprintf(buf, size, "%s %s %-*s \u2192 %-*s %-*s \u2192 %-*s %-*s cookie=%" PRIu64 "%s\n",
+	owner_text(owner, sizeof(owner), t->owner);
+	n = snprintf(buf, size, "%s %s %-*s \u2192 %-*s %-*s \u2192 %-*s %-*s cookie=%" PRIu64 "%s%s\n",
 		     ts, family_name(tu->family), ADDR_COLUMN, local, ADDR_COLUMN, remote,
 		     STATE_COLUMN, sock_state_name(t->from), STATE_COLUMN, sock_state_name(t->to),
-		     HOW_COLUMN, diff_how_name(t->how), sk->cookie, extra);
+		     HOW_COLUMN, diff_how_name(t->how), sk->cookie, extra, owner);
 	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
 }
 
@@ -120,10 +250,11 @@ static int format_json(char *buf, size_t size, const struct transition *t, const
 	const struct sock *sk = t->sk;
 	const struct sock_tuple *tu = &sk->tuple;
 	char laddr[INET6_ADDRSTRLEN], raddr[INET6_ADDRSTRLEN], extra[48] = "";
+	char owner[12 * OWNER_FIELD_MAX + 128];
 	int n;
 
-	/* Every value is a number or one of our own fixed words or an address
-	 * from inet_ntop, so nothing needs JSON escaping. */
+	/* Every value but the owner's is a number or one of our own fixed words
+	 * or an address from inet_ntop, so nothing else needs JSON escaping. */
 	record_format_addr(laddr, sizeof(laddr), tu->family, tu->laddr);
 	record_format_addr(raddr, sizeof(raddr), tu->family, tu->raddr);
 	if (has_inode(sk))
@@ -131,13 +262,14 @@ static int format_json(char *buf, size_t size, const struct transition *t, const
 			 sk->inode);
 	else if (has_uid(sk))
 		snprintf(extra, sizeof(extra), ",\"uid\":%" PRIu32, sk->uid);
+	owner_json(owner, sizeof(owner), t->owner);
 	n = snprintf(buf, size,
 		     "{\"ts\":\"%s\",\"family\":\"%s\",\"laddr\":\"%s\",\"lport\":%u,"
 		     "\"raddr\":\"%s\",\"rport\":%u,\"from\":\"%s\",\"to\":\"%s\","
-		     "\"how\":\"%s\",\"cookie\":%" PRIu64 "%s}\n",
+		     "\"how\":\"%s\",\"cookie\":%" PRIu64 "%s%s}\n",
 		     ts, family_name(tu->family), laddr, tu->lport, raddr, tu->rport,
 		     sock_state_name(t->from), sock_state_name(t->to), diff_how_name(t->how),
-		     sk->cookie, extra);
+		     sk->cookie, extra, owner);
 	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
 }
 

@@ -22,6 +22,7 @@ TCPDIAG_GETSOCK = 18
 NLM_F_MULTI = 2
 INET_DIAG_SHUTDOWN = 8
 INET_DIAG_MARK = 15
+INET_DIAG_CGROUP_ID = 21
 AF_INET, AF_INET6 = 2, 10
 
 
@@ -69,7 +70,8 @@ def nlmsg(payload, nlmsg_len=None):
 
 
 def full(**kw):
-    return nlmsg(diag_msg(**kw) + attr(INET_DIAG_SHUTDOWN, b"\0") + attr(INET_DIAG_MARK, b"\0" * 4))
+    return nlmsg(diag_msg(**kw) + attr(INET_DIAG_SHUTDOWN, b"\0") + attr(INET_DIAG_MARK, b"\0" * 4)
+                 + attr(INET_DIAG_CGROUP_ID, struct.pack("=Q", 0x1234)))
 
 
 def write(name, data):
@@ -110,6 +112,8 @@ def main():
         "shutdown-empty": nlmsg(diag_msg() + attr(INET_DIAG_SHUTDOWN, b"")),
         "attr-past-end": nlmsg(diag_msg() + attr(INET_DIAG_SHUTDOWN, b"\0", nla_len=64)),
         "attr-len-2": nlmsg(diag_msg() + attr(INET_DIAG_SHUTDOWN, b"\0", nla_len=2)),
+        "cgroup-short": nlmsg(diag_msg() + attr(INET_DIAG_SHUTDOWN, b"\0")
+                              + attr(INET_DIAG_CGROUP_ID, b"\0" * 4)),
         "attr-cut": nlmsg(diag_msg() + struct.pack("=H", 4)),
         "unaligned-end": nlmsg(diag_msg() + struct.pack("=HHB", 5, INET_DIAG_SHUTDOWN, 0)),
         "second-cut": full(family=AF_INET6) + full()[:60],

@@ -80,7 +80,6 @@ def test_disk_full():
             wait_until(lambda: "cannot write" in d.stderr(), "the loss to be reported")
             d.check_alive()
             reports = re.findall(r"cannot write .*", d.stderr())
-            check_equal(len(reports), 1, f"reports of the failing writes: {reports}")
             check("No space left on device" in reports[0], f"report: {reports[0]}")
 
             os.unlink(filler)
@@ -93,8 +92,16 @@ def test_disk_full():
 
             with open(d.log, "rb") as f:
                 records, losses = read_lines(f.read(), "json", d.log)
-            check_equal(len(losses), 1, "loss records")
-            loss = losses[0]
+            # The log's last page may still have room for a small batch, so
+            # the disk can come and go for a while: each such write ends an
+            # incident with its loss record. Whatever the count, every
+            # incident is reported once, and all the losses add up.
+            messages = re.findall(r"cannot write|records were lost between", d.stderr())
+            check(messages and all(a != b for a, b in zip(messages, messages[1:])),
+                  f"one report per incident, each closed by a recovery:\n{d.stderr()}")
+            check_equal(messages.count("cannot write"), len(losses),
+                        "incidents vs loss records")
+            lost = sum(x["lost"] for x in losses)
             key = lambda r: (r["cookie"], r["from"], r["to"])  # noqa: E731
             have = {key(r) for r in records}
             want = {key(r) for r in witness.records()}
@@ -104,21 +111,23 @@ def test_disk_full():
             # the daemon's own summary gives it exactly.
             m = re.search(r"(\d+) transitions logged, (\d+) records lost", d.stderr())
             check(m, f"exit summary:\n{d.stderr()}")
-            check_equal(loss["lost"], int(m.group(2)), "lost count vs the exit summary")
-            check_equal(int(m.group(1)) - loss["lost"], len(records),
+            check_equal(lost, int(m.group(2)), "lost count vs the exit summary")
+            check_equal(int(m.group(1)) - lost, len(records),
                         "records written vs transitions less those lost")
-            check(loss["lost"] <= len(want - have),
-                  f"{loss['lost']} lost, but only {len(want - have)} records "
+            check(lost <= len(want - have),
+                  f"{lost} lost, but only {len(want - have)} records "
                   "that the witness has are missing")
-            check(loss["lost"] >= 100, f"only {loss['lost']} records lost")
-            check(t_full - 1 <= ts_seconds(loss["since"]) <= ts_seconds(loss["until"])
-                  <= t_free + 1, f"loss times {loss} outside {t_full}..{t_free}")
-            # Every record after the loss record is whole and there.
+            check(lost >= 100, f"only {lost} records lost")
+            for loss in losses:
+                check(t_full - 1 <= ts_seconds(loss["since"]) <= ts_seconds(loss["until"])
+                      <= t_free + 1, f"loss times {loss} outside {t_full}..{t_free}")
+            # Every record after the last loss record is whole and there.
             i = [r for r in records if r["cookie"] in {e.cookie for e in after}]
             check_equal(len(i), 2 * len(after), "records after space came back")
-            m = re.search(r"(\d+) records were lost between", d.stderr())
-            check(m and int(m.group(1)) == loss["lost"],
-                  f"the recovery message gives the count:\n{d.stderr()}")
+            counts = [int(n) for n in re.findall(r"(\d+) records were lost between", d.stderr())]
+            check_equal(counts, [x["lost"] for x in losses],
+                        "the recovery messages give the counts")
+            loss = {"lost": lost}
             print(f"  {loss['lost']} records lost and reported, "
                   f"{len(records)} written")
     finally:

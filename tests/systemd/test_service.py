@@ -136,8 +136,11 @@ def parse_records(text):
                "cookie": int(cookie), "lport": int(local.rsplit(":", 1)[1]),
                "rport": 0 if remote.endswith(":*") else int(remote.rsplit(":", 1)[1])}
         for kv in extra.split():
-            k, v = kv.split("=")
-            rec["uid" if k == "uid" else "inode"] = int(v)
+            k, v = kv.split("=", 1)
+            if k in ("uid", "ino", "pid"):
+                rec["inode" if k == "ino" else k] = int(v)
+            else:  # unit, comm: escaped text
+                rec[k] = v
         recs.append(rec)
     return recs
 
@@ -293,6 +296,27 @@ def run_steps():
         check({x["TCPSTATE_COOKIE"] for x in ents} == cookies, "journal and log agree on cookies")
     out = inside("journalctl -u %s TCPSTATE_RPORT=8080 TCPSTATE_TO=TIME_WAIT -o cat" % UNIT).stdout
     check("→ TIME_WAIT" in out, "journalctl TCPSTATE_RPORT=8080 TCPSTATE_TO=TIME_WAIT")
+
+    # --- attribution: a transient service's connections, found by its unit.
+    # The daemon reads the container's read-only /sys/fs/cgroup
+    # (ProtectControlGroups=yes) as its dynamic user.
+    r = sandbox("exec", "--", "systemd-run", "--unit=conn-test.service", "--wait", "--quiet",
+                "-p", "DynamicUser=yes", "python3", "-c", CONNECT_PY, "8090", "-",
+                check_rc=False)
+    check(r.returncode == 0, "systemd-run --unit=conn-test.service: %s" % r.stderr.strip())
+
+    def unit_entries():
+        out = inside("journalctl -u %s TCPSTATE_UNIT=conn-test.service -o json" % UNIT).stdout
+        return [json.loads(x) for x in out.splitlines() if x.strip()]
+    ents = wait_for("conn-test.service entries", lambda: len(unit_entries()) >= 3 and unit_entries(), 5)
+    log("journalctl TCPSTATE_UNIT=conn-test.service: %d entries" % len(ents or []))
+    check(ents and any(e.get("TCPSTATE_TO") == "LISTEN" for e in ents)
+          and all("8090" in (e.get("TCPSTATE_LPORT"), e.get("TCPSTATE_RPORT")) for e in ents)
+          and all(e.get("TCPSTATE_CGROUP", "").endswith("/conn-test.service") for e in ents),
+          "journalctl -u tcpstated TCPSTATE_UNIT=conn-test.service: its listener and connection, "
+          "with the cgroup: %s" % [(e.get("TCPSTATE_TO"), e.get("TCPSTATE_CGROUP")) for e in ents or []])
+    check(any(" unit=conn-test.service" in line for line in read_log().splitlines()),
+          "unit=conn-test.service in the text log")
 
     # --- reload: text -> json and 100 -> 200 ms, a connection open across it
     pid = show("MainPID")["MainPID"]

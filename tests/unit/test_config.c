@@ -75,6 +75,66 @@ static void test_defaults(void)
 	CHECK(memcmp(&cfg, &def, sizeof(cfg)) == 0);
 }
 
+static void test_netns(void)
+{
+	struct config cfg;
+
+	config_defaults(&cfg);
+	CHECK_STR(cfg.netns, "");
+	CHECK_INT(load(&cfg, "[poll]\nnetns = blue\n"), 0);
+	CHECK_STR(cfg.netns, "blue");
+	CHECK_INT(load(&cfg, "[poll]\nnetns = /proc/1/ns/net\n"), 0);
+	CHECK_STR(cfg.netns, "/proc/1/ns/net");
+	/* Empty: the namespace tcpstated runs in, as config_print() writes it. */
+	CHECK_INT(load(&cfg, "[poll]\nnetns =\n"), 0);
+	CHECK_STR(cfg.netns, "");
+	CHECK_INT(set(&cfg, "poll", "netns", ".."), -EINVAL);
+	CHECK_STR(err, "[poll] netns: invalid value \"..\" (not a namespace name), expected a "
+	               "name in /run/netns or a path such as /proc/PID/ns/net, or nothing (the "
+	               "namespace tcpstated runs in)");
+	CHECK_LOAD_ERROR("[poll]\nnetns = a\tb\n",
+	                 "t.conf:2: [poll] netns: invalid value \"a?b\" (control character), "
+	                 "expected a name in /run/netns or a path such as /proc/PID/ns/net, or "
+	                 "nothing (the namespace tcpstated runs in)");
+}
+
+static void test_filter_keys(void)
+{
+	struct config cfg;
+
+	CHECK_INT(load(&cfg, "[filter]\n"
+	                     "ports = 80 443 8000-8100\n"
+	                     "local_ports = 22\n"
+	                     "remote_ports = 1-1023\n"
+	                     "addresses = 10.0.0.0/8, ::1\n"
+	                     "states = ESTABLISHED TIME_WAIT\n"),
+	          0);
+	CHECK_STR(err, "");
+	CHECK_INT(cfg.filter.ports.n, 3);
+	CHECK_INT(cfg.filter.local_ports.r[0].lo, 22);
+	CHECK_INT(cfg.filter.remote_ports.r[0].hi, 1023);
+	CHECK_INT(cfg.filter.addrs.n, 2);
+	CHECK_INT(cfg.filter.states, (1u << SOCK_ESTABLISHED) | (1u << SOCK_TIME_WAIT));
+	/* Empty: no filter, as config_print() writes it. */
+	CHECK_INT(load(&cfg, "[filter]\nports =\nstates =\n"), 0);
+	CHECK_INT(cfg.filter.ports.n, 0);
+	CHECK_INT(cfg.filter.states, 0);
+	CHECK_LOAD_ERROR("[filter]\nports = 80 0x50\n",
+	                 "t.conf:2: [filter] ports: \"0x50\" is not a port, expected ports or "
+	                 "ranges such as 80 443 8000-8100, or nothing (any port)");
+	CHECK_LOAD_ERROR("\n[filter]\naddresses = 10.0.0.1/8\n",
+	                 "t.conf:3: [filter] addresses: \"10.0.0.1/8\" has bits set past the "
+	                 "prefix length, expected addresses or prefixes such as 10.0.0.0/8 ::1, "
+	                 "or nothing (any address)");
+	CHECK_LOAD_ERROR("[filter]\nstates = ESTABLISHED CLOSED\n",
+	                 "t.conf:2: [filter] states: \"CLOSED\" is not a TCP state (LISTEN, "
+	                 "SYN_SENT, SYN_RECV, ESTABLISHED, FIN_WAIT1, ...), expected TCP states "
+	                 "such as ESTABLISHED TIME_WAIT, or nothing (every state)");
+	CHECK_LOAD_ERROR("[filter]\nport = 80\n",
+	                 "t.conf:2: [filter] port: unknown key (expected ports, local_ports, "
+	                 "remote_ports, addresses or states)");
+}
+
 static void test_good_file(void)
 {
 	struct config cfg;
@@ -298,12 +358,12 @@ static void test_set_unknown(void)
 	struct config cfg;
 
 	CHECK_INT(set(&cfg, "poll", "interval", "100"), -ENOENT);
-	CHECK_STR(err, "[poll] interval: unknown key (expected interval_ms)");
+	CHECK_STR(err, "[poll] interval: unknown key (expected interval_ms or netns)");
 	CHECK_INT(set(&cfg, "log", "size", "1"), -ENOENT);
 	CHECK_STR(err, "[log] size: unknown key (expected path, format, max_size, keep, "
 	               "compress, fsync, fsync_interval_ms or mode)");
 	CHECK_INT(set(&cfg, "nope", "interval_ms", "100"), -ENOENT);
-	CHECK_STR(err, "[nope]: unknown section (expected poll, log or journal)");
+	CHECK_STR(err, "[nope]: unknown section (expected poll, log, journal, attribution or filter)");
 
 	/* No buffer, or a tiny one, is fine. */
 	CHECK_INT(config_set(&cfg, "poll", "interval_ms", "x", NULL, 0), -EINVAL);
@@ -318,15 +378,15 @@ static void test_set_unknown(void)
 static void test_file_errors(void)
 {
 	CHECK_LOAD_ERROR("[poll]\ninterval_ms = 100\n[nope]\n",
-	                 "t.conf:3: [nope]: unknown section (expected poll, log or journal)");
-	CHECK_LOAD_ERROR("[]\n", "t.conf:1: []: unknown section (expected poll, log or journal)");
+	                 "t.conf:3: [nope]: unknown section (expected poll, log, journal, attribution or filter)");
+	CHECK_LOAD_ERROR("[]\n", "t.conf:1: []: unknown section (expected poll, log, journal, attribution or filter)");
 	CHECK_LOAD_ERROR("[ poll ]\n", "t.conf:1: [ poll ]: unknown section "
-	                               "(expected poll, log or journal)");
+	                               "(expected poll, log, journal, attribution or filter)");
 	CHECK_LOAD_ERROR("[poll]\ninterval = 100\n",
-	                 "t.conf:2: [poll] interval: unknown key (expected interval_ms)");
+	                 "t.conf:2: [poll] interval: unknown key (expected interval_ms or netns)");
 	/* A key in the wrong section is unknown there. */
 	CHECK_LOAD_ERROR("[poll]\nkeep = 3\n",
-	                 "t.conf:2: [poll] keep: unknown key (expected interval_ms)");
+	                 "t.conf:2: [poll] keep: unknown key (expected interval_ms or netns)");
 	CHECK_LOAD_ERROR("interval_ms = 100\n",
 	                 "t.conf:1: interval_ms: key before the first [section]");
 	CHECK_LOAD_ERROR("[poll]\n\n\ninterval_ms = 100ms\n",
@@ -440,7 +500,7 @@ static void test_long_lines(void)
 	line[0] = ';';
 	line[196] = '\0';
 	snprintf(text, sizeof(text), "%s\n%s\n[poll]\nwhat = 1\n", line, line);
-	CHECK_LOAD_ERROR(text, "t.conf:4: [poll] what: unknown key (expected interval_ms)");
+	CHECK_LOAD_ERROR(text, "t.conf:4: [poll] what: unknown key (expected interval_ms or netns)");
 }
 
 static void test_unchanged_on_error(void)
@@ -534,6 +594,7 @@ static void test_round_trip(void)
 		buf[n] = '\0';
 		CHECK_STR(buf, "[poll]\n"
 		               "interval_ms = 100\n"
+		               "netns =\n"
 		               "\n"
 		               "[log]\n"
 		               "path = /var/log/tcpstated/transitions.log\n"
@@ -546,7 +607,18 @@ static void test_round_trip(void)
 		               "mode = 0640\n"
 		               "\n"
 		               "[journal]\n"
-		               "enabled = no\n");
+		               "enabled = no\n"
+		               "\n"
+		               "[attribution]\n"
+		               "cgroups = yes\n"
+		               "processes = no\n"
+		               "\n"
+		               "[filter]\n"
+		               "ports =\n"
+		               "local_ports =\n"
+		               "remote_ports =\n"
+		               "addresses =\n"
+		               "states =\n");
 	}
 	fclose(f);
 
@@ -701,6 +773,8 @@ int main(void)
 	}
 	test_defaults();
 	test_good_file();
+	test_netns();
+	test_filter_keys();
 	test_numbers();
 	test_sizes();
 	test_booleans();

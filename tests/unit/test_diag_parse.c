@@ -75,7 +75,7 @@ static struct nlmsghdr *put_full(const struct inet_diag_msg *m)
 
 	mnl_attr_put_u8(nlh, INET_DIAG_SHUTDOWN, 0);
 	mnl_attr_put_u32(nlh, INET_DIAG_MARK, 0);
-	mnl_attr_put_u64(nlh, INET_DIAG_CGROUP_ID, 1);
+	mnl_attr_put_u64(nlh, INET_DIAG_CGROUP_ID, 0x1234567890ULL);
 	return nlh;
 }
 
@@ -123,6 +123,7 @@ static void test_ipv4(void)
 	CHECK_INT(sk.kind, SOCK_KIND_FULL);
 	CHECK_INT(sk.uid, 1000);
 	CHECK_INT(sk.inode, 424242);
+	CHECK_INT(sk.cgroup_id, 0x1234567890ULL);
 	CHECK_INT(sk.rqueue, 11);
 	CHECK_INT(sk.wqueue, 22);
 
@@ -320,6 +321,16 @@ static void test_bad_attrs(void)
 	mnl_attr_put_u8(nlh, INET_DIAG_SHUTDOWN, 1);
 	CHECK_INT(parse(nlh, nlh->nlmsg_len, &sk), 0);
 	CHECK_INT(sk.kind, SOCK_KIND_FULL);
+
+	/* INET_DIAG_CGROUP_ID shorter than a u64; and without it, no cgroup. */
+	nlh = put_msg(&m);
+	mnl_attr_put_u8(nlh, INET_DIAG_SHUTDOWN, 0);
+	mnl_attr_put_u32(nlh, INET_DIAG_CGROUP_ID, 7);
+	CHECK_INT(parse(nlh, nlh->nlmsg_len, &sk), -EBADMSG);
+	nlh = put_msg(&m);
+	mnl_attr_put_u8(nlh, INET_DIAG_SHUTDOWN, 0);
+	CHECK_INT(parse(nlh, nlh->nlmsg_len, &sk), 0);
+	CHECK_INT(sk.cgroup_id, 0);
 
 	/* An attribute longer than what is left of the message. */
 	nlh = put_msg(&m);
@@ -668,6 +679,8 @@ static void check_dump_sanity(const struct fixture *fx)
 		bad += sk->cookie == 0;
 		/* Minisockets have neither uid nor inode. */
 		bad += sk->kind != SOCK_KIND_FULL && (sk->uid != 0 || sk->inode != 0);
+		/* Full sockets carry their cgroup (INET_DIAG_CGROUP_ID), minisockets not. */
+		bad += (sk->kind == SOCK_KIND_FULL) != (sk->cgroup_id != 0);
 		bad += sk->state == SOCK_LISTEN &&
 		       (sk->tuple.rport != 0 || sk->kind != SOCK_KIND_FULL);
 		bad += record_format(line, sizeof(line), &t, RECORD_TEXT) <= 0;

@@ -107,6 +107,40 @@ static void test_vanished_orphan(void)
 	CHECK(strstr(field(&e, "MESSAGE"), "  ") == NULL); /* padding squeezed */
 }
 
+static void test_owner(void)
+{
+	struct sock sk = make_sock(AF_INET, "127.0.0.1", 54328, "127.0.0.1", 8080);
+	struct sock_owner o = {.cgroup = "/system.slice/nginx.service",
+			       .unit = "nginx.service",
+			       .pid = 123,
+			       .comm = "ngin x"};
+	struct transition t = {
+	    .ts = {.tv_sec = 1795521898, .tv_nsec = 844212000},
+	    .sk = &sk,
+	    .from = SOCK_NONE,
+	    .to = SOCK_ESTABLISHED,
+	    .how = DIFF_HOW_POLL,
+	    .owner = &o,
+	};
+	struct journal_entry e;
+
+	CHECK_INT(journal_entry_build(&e, &t), 0);
+	CHECK_INT(e.n, 20);
+	CHECK_STR(field(&e, "TCPSTATE_CGROUP"), "/system.slice/nginx.service");
+	CHECK_STR(field(&e, "TCPSTATE_UNIT"), "nginx.service");
+	CHECK_STR(field(&e, "TCPSTATE_PID"), "123");
+	CHECK_STR(field(&e, "TCPSTATE_COMM"), "ngin x"); /* raw: journal fields take any byte */
+	CHECK_CONTAINS(field(&e, "MESSAGE"), " unit=nginx.service pid=123 comm=ngin\\x20x");
+
+	/* A cgroup without a unit, no process. */
+	o = (struct sock_owner){.cgroup = "/"};
+	CHECK_INT(journal_entry_build(&e, &t), 0);
+	CHECK_STR(field(&e, "TCPSTATE_CGROUP"), "/");
+	CHECK(field(&e, "TCPSTATE_UNIT") == NULL);
+	CHECK(field(&e, "TCPSTATE_PID") == NULL);
+	CHECK(field(&e, "TCPSTATE_COMM") == NULL);
+}
+
 static void test_message_ids(void)
 {
 	/* Fixed, distinct, 32 lowercase hex digits. */
@@ -126,6 +160,7 @@ int main(void)
 	test_appeared_ipv4();
 	test_minisocket_ipv6();
 	test_vanished_orphan();
+	test_owner();
 	test_message_ids();
 	return CHECK_DONE();
 }

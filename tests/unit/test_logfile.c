@@ -16,6 +16,7 @@
 
 #include "check.h"
 #include "logfile.h"
+#include "record.h"
 
 static char tmpdir[] = "/tmp/test_logfile.XXXXXX";
 static char path[256];
@@ -487,7 +488,7 @@ static void test_fsync_policies(void)
 static void test_torn_tail(void)
 {
 	struct logfile *lf;
-	char big[2000];
+	static char big[2 * RECORD_MAX + 1000];
 	FILE *f;
 
 	f = fopen(path, "w");
@@ -510,7 +511,7 @@ static void test_torn_tail(void)
 	CHECK_INT(logfile_open(&lf, path, NULL), 0);
 	CHECK_INT(logfile_torn(lf), 0);
 	logfile_close(lf);
-	CHECK_INT(size_of("t.log"), 2000);
+	CHECK_INT(size_of("t.log"), sizeof(big));
 	remove_all();
 }
 

@@ -342,6 +342,69 @@ static void test_kinds(void)
 		   "\"from\":\"TIME_WAIT\",\"to\":\"NONE\",\"how\":\"poll\",\"cookie\":12}\n");
 }
 
+/* The owner's fields: after the fixed ones, escaped in both formats. */
+static void test_owner(void)
+{
+	struct sock sk = mk(AF_INET, "127.0.0.1", 80, "127.0.0.1", 40000, SOCK_ESTABLISHED,
+			    SOCK_KIND_FULL);
+	struct sock_owner o = {.cgroup = "/system.slice/nginx.service",
+			       .unit = "nginx.service",
+			       .pid = 123,
+			       .comm = "nginx"};
+	struct transition t = {.ts = {.tv_sec = 1700000000, .tv_nsec = 123456000},
+			       .sk = &sk,
+			       .from = SOCK_NONE,
+			       .to = SOCK_ESTABLISHED,
+			       .how = DIFF_HOW_POLL,
+			       .owner = &o};
+
+	sk.cookie = 7;
+	sk.uid = 33;
+	sk.inode = 99;
+	check_line(&t, RECORD_JSON,
+		   "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv4\","
+		   "\"laddr\":\"127.0.0.1\",\"lport\":80,\"raddr\":\"127.0.0.1\",\"rport\":40000,"
+		   "\"from\":\"NONE\",\"to\":\"ESTABLISHED\",\"how\":\"poll\",\"cookie\":7,"
+		   "\"uid\":33,\"inode\":99,\"cgroup\":\"/system.slice/nginx.service\","
+		   "\"unit\":\"nginx.service\",\"pid\":123,\"comm\":\"nginx\"}\n");
+	check_line(&t, RECORD_TEXT,
+		   "2023-11-14T22:13:20.123456Z ipv4 127.0.0.1:80          \u2192 127.0.0.1:40000 "
+		   "      NONE        \u2192 ESTABLISHED poll    cookie=7 uid=33 ino=99 "
+		   "unit=nginx.service pid=123 comm=nginx\n");
+
+	/* A cgroup without a unit; a name with quotes, blanks, controls,
+	 * UTF-8 and bytes that are not UTF-8. */
+	o = (struct sock_owner){.cgroup = "/", .pid = 5, .comm = "a \"b\"\\\n\xc3\xa9\xff\xc3"};
+	check_line(&t, RECORD_JSON,
+		   "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv4\","
+		   "\"laddr\":\"127.0.0.1\",\"lport\":80,\"raddr\":\"127.0.0.1\",\"rport\":40000,"
+		   "\"from\":\"NONE\",\"to\":\"ESTABLISHED\",\"how\":\"poll\",\"cookie\":7,"
+		   "\"uid\":33,\"inode\":99,\"cgroup\":\"/\",\"pid\":5,"
+		   "\"comm\":\"a \\\"b\\\"\\\\\\u000a\xc3\xa9\\u00ff\\u00c3\"}\n");
+	check_line(&t, RECORD_TEXT,
+		   "2023-11-14T22:13:20.123456Z ipv4 127.0.0.1:80          \u2192 127.0.0.1:40000 "
+		   "      NONE        \u2192 ESTABLISHED poll    cookie=7 uid=33 ino=99 "
+		   "pid=5 comm=a\\x20\"b\"\\x5c\\x0a\xc3\xa9\xff\xc3\n");
+
+	/* The longest owner fits: 1023 bytes of path and unit that all need
+	 * escaping, a 15-byte comm likewise. */
+	{
+		static char path[1024], unit[1024];
+		char buf[RECORD_MAX];
+		int n;
+
+		memset(path, 1, sizeof(path) - 1);
+		memset(unit, '"', sizeof(unit) - 9);
+		strcpy(unit + sizeof(unit) - 9, ".service");
+		o = (struct sock_owner){.cgroup = path, .unit = unit, .pid = UINT32_MAX,
+					.comm = "\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01"};
+		for (unsigned fmt = 0; fmt < RECORD_FORMAT_MAX; fmt++) {
+			n = record_format(buf, sizeof(buf), &t, fmt);
+			CHECK(n > 0 && n < RECORD_MAX);
+		}
+	}
+}
+
 /* The longest record either format can produce fits RECORD_MAX. */
 static void test_longest(void)
 {
@@ -524,6 +587,7 @@ int main(void)
 	test_ipv6();
 	test_kinds();
 	test_longest();
+	test_owner();
 	test_small_buffer();
 	test_all_json();
 	test_row();
