@@ -219,10 +219,11 @@ class Run:
             os.unlink(self.stopfile)
         if kind == "floor":
             cmd = [args.floor, "100"]
-        elif kind == "tcpstated":
+        elif kind in ("tcpstated", "baseline"):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.log)
-            cmd = [args.tcpstated, "--config", os.path.join(SOURCE, "conf/tcpstated.conf"),
+            exe = args.tcpstated if kind == "tcpstated" else args.baseline
+            cmd = [exe, "--config", os.path.join(SOURCE, "conf/tcpstated.conf"),
                    "--format", "json", "--log-file", self.log]
         else:
             tool = {"ss": "ss -tan", "netstat": "netstat -antp"}[kind]
@@ -236,7 +237,7 @@ class Run:
         self.p = subprocess.Popen(cmd, stdout=self.out, stderr=self.err, env=env)
 
     def daemon(self):
-        return self.kind in ("floor", "tcpstated")
+        return self.kind in ("floor", "tcpstated", "baseline")
 
     def log_lines(self):
         try:
@@ -277,7 +278,7 @@ class Run:
         if self.kind == "floor":
             m = re.search(r"dumps=(\d+) skipped=(\d+)", out)
             total, r["skipped"] = int(m.group(1)), int(m.group(2))
-        elif self.kind == "tcpstated":
+        elif self.kind in ("tcpstated", "baseline"):
             m = re.search(r"stopped after (\d+) polls.* (\d+) polls skipped", err)
             total, r["skipped"] = int(m.group(1)), int(m.group(2))
             m = re.search(r"late p50/p99 ([\d.]+)/([\d.]+) ms.*took p50/p99 ([\d.]+)/([\d.]+) ms",
@@ -313,9 +314,25 @@ class Run:
 class Bench:
     def __init__(self, args):
         self.args = args
+        self.ns = None
         self.holders = []
         self.next_port = BASE_PORT
         self.held = 0  # connections held
+
+    def new_netns(self):
+        """Moves into a fresh namespace, deleting the last one (its sockets,
+        TIME_WAIT ones included, go with it)."""
+        self.close()
+        self.ns = Netns(self.args.ehash)
+        self.next_port = BASE_PORT
+        self.held = 0
+        return self.ns
+
+    def close(self):
+        self.release()
+        if self.ns:
+            self.ns.close()
+            self.ns = None
 
     def spawn_self(self, *role_args, stdin=subprocess.PIPE):
         return subprocess.Popen([sys.executable, os.path.abspath(__file__), *role_args],
@@ -344,12 +361,18 @@ class Bench:
         self.holders.clear()
 
     def rounds(self, kinds, seconds, label, churn=None):
+        """Runs every contender ROUNDS times, rotating the order. Under
+        CHURN (connections/s) each run gets a fresh namespace holding
+        --churn-base sockets: the TIME_WAIT sockets a churn run leaves behind
+        last 60 s, and would make later runs dearer than earlier ones."""
         results = {k: [] for k in kinds}
         for rnd in range(self.args.rounds):
             order = kinds[rnd % len(kinds):] + kinds[:rnd % len(kinds)]
             for kind in order:
                 gen = None
                 if churn:
+                    self.new_netns()
+                    self.hold(self.args.churn_base)
                     gen = self.spawn_self("--churn", str(CHURN_PORT), str(churn),
                                           str(WARMUP + seconds + 0.5), stdin=subprocess.DEVNULL)
                     if gen.stdout.readline().strip() != "ready":
@@ -370,6 +393,8 @@ def fmt_run(r):
     s = (f"cpu {r['cpu_pct']:5.1f}%  {r['snaps_per_s']:5.2f}/s  "
          f"{r['cpu_ms_per_snap']:8.3f} ms/snap  rss {r['peak_rss_kib'] / 1024:5.1f} MiB  "
          f"sockets {r['sockets'][0]}+{r['sockets'][1]}tw")
+    if "churn_rate" in r:
+        s += f" to {r['sockets_end'][0]}+{r['sockets_end'][1]}tw"
     if "late_p50" in r:
         s += f"  late {r['late_p50']}/{r['late_p99']} ms took {r['took_p50']}/{r['took_p99']} ms"
     if "churn_rate" in r:
@@ -393,16 +418,20 @@ def summarize(results):
                       "late_p50", "late_p99", "took_p50", "took_p99", "records_per_s",
                       "churn_rate", "skipped")}
         out[kind]["sockets"] = int(median([{"s": sum(r["sockets"])} for r in rs], "s"))
+        if all("sockets_end" in r for r in rs):
+            out[kind]["sockets_end"] = int(median([{"s": sum(r["sockets_end"])} for r in rs],
+                                                  "s"))
         out[kind]["rounds"] = len(rs)
-    if "tcpstated" in out and "floor" in out:
-        out["tcpstated"]["x_floor"] = (out["tcpstated"]["cpu_ms_per_snap"] /
-                                       out["floor"]["cpu_ms_per_snap"])
+    for kind in ("tcpstated", "baseline"):
+        if kind not in out or "floor" not in out:
+            continue
+        out[kind]["x_floor"] = out[kind]["cpu_ms_per_snap"] / out["floor"]["cpu_ms_per_snap"]
         # The ratio per round (each round measures both on the same minute
         # of a shared machine), then its median: less noisy than the
         # ratio of the medians.
         per_round = [t["cpu_ms_per_snap"] / f["cpu_ms_per_snap"]
-                     for t, f in zip(results["tcpstated"], results["floor"])]
-        out["tcpstated"]["x_floor_rounds"] = statistics.median(per_round)
+                     for t, f in zip(results[kind], results["floor"])]
+        out[kind]["x_floor_rounds"] = statistics.median(per_round)
     for loop in ("netstat", "ss"):
         if "tcpstated" in out and loop in out:
             out[loop]["x_tcpstated"] = (out[loop]["cpu_ms_per_snap"] /
@@ -421,7 +450,7 @@ def print_table(title, table, f=sys.stdout):
           file=f)
     print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |", file=f)
     for n, summary in table:
-        for kind in ("floor", "tcpstated", "ss", "netstat"):
+        for kind in ("floor", "tcpstated", "baseline", "ss", "netstat"):
             s = summary.get(kind)
             if not s:
                 continue
@@ -452,7 +481,10 @@ def main():
                     help="socket counts, comma-separated (2 sockets per connection)")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--seconds", type=float, default=10.0, help="measured window per run")
-    ap.add_argument("--contenders", default="floor,tcpstated,ss,netstat")
+    ap.add_argument("--contenders", default="floor,tcpstated,ss,netstat",
+                    help="any of floor, tcpstated, ss, netstat, baseline")
+    ap.add_argument("--baseline", help="another tcpstated binary to compare (contender "
+                                       "baseline), e.g. a build of an older commit")
     ap.add_argument("--churn-rate", type=int, default=2000, help="new connections/s (0: none)")
     ap.add_argument("--churn-base", type=int, default=10000, help="sockets held under churn")
     ap.add_argument("--ehash", type=int, default=262144,
@@ -491,7 +523,10 @@ def main():
                   f"{'net-tools' if tool == 'netstat' else 'iproute2'}); leaving it out",
                   file=sys.stderr)
             kinds.remove(k)
-    for exe in (args.tcpstated, args.floor):
+    if "baseline" in kinds and not args.baseline:
+        print("bench/run.py: the contender baseline needs --baseline PATH", file=sys.stderr)
+        return 64
+    for exe in (args.tcpstated, args.floor) + ((args.baseline,) if args.baseline else ()):
         if not os.access(exe, os.X_OK):
             print(f"bench/run.py: {exe} not found; build first "
                   f"(cmake --build {args.build})", file=sys.stderr)
@@ -501,15 +536,14 @@ def main():
     raise_nofile()
     tmpbase = "/dev/shm" if os.path.isdir("/dev/shm") else None
     args.tmp = tempfile.mkdtemp(prefix="tcpbench-", dir=tmpbase)
-    ns = Netns(args.ehash)
     bench = Bench(args)
+    ns = bench.new_netns()
     started = datetime.datetime.now(datetime.timezone.utc)
     load0 = loadavg()
     table, churn_table, raw = [], [], {}
 
     def cleanup(*_):
-        bench.release()
-        ns.close()
+        bench.close()
         shutil.rmtree(args.tmp, ignore_errors=True)
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -524,10 +558,7 @@ def main():
             raw[str(n)] = res
             table.append((n, summarize(res)))
         if args.churn_rate:
-            bench.release()
-            bench.held = 0
-            bench.hold(args.churn_base)
-            ck = [k for k in ("floor", "tcpstated") if k in kinds]
+            ck = [k for k in ("floor", "tcpstated", "baseline") if k in kinds]
             res = bench.rounds(ck, args.seconds, "churn", churn=args.churn_rate)
             raw["churn"] = res
             churn_table.append((args.churn_base, summarize(res)))
@@ -547,6 +578,8 @@ def main():
         t = c.get("tcpstated", {})
         if t:
             print(f"\nchurn achieved {fnum(t.get('churn_rate'), '.0f')} connections/s; "
+                  f"sockets (TIME_WAIT included) {t['sockets']} at the window's start, "
+                  f"{t.get('sockets_end')} at its end; "
                   f"tcpstated wrote {fnum(t.get('records_per_s'), '.0f')} records/s, "
                   f"kept {fnum(t.get('snaps_per_s'), '.2f')} polls/s, "
                   f"skipped {fnum(t.get('skipped'), '.0f')}")
