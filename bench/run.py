@@ -171,7 +171,7 @@ class Netns:
         sh("ip", "link", "set", "lo", "up")
         # /proc/sys/net is the namespace of the process that opens it.
         with open("/proc/sys/net/ipv4/ip_local_port_range", "w") as f:
-            f.write("10000 65000")
+            f.write("30000 65000")  # above the listeners (BASE_PORT...)
         with open("/proc/sys/net/ipv4/tcp_ehash_entries") as f:
             self.ehash = int(f.read())  # negative: the host's, shared
 
