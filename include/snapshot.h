@@ -25,6 +25,12 @@ struct snapshot_entry {
 	uint8_t prev_state;
 };
 
+/* One slot of the index: which entry, and a tag from its cookie's hash. */
+struct snapshot_slot {
+	uint32_t entry; /* entry index + 1, 0 = empty */
+	uint32_t tag;	/* the high half of the cookie's hash */
+};
+
 /*
  * Entries live in one array (dense, in insertion order) with an
  * open-addressing index on the cookie. Memory grows to the largest table
@@ -34,7 +40,7 @@ struct snapshot {
 	struct snapshot_entry *entries;
 	size_t len;
 	size_t cap;
-	uint32_t *slots; /* entry index + 1, 0 = empty */
+	struct snapshot_slot *slots;
 	size_t slot_mask;
 	size_t repeats;		 /* sockets the dump returned more than once */
 	struct timespec taken; /* CLOCK_REALTIME when the dump completed */

@@ -158,7 +158,7 @@ static void test_clear(void)
 {
 	struct snapshot s;
 	struct snapshot_entry *entries;
-	uint32_t *slots;
+	struct snapshot_slot *slots;
 	size_t cap, n = 0;
 
 	snapshot_init(&s);
