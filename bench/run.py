@@ -389,6 +389,38 @@ class Bench:
         return results
 
 
+def soak(bench, args):
+    """One long churn run of tcpstated alone, its memory sampled every 10 s:
+    does its RSS stay flat once the socket population has settled?"""
+    bench.new_netns()
+    bench.hold(args.churn_base)
+    gen = bench.spawn_self("--churn", str(CHURN_PORT), str(args.churn_rate), str(args.soak),
+                           stdin=subprocess.DEVNULL)
+    if gen.stdout.readline().strip() != "ready":
+        raise RuntimeError("the churn generator failed to start")
+    run = Run("tcpstated", args)
+    samples = []
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < args.soak:
+        time.sleep(10)
+        with open(f"/proc/{run.p.pid}/status") as f:
+            st = f.read()
+        rss = int(re.search(r"VmRSS:\s+(\d+)", st).group(1))
+        hwm = int(re.search(r"VmHWM:\s+(\d+)", st).group(1))
+        samples.append((time.monotonic() - t0, sum(tcp_sockets()), rss, hwm))
+        print(f"  soak {samples[-1][0]:5.0f} s  sockets {samples[-1][1]:6d}  "
+              f"VmRSS {rss / 1024:5.1f} MiB  VmHWM {hwm / 1024:5.1f} MiB",
+              file=sys.stderr, flush=True)
+    run.p.send_signal(signal.SIGTERM)
+    run.p.wait()
+    gen.wait()
+    run.err.seek(0)
+    err = run.err.read()
+    if run.p.returncode != 0:
+        raise RuntimeError(f"tcpstated exited with status {run.p.returncode}:\n{err}")
+    return samples, err.strip().splitlines()[-1]
+
+
 def fmt_run(r):
     s = (f"cpu {r['cpu_pct']:5.1f}%  {r['snaps_per_s']:5.2f}/s  "
          f"{r['cpu_ms_per_snap']:8.3f} ms/snap  rss {r['peak_rss_kib'] / 1024:5.1f} MiB  "
@@ -494,6 +526,9 @@ def main():
     ap.add_argument("--smoke", action="store_true",
                     help="a few seconds in all, to check the script works")
     ap.add_argument("--json", help="also write the raw results to this file")
+    ap.add_argument("--soak", type=float, default=0,
+                    help="instead of the benchmark: tcpstated alone under churn for this many "
+                         "seconds, its RSS sampled every 10 s")
     ap.add_argument("--holder", nargs=2, type=int, help=argparse.SUPPRESS)
     ap.add_argument("--churn", nargs=3, type=float, help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -551,6 +586,18 @@ def main():
         hash_desc = (f"private established hash of {ns.ehash} buckets" if ns.ehash > 0
                      else f"the host's shared established hash ({-ns.ehash} buckets)")
         print(f"namespace {ns.name}: {hash_desc}; load average {load0}", file=sys.stderr)
+        if args.soak:
+            samples, summary = soak(bench, args)
+            first = [s for s in samples if s[0] >= 60][:6] or samples[:1]
+            print(f"soak: {args.churn_rate} new connections/s on top of {args.churn_base} "
+                  f"sockets for {args.soak:g} s; load average {load0} at start, "
+                  f"{loadavg()} at end\n")
+            print("| s | sockets | VmRSS MiB | VmHWM MiB |\n| ---: | ---: | ---: | ---: |")
+            for t, n, rss, hwm in samples:
+                print(f"| {t:.0f} | {n} | {rss / 1024:.1f} | {hwm / 1024:.1f} |")
+            print(f"\nVmRSS in the 2nd minute {max(s[2] for s in first) / 1024:.1f} MiB, "
+                  f"at the end {samples[-1][2] / 1024:.1f} MiB; {summary}")
+            return 0
         for n in sizes:
             bench.hold(n)
             print(f"{n} sockets held: {tcp_sockets()}", file=sys.stderr, flush=True)
