@@ -198,6 +198,14 @@ def cpu_ns(pid):
     return time.clock_gettime_ns((~pid << 3) | 2)
 
 
+def user_sys_ticks(pid):
+    """utime and stime of process PID from /proc/PID/stat, in clock ticks:
+    coarse, but they split the precise total into user and kernel time."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]), int(fields[12])
+
+
 def vm_hwm_kib(pid):
     with open(f"/proc/{pid}/status") as f:
         m = re.search(r"VmHWM:\s+(\d+) kB", f.read())
@@ -255,10 +263,12 @@ class Run:
             # logs every socket as "initial"), so that it measures the
             # steady state.
             c0, w0, l0 = cpu_ns(self.p.pid), time.monotonic(), self.log_lines()
+            us0 = user_sys_ticks(self.p.pid)
             s0 = tcp_sockets()
         time.sleep(max(0.0, self.t0 + WARMUP + seconds - time.monotonic()))
         if self.daemon():
             c1, w1, l1 = cpu_ns(self.p.pid), time.monotonic(), self.log_lines()
+            us1 = user_sys_ticks(self.p.pid)
             r["sockets"] = s0
             r["sockets_end"] = tcp_sockets()
             r["peak_rss_kib"] = vm_hwm_kib(self.p.pid)
@@ -296,6 +306,8 @@ class Run:
             served = total / max(1, total + r["skipped"])
             snaps = wall / INTERVAL * served
             cpu = (c1 - c0) / 1e9
+            du, ds = us1[0] - us0[0], us1[1] - us0[1]
+            r["user_share"] = du / max(1, du + ds)
         else:
             # A loop's whole life, its children included (wait4's rusage).
             wall = end - self.t0
@@ -305,6 +317,7 @@ class Run:
         r["cpu_pct"] = 100.0 * cpu / wall
         r["snaps_per_s"] = snaps / wall
         r["cpu_ms_per_snap"] = 1000.0 * cpu / max(1e-9, snaps)
+        r["user_ms_per_snap"] = r["cpu_ms_per_snap"] * r["user_share"]
         return r
 
 
@@ -423,7 +436,7 @@ def soak(bench, args):
 
 def fmt_run(r):
     s = (f"cpu {r['cpu_pct']:5.1f}%  {r['snaps_per_s']:5.2f}/s  "
-         f"{r['cpu_ms_per_snap']:8.3f} ms/snap  rss {r['peak_rss_kib'] / 1024:5.1f} MiB  "
+         f"{r['cpu_ms_per_snap']:8.3f} ms/snap (user {r['user_ms_per_snap']:.3f})  rss {r['peak_rss_kib'] / 1024:5.1f} MiB  "
          f"sockets {r['sockets'][0]}+{r['sockets'][1]}tw")
     if "churn_rate" in r:
         s += f" to {r['sockets_end'][0]}+{r['sockets_end'][1]}tw"
@@ -447,6 +460,7 @@ def summarize(results):
     for kind, rs in results.items():
         out[kind] = {k: median(rs, k) for k in
                      ("cpu_pct", "snaps_per_s", "cpu_ms_per_snap", "peak_rss_kib", "user_share",
+                      "user_ms_per_snap",
                       "late_p50", "late_p99", "took_p50", "took_p99", "records_per_s",
                       "churn_rate", "skipped")}
         out[kind]["sockets"] = int(median([{"s": sum(r["sockets"])} for r in rs], "s"))
@@ -477,7 +491,7 @@ def fnum(v, spec):
 
 def print_table(title, table, f=sys.stdout):
     print(f"\n{title}\n", file=f)
-    print("| sockets | contender | CPU %/core | snapshots/s | CPU ms/snapshot | user share "
+    print("| sockets | contender | CPU %/core | snapshots/s | CPU ms/snapshot | of which user "
           "| peak RSS MiB | vs floor | loop / tcpstated | late p50/p99 ms | poll p50/p99 ms |",
           file=f)
     print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |", file=f)
@@ -495,7 +509,7 @@ def print_table(title, table, f=sys.stdout):
                 xf = f"{s['x_floor']:.2f} ({s['x_floor_rounds']:.2f})"
             print(f"| {s['sockets']} | {kind} | {fnum(s['cpu_pct'], '.1f')} "
                   f"| {fnum(s['snaps_per_s'], '.2f')} | {fnum(s['cpu_ms_per_snap'], '.3f')} "
-                  f"| {fnum(s['user_share'] and 100 * s['user_share'], '.0f')} % "
+                  f"| {fnum(s['user_ms_per_snap'], '.3f')} "
                   f"| {fnum(s['peak_rss_kib'] and s['peak_rss_kib'] / 1024, '.1f')} "
                   f"| {xf} | {fnum(s.get('x_tcpstated'), '.0f')} | {late} | {took} |", file=f)
 
