@@ -291,8 +291,9 @@ class Run:
         elif self.kind in ("tcpstated", "baseline"):
             m = re.search(r"stopped after (\d+) polls.* (\d+) polls skipped", err)
             total, r["skipped"] = int(m.group(1)), int(m.group(2))
-            m = re.search(r"late p50/p99 ([\d.]+)/([\d.]+) ms.*took p50/p99 ([\d.]+)/([\d.]+) ms",
-                          err)
+            # From the exit summary, not from an earlier warning.
+            m = re.search(r"stopped after .* late p50/p99 ([\d.]+)/([\d.]+) ms.*"
+                          r"took p50/p99 ([\d.]+)/([\d.]+) ms", err)
             if m:
                 r["late_p50"], r["late_p99"], r["took_p50"], r["took_p99"] = \
                     map(float, m.groups())

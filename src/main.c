@@ -478,8 +478,9 @@ static int run(struct daemon *d)
 			break;
 		}
 		if (ev.type == LOOP_TICK) {
-			note_missed(d, &d->inc, ev.missed, d->cfg.interval_ms);
+			/* The poll first, so that a warning includes its timing. */
 			poll_on_tick(d, ev.due_ns);
+			note_missed(d, &d->inc, ev.missed, d->cfg.interval_ms);
 			continue;
 		}
 		if (ev.signo == SIGTERM || ev.signo == SIGINT) {
