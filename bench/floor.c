@@ -41,11 +41,11 @@ static int dump(int fd, uint32_t seq, char *buf, size_t size)
 		struct nlmsghdr nlh;
 		struct inet_diag_req req;
 	} msg = {
-		.nlh = {.nlmsg_len = sizeof(msg),
-			.nlmsg_type = TCPDIAG_GETSOCK,
-			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-			.nlmsg_seq = seq},
-		.req = {.idiag_family = AF_UNSPEC, .idiag_states = 0xffffffffu},
+	    .nlh = {.nlmsg_len = sizeof(msg),
+	            .nlmsg_type = TCPDIAG_GETSOCK,
+	            .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+	            .nlmsg_seq = seq},
+	    .req = {.idiag_family = AF_UNSPEC, .idiag_states = 0xffffffffu},
 	};
 	struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
 
@@ -117,7 +117,6 @@ int main(int argc, char **argv)
 		if (read(tfd, &expirations, sizeof(expirations)) == sizeof(expirations))
 			skipped += expirations - 1;
 	}
-	printf("dumps=%llu skipped=%llu\n", (unsigned long long)dumps,
-	       (unsigned long long)skipped);
+	printf("dumps=%llu skipped=%llu\n", (unsigned long long)dumps, (unsigned long long)skipped);
 	return 0;
 }

@@ -63,8 +63,7 @@ void snapshot_clear(struct snapshot *s)
  * cache miss, at random, in a table of megabytes) only when the tag matches,
  * which is almost only for COOKIE itself.
  */
-static struct snapshot_slot *slot_for(const struct snapshot *s, uint64_t cookie,
-				      uint32_t *ret_tag)
+static struct snapshot_slot *slot_for(const struct snapshot *s, uint64_t cookie, uint32_t *ret_tag)
 {
 	uint64_t h = cookie_hash(cookie);
 	uint32_t tag = (uint32_t)(h >> 32);
