@@ -308,7 +308,8 @@ class Run:
             snaps = wall / INTERVAL * served
             cpu = (c1 - c0) / 1e9
             du, ds = us1[0] - us0[0], us1[1] - us0[1]
-            r["user_share"] = du / max(1, du + ds)
+            # Below 20 ticks (0.2 s of CPU) the split says nothing.
+            r["user_share"] = du / (du + ds) if du + ds >= 20 else None
         else:
             # A loop's whole life, its children included (wait4's rusage).
             wall = end - self.t0
@@ -318,7 +319,8 @@ class Run:
         r["cpu_pct"] = 100.0 * cpu / wall
         r["snaps_per_s"] = snaps / wall
         r["cpu_ms_per_snap"] = 1000.0 * cpu / max(1e-9, snaps)
-        r["user_ms_per_snap"] = r["cpu_ms_per_snap"] * r["user_share"]
+        if r["user_share"] is not None:
+            r["user_ms_per_snap"] = r["cpu_ms_per_snap"] * r["user_share"]
         return r
 
 
@@ -437,7 +439,7 @@ def soak(bench, args):
 
 def fmt_run(r):
     s = (f"cpu {r['cpu_pct']:5.1f}%  {r['snaps_per_s']:5.2f}/s  "
-         f"{r['cpu_ms_per_snap']:8.3f} ms/snap (user {r['user_ms_per_snap']:.3f})  rss {r['peak_rss_kib'] / 1024:5.1f} MiB  "
+         f"{r['cpu_ms_per_snap']:8.3f} ms/snap (user {fnum(r.get('user_ms_per_snap'), '.3f')})  rss {r['peak_rss_kib'] / 1024:5.1f} MiB  "
          f"sockets {r['sockets'][0]}+{r['sockets'][1]}tw")
     if "churn_rate" in r:
         s += f" to {r['sockets_end'][0]}+{r['sockets_end'][1]}tw"
@@ -451,7 +453,7 @@ def fmt_run(r):
 
 
 def median(rs, key):
-    vals = [r[key] for r in rs if key in r]
+    vals = [r[key] for r in rs if r.get(key) is not None]
     return statistics.median(vals) if vals else None
 
 
