@@ -14,6 +14,7 @@ enum loop_event_type {
 struct loop_event {
 	enum loop_event_type type;
 	uint64_t missed; /* LOOP_TICK: ticks that passed unserved since the last */
+	uint64_t due_ns; /* LOOP_TICK: when the latest tick was due, CLOCK_MONOTONIC ns */
 	int signo;	 /* LOOP_SIGNAL: which */
 };
 

@@ -25,6 +25,12 @@ struct snapshot_entry {
 	uint8_t prev_state;
 };
 
+/* One slot of the index: which entry, and a tag from its cookie's hash. */
+struct snapshot_slot {
+	uint32_t entry; /* entry index + 1, 0 = empty */
+	uint32_t tag;	/* the high half of the cookie's hash */
+};
+
 /*
  * Entries live in one array (dense, in insertion order) with an
  * open-addressing index on the cookie. Memory grows to the largest table
@@ -34,8 +40,9 @@ struct snapshot {
 	struct snapshot_entry *entries;
 	size_t len;
 	size_t cap;
-	uint32_t *slots; /* entry index + 1, 0 = empty */
+	struct snapshot_slot *slots;
 	size_t slot_mask;
+	size_t indexed;		 /* entries[0..indexed) are in the index */
 	size_t repeats;		 /* sockets the dump returned more than once */
 	struct timespec taken; /* CLOCK_REALTIME when the dump completed */
 };
@@ -59,7 +66,25 @@ int snapshot_put(struct snapshot *s, const struct sock *sk);
 /* snapshot_put() as a diag_sock_cb: USER is the table. Returns 0 or -ENOMEM. */
 int snapshot_put_cb(const struct sock *sk, void *user);
 
-/* The entry with COOKIE, or NULL. */
+/*
+ * Adds SK at the end without indexing it, for a dump: cheaper per socket
+ * than snapshot_put(), but snapshot_find() does not see it, nor are repeats
+ * folded, until snapshot_index(). Returns 0 or -ENOMEM.
+ */
+int snapshot_append(struct snapshot *s, const struct sock *sk);
+
+/* snapshot_append() as a diag_sock_cb: USER is the table. Returns 0 or -ENOMEM. */
+int snapshot_append_cb(const struct sock *sk, void *user);
+
+/*
+ * Indexes the entries appended since the last index, folding repeated
+ * cookies into their first entry as snapshot_put() would (counted in
+ * repeats). Never fails: the index was sized when the entries were appended.
+ * snapshot_put() calls it first.
+ */
+void snapshot_index(struct snapshot *s);
+
+/* The entry with COOKIE, or NULL. Sees indexed entries only. */
 struct snapshot_entry *snapshot_find(const struct snapshot *s, uint64_t cookie);
 
 /* Sockets present in the latest dump (entries minus the ones missing). */

@@ -146,12 +146,26 @@ int diff_run(struct diff *d, struct snapshot *old, struct snapshot *new, enum di
 	size_t appeared = 0;
 	int err;
 
-	/* Match the dump against the table, keeping first-seen 4-tuples. */
+	/*
+	 * Match the dump against the table, keeping first-seen 4-tuples. The
+	 * kernel walks its hash tables in the same order every time, and the
+	 * table holds the last dump in dump order, so the socket after the last
+	 * match is almost always the next one: trying it first reads the table
+	 * in sequence instead of probing its index at random.
+	 */
 	for (size_t i = 0; i < old->len; i++)
 		old->entries[i].seen = 0;
+	size_t next = 0; /* OLD's entry after the last match */
 	for (size_t i = 0; i < fresh; i++) {
 		struct snapshot_entry *e = &new->entries[i];
-		struct snapshot_entry *o = snapshot_find(old, e->sk.cookie);
+		struct snapshot_entry *o;
+
+		if (next < old->len && old->entries[next].sk.cookie == e->sk.cookie)
+			o = &old->entries[next];
+		else
+			o = snapshot_find(old, e->sk.cookie);
+		if (o)
+			next = (size_t)(o - old->entries) + 1;
 
 		e->seen = o != NULL;
 		if (o) {

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sys/signalfd.h>
@@ -16,10 +17,17 @@
 
 #include "loop.h"
 
+#define NSEC_PER_SEC 1000000000ULL
+
 struct loop {
 	int timer_fd;
 	int signal_fd;
 	sigset_t old_mask;
+	/* The schedule, on CLOCK_MONOTONIC: tick k (from 0) is due at
+	 * first_ns + k * interval_ns; ticks have expired so far. */
+	uint64_t first_ns;
+	uint64_t interval_ns;
+	uint64_t ticks;
 };
 
 static const int loop_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
@@ -30,10 +38,21 @@ int loop_set_interval(struct loop *l, uint32_t interval_ms)
 		.it_interval = {.tv_sec = interval_ms / 1000,
 				.tv_nsec = (long)(interval_ms % 1000) * 1000000L},
 	};
+	struct timespec now;
+	uint64_t first;
 
-	its.it_value = its.it_interval;
-	if (timerfd_settime(l->timer_fd, 0, &its, NULL) < 0)
+	/* An absolute first expiry, so that the schedule is known exactly. */
+	if (clock_gettime(CLOCK_MONOTONIC, &now) < 0)
 		return -errno;
+	first = (uint64_t)now.tv_sec * NSEC_PER_SEC + (uint64_t)now.tv_nsec +
+		(uint64_t)interval_ms * 1000000ULL;
+	its.it_value.tv_sec = (time_t)(first / NSEC_PER_SEC);
+	its.it_value.tv_nsec = (long)(first % NSEC_PER_SEC);
+	if (timerfd_settime(l->timer_fd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
+		return -errno;
+	l->first_ns = first;
+	l->interval_ns = (uint64_t)interval_ms * 1000000ULL;
+	l->ticks = 0;
 	return 0;
 }
 
@@ -112,7 +131,12 @@ int loop_wait(struct loop *l, struct loop_event *ev)
 			ssize_t n = read(l->timer_fd, &expirations, sizeof(expirations));
 
 			if (n == sizeof(expirations)) {
-				*ev = (struct loop_event){.type = LOOP_TICK, .missed = expirations - 1};
+				l->ticks += expirations;
+				*ev = (struct loop_event){
+					.type = LOOP_TICK,
+					.missed = expirations - 1,
+					.due_ns = l->first_ns + (l->ticks - 1) * l->interval_ns,
+				};
 				return 0;
 			}
 			if (n < 0 && errno != EAGAIN && errno != EINTR)

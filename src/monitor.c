@@ -156,7 +156,8 @@ int monitor_poll(struct monitor *m)
 	int err;
 
 	snapshot_clear(m->next);
-	err = diag_dump(m->diag, snapshot_put_cb, m->next);
+	err = diag_dump(m->diag, snapshot_append_cb, m->next);
+	snapshot_index(m->next);
 	if (err == 0)
 		err = clock_gettime(CLOCK_REALTIME, &m->next->taken) < 0 ? -errno : 0;
 	if (err == 0) {

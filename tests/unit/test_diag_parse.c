@@ -315,6 +315,10 @@ static void test_bad_attrs(void)
 	nlh = put_msg(&m);
 	mnl_attr_put(nlh, INET_DIAG_SHUTDOWN, 0, NULL);
 	CHECK_INT(parse(nlh, nlh->nlmsg_len, &sk), -EBADMSG);
+	/* ... or with more than one byte: it is a u8. */
+	nlh = put_msg(&m);
+	mnl_attr_put(nlh, INET_DIAG_SHUTDOWN, 2, "\0\0");
+	CHECK_INT(parse(nlh, nlh->nlmsg_len, &sk), -EBADMSG);
 	/* ... with it, after a zero-length attribute of another type: fine. */
 	nlh = put_msg(&m);
 	mnl_attr_put(nlh, INET_DIAG_PAD, 0, NULL);

@@ -158,7 +158,7 @@ static void test_clear(void)
 {
 	struct snapshot s;
 	struct snapshot_entry *entries;
-	uint32_t *slots;
+	struct snapshot_slot *slots;
 	size_t cap, n = 0;
 
 	snapshot_init(&s);
@@ -246,8 +246,58 @@ static void test_release_reuse(void)
 	snapshot_release(&s);
 }
 
+/* A dump's way in: appended unindexed, indexed once, repeats folded as by put. */
+static void test_append_index(void)
+{
+	struct snapshot s;
+	struct sock a = mk(11, SOCK_ESTABLISHED, 40000);
+	struct sock b = mk(12, SOCK_LISTEN, 9000);
+	struct sock a2 = mk(11, SOCK_FIN_WAIT1, 40000);
+	struct sock c = mk(13, SOCK_TIME_WAIT, 40001);
+
+	snapshot_init(&s);
+	for (int round = 0; round < 2; round++) { /* the second time with memory reused */
+		snapshot_clear(&s);
+		CHECK_INT(snapshot_append_cb(&a, &s), 0);
+		CHECK_INT(snapshot_append(&s, &b), 0);
+		CHECK_INT(snapshot_append(&s, &a2), 0);
+		CHECK_INT(snapshot_append(&s, &c), 0);
+		CHECK_INT(s.len, 4);
+		CHECK(snapshot_find(&s, 11) == NULL); /* not indexed yet */
+		snapshot_index(&s);
+		CHECK_INT(s.len, 3);
+		CHECK_INT(s.repeats, 1);
+		CHECK(snapshot_find(&s, 11) == &s.entries[0]);
+		CHECK_INT(s.entries[0].sk.state, SOCK_FIN_WAIT1); /* the later copy */
+		CHECK(snapshot_find(&s, 12) == &s.entries[1]);
+		CHECK(snapshot_find(&s, 13) == &s.entries[2]); /* moved down over the repeat */
+		snapshot_index(&s);			      /* nothing new: no change */
+		CHECK_INT(s.len, 3);
+		CHECK_INT(s.repeats, 1);
+	}
+	/* put after append indexes the appended entries first. */
+	snapshot_clear(&s);
+	CHECK_INT(snapshot_append(&s, &a), 0);
+	CHECK_INT(snapshot_put(&s, &a2), 1);
+	CHECK_INT(s.len, 1);
+	CHECK_INT(s.entries[0].sk.state, SOCK_FIN_WAIT1);
+	/* Growth while entries wait unindexed. */
+	snapshot_clear(&s);
+	for (uint64_t k = 1; k <= 1000; k++)
+		CHECK_INT(snapshot_append(&s, &(struct sock){.cookie = k * 3, .state = 1}), 0);
+	CHECK_INT(snapshot_append(&s, &(struct sock){.cookie = 3, .state = 2}), 0);
+	snapshot_index(&s);
+	CHECK_INT(s.len, 1000);
+	CHECK_INT(s.repeats, 1);
+	for (uint64_t k = 1; k <= 1000; k++)
+		CHECK(snapshot_find(&s, k * 3) == &s.entries[k - 1]);
+	CHECK_INT(s.entries[0].sk.state, 2);
+	snapshot_release(&s);
+}
+
 int main(void)
 {
+	test_append_index();
 	test_empty();
 	test_put_find();
 	test_repeats();
