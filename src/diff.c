@@ -43,19 +43,6 @@ void diff_release(struct diff *d)
 	diff_init(d);
 }
 
-/* FNV-1a over the 4-tuple. */
-static size_t tuple_hash(const struct sock_tuple *t)
-{
-	const uint8_t *p[3] = {t->laddr, t->raddr, (const uint8_t *)&t->lport};
-	const size_t n[3] = {sizeof(t->laddr), sizeof(t->raddr), sizeof(t->lport)};
-	uint64_t h = 0xcbf29ce484222325ULL ^ t->family ^ (uint64_t)t->rport << 8;
-
-	for (int k = 0; k < 3; k++)
-		for (size_t i = 0; i < n[k]; i++)
-			h = (h ^ p[k][i]) * 0x100000001b3ULL;
-	return (size_t)h;
-}
-
 /*
  * Only connected sockets own their 4-tuple. Listeners can share one
  * (SO_REUSEPORT) and a socket without a peer has no 4-tuple to lose.
@@ -88,7 +75,7 @@ static int appeared_reset(struct diff *d, size_t count)
 
 static void appeared_add(struct diff *d, const struct snapshot *new, size_t idx)
 {
-	size_t i = tuple_hash(&new->entries[idx].sk.tuple) & d->mask;
+	size_t i = sock_tuple_hash(&new->entries[idx].sk.tuple) & d->mask;
 
 	while (d->appeared[i])
 		i = (i + 1) & d->mask;
@@ -99,7 +86,7 @@ static void appeared_add(struct diff *d, const struct snapshot *new, size_t idx)
 static int appeared_has(const struct diff *d, const struct snapshot *new,
 			const struct sock_tuple *t)
 {
-	size_t i = tuple_hash(t) & d->mask;
+	size_t i = sock_tuple_hash(t) & d->mask;
 
 	for (; d->appeared[i]; i = (i + 1) & d->mask)
 		if (sock_tuple_equal(&new->entries[d->appeared[i] - 1].sk.tuple, t))
