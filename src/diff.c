@@ -23,6 +23,7 @@
 static const char *const how_names[DIFF_HOW_MAX] = {
 	[DIFF_HOW_INITIAL] = "initial",
 	[DIFF_HOW_POLL] = "poll",
+	[DIFF_HOW_DESTROY] = "destroy",
 };
 
 const char *diff_how_name(unsigned how)
@@ -117,7 +118,7 @@ static int report_gone(const struct diff *d, const struct snapshot *old,
 		};
 		int err;
 
-		if (o->seen || !o->missing != !missing || !gone_now(d, new, o))
+		if (o->seen || o->settled || !o->missing != !missing || !gone_now(d, new, o))
 			continue;
 		err = cb(&t, user);
 		if (err)
@@ -145,8 +146,11 @@ int diff_run(struct diff *d, struct snapshot *old, struct snapshot *new, enum di
 			o->seen = 1;
 			e->prev_state = o->sk.state;
 			e->sk.tuple = o->sk.tuple;
+			e->first_seen = o->first_seen;
 		} else {
 			appeared++;
+			if (!e->first_seen.tv_sec && !e->first_seen.tv_nsec)
+				e->first_seen = new->taken;
 		}
 	}
 
@@ -162,13 +166,14 @@ int diff_run(struct diff *d, struct snapshot *old, struct snapshot *new, enum di
 	for (size_t i = 0; i < old->len; i++) {
 		const struct snapshot_entry *o = &old->entries[i];
 
-		if (o->seen || gone_now(d, new, o))
+		if (o->seen || o->settled || gone_now(d, new, o))
 			continue;
 		err = snapshot_put(new, &o->sk);
 		if (err < 0)
 			return err;
 		new->entries[new->len - 1].missing = 1;
 		new->entries[new->len - 1].missing_since = new->taken;
+		new->entries[new->len - 1].first_seen = o->first_seen;
 	}
 
 	/* The sockets missing since the older dump carry its time, the ones
@@ -182,11 +187,13 @@ int diff_run(struct diff *d, struct snapshot *old, struct snapshot *new, enum di
 	for (size_t i = 0; i < fresh; i++) {
 		const struct snapshot_entry *e = &new->entries[i];
 		struct transition t = {
-			.ts = new->taken,
+			.ts = e->by_event ? e->changed_at : new->taken,
 			.sk = &e->sk,
 			.from = e->seen ? e->prev_state : SOCK_NONE,
 			.to = e->sk.state,
-			.how = e->seen ? DIFF_HOW_POLL : (uint8_t)how,
+			.how = e->by_event ? DIFF_HOW_DESTROY
+			       : e->seen   ? DIFF_HOW_POLL
+					   : (uint8_t)how,
 		};
 
 		if (t.from == t.to)
