@@ -43,6 +43,10 @@ _STARTED = time.time()
 # The keys of a JSON record, in the order docs/record-format.md gives them.
 JSON_KEYS = ["ts", "family", "laddr", "lport", "raddr", "rport", "from", "to",
              "how", "cookie", "uid", "inode"]
+# The keys of a JSON summary record, in order; the figures may be missing.
+SUMMARY_KEYS = ["ts", "kind", "family", "laddr", "lport", "raddr", "rport",
+                "cookie", "lifetime_us", "bytes_sent", "bytes_received",
+                "retrans", "rtt_us"]
 STATES = {"NONE", "LISTEN", "SYN_SENT", "SYN_RECV", "ESTABLISHED", "FIN_WAIT1",
           "FIN_WAIT2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT", "CLOSE"}
 
@@ -398,6 +402,9 @@ class Endpoint:
 # Records
 
 _TS_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
+_SUMMARY_TEXT_RE = re.compile(
+    r"(?P<ts>\S+) (?P<family>\S+) (?P<laddr>\S+) +→ (?P<raddr>\S+) +"
+    r"summary cookie=(?P<cookie>\d+)(?P<figures>( \w+=\d+)*)")
 _TEXT_RE = re.compile(
     r"(?P<ts>\S+) (?P<family>\S+) (?P<laddr>\S+) +→ (?P<raddr>\S+) +"
     r"(?P<from>\S+) +→ (?P<to>\S+) +(?P<how>\S+) +cookie=(?P<cookie>\d+)"
@@ -432,9 +439,27 @@ def _split_endpoint(text, family, line):
     return addr, 0 if port == "*" else int(port)
 
 
+def _parse_summary_text(line):
+    m = _SUMMARY_TEXT_RE.fullmatch(line)
+    check(m, f"text summary does not parse: {line!r}")
+    g = m.groupdict()
+    r = {"ts": g["ts"], "kind": "summary", "family": g["family"]}
+    r["laddr"], r["lport"] = _split_endpoint(g["laddr"], g["family"], line)
+    r["raddr"], r["rport"] = _split_endpoint(g["raddr"], g["family"], line)
+    r["cookie"] = int(g["cookie"])
+    for kv in g["figures"].split():
+        k, _, v = kv.partition("=")
+        r[k] = int(v)
+    check_equal(list(r), [k for k in SUMMARY_KEYS if k in r],
+                f"figures of {line!r} (unknown or out of order)")
+    return r
+
+
 def parse_text(line):
     """A text-format line as the dict its JSON record would be. Fails unless
     the line is laid out exactly as it should be."""
+    if " summary cookie=" in line:
+        return _parse_summary_text(line)
     m = _TEXT_RE.fullmatch(line)
     check(m, f"text record does not parse: {line!r}")
     g = m.groupdict()
@@ -458,6 +483,13 @@ def parse_json(line):
     except ValueError as e:
         fail(f"JSON record does not parse ({e}): {line!r}")
     check(isinstance(r, dict), f"JSON record is not an object: {line!r}")
+    if "kind" in r:
+        check_equal(r["kind"], "summary", f"kind of {line!r}")
+        check_equal(list(r), [k for k in SUMMARY_KEYS if k in r],
+                    f"keys of {line!r} (unknown or out of order)")
+        missing = [k for k in SUMMARY_KEYS[:9] if k not in r]
+        check(not missing, f"JSON summary lacks {missing}: {line!r}")
+        return r
     check_equal(list(r), [k for k in JSON_KEYS if k in r],
                 f"keys of {line!r} (unknown or out of order)")
     missing = [k for k in JSON_KEYS[:10] if k not in r]
@@ -474,9 +506,14 @@ def _check_fields(r, line):
     check(_STARTED - 1 <= ts <= time.time() + 1,
           f"ts is not the wall-clock time of this test run in {line!r}")
     check(r["family"] in ("ipv4", "ipv6"), f"bad family in {line!r}")
+    if r.get("kind") == "summary":
+        for k in SUMMARY_KEYS[4:]:
+            check(k not in r or (type(r[k]) is int and r[k] >= 0),
+                  f"{k} is not a non-negative integer in {line!r}")
+        return
     check(r["from"] in STATES and r["to"] in STATES and r["from"] != r["to"],
           f"bad transition in {line!r}")
-    check(r["how"] in ("initial", "poll"), f"bad how in {line!r}")
+    check(r["how"] in ("initial", "poll", "destroy"), f"bad how in {line!r}")
     check(r["how"] == "poll" or r["from"] == "NONE",
           f"an initial record must come from NONE: {line!r}")
     for k in ("lport", "rport", "cookie", "uid", "inode"):
@@ -495,6 +532,7 @@ class LogReader:
         self.offset = 0
         self.partial = b""
         self.records = []
+        self.summaries = []
 
     def read(self):
         """All complete records so far (a partial last line is left for the
@@ -521,7 +559,10 @@ class LogReader:
                 fail(f"record is not UTF-8: {raw!r}")
             r = self.parse(line)
             _check_fields(r, line)
-            self.records.append(r)
+            if r.get("kind") == "summary":
+                self.summaries.append(r)
+            else:
+                self.records.append(r)
         return self.records
 
 
@@ -556,6 +597,9 @@ def check_sequences(records):
     last = {}
     for r in records:
         c = r["cookie"]
+        if last.get(c) not in ("NONE", None) and r["from"] == last[c]:
+            last[c] = r["to"]
+            continue
         mine = [x for x in records if x["cookie"] == c]
         check(last.get(c) != "NONE",
               f"cookie {c}: a record after the socket vanished:\n{show([r])}"
@@ -566,6 +610,55 @@ def check_sequences(records):
               f"record went to {prev}:\n{show([r])}\n  all its records:\n"
               f"{show(mine)}")
         last[c] = r["to"]
+
+
+# The moves of the TCP state machine (RFC 9293, Linux's additions: CLOSE
+# stands for a socket the kernel closed), as from-state: to-states.
+_TCP_MOVES = {
+    "LISTEN": {"SYN_RECV", "SYN_SENT", "CLOSE"},
+    "SYN_SENT": {"SYN_RECV", "ESTABLISHED", "CLOSE"},
+    "SYN_RECV": {"ESTABLISHED", "FIN_WAIT1", "CLOSE"},
+    "ESTABLISHED": {"FIN_WAIT1", "CLOSE_WAIT", "CLOSE"},
+    "FIN_WAIT1": {"FIN_WAIT2", "CLOSING", "TIME_WAIT", "CLOSE"},
+    "FIN_WAIT2": {"TIME_WAIT", "CLOSE"},
+    "CLOSING": {"TIME_WAIT", "CLOSE"},
+    "CLOSE_WAIT": {"LAST_ACK", "CLOSE"},
+    "LAST_ACK": {"CLOSE"},
+    "TIME_WAIT": {"CLOSE"},
+    "CLOSE": set(),
+}
+
+
+def _reachable(frm):
+    seen, todo = set(), [frm]
+    while todo:
+        for nxt in _TCP_MOVES[todo.pop()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+_TCP_REACH = {s: _reachable(s) for s in _TCP_MOVES}
+
+
+def valid_transition(frm, to):
+    """Whether the TCP state machine can go from FRM to TO, through states a
+    poll may have missed: only forward along its real paths. NONE -> X and
+    X -> NONE always can (a socket appears or goes in any state)."""
+    if frm == "NONE" or to == "NONE":
+        return frm != to
+    return to in _TCP_REACH.get(frm, set())
+
+
+def check_valid_paths(records):
+    """Every record of the log is a move the TCP state machine can make, and
+    for each cookie the records chain (check_sequences)."""
+    for r in records:
+        check(valid_transition(r["from"], r["to"]),
+              f"cookie {r['cookie']}: {r['from']} -> {r['to']} is no move of "
+              f"the TCP state machine:\n{show([r])}")
+    check_sequences(records)
 
 
 def check_exact(records, expected, ignore=()):
@@ -633,15 +726,20 @@ class Daemon:
     instances = []  # of the running test, removed when it ends
 
     def __init__(self, ns, fmt="json", interval_ms=INTERVAL_MS,
-                 log="transitions.log", args=(), umask=0o022):
+                 log="transitions.log", args=(), umask=0o022,
+                 destroy_events=False, config=""):
         """Starts tcpstated in NS. LOG is relative to the daemon's temporary
-        directory (self.dir). UMASK is the daemon's umask."""
+        directory (self.dir). UMASK is the daemon's umask. DESTROY_EVENTS
+        turns the destroy notifications on (the tests written for polling
+        alone leave them off); CONFIG is more of the [poll] section."""
         self.ns = ns
         self.fmt = fmt
         self.dir = tempfile.mkdtemp(prefix="tcpstated-it-")
         Daemon.instances.append(self)
         self.log = os.path.join(self.dir, log)
-        self.argv = [tcpstated_path(), "--config", write_config(self.dir),
+        conf = ("[poll]\ndestroy_events = "
+                + ("yes" if destroy_events else "no") + "\n" + config)
+        self.argv = [tcpstated_path(), "--config", write_config(self.dir, conf),
                      "--interval-ms", str(interval_ms), "--log-file", self.log,
                      "--format", fmt, *args]
         self.readers = {}
@@ -658,6 +756,11 @@ class Daemon:
         if path not in self.readers:
             self.readers[path] = LogReader(path, self.fmt)
         return self.readers[path].read()
+
+    def summaries(self, path=None):
+        """The summary records so far (records() holds the transitions)."""
+        self.records(path)
+        return self.readers[path or self.log].summaries
 
     def raw(self, path=None):
         with open(path or self.log, "rb") as f:
