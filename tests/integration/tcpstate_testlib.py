@@ -507,14 +507,14 @@ def _check_fields(r, line):
           f"ts is not the wall-clock time of this test run in {line!r}")
     check(r["family"] in ("ipv4", "ipv6"), f"bad family in {line!r}")
     if r.get("kind") == "summary":
-        for k in SUMMARY_KEYS[4:]:
+        for k in ["lport", "rport"] + SUMMARY_KEYS[7:]:
             check(k not in r or (type(r[k]) is int and r[k] >= 0),
                   f"{k} is not a non-negative integer in {line!r}")
         return
     check(r["from"] in STATES and r["to"] in STATES and r["from"] != r["to"],
           f"bad transition in {line!r}")
     check(r["how"] in ("initial", "poll", "destroy"), f"bad how in {line!r}")
-    check(r["how"] == "poll" or r["from"] == "NONE",
+    check(r["how"] != "initial" or r["from"] == "NONE",
           f"an initial record must come from NONE: {line!r}")
     for k in ("lport", "rport", "cookie", "uid", "inode"):
         check(k not in r or (type(r[k]) is int and r[k] >= 0),
