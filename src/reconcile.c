@@ -199,8 +199,13 @@ static int summarize(const struct reconcile_event *ev, const struct sock *sk,
 		.info = ev->info,
 	};
 
-	/* A listener, or a socket that never had a peer, was no connection. */
-	if (sk->state == SOCK_LISTEN || ev->sk.tuple.rport == 0)
+	static const uint8_t zero[16];
+
+	/* A listener, or a socket that never had a peer, was no connection.
+	 * (A socket closed with SO_LINGER {1, 0} has its remote port cleared
+	 * by then, but its remote address left.) */
+	if (sk->state == SOCK_LISTEN ||
+	    (ev->sk.tuple.rport == 0 && !memcmp(ev->sk.tuple.raddr, zero, sizeof(zero))))
 		return 0;
 	return cb(NULL, &s, user);
 }
