@@ -377,10 +377,10 @@ static void fit_watchdog(uint32_t interval_ms)
 
 static void log_settings(const struct daemon *d, const char *what)
 {
-	log_info("%s %s: polling every %" PRIu32 " ms, destroy events %s, %s records to %s, "
-		 "journal %s",
-		 what, d->source, d->cfg.interval_ms, d->cfg.destroy_events ? "on" : "off",
-		 record_format_name(d->cfg.format), d->cfg.log_path, d->cfg.journal ? "on" : "off");
+	log_info("%s %s: polling every %" PRIu32 " ms, %s records to %s, journal %s, "
+		 "destroy events %s",
+		 what, d->source, d->cfg.interval_ms, record_format_name(d->cfg.format),
+		 d->cfg.log_path, d->cfg.journal ? "on" : "off", d->cfg.destroy_events ? "on" : "off");
 }
 
 /*
