@@ -12,6 +12,7 @@ enum journal_kind {
 	JOURNAL_APPEARED, /* FROM is NONE */
 	JOURNAL_CHANGED,  /* both states are real */
 	JOURNAL_VANISHED, /* TO is NONE */
+	JOURNAL_SUMMARY,  /* a connection summary */
 	JOURNAL_KIND_MAX
 };
 
@@ -41,5 +42,17 @@ int journal_entry_build(struct journal_entry *e, const struct transition *t);
 
 /* Sends T to the journal. Returns 0 or -errno (e.g. no journald running). */
 int journal_send(const struct transition *t);
+
+/*
+ * Fills E with the summary S: MESSAGE (the text summary without its
+ * timestamp), MESSAGE_ID of JOURNAL_SUMMARY, PRIORITY=6, SYSLOG_IDENTIFIER,
+ * TCPSTATE_FAMILY, _LADDR, _LPORT, _RADDR, _RPORT, _COOKIE, _TS,
+ * _LIFETIME_US, and _BYTES_SENT, _BYTES_RECEIVED, _RETRANS, _RTT_US where
+ * the kernel reported them. No I/O. Returns 0 or -ENOSPC.
+ */
+int journal_summary_build(struct journal_entry *e, const struct summary *s);
+
+/* Sends S to the journal. Returns 0 or -errno. */
+int journal_send_summary(const struct summary *s);
 
 #endif

@@ -218,8 +218,8 @@ static void write_item(struct monitor *m, struct item *it)
 	err = logfile_append(m->log, line, (size_t)n);
 	if (err < 0 && !m->stats.write_error)
 		m->stats.write_error = err;
-	if (m->journal && !it->is_summary) {
-		err = journal_send(&it->t);
+	if (m->journal) {
+		err = it->is_summary ? journal_send_summary(&it->s) : journal_send(&it->t);
 		if (err < 0) {
 			m->stats.journal_failed++;
 			if (!m->stats.journal_error)
