@@ -252,7 +252,8 @@ int monitor_poll(struct monitor *m)
 
 	m->stats.write_error = 0;
 	m->stats.journal_error = 0;
-	qsort(m->items, m->items_len, sizeof(*m->items), cmp_item);
+	if (m->items_len)
+		qsort(m->items, m->items_len, sizeof(*m->items), cmp_item);
 	for (size_t i = 0; i < m->items_len; i++)
 		write_item(m, &m->items[i]);
 	m->items_len = 0;

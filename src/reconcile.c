@@ -104,7 +104,8 @@ void reconcile_end(struct reconcile *r, const struct timespec *taken)
 	uint64_t *swap = r->gone;
 	size_t cap = r->gone_cap;
 
-	qsort(r->gone_next, r->gone_next_len, sizeof(*r->gone_next), cmp_cookie);
+	if (r->gone_next_len) /* qsort() wants a real array even for none */
+		qsort(r->gone_next, r->gone_next_len, sizeof(*r->gone_next), cmp_cookie);
 	r->gone = r->gone_next;
 	r->gone_len = r->gone_next_len;
 	r->gone_cap = r->gone_next_cap;

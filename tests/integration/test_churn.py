@@ -21,8 +21,10 @@ import time
 from tcpstate_testlib import (Daemon, Netns, check, check_valid_paths,
                               check_ts_order, listener, main, show)
 
-CONNECTIONS = 2000
+CONNECTIONS = int(os.environ.get("CHURN_CONNECTIONS", "2000"))
 INTERVAL_MS = 100  # the shipped default, as a netstat loop would poll
+# By hand, to measure losses with another buffer: CHURN_EVENT_BUFFER=208K.
+EVENT_BUFFER = os.environ.get("CHURN_EVENT_BUFFER", "16M")
 
 
 def cpu_seconds(pid):
@@ -84,7 +86,8 @@ def test_churn():
     with Netns() as ns:
         srv = listener(socket.AF_INET, backlog=1024)
         port = srv.getsockname()[1]
-        d = Daemon(ns, interval_ms=INTERVAL_MS, destroy_events=True)
+        d = Daemon(ns, interval_ms=INTERVAL_MS, destroy_events=True,
+                   config=f"event_buffer = {EVENT_BUFFER}\n")
         p = Daemon(ns, interval_ms=INTERVAL_MS, log="poll-only.log")
         d.sync()
         p.sync()
