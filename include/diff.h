@@ -47,6 +47,11 @@ typedef int (*diff_cb)(const struct transition *t, void *user);
 struct diff {
 	uint32_t *appeared; /* index into NEW + 1, 0 = empty */
 	size_t mask;	    /* slots - 1; 0 before the first run */
+	/* 0, or how long a full socket must be missing from dumps before it is
+	 * declared gone (more than one dump in any case). With destroy
+	 * notifications, the notification says when a full socket is gone;
+	 * a dump racing with heavy churn can miss a live socket twice. */
+	uint32_t hold_full_ms;
 };
 
 /* Initialises D; it owns no memory yet. */
@@ -62,10 +67,11 @@ void diff_release(struct diff *d);
  * 4-tuple it was first seen with. Entries of OLD marked settled are left out
  * (reconcile.c reported them); a change of an entry of NEW marked by_event
  * carries its changed_at and DIFF_HOW_DESTROY. A socket missing from NEW is carried into
- * NEW as missing and reported gone only when the next dump misses it too, or
- * at once when a new socket took its 4-tuple; its record carries the time of
- * the first dump that missed it. Vanishes are reported before the other
- * changes, so record times never go backwards.
+ * NEW as missing and reported gone only when the next dump misses it too (a
+ * full socket: and it has been missing for D->hold_full_ms), or at once when
+ * a new socket took its 4-tuple; its record carries the time of the last
+ * dump that missed it before (the first one, unless it was held). Vanishes
+ * are reported before the other changes, so record times never go backwards.
  * OLD is only marked (snapshot_entry.seen). On -ENOMEM no callback has run.
  * NEW must not be OLD. Returns 0, the callback's nonzero value, or -ENOMEM.
  */

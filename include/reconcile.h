@@ -9,6 +9,10 @@
 #include "diff.h"
 #include "snapshot.h"
 
+/* Seconds a generation of gone cookies lasts: a notification about a socket
+ * the polls declared gone is recognised for 60 to 120 s after. */
+#define RECONCILE_GONE_WINDOW 60
+
 /* One destroy notification, waiting for the next poll. */
 struct reconcile_event {
 	struct timespec ts; /* CLOCK_REALTIME when it was read */
@@ -29,10 +33,14 @@ struct reconcile_stats {
 struct reconcile {
 	struct reconcile_event *ev;
 	size_t len, cap, limit;
-	uint64_t *gone; /* cookies the last poll reported gone, sorted */
+	/* Cookies of full sockets the polls declared gone (by absence), in two
+	 * generations of RECONCILE_GONE_WINDOW seconds each, each sorted after
+	 * every poll: a notification that comes later is no second close. */
+	uint64_t *gone; /* the previous generation */
 	size_t gone_len, gone_cap;
-	uint64_t *gone_next; /* the ones this poll reports, unsorted */
+	uint64_t *gone_next; /* the current one */
 	size_t gone_next_len, gone_next_cap;
+	time_t window_start; /* when the current generation began */
 	uint32_t *tw; /* this poll's minisockets by 4-tuple: index into new + 1 */
 	size_t tw_mask;
 	struct timespec last;	/* when the last diffed dump completed; 0 before */
@@ -75,14 +83,17 @@ void reconcile_discard(struct reconcile *r);
  *   appearance is timed by the notification;
  * - about a socket never dumped otherwise: NONE -> CLOSE -> NONE at the
  *   notification's time;
- * - about a socket the last poll reported gone: nothing (a duplicate).
+ * - about a socket the polls reported gone (reconcile_note_gone()) in the
+ *   last minute or two: nothing (a duplicate).
  * Every notification but a duplicate also gives a summary. Empties the queue.
  * Returns 0, the callback's nonzero value, or -ENOMEM (nothing reported).
  */
 int reconcile_run(struct reconcile *r, struct snapshot *old, struct snapshot *new,
 		  reconcile_cb cb, void *user);
 
-/* Notes that this poll reported the socket COOKIE gone. Returns 0 or -ENOMEM. */
+/* Notes that this poll declared the socket COOKIE gone by its absence from
+ * dumps, so that its notification, if it still comes, is a duplicate.
+ * Returns 0 or -ENOMEM. */
 int reconcile_note_gone(struct reconcile *r, uint64_t cookie);
 
 /* Ends a diffed poll whose dump completed at TAKEN. */

@@ -95,11 +95,25 @@ static int appeared_has(const struct diff *d, const struct snapshot *new,
 	return 0;
 }
 
+/* Nonzero when the missing entry O may be declared gone at NOW. */
+static int missed_enough(const struct diff *d, const struct snapshot_entry *o,
+			 const struct timespec *now)
+{
+	int64_t ms;
+
+	if (!d->hold_full_ms || o->sk.kind != SOCK_KIND_FULL)
+		return 1;
+	ms = ((int64_t)now->tv_sec - o->missing_since.tv_sec) * 1000 +
+	     (now->tv_nsec - o->missing_since.tv_nsec) / 1000000;
+	return ms >= (int64_t)d->hold_full_ms;
+}
+
 /* An entry of OLD that NEW lacks is gone now, rather than carried as missing. */
 static int gone_now(const struct diff *d, const struct snapshot *new,
 		    const struct snapshot_entry *o)
 {
-	return o->missing || (owns_tuple(&o->sk) && appeared_has(d, new, &o->sk.tuple));
+	return (o->missing && missed_enough(d, o, &new->taken)) ||
+	       (owns_tuple(&o->sk) && appeared_has(d, new, &o->sk.tuple));
 }
 
 /* Reports the entries of OLD that are gone now and were (MISSING) or were
@@ -110,7 +124,10 @@ static int report_gone(const struct diff *d, const struct snapshot *old,
 	for (size_t i = 0; i < old->len; i++) {
 		const struct snapshot_entry *o = &old->entries[i];
 		struct transition t = {
-			.ts = o->missing ? o->missing_since : new->taken,
+			/* The last dump that missed it, which is the first one
+			 * unless the socket was held (hold_full_ms): the time
+			 * of the records already written, so order holds. */
+			.ts = o->missing ? old->taken : new->taken,
 			.sk = &o->sk,
 			.from = o->sk.state,
 			.to = SOCK_NONE,
@@ -161,7 +178,7 @@ int diff_run(struct diff *d, struct snapshot *old, struct snapshot *new, enum di
 		if (!new->entries[i].seen && owns_tuple(&new->entries[i].sk))
 			appeared_add(d, new, i);
 
-	/* Carry the first-time missing into NEW before any callback runs, so
+	/* Carry the missing into NEW before any callback runs, so
 	 * that running out of memory leaves nothing half reported. */
 	for (size_t i = 0; i < old->len; i++) {
 		const struct snapshot_entry *o = &old->entries[i];
@@ -172,7 +189,7 @@ int diff_run(struct diff *d, struct snapshot *old, struct snapshot *new, enum di
 		if (err < 0)
 			return err;
 		new->entries[new->len - 1].missing = 1;
-		new->entries[new->len - 1].missing_since = new->taken;
+		new->entries[new->len - 1].missing_since = o->missing ? o->missing_since : new->taken;
 		new->entries[new->len - 1].first_seen = o->first_seen;
 	}
 

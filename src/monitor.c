@@ -17,6 +17,10 @@
 #include "reconcile.h"
 #include "snapshot.h"
 
+/* How long a full socket may be missing from dumps, with notifications on,
+ * before its absence alone makes it gone. */
+#define MONITOR_HOLD_FULL_MS 1000
+
 /* One record of a poll, held until the poll's records are sorted by time. */
 struct item {
 	struct sock sk; /* a copy: the tables change before the records are written */
@@ -38,6 +42,7 @@ struct monitor {
 	struct diag_events *events; /* NULL: polling alone */
 	struct reconcile rec;
 	uint64_t drops_base; /* the kernel's drop count when events were set */
+	int resync_polls;    /* polls left that count absence without a hold */
 	struct item *items;  /* this poll's records */
 	size_t items_len, items_cap;
 	struct monitor_stats stats;
@@ -129,6 +134,8 @@ int monitor_read_events(struct monitor *m)
 		if (err == -ENOBUFS)
 			overrun = 1;
 	} while (err == -ENOBUFS);
+	if (overrun || m->stats.events_overrun)
+		m->resync_polls = 2; /* the resync dump, and the one that confirms */
 	if (overrun) {
 		uint64_t drops;
 
@@ -210,7 +217,8 @@ static void write_item(struct monitor *m, struct item *it)
 		it->t.sk = &it->sk;
 		n = record_format(line, sizeof(line), &it->t, m->fmt);
 		m->stats.transitions++;
-		if (it->t.to == SOCK_NONE)
+		if (it->t.to == SOCK_NONE && it->t.how == DIFF_HOW_POLL &&
+		    it->sk.kind != SOCK_KIND_TIMEWAIT)
 			(void)reconcile_note_gone(&m->rec, it->sk.cookie);
 	}
 	if (n < 0)
@@ -240,6 +248,15 @@ int monitor_poll(struct monitor *m)
 	err = diag_dump(m->diag, snapshot_put_cb, m->next);
 	if (err == 0)
 		err = clock_gettime(CLOCK_REALTIME, &m->next->taken) < 0 ? -errno : 0;
+	/*
+	 * With notifications flowing, a full socket's end is told by its
+	 * notification; absence from dumps (which race with churn) only counts
+	 * after a while. Right after notifications were lost, absence counts
+	 * as it does without them, so that the resync settles their sockets.
+	 */
+	m->diff.hold_full_ms = m->events && !m->resync_polls ? MONITOR_HOLD_FULL_MS : 0;
+	if (m->resync_polls)
+		m->resync_polls--;
 	if (err == 0)
 		err = reconcile_run(&m->rec, m->cur, m->next, add_item, m);
 	if (err == 0)

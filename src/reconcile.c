@@ -101,25 +101,33 @@ static int cmp_cookie(const void *a, const void *b)
 
 void reconcile_end(struct reconcile *r, const struct timespec *taken)
 {
-	uint64_t *swap = r->gone;
-	size_t cap = r->gone_cap;
-
 	if (r->gone_next_len) /* qsort() wants a real array even for none */
 		qsort(r->gone_next, r->gone_next_len, sizeof(*r->gone_next), cmp_cookie);
-	r->gone = r->gone_next;
-	r->gone_len = r->gone_next_len;
-	r->gone_cap = r->gone_next_cap;
-	r->gone_next = swap;
-	r->gone_next_cap = cap;
-	r->gone_next_len = 0;
+	if (taken->tv_sec - r->window_start >= RECONCILE_GONE_WINDOW) {
+		uint64_t *swap = r->gone;
+		size_t cap = r->gone_cap;
+
+		r->gone = r->gone_next;
+		r->gone_len = r->gone_next_len;
+		r->gone_cap = r->gone_next_cap;
+		r->gone_next = swap;
+		r->gone_next_cap = cap;
+		r->gone_next_len = 0;
+		r->window_start = taken->tv_sec;
+	}
 	r->before = r->last;
 	r->last = *taken;
 }
 
+static int in_set(const uint64_t *set, size_t len, uint64_t cookie)
+{
+	return len && bsearch(&cookie, set, len, sizeof(*set), cmp_cookie) != NULL;
+}
+
 static int was_gone(const struct reconcile *r, uint64_t cookie)
 {
-	return r->gone_len &&
-	       bsearch(&cookie, r->gone, r->gone_len, sizeof(*r->gone), cmp_cookie) != NULL;
+	return in_set(r->gone, r->gone_len, cookie) ||
+	       in_set(r->gone_next, r->gone_next_len, cookie);
 }
 
 static int is_minisocket(const struct sock *sk)

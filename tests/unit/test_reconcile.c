@@ -348,6 +348,40 @@ static void test_listener(void)
 	h_release(&h);
 }
 
+/* With a hold, a full socket missed by two dumps is not gone yet: its
+ * notification settles it; without one, it goes after the hold, at the time
+ * of the last dump that missed it. Minisockets are not held. */
+static void test_hold(void)
+{
+	struct harness h;
+	struct sock socks[2] = {
+	    mk(7, SOCK_ESTABLISHED, SOCK_KIND_FULL, 40000, 80),
+	    mk(8, SOCK_ESTABLISHED, SOCK_KIND_FULL, 40001, 80),
+	};
+	struct sock tw = mk(9, SOCK_TIME_WAIT, SOCK_KIND_TIMEWAIT, 40002, 80);
+	struct sock all[3] = {socks[0], socks[1], tw};
+
+	h_init(&h, 100);
+	h.diff.hold_full_ms = 1500;
+	h_dump(&h, all, 3); /* 1001 */
+	h_dump(&h, NULL, 0); /* 1002: all missing */
+	CHECK_INT(h.nrecs, 0);
+	h_dump(&h, NULL, 0); /* 1003: the minisocket goes, the others are held */
+	CHECK_INT(h.nrecs, 1);
+	CHECK_REC(&h, 0, 9, SOCK_TIME_WAIT, SOCK_NONE, DIFF_HOW_POLL, 1002, 0);
+	h_event(&h, 7, 40000, 80);
+	h_dump(&h, NULL, 0); /* 1004: 7 by its notification, 8 after the hold */
+	CHECK_INT(h.nrecs, 3);
+	CHECK_REC(&h, 0, 7, SOCK_ESTABLISHED, SOCK_NONE, DIFF_HOW_DESTROY, 1003, HALF);
+	CHECK_SUM(&h, 1, 7, 2500000);
+	CHECK_REC(&h, 2, 8, SOCK_ESTABLISHED, SOCK_NONE, DIFF_HOW_POLL, 1003, 0);
+	/* 8's notification, if it comes now, is no second close. */
+	h_event(&h, 8, 40001, 80);
+	h_dump(&h, NULL, 0);
+	CHECK_INT(h.nrecs, 0);
+	h_release(&h);
+}
+
 /* The queue's limit. */
 static void test_limit(void)
 {
@@ -378,6 +412,7 @@ int main(void)
 	test_between_polls();
 	test_request();
 	test_listener();
+	test_hold();
 	test_limit();
 	return CHECK_DONE();
 }
