@@ -597,18 +597,15 @@ def check_sequences(records):
     last = {}
     for r in records:
         c = r["cookie"]
-        if last.get(c) not in ("NONE", None) and r["from"] == last[c]:
-            last[c] = r["to"]
-            continue
-        mine = [x for x in records if x["cookie"] == c]
-        check(last.get(c) != "NONE",
-              f"cookie {c}: a record after the socket vanished:\n{show([r])}"
-              f"\n  all its records:\n{show(mine)}")
         prev = last.get(c, "NONE")
-        check(r["from"] == prev,
-              f"cookie {c}: a record from {r['from']}, but its previous "
-              f"record went to {prev}:\n{show([r])}\n  all its records:\n"
-              f"{show(mine)}")
+        if c in last and prev == "NONE" or r["from"] != prev:
+            mine = [x for x in records if x["cookie"] == c]
+            check(not (c in last and prev == "NONE"),
+                  f"cookie {c}: a record after the socket vanished:\n"
+                  f"{show([r])}\n  all its records:\n{show(mine)}")
+            fail(f"cookie {c}: a record from {r['from']}, but its previous "
+                 f"record went to {prev}:\n{show([r])}\n  all its records:\n"
+                 f"{show(mine)}")
         last[c] = r["to"]
 
 
