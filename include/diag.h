@@ -54,8 +54,9 @@ int diag_events_fd(const struct diag_events *ev);
 int diag_events_drops(const struct diag_events *ev, uint64_t *ret);
 
 /*
- * Reads every queued notification, calling CB for each TCP one, until the
- * queue is empty. Returns 0 when it is, -ENOBUFS when the kernel dropped
+ * Reads the queued notifications, calling CB for each TCP one, until the
+ * queue is empty or a few thousand were read (then the descriptor stays
+ * readable). Returns 0 then, -ENOBUFS when the kernel dropped
  * notifications since the last read (the queue is still there: call again to
  * drain it), the callback's nonzero value, or -errno.
  */

@@ -177,6 +177,9 @@ fail:
  * nothing but the answer to its own request, and non-blocking, so that the
  * loop can drain it whenever it is readable.
  */
+/* Datagrams diag_events_read() takes at most in one call. */
+#define DIAG_EVENTS_BATCH 4096
+
 struct diag_events {
 	struct mnl_socket *nl;
 	char buf[DIAG_BUF_SIZE];
@@ -259,7 +262,9 @@ int diag_events_drops(const struct diag_events *ev, uint64_t *ret)
 
 int diag_events_read(struct diag_events *ev, diag_event_cb cb, void *user)
 {
-	for (;;) {
+	/* A bound, so that a flood cannot keep the caller from its ticks;
+	 * what is left makes the socket readable again. */
+	for (unsigned n_read = 0; n_read < DIAG_EVENTS_BATCH; n_read++) {
 		ssize_t n = recv(mnl_socket_get_fd(ev->nl), ev->buf, sizeof(ev->buf), 0);
 		const struct nlmsghdr *nlh = (const struct nlmsghdr *)ev->buf;
 		int rem;
@@ -285,4 +290,5 @@ int diag_events_read(struct diag_events *ev, diag_event_cb cb, void *user)
 				return err;
 		}
 	}
+	return 0;
 }

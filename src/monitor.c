@@ -134,12 +134,13 @@ int monitor_read_events(struct monitor *m)
 		if (err == -ENOBUFS)
 			overrun = 1;
 	} while (err == -ENOBUFS);
-	if (overrun || m->stats.events_overrun)
+	if (overrun || m->stats.events_overrun) {
+		m->stats.overruns++;
 		m->resync_polls = 2; /* the resync dump, and the one that confirms */
+	}
 	if (overrun) {
 		uint64_t drops;
 
-		m->stats.overruns++;
 		/* The kernel counts every notification it could not queue. */
 		if (diag_events_drops(m->events, &drops) == 0 && drops >= m->drops_base) {
 			m->stats.events_lost += drops - m->drops_base;
