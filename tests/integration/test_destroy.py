@@ -27,6 +27,15 @@ from tcpstate_testlib import (Daemon, Endpoint, Netns, accept, check,
                               strip_ts, wait_until)
 
 
+def event_socket_drops(ns):
+    """The kernel's drop count of the daemon's notification socket: the
+    NETLINK_SOCK_DIAG socket in groups 1 and 3 (/proc/net/netlink)."""
+    with ns.inside():
+        with open("/proc/net/netlink") as f:
+            rows = [line.split() for line in f.readlines()[1:]]
+    return sum(int(r[8]) for r in rows if r[1] == "4" and int(r[3], 16) == 5)
+
+
 def story(d, cookie):
     return [strip_ts(r) for r in d.records() if r["cookie"] == cookie]
 
@@ -82,8 +91,9 @@ def test_handshake_identity():
             c = connect_start(socket.AF_INET, "127.0.0.1", port)
             req = d.wait_for(lambda r: r["to"] == "SYN_RECV" and r["lport"] == port,
                              "NONE -> SYN_RECV of the request socket")
-            with d.paused():
-                pass
+        # The handshake completes (the client's ACK, retransmitted with its
+        # data or in answer to the SYN-ACK's retransmission) and the
+        # connection is reset, all while the daemon is stopped.
         with d.paused():
             connect_finish(c)
             a = accept(srv)
@@ -136,7 +146,6 @@ def test_time_wait_continuity():
         check_equal([x["cookie"] for x in s], [ident], "the client's summary")
         # The minisocket ends (RST from a new SYN would do too; a short
         # tcp_tw timeout is not settable per namespace): kill it with ss.
-        ns.nft("list", "ruleset")  # (the namespace is still there)
         with ns.inside():
             run(["ss", "-K", "state", "time-wait", "sport", f"= :{cli.lport}"])
         d.wait_for(lambda r: r["cookie"] == ident and r["from"] == "TIME_WAIT"
@@ -205,6 +214,10 @@ def test_overrun():
                 ports.append(c.getsockname()[1])
                 rst_close(c)
                 a.close()
+            # The kernel frees some sockets a little later; make sure
+            # the overrun happened while the daemon was stopped.
+            wait_until(lambda: event_socket_drops(ns) > 0,
+                       "the kernel to drop notifications", on_timeout=d.describe)
         resumed = time.time()
         wait_until(lambda: "destroy notifications lost" in d.stderr(),
                    "the overrun to be reported", on_timeout=d.describe)
