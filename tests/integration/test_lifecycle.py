@@ -5,8 +5,8 @@ Each transient state is held with an nftables rule until the daemon has logged
 it, then the rule goes and the kernel's own retransmission moves the
 connection on. Both ends are checked record by record: addresses, ports,
 cookies (SO_COOKIE), uid and inode where the kernel reports them, how, and ts
-order. Run for IPv4, IPv6 and v4-mapped IPv6, in both log formats, and twice more
-with destroy notifications, which must tell the same story.
+order. Run for IPv4, IPv6 and v4-mapped IPv6, in both log formats, and twice
+more with destroy notifications, which must tell the same story.
 
 Run by hand: see README.md in this directory.
 """
