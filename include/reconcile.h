@@ -41,9 +41,9 @@ struct reconcile {
 	uint64_t *gone_next; /* the current one */
 	size_t gone_next_len, gone_next_cap;
 	time_t window_start; /* when the current generation began */
-	uint32_t *tw; /* this poll's minisockets by 4-tuple: index into new + 1 */
+	uint32_t *tw;        /* this poll's minisockets by 4-tuple: index into new + 1 */
 	size_t tw_mask;
-	struct timespec last;	/* when the last diffed dump completed; 0 before */
+	struct timespec last;   /* when the last diffed dump completed; 0 before */
 	struct timespec before; /* the one before that */
 	struct reconcile_stats stats;
 };
@@ -61,7 +61,7 @@ void reconcile_release(struct reconcile *r);
 /* Queues a notification about SK read at TS. Returns 0, -ENOBUFS when LIMIT
  * notifications are queued already (counted in stats.overflow), -ENOMEM. */
 int reconcile_add(struct reconcile *r, const struct sock *sk, const struct sock_info *info,
-		  const struct timespec *ts);
+                  const struct timespec *ts);
 
 /* Drops every queued notification (after a resync their sockets are known
  * to the dump, or lost). */
@@ -88,8 +88,8 @@ void reconcile_discard(struct reconcile *r);
  * Every notification but a duplicate also gives a summary. Empties the queue.
  * Returns 0, the callback's nonzero value, or -ENOMEM (nothing reported).
  */
-int reconcile_run(struct reconcile *r, struct snapshot *old, struct snapshot *new,
-		  reconcile_cb cb, void *user);
+int reconcile_run(struct reconcile *r, struct snapshot *old, struct snapshot *new, reconcile_cb cb,
+                  void *user);
 
 /* Notes that this poll declared the socket COOKIE gone by its absence from
  * dumps, so that its notification, if it still comes, is a duplicate.

@@ -60,7 +60,7 @@ static int reserve(void **p, size_t *cap, size_t len, size_t size)
 }
 
 int reconcile_add(struct reconcile *r, const struct sock *sk, const struct sock_info *info,
-		  const struct timespec *ts)
+                  const struct timespec *ts)
 {
 	int err;
 
@@ -84,7 +84,7 @@ void reconcile_discard(struct reconcile *r)
 int reconcile_note_gone(struct reconcile *r, uint64_t cookie)
 {
 	int err = reserve((void **)&r->gone_next, &r->gone_next_cap, r->gone_next_len,
-			  sizeof(*r->gone_next));
+	                  sizeof(*r->gone_next));
 
 	if (err < 0)
 		return err;
@@ -170,7 +170,7 @@ static int tw_index(struct reconcile *r, const struct snapshot *new)
 
 /* The minisocket of NEW that holds T and no notification has claimed yet. */
 static struct snapshot_entry *tw_find(const struct reconcile *r, const struct snapshot *new,
-				      const struct sock_tuple *t)
+                                      const struct sock_tuple *t)
 {
 	for (size_t h = sock_tuple_hash(t) & r->tw_mask; r->tw[h]; h = (h + 1) & r->tw_mask) {
 		struct snapshot_entry *e = &new->entries[r->tw[h] - 1];
@@ -183,29 +183,34 @@ static struct snapshot_entry *tw_find(const struct reconcile *r, const struct sn
 
 static uint64_t usec_between(const struct timespec *from, const struct timespec *to)
 {
-	int64_t us = ((int64_t)to->tv_sec - from->tv_sec) * 1000000 +
-		     (to->tv_nsec - from->tv_nsec) / 1000;
+	int64_t us =
+	    ((int64_t)to->tv_sec - from->tv_sec) * 1000000 + (to->tv_nsec - from->tv_nsec) / 1000;
 
 	return us > 0 && (from->tv_sec || from->tv_nsec) ? (uint64_t)us : 0;
 }
 
-static int emit(const struct reconcile_event *ev, const struct sock *sk, unsigned from,
-		unsigned to, reconcile_cb cb, void *user)
+static int emit(const struct reconcile_event *ev, const struct sock *sk, unsigned from, unsigned to,
+                reconcile_cb cb, void *user)
 {
 	struct transition t = {
-		.ts = ev->ts, .sk = sk, .from = (uint8_t)from, .to = (uint8_t)to,
-		.how = DIFF_HOW_DESTROY,
+	    .ts = ev->ts,
+	    .sk = sk,
+	    .from = (uint8_t)from,
+	    .to = (uint8_t)to,
+	    .how = DIFF_HOW_DESTROY,
 	};
 
 	return cb(&t, NULL, user);
 }
 
 static int summarize(const struct reconcile_event *ev, const struct sock *sk,
-		     const struct timespec *since, reconcile_cb cb, void *user)
+                     const struct timespec *since, reconcile_cb cb, void *user)
 {
 	struct summary s = {
-		.ts = ev->ts, .sk = sk, .lifetime_us = usec_between(since, &ev->ts),
-		.info = ev->info,
+	    .ts = ev->ts,
+	    .sk = sk,
+	    .lifetime_us = usec_between(since, &ev->ts),
+	    .info = ev->info,
 	};
 
 	static const uint8_t zero[16];
@@ -233,8 +238,8 @@ static int reached_established(const struct sock *sk, const struct sock_info *in
 }
 
 /* A notification about the tracked socket O. */
-static int join_tracked(struct reconcile_event *ev, struct snapshot_entry *o,
-			struct snapshot *new, reconcile_cb cb, void *user)
+static int join_tracked(struct reconcile_event *ev, struct snapshot_entry *o, struct snapshot *new,
+                        reconcile_cb cb, void *user)
 {
 	struct snapshot_entry *e = snapshot_find(new, o->sk.cookie);
 	unsigned from = o->sk.state;
@@ -259,8 +264,8 @@ static int join_tracked(struct reconcile_event *ev, struct snapshot_entry *o,
 
 /* A notification about a socket no dump has shown under its cookie. */
 static int join_untracked(struct reconcile *r, struct reconcile_event *ev,
-			  const struct snapshot *old, struct snapshot *new, reconcile_cb cb,
-			  void *user)
+                          const struct snapshot *old, struct snapshot *new, reconcile_cb cb,
+                          void *user)
 {
 	struct snapshot_entry *w = tw_find(r, new, &ev->sk.tuple);
 	int err;
@@ -291,8 +296,8 @@ static int join_untracked(struct reconcile *r, struct reconcile_event *ev,
 	return err ? err : summarize(ev, &ev->sk, &r->last, cb, user);
 }
 
-int reconcile_run(struct reconcile *r, struct snapshot *old, struct snapshot *new,
-		  reconcile_cb cb, void *user)
+int reconcile_run(struct reconcile *r, struct snapshot *old, struct snapshot *new, reconcile_cb cb,
+                  void *user)
 {
 	int err = 0;
 
@@ -310,7 +315,7 @@ int reconcile_run(struct reconcile *r, struct snapshot *old, struct snapshot *ne
 			continue;
 		}
 		err = o ? join_tracked(ev, o, new, cb, user)
-			: join_untracked(r, ev, old, new, cb, user);
+		        : join_untracked(r, ev, old, new, cb, user);
 	}
 	/* The by_event marks on entries that do not change are harmless: the
 	 * diff reports nothing for them. */

@@ -114,7 +114,10 @@ static void test_summary(void)
 	    .ts = {.tv_sec = 1795521898, .tv_nsec = 844212000},
 	    .sk = &sk,
 	    .lifetime_us = 1234,
-	    .info = {.bytes_acked = 5, .bytes_received = 6, .total_retrans = 1, .rtt_us = 42,
+	    .info = {.bytes_acked = 5,
+	             .bytes_received = 6,
+	             .total_retrans = 1,
+	             .rtt_us = 42,
 	             .has = SOCK_INFO_HAS_BYTES | SOCK_INFO_HAS_RETRANS | SOCK_INFO_HAS_RTT},
 	};
 	struct journal_entry e;
@@ -122,9 +125,10 @@ static void test_summary(void)
 	sk.kind = SOCK_KIND_GONE;
 	CHECK_INT(journal_summary_build(&e, &s), 0);
 	CHECK_INT(e.n, 16);
-	CHECK_STR(field(&e, "MESSAGE"), "ipv4 127.0.0.1:54328 \u2192 127.0.0.1:8080 summary "
-	                                "cookie=4104 lifetime_us=1234 bytes_sent=5 bytes_received=6 "
-	                                "retrans=1 rtt_us=42");
+	CHECK_STR(field(&e, "MESSAGE"),
+	          "ipv4 127.0.0.1:54328 \u2192 127.0.0.1:8080 summary "
+	          "cookie=4104 lifetime_us=1234 bytes_sent=5 bytes_received=6 "
+	          "retrans=1 rtt_us=42");
 	CHECK_STR(field(&e, "MESSAGE_ID"), journal_message_id(JOURNAL_SUMMARY));
 	CHECK_STR(field(&e, "TCPSTATE_LIFETIME_US"), "1234");
 	CHECK_STR(field(&e, "TCPSTATE_BYTES_SENT"), "5");

@@ -92,7 +92,7 @@ static void h_release(struct harness *h)
 }
 
 static struct sock mk(uint64_t cookie, unsigned state, unsigned kind, uint16_t lport,
-		      uint16_t rport)
+                      uint16_t rport)
 {
 	struct sock sk = {.cookie = cookie, .state = (uint8_t)state, .kind = (uint8_t)kind};
 	const uint8_t lo[4] = {127, 0, 0, 1};
@@ -110,8 +110,8 @@ static struct sock mk(uint64_t cookie, unsigned state, unsigned kind, uint16_t l
 static void h_event(struct harness *h, uint64_t cookie, uint16_t lport, uint16_t rport)
 {
 	struct sock sk = mk(cookie, SOCK_CLOSE, SOCK_KIND_GONE, lport, rport);
-	struct sock_info info = {.bytes_acked = 10, .bytes_received = 20, .total_retrans = 1,
-				 .rtt_us = 30, .has = 7};
+	struct sock_info info = {
+	    .bytes_acked = 10, .bytes_received = 20, .total_retrans = 1, .rtt_us = 30, .has = 7};
 	struct timespec ts = {.tv_sec = h->now, .tv_nsec = 500000000};
 
 	CHECK_INT(reconcile_add(&h->rec, &sk, &info, &ts), 0);
@@ -130,8 +130,8 @@ static void h_dump(struct harness *h, const struct sock *socks, size_t n)
 	h->nrecs = 0;
 	CHECK_INT(reconcile_run(&h->rec, h->cur, h->next, collect, h), 0);
 	CHECK_INT(diff_run(&h->diff, h->cur, h->next,
-			   h->have_first ? DIFF_HOW_POLL : DIFF_HOW_INITIAL, collect_diff, h),
-		  0);
+	                   h->have_first ? DIFF_HOW_POLL : DIFF_HOW_INITIAL, collect_diff, h),
+	          0);
 	for (size_t i = 0; i < h->nrecs; i++)
 		if (!h->recs[i].summary && h->recs[i].to == SOCK_NONE)
 			CHECK_INT(reconcile_note_gone(&h->rec, h->recs[i].sk.cookie), 0);
@@ -143,33 +143,33 @@ static void h_dump(struct harness *h, const struct sock *socks, size_t n)
 }
 
 /* Record I is a transition of COOKIE FROM -> TO, HOW, at second TS (+ NSEC). */
-#define CHECK_REC(h, i, cookie_, from_, to_, how_, ts_, nsec_)                            \
-	do {                                                                               \
-		CHECK((size_t)(i) < (h)->nrecs);                                           \
-		if ((size_t)(i) < (h)->nrecs) {                                            \
-			const struct rec *r_ = &(h)->recs[i];                              \
-			CHECK_INT(r_->summary, 0);                                         \
-			CHECK_INT(r_->sk.cookie, cookie_);                                 \
-			CHECK_STR(sock_state_name(r_->from), sock_state_name(from_));      \
-			CHECK_STR(sock_state_name(r_->to), sock_state_name(to_));          \
-			CHECK_STR(diff_how_name(r_->how), diff_how_name(how_));            \
-			CHECK_INT(r_->ts.tv_sec, ts_);                                     \
-			CHECK_INT(r_->ts.tv_nsec, nsec_);                                  \
-		}                                                                          \
+#define CHECK_REC(h, i, cookie_, from_, to_, how_, ts_, nsec_)                                     \
+	do {                                                                                       \
+		CHECK((size_t)(i) < (h)->nrecs);                                                   \
+		if ((size_t)(i) < (h)->nrecs) {                                                    \
+			const struct rec *r_ = &(h)->recs[i];                                      \
+			CHECK_INT(r_->summary, 0);                                                 \
+			CHECK_INT(r_->sk.cookie, cookie_);                                         \
+			CHECK_STR(sock_state_name(r_->from), sock_state_name(from_));              \
+			CHECK_STR(sock_state_name(r_->to), sock_state_name(to_));                  \
+			CHECK_STR(diff_how_name(r_->how), diff_how_name(how_));                    \
+			CHECK_INT(r_->ts.tv_sec, ts_);                                             \
+			CHECK_INT(r_->ts.tv_nsec, nsec_);                                          \
+		}                                                                                  \
 	} while (0)
 
 /* Record I is a summary of COOKIE with LIFETIME_US. */
-#define CHECK_SUM(h, i, cookie_, lifetime_)                                               \
-	do {                                                                               \
-		CHECK((size_t)(i) < (h)->nrecs);                                           \
-		if ((size_t)(i) < (h)->nrecs) {                                            \
-			const struct rec *r_ = &(h)->recs[i];                              \
-			CHECK_INT(r_->summary, 1);                                         \
-			CHECK_INT(r_->sk.cookie, cookie_);                                 \
-			CHECK_INT(r_->lifetime_us, lifetime_);                             \
-			CHECK_INT(r_->info.bytes_acked, 10);                               \
-			CHECK_INT(r_->ts.tv_nsec, 500000000);                              \
-		}                                                                          \
+#define CHECK_SUM(h, i, cookie_, lifetime_)                                                        \
+	do {                                                                                       \
+		CHECK((size_t)(i) < (h)->nrecs);                                                   \
+		if ((size_t)(i) < (h)->nrecs) {                                                    \
+			const struct rec *r_ = &(h)->recs[i];                                      \
+			CHECK_INT(r_->summary, 1);                                                 \
+			CHECK_INT(r_->sk.cookie, cookie_);                                         \
+			CHECK_INT(r_->lifetime_us, lifetime_);                                     \
+			CHECK_INT(r_->info.bytes_acked, 10);                                       \
+			CHECK_INT(r_->ts.tv_nsec, 500000000);                                      \
+		}                                                                                  \
 	} while (0)
 
 #define HALF 500000000
@@ -363,7 +363,7 @@ static void test_hold(void)
 
 	h_init(&h, 100);
 	h.diff.hold_full_ms = 1500;
-	h_dump(&h, all, 3); /* 1001 */
+	h_dump(&h, all, 3);  /* 1001 */
 	h_dump(&h, NULL, 0); /* 1002: all missing */
 	CHECK_INT(h.nrecs, 0);
 	h_dump(&h, NULL, 0); /* 1003: the minisocket goes, the others are held */
