@@ -23,6 +23,8 @@
 struct config {
 	uint32_t interval_ms;	   /* [poll] interval_ms */
 	char netns[PATH_MAX];	   /* [poll] netns; "" = the namespace we run in */
+	bool destroy_events;	   /* [poll] destroy_events */
+	uint64_t event_buffer;	   /* [poll] event_buffer, bytes */
 	char log_path[PATH_MAX];   /* [log] path; "-" = standard output */
 	enum record_format format; /* [log] format = text | json */
 	uint64_t max_size;	   /* [log] max_size, bytes */

@@ -3,6 +3,7 @@
 #define TCPSTATED_DIAG_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sock.h"
 
@@ -36,5 +37,38 @@ int diag_set_filter(struct diag *d, const void *bc, size_t len);
  * socket is drained and ready for the next dump.
  */
 int diag_dump(struct diag *d, diag_sock_cb cb, void *user);
+
+struct diag_events;
+
+/* Called for every destroy notification; a nonzero return stops the read
+ * and becomes diag_events_read()'s return value. */
+typedef int (*diag_event_cb)(const struct sock *sk, const struct sock_info *info, void *user);
+
+/*
+ * Opens a non-blocking sock_diag socket subscribed to the TCP destroy
+ * notifications of IPv4 and IPv6, with a receive buffer of RCVBUF bytes asked
+ * for (the kernel may grant less: *RET_RCVBUF, when not NULL, is what it
+ * granted). Returns 0 and *ret, or -errno.
+ */
+int diag_events_new(struct diag_events **ret, int rcvbuf, int *ret_rcvbuf);
+
+/* Closes EV. Accepts NULL. */
+void diag_events_free(struct diag_events *ev);
+
+/* The descriptor to poll for POLLIN. */
+int diag_events_fd(const struct diag_events *ev);
+
+/* The number of notifications the kernel dropped for want of buffer space
+ * since the socket was opened (SO_MEMINFO). Returns 0, or -errno. */
+int diag_events_drops(const struct diag_events *ev, uint64_t *ret);
+
+/*
+ * Reads the queued notifications, calling CB for each TCP one, until the
+ * queue is empty or a few thousand were read (then the descriptor stays
+ * readable). Returns 0 then, -ENOBUFS when the kernel dropped
+ * notifications since the last read (the queue is still there: call again to
+ * drain it), the callback's nonzero value, or -errno.
+ */
+int diag_events_read(struct diag_events *ev, diag_event_cb cb, void *user);
 
 #endif

@@ -16,4 +16,14 @@
  */
 int diag_parse_msg(const struct nlmsghdr *nlh, size_t len, struct sock *ret);
 
+/*
+ * Parses one destroy notification (SOCK_DIAG_BY_FAMILY from the sock_diag
+ * destroy multicast groups) as diag_parse_msg() does, and its tcp_info
+ * (INET_DIAG_INFO) into *RET_INFO: a missing or short tcp_info leaves the
+ * fields it lacks unknown (ret_info->has). The socket is SOCK_KIND_GONE with
+ * uid and inode 0. Fills both only on success; same errors.
+ */
+int diag_parse_event(const struct nlmsghdr *nlh, size_t len, struct sock *ret,
+		     struct sock_info *ret_info);
+
 #endif

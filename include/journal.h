@@ -15,6 +15,7 @@ enum journal_kind {
 	JOURNAL_APPEARED, /* FROM is NONE */
 	JOURNAL_CHANGED,  /* both states are real */
 	JOURNAL_VANISHED, /* TO is NONE */
+	JOURNAL_SUMMARY,  /* a connection summary */
 	JOURNAL_KIND_MAX
 };
 
@@ -56,5 +57,16 @@ int journal_send(const struct transition *t);
  */
 int journal_send_loss(const char *path, uint64_t lost, const struct timespec *since,
 		      const struct timespec *until);
+/*
+ * Fills E with the summary S: MESSAGE (the text summary without its
+ * timestamp), MESSAGE_ID of JOURNAL_SUMMARY, PRIORITY=6, SYSLOG_IDENTIFIER,
+ * TCPSTATE_FAMILY, _LADDR, _LPORT, _RADDR, _RPORT, _COOKIE, _TS,
+ * _LIFETIME_US, and _BYTES_SENT, _BYTES_RECEIVED, _RETRANS, _RTT_US where
+ * the kernel reported them. No I/O. Returns 0 or -ENOSPC.
+ */
+int journal_summary_build(struct journal_entry *e, const struct summary *s);
+
+/* Sends S to the journal. Returns 0 or -errno. */
+int journal_send_summary(const struct summary *s);
 
 #endif

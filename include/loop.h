@@ -9,6 +9,7 @@ struct loop;
 enum loop_event_type {
 	LOOP_TICK,   /* time to poll */
 	LOOP_SIGNAL, /* a signal arrived */
+	LOOP_READABLE, /* the watched descriptor has something to read */
 };
 
 struct loop_event {
@@ -16,6 +17,7 @@ struct loop_event {
 	uint64_t missed; /* LOOP_TICK: ticks that passed unserved since the last */
 	uint64_t due_ns; /* LOOP_TICK: when the latest tick was due, CLOCK_MONOTONIC ns */
 	int signo;	 /* LOOP_SIGNAL: which */
+	int fd;		 /* LOOP_READABLE: which */
 };
 
 /*
@@ -33,7 +35,14 @@ void loop_free(struct loop *l);
 /* Changes the interval; the next tick is one new interval from now. */
 int loop_set_interval(struct loop *l, uint32_t interval_ms);
 
-/* Waits for the next event; signals come before a pending tick. Returns 0
+/* Also wakes for FD readable (LOOP_READABLE), or for nothing more if FD is
+ * -1. The caller keeps FD open and reads it; until it does, loop_wait()
+ * reports it again. */
+void loop_watch(struct loop *l, int fd);
+
+/* Waits for the next event; signals come before a pending tick, and that
+ * before the watched descriptor, so that a flood on it cannot starve the
+ * ticks. Returns 0
  * and *ev, or -errno. */
 int loop_wait(struct loop *l, struct loop_event *ev);
 

@@ -23,7 +23,17 @@ struct monitor_stats {
 	int write_error;	/* -errno of this poll's failed log write, or 0 */
 	uint64_t journal_failed; /* records the journal did not take */
 	int journal_error;	/* -errno of this poll's first failed journal send, or 0 */
+	uint64_t summaries;	/* connection summaries written */
+	uint64_t events;	/* destroy notifications read */
+	uint64_t events_lost;	/* notifications the kernel dropped or the queue refused */
+	uint64_t overruns;	/* reads that found notifications dropped */
+	uint64_t duplicates;	/* notifications about sockets a poll had reported gone */
+	int events_overrun;	/* the last read lost notifications */
 };
+
+/* Destroy notifications queued between two polls, at most (a resource
+ * limit: beyond it they count as lost, and the next poll resyncs). */
+#define MONITOR_EVENTS_MAX (1u << 20)
 
 /*
  * Creates a monitor that dumps through DIAG and writes records in FMT to LOG.
@@ -61,15 +71,31 @@ void monitor_set_procs(struct monitor *m, struct procmap *procs);
 void monitor_set_log(struct monitor *m, struct logfile *log);
 
 /*
- * Takes one snapshot and writes a record for every transition since the
- * previous one (the first snapshot's sockets as "initial"), then flushes the
- * log. Returns 0, or the -errno of a dump that failed, in which case nothing
+ * Reads the queued destroy notifications, takes one snapshot and writes a
+ * record for every transition since the previous one (the first snapshot's
+ * sockets as "initial"), joined with the notifications (reconcile.c), with a
+ * summary for every connection whose socket was destroyed, all in time
+ * order; then flushes the log. Returns 0, or the -errno of a dump that failed, in which case nothing
  * was diffed and the next poll compares against the last good snapshot. A log
  * write that fails does not stop the poll: its records are counted in
  * logfile_dropped() and the error is in monitor_stats()->write_error; a
  * journal send that fails is counted likewise (journal_failed, journal_error).
  */
 int monitor_poll(struct monitor *m);
+
+/*
+ * Joins later polls with the destroy notifications of EV (owned by the
+ * caller, outliving the monitor), or stops doing so (NULL).
+ */
+void monitor_set_events(struct monitor *m, struct diag_events *ev);
+
+/*
+ * Reads every queued destroy notification; they are joined with the next
+ * poll. Returns 0, -ENOBUFS when notifications were lost (counted in
+ * events_lost): the caller should poll at once, so that the sockets they were
+ * about are settled by the dump. Other -errno from the socket.
+ */
+int monitor_read_events(struct monitor *m);
 
 /* Counters since monitor_new(). */
 const struct monitor_stats *monitor_stats(const struct monitor *m);

@@ -33,6 +33,14 @@ int record_format_from_name(const char *name);
  */
 int record_format(char *buf, size_t size, const struct transition *t, enum record_format fmt);
 
+/*
+ * Writes the connection summary S as one line, like record_format(): JSON
+ * with "kind":"summary" (transition records have no "kind"), or text with the
+ * word "summary" where a transition has its states. Same return convention.
+ */
+int record_format_summary(char *buf, size_t size, const struct summary *s,
+			  enum record_format fmt);
+
 /* Writes "2026-11-24T10:00:00.123456Z" (RFC 3339, UTC, microseconds) for TS.
  * BUF must hold 28 bytes. Returns the length (27), or -EOVERFLOW. */
 int record_format_time(char *buf, size_t size, const struct timespec *ts);

@@ -23,6 +23,15 @@ struct snapshot_entry {
 	 * in the newer one, found in the older table, in state prev_state. */
 	uint8_t seen;
 	uint8_t prev_state;
+	/* Set on an entry of the older table by reconcile.c: a destroy
+	 * notification said the socket is gone and its record is written; the
+	 * diff leaves it out. */
+	uint8_t settled;
+	/* Set on an entry of the newer dump by reconcile.c: a destroy
+	 * notification timed its change (at changed_at, how "destroy"). */
+	uint8_t by_event;
+	struct timespec changed_at;
+	struct timespec first_seen; /* when tcpstated first saw the connection */
 };
 
 /* One slot of the index: which entry, and a tag from its cookie's hash. */

@@ -2,6 +2,7 @@
 #ifndef TCPSTATED_SOCK_H
 #define TCPSTATED_SOCK_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -40,6 +41,7 @@ enum sock_kind {
 	SOCK_KIND_FULL,	    /* a full socket: has uid, and an inode unless orphaned */
 	SOCK_KIND_REQUEST,  /* a request socket of a listener, in SYN_RECV */
 	SOCK_KIND_TIMEWAIT, /* a TIME_WAIT (or FIN_WAIT2) minisocket */
+	SOCK_KIND_GONE,	    /* known from its destroy notification only: no uid or inode */
 	SOCK_KIND_MAX
 };
 
@@ -66,6 +68,23 @@ struct sock_owner {
 	const char *comm;   /* its command name (/proc/PID/comm; any bytes) */
 };
 
+/*
+ * The figures of a connection's tcp_info (INET_DIAG_INFO) that its summary
+ * reports. An older kernel sends a shorter tcp_info: a field past its end is
+ * unknown, and its bit in HAS is clear.
+ */
+struct sock_info {
+	uint64_t bytes_acked;	 /* sent and acknowledged */
+	uint64_t bytes_received; /* received */
+	uint32_t total_retrans;	 /* segments retransmitted */
+	uint32_t rtt_us;	 /* smoothed RTT */
+	uint8_t has;		 /* SOCK_INFO_HAS_* bits */
+};
+
+#define SOCK_INFO_HAS_BYTES 0x1u   /* bytes_acked and bytes_received */
+#define SOCK_INFO_HAS_RETRANS 0x2u /* total_retrans */
+#define SOCK_INFO_HAS_RTT 0x4u	   /* rtt_us */
+
 /* netstat's name for STATE ("NONE" for SOCK_NONE), or "UNKNOWN". Never NULL. */
 const char *sock_state_name(unsigned state);
 
@@ -74,5 +93,8 @@ int sock_state_from_name(const char *name);
 
 /* Nonzero when both tuples are the same family, addresses and ports. */
 int sock_tuple_equal(const struct sock_tuple *a, const struct sock_tuple *b);
+
+/* A hash of the 4-tuple T, for tables keyed by it. */
+size_t sock_tuple_hash(const struct sock_tuple *t);
 
 #endif

@@ -64,6 +64,9 @@ struct config_key {
 static const struct config_key keys[] = {
     {"poll", "interval_ms", KEY_UINT, 10, 60000, NULL, offsetof(struct config, interval_ms), "100"},
     {"poll", "netns", KEY_NETNS, 0, 0, NULL, offsetof(struct config, netns), ""},
+    {"poll", "destroy_events", KEY_BOOL, 0, 0, NULL, offsetof(struct config, destroy_events), "yes"},
+    {"poll", "event_buffer", KEY_SIZE, 4 * KIB, 1 * GIB, NULL, offsetof(struct config, event_buffer),
+     "16M"},
     {"log", "path", KEY_PATH, 0, 0, NULL, offsetof(struct config, log_path),
      "/var/log/tcpstated/transitions.log"},
     {"log", "format", KEY_FORMAT, 0, 0, NULL, offsetof(struct config, format), "text"},

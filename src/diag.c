@@ -190,3 +190,128 @@ fail:
 	(void)diag_connect(d);
 	return err < 0 ? err : -EIO;
 }
+
+/*
+ * Destroy notifications. The kernel multicasts one SOCK_DIAG_BY_FAMILY
+ * message, with the socket's final tcp_info, to the sock_diag groups below
+ * whenever a full TCP socket is freed (sock_diag_broadcast_destroy); request
+ * and TIME_WAIT minisockets send none. Joining the groups needs no privilege.
+ * The socket is separate from the dump socket, whose receive queue must hold
+ * nothing but the answer to its own request, and non-blocking, so that the
+ * loop can drain it whenever it is readable.
+ */
+/* Datagrams diag_events_read() takes at most in one call. */
+#define DIAG_EVENTS_BATCH 4096
+
+struct diag_events {
+	struct mnl_socket *nl;
+	char buf[DIAG_BUF_SIZE];
+};
+
+static int join_group(struct mnl_socket *nl, int group)
+{
+	if (mnl_socket_setsockopt(nl, NETLINK_ADD_MEMBERSHIP, &group, sizeof(group)) < 0)
+		return -errno;
+	return 0;
+}
+
+int diag_events_new(struct diag_events **ret, int rcvbuf, int *ret_rcvbuf)
+{
+	struct diag_events *ev = calloc(1, sizeof(*ev));
+	socklen_t optlen = sizeof(int);
+	int fd, err, got = 0;
+
+	if (!ev)
+		return -ENOMEM;
+	ev->nl = mnl_socket_open2(NETLINK_SOCK_DIAG, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (!ev->nl) {
+		err = -errno;
+		goto fail;
+	}
+	fd = mnl_socket_get_fd(ev->nl);
+	/*
+	 * SO_RCVBUFFORCE (CAP_NET_ADMIN) may go past net.core.rmem_max; without
+	 * the capability SO_RCVBUF is capped there, silently.
+	 */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	if (getsockopt(fd, SOL_SOCKET, SO_RCVBUF, &got, &optlen) < 0)
+		got = 0;
+	if (mnl_socket_bind(ev->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		err = -errno;
+		goto fail;
+	}
+	err = join_group(ev->nl, SKNLGRP_INET_TCP_DESTROY);
+	if (err == 0)
+		err = join_group(ev->nl, SKNLGRP_INET6_TCP_DESTROY);
+	if (err < 0)
+		goto fail;
+	if (ret_rcvbuf)
+		*ret_rcvbuf = got;
+	*ret = ev;
+	return 0;
+
+fail:
+	diag_events_free(ev);
+	return err;
+}
+
+void diag_events_free(struct diag_events *ev)
+{
+	if (!ev)
+		return;
+	if (ev->nl)
+		mnl_socket_close(ev->nl);
+	free(ev);
+}
+
+int diag_events_fd(const struct diag_events *ev)
+{
+	return mnl_socket_get_fd(ev->nl);
+}
+
+int diag_events_drops(const struct diag_events *ev, uint64_t *ret)
+{
+	uint32_t mem[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mem);
+
+	if (getsockopt(mnl_socket_get_fd(ev->nl), SOL_SOCKET, SO_MEMINFO, mem, &len) < 0)
+		return -errno;
+	if (len <= SK_MEMINFO_DROPS * sizeof(mem[0]))
+		return -EOPNOTSUPP;
+	*ret = mem[SK_MEMINFO_DROPS];
+	return 0;
+}
+
+int diag_events_read(struct diag_events *ev, diag_event_cb cb, void *user)
+{
+	/* A bound, so that a flood cannot keep the caller from its ticks;
+	 * what is left makes the socket readable again. */
+	for (unsigned n_read = 0; n_read < DIAG_EVENTS_BATCH; n_read++) {
+		ssize_t n = recv(mnl_socket_get_fd(ev->nl), ev->buf, sizeof(ev->buf), 0);
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)ev->buf;
+		int rem;
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno == EAGAIN ? 0 : -errno;
+		}
+		/* Multicast messages come one per datagram, but walk them all. */
+		for (rem = (int)n; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem)) {
+			struct sock sk;
+			struct sock_info info;
+			int err;
+
+			if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY)
+				continue;
+			err = diag_parse_event(nlh, nlh->nlmsg_len, &sk, &info);
+			if (err < 0)
+				continue; /* not TCP over IP, or broken: nothing to act on */
+			err = cb(&sk, &info, user);
+			if (err != 0)
+				return err;
+		}
+	}
+	return 0;
+}

@@ -7,12 +7,14 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <linux/inet_diag.h>
 #include <linux/sock_diag.h>
+#include <linux/tcp.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -25,6 +27,7 @@
 struct attrs {
 	int has_shutdown;
 	uint64_t cgroup_id; /* 0: none */
+	const struct nlattr *info; /* INET_DIAG_INFO, or NULL */
 };
 
 /*
@@ -60,6 +63,8 @@ static int parse_attrs(const struct nlmsghdr *nlh, struct attrs *a)
 				return -EBADMSG;
 			a->cgroup_id = mnl_attr_get_u64(attr);
 		}
+		if (mnl_attr_get_type(attr) == INET_DIAG_INFO)
+			a->info = attr;
 		/* The last attribute's padding may lie past nlmsg_len. */
 		step = MNL_ALIGN(attr->nla_len);
 		if (step >= rem)
@@ -88,7 +93,7 @@ static unsigned sock_kind(const struct attrs *a, unsigned state)
 	return SOCK_KIND_FULL;
 }
 
-int diag_parse_msg(const struct nlmsghdr *nlh, size_t len, struct sock *ret)
+static int parse_msg(const struct nlmsghdr *nlh, size_t len, struct sock *ret, struct attrs *ret_a)
 {
 	const struct inet_diag_msg *m;
 	struct attrs a = {0};
@@ -137,6 +142,66 @@ int diag_parse_msg(const struct nlmsghdr *nlh, size_t len, struct sock *ret)
 	sk.cgroup_id = a.cgroup_id;
 	sk.rqueue = m->idiag_rqueue;
 	sk.wqueue = m->idiag_wqueue;
+	*ret = sk;
+	*ret_a = a;
+	return 0;
+}
+
+int diag_parse_msg(const struct nlmsghdr *nlh, size_t len, struct sock *ret)
+{
+	struct attrs a;
+
+	return parse_msg(nlh, len, ret, &a);
+}
+
+/* Nonzero when the tcp_info of LEN bytes reaches to the end of FIELD. */
+#define INFO_HAS(len, field)                                                                       \
+	((len) >= offsetof(struct tcp_info, field) + sizeof(((struct tcp_info *)0)->field))
+
+/*
+ * tcp_info has grown at its end with every kernel generation, and the kernel
+ * sends as much of it as it knows: copy what came (the rest stays zero) and
+ * say which of the wanted fields it covered.
+ */
+static void parse_info(const struct nlattr *attr, struct sock_info *ret)
+{
+	struct tcp_info ti;
+	size_t len = mnl_attr_get_payload_len(attr);
+
+	memset(&ti, 0, sizeof(ti));
+	memcpy(&ti, mnl_attr_get_payload(attr), len < sizeof(ti) ? len : sizeof(ti));
+	*ret = (struct sock_info){0};
+	if (INFO_HAS(len, tcpi_rtt)) {
+		ret->rtt_us = ti.tcpi_rtt;
+		ret->has |= SOCK_INFO_HAS_RTT;
+	}
+	if (INFO_HAS(len, tcpi_total_retrans)) {
+		ret->total_retrans = ti.tcpi_total_retrans;
+		ret->has |= SOCK_INFO_HAS_RETRANS;
+	}
+	if (INFO_HAS(len, tcpi_bytes_received)) {
+		ret->bytes_acked = ti.tcpi_bytes_acked;
+		ret->bytes_received = ti.tcpi_bytes_received;
+		ret->has |= SOCK_INFO_HAS_BYTES;
+	}
+}
+
+int diag_parse_event(const struct nlmsghdr *nlh, size_t len, struct sock *ret,
+		     struct sock_info *ret_info)
+{
+	struct attrs a;
+	struct sock sk;
+	int err = parse_msg(nlh, len, &sk, &a);
+
+	if (err < 0)
+		return err;
+	*ret_info = (struct sock_info){0};
+	if (a.info)
+		parse_info(a.info, ret_info);
+	/* The notification reports uid and inode as 0 whatever they were. */
+	sk.kind = SOCK_KIND_GONE;
+	sk.uid = 0;
+	sk.inode = 0;
 	*ret = sk;
 	return 0;
 }

@@ -23,6 +23,7 @@
 static const char *const how_names[DIFF_HOW_MAX] = {
 	[DIFF_HOW_INITIAL] = "initial",
 	[DIFF_HOW_POLL] = "poll",
+	[DIFF_HOW_DESTROY] = "destroy",
 };
 
 const char *diff_how_name(unsigned how)
@@ -41,19 +42,6 @@ void diff_release(struct diff *d)
 		return;
 	free(d->appeared);
 	diff_init(d);
-}
-
-/* FNV-1a over the 4-tuple. */
-static size_t tuple_hash(const struct sock_tuple *t)
-{
-	const uint8_t *p[3] = {t->laddr, t->raddr, (const uint8_t *)&t->lport};
-	const size_t n[3] = {sizeof(t->laddr), sizeof(t->raddr), sizeof(t->lport)};
-	uint64_t h = 0xcbf29ce484222325ULL ^ t->family ^ (uint64_t)t->rport << 8;
-
-	for (int k = 0; k < 3; k++)
-		for (size_t i = 0; i < n[k]; i++)
-			h = (h ^ p[k][i]) * 0x100000001b3ULL;
-	return (size_t)h;
 }
 
 /*
@@ -88,7 +76,7 @@ static int appeared_reset(struct diff *d, size_t count)
 
 static void appeared_add(struct diff *d, const struct snapshot *new, size_t idx)
 {
-	size_t i = tuple_hash(&new->entries[idx].sk.tuple) & d->mask;
+	size_t i = sock_tuple_hash(&new->entries[idx].sk.tuple) & d->mask;
 
 	while (d->appeared[i])
 		i = (i + 1) & d->mask;
@@ -99,7 +87,7 @@ static void appeared_add(struct diff *d, const struct snapshot *new, size_t idx)
 static int appeared_has(const struct diff *d, const struct snapshot *new,
 			const struct sock_tuple *t)
 {
-	size_t i = tuple_hash(t) & d->mask;
+	size_t i = sock_tuple_hash(t) & d->mask;
 
 	for (; d->appeared[i]; i = (i + 1) & d->mask)
 		if (sock_tuple_equal(&new->entries[d->appeared[i] - 1].sk.tuple, t))
@@ -107,11 +95,25 @@ static int appeared_has(const struct diff *d, const struct snapshot *new,
 	return 0;
 }
 
+/* Nonzero when the missing entry O may be declared gone at NOW. */
+static int missed_enough(const struct diff *d, const struct snapshot_entry *o,
+			 const struct timespec *now)
+{
+	int64_t ms;
+
+	if (!d->hold_full_ms || o->sk.kind != SOCK_KIND_FULL)
+		return 1;
+	ms = ((int64_t)now->tv_sec - o->missing_since.tv_sec) * 1000 +
+	     (now->tv_nsec - o->missing_since.tv_nsec) / 1000000;
+	return ms >= (int64_t)d->hold_full_ms;
+}
+
 /* An entry of OLD that NEW lacks is gone now, rather than carried as missing. */
 static int gone_now(const struct diff *d, const struct snapshot *new,
 		    const struct snapshot_entry *o)
 {
-	return o->missing || (owns_tuple(&o->sk) && appeared_has(d, new, &o->sk.tuple));
+	return (o->missing && missed_enough(d, o, &new->taken)) ||
+	       (owns_tuple(&o->sk) && appeared_has(d, new, &o->sk.tuple));
 }
 
 /* Reports the entries of OLD that are gone now and were (MISSING) or were
@@ -122,7 +124,10 @@ static int report_gone(const struct diff *d, const struct snapshot *old,
 	for (size_t i = 0; i < old->len; i++) {
 		const struct snapshot_entry *o = &old->entries[i];
 		struct transition t = {
-			.ts = o->missing ? o->missing_since : new->taken,
+			/* The last dump that missed it, which is the first one
+			 * unless the socket was held (hold_full_ms): the time
+			 * of the records already written, so order holds. */
+			.ts = o->missing ? old->taken : new->taken,
 			.sk = &o->sk,
 			.from = o->sk.state,
 			.to = SOCK_NONE,
@@ -130,7 +135,7 @@ static int report_gone(const struct diff *d, const struct snapshot *old,
 		};
 		int err;
 
-		if (o->seen || !o->missing != !missing || !gone_now(d, new, o))
+		if (o->seen || o->settled || !o->missing != !missing || !gone_now(d, new, o))
 			continue;
 		err = cb(&t, user);
 		if (err)
@@ -172,8 +177,11 @@ int diff_run(struct diff *d, struct snapshot *old, struct snapshot *new, enum di
 			o->seen = 1;
 			e->prev_state = o->sk.state;
 			e->sk.tuple = o->sk.tuple;
+			e->first_seen = o->first_seen;
 		} else {
 			appeared++;
+			if (!e->first_seen.tv_sec && !e->first_seen.tv_nsec)
+				e->first_seen = new->taken;
 		}
 	}
 
@@ -184,18 +192,19 @@ int diff_run(struct diff *d, struct snapshot *old, struct snapshot *new, enum di
 		if (!new->entries[i].seen && owns_tuple(&new->entries[i].sk))
 			appeared_add(d, new, i);
 
-	/* Carry the first-time missing into NEW before any callback runs, so
+	/* Carry the missing into NEW before any callback runs, so
 	 * that running out of memory leaves nothing half reported. */
 	for (size_t i = 0; i < old->len; i++) {
 		const struct snapshot_entry *o = &old->entries[i];
 
-		if (o->seen || gone_now(d, new, o))
+		if (o->seen || o->settled || gone_now(d, new, o))
 			continue;
 		err = snapshot_put(new, &o->sk);
 		if (err < 0)
 			return err;
 		new->entries[new->len - 1].missing = 1;
-		new->entries[new->len - 1].missing_since = new->taken;
+		new->entries[new->len - 1].missing_since = o->missing ? o->missing_since : new->taken;
+		new->entries[new->len - 1].first_seen = o->first_seen;
 	}
 
 	/* The sockets missing since the older dump carry its time, the ones
@@ -209,11 +218,13 @@ int diff_run(struct diff *d, struct snapshot *old, struct snapshot *new, enum di
 	for (size_t i = 0; i < fresh; i++) {
 		const struct snapshot_entry *e = &new->entries[i];
 		struct transition t = {
-			.ts = new->taken,
+			.ts = e->by_event ? e->changed_at : new->taken,
 			.sk = &e->sk,
 			.from = e->seen ? e->prev_state : SOCK_NONE,
 			.to = e->sk.state,
-			.how = e->seen ? DIFF_HOW_POLL : (uint8_t)how,
+			.how = e->by_event ? DIFF_HOW_DESTROY
+			       : e->seen   ? DIFF_HOW_POLL
+					   : (uint8_t)how,
 		};
 
 		if (t.from == t.to)

@@ -28,6 +28,7 @@ static const char *const message_ids[JOURNAL_KIND_MAX] = {
     [JOURNAL_APPEARED] = "47c5afb8f94f4b73b2778622ab66d4a0",
     [JOURNAL_CHANGED] = "0150bd6566304c2c8ffb1b7f84c3487a",
     [JOURNAL_VANISHED] = "e523b9aa453443ff97df2a4c334f6e67",
+    [JOURNAL_SUMMARY] = "4f27521f84ea4caeba33df955840183b",
 };
 
 const char *journal_message_id(unsigned kind)
@@ -74,16 +75,11 @@ static void __attribute__((format(printf, 2, 3))) add(struct journal_entry *e, c
  * aligns columns in a file squeezed to single spaces: the journal puts its
  * own, variable-width prefix in front, so alignment would be lost anyway.
  */
-static int format_message(char *buf, size_t size, const struct transition *t)
+static int squeeze_message(char *buf, size_t size, const char *line)
 {
-	char line[RECORD_MAX];
 	const char *p;
 	size_t n = 0;
-	int len;
 
-	len = record_format(line, sizeof(line), t, RECORD_TEXT);
-	if (len < 0)
-		return len;
 	p = strchr(line, ' ');
 	p = p ? p + 1 : line;
 	for (; *p && *p != '\n'; p++) {
@@ -109,7 +105,10 @@ int journal_entry_build(struct journal_entry *e, const struct transition *t)
 	e->n = 0;
 	e->used = 0;
 	e->err = 0;
-	err = format_message(msg, sizeof(msg), t);
+	err = record_format(msg, sizeof(msg), t, RECORD_TEXT);
+	if (err < 0)
+		return err;
+	err = squeeze_message(msg, sizeof(msg), msg);
 	if (err < 0)
 		return err;
 	if (record_format_time(ts, sizeof(ts), &t->ts) < 0)
@@ -175,4 +174,59 @@ int journal_send_loss(const char *path, uint64_t lost, const struct timespec *si
 			       "SYSLOG_IDENTIFIER=tcpstated", "TCPSTATE_LOST=%" PRIu64, lost,
 			       "TCPSTATE_SINCE=%s", a, "TCPSTATE_UNTIL=%s", b, "TCPSTATE_LOG=%s",
 			       path, NULL);
+}
+
+int journal_summary_build(struct journal_entry *e, const struct summary *s)
+{
+	const struct sock_tuple *tu = &s->sk->tuple;
+	const struct sock_info *in = &s->info;
+	char msg[RECORD_MAX], laddr[INET6_ADDRSTRLEN], raddr[INET6_ADDRSTRLEN], ts[32];
+	int err;
+
+	e->n = 0;
+	e->used = 0;
+	e->err = 0;
+	err = record_format_summary(msg, sizeof(msg), s, RECORD_TEXT);
+	if (err < 0)
+		return err;
+	err = squeeze_message(msg, sizeof(msg), msg);
+	if (err < 0)
+		return err;
+	if (record_format_time(ts, sizeof(ts), &s->ts) < 0)
+		return -EOVERFLOW;
+	record_format_addr(laddr, sizeof(laddr), tu->family, tu->laddr);
+	record_format_addr(raddr, sizeof(raddr), tu->family, tu->raddr);
+
+	add(e, "MESSAGE=%s", msg);
+	add(e, "MESSAGE_ID=%s", journal_message_id(JOURNAL_SUMMARY));
+	add(e, "PRIORITY=6");
+	add(e, "SYSLOG_IDENTIFIER=tcpstated");
+	add(e, "TCPSTATE_FAMILY=%s", tu->family == AF_INET6 ? "ipv6" : "ipv4");
+	add(e, "TCPSTATE_LADDR=%s", laddr);
+	add(e, "TCPSTATE_LPORT=%u", tu->lport);
+	add(e, "TCPSTATE_RADDR=%s", raddr);
+	add(e, "TCPSTATE_RPORT=%u", tu->rport);
+	add(e, "TCPSTATE_COOKIE=%" PRIu64, s->sk->cookie);
+	add(e, "TCPSTATE_TS=%s", ts);
+	add(e, "TCPSTATE_LIFETIME_US=%" PRIu64, s->lifetime_us);
+	if (in->has & SOCK_INFO_HAS_BYTES) {
+		add(e, "TCPSTATE_BYTES_SENT=%" PRIu64, in->bytes_acked);
+		add(e, "TCPSTATE_BYTES_RECEIVED=%" PRIu64, in->bytes_received);
+	}
+	if (in->has & SOCK_INFO_HAS_RETRANS)
+		add(e, "TCPSTATE_RETRANS=%" PRIu32, in->total_retrans);
+	if (in->has & SOCK_INFO_HAS_RTT)
+		add(e, "TCPSTATE_RTT_US=%" PRIu32, in->rtt_us);
+	return e->err;
+}
+
+int journal_send_summary(const struct summary *s)
+{
+	struct journal_entry e;
+	int err;
+
+	err = journal_summary_build(&e, s);
+	if (err < 0)
+		return err;
+	return sd_journal_sendv(e.iov, (int)e.n);
 }

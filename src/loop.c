@@ -22,6 +22,7 @@
 struct loop {
 	int timer_fd;
 	int signal_fd;
+	int watch_fd; /* -1: none */
 	sigset_t old_mask;
 	/* The schedule, on CLOCK_MONOTONIC: tick k (from 0) is due at
 	 * first_ns + k * interval_ns; ticks have expired so far. */
@@ -64,7 +65,7 @@ int loop_new(struct loop **ret, uint32_t interval_ms)
 
 	if (!l)
 		return -ENOMEM;
-	l->timer_fd = l->signal_fd = -1;
+	l->timer_fd = l->signal_fd = l->watch_fd = -1;
 	sigemptyset(&mask);
 	for (size_t i = 0; i < sizeof(loop_signals) / sizeof(loop_signals[0]); i++)
 		sigaddset(&mask, loop_signals[i]);
@@ -101,10 +102,17 @@ void loop_free(struct loop *l)
 	free(l);
 }
 
+void loop_watch(struct loop *l, int fd)
+{
+	l->watch_fd = fd;
+}
+
 int loop_wait(struct loop *l, struct loop_event *ev)
 {
-	struct pollfd fds[2] = {
+	/* A negative fd is ignored by poll(). */
+	struct pollfd fds[3] = {
 		{.fd = l->signal_fd, .events = POLLIN},
+		{.fd = l->watch_fd, .events = POLLIN},
 		{.fd = l->timer_fd, .events = POLLIN},
 	};
 
@@ -112,7 +120,7 @@ int loop_wait(struct loop *l, struct loop_event *ev)
 		struct signalfd_siginfo si;
 		uint64_t expirations;
 
-		if (poll(fds, 2, -1) < 0) {
+		if (poll(fds, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			return -errno;
@@ -127,7 +135,7 @@ int loop_wait(struct loop *l, struct loop_event *ev)
 			if (n < 0 && errno != EAGAIN && errno != EINTR)
 				return -errno;
 		}
-		if (fds[1].revents & POLLIN) {
+		if (fds[2].revents & POLLIN) {
 			ssize_t n = read(l->timer_fd, &expirations, sizeof(expirations));
 
 			if (n == sizeof(expirations)) {
@@ -141,6 +149,12 @@ int loop_wait(struct loop *l, struct loop_event *ev)
 			}
 			if (n < 0 && errno != EAGAIN && errno != EINTR)
 				return -errno;
+		}
+		if (fds[1].revents & (POLLIN | POLLERR)) {
+			/* The owner reads it (a tick reads it too); level-triggered, it comes back
+			 * until the owner has drained it. */
+			*ev = (struct loop_event){.type = LOOP_READABLE, .fd = l->watch_fd};
+			return 0;
 		}
 	}
 }

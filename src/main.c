@@ -238,6 +238,8 @@ struct incidents {
 	uint64_t journal_failed_before; /* journal_failed when the incident began */
 	uint64_t missed;	/* ticks missed since the last warning */
 	uint64_t missed_total;	/* ticks missed since start */
+	uint64_t overruns;	/* destroy-notification overruns already noted */
+	bool overrun_active;	/* in an overrun incident, logged */
 	time_t late_warned;	/* when that warning was given */
 };
 
@@ -247,6 +249,7 @@ struct daemon {
 	struct config cfg;
 	const char *source;
 	struct diag *diag;
+	struct diag_events *events; /* NULL: polling alone */
 	struct logfile *log;
 	struct monitor *mon; /* keeps the socket table across reloads */
 	struct cgroup_map *cgroups; /* NULL: no cgroup attribution */
@@ -294,6 +297,10 @@ static void format_status(const struct daemon *d, char *buf, size_t size)
 		     st->sockets, st->transitions, d->inc.missed_total, st->dumps_failed);
 	if (n > 0 && (size_t)n < size && lost)
 		n += snprintf(buf + n, size - (size_t)n, ", %" PRIu64 " records lost", lost);
+	if (n > 0 && (size_t)n < size && d->events)
+		n += snprintf(buf + n, size - (size_t)n,
+			 ", %" PRIu64 " destroy events, %" PRIu64 " destroy events lost", st->events,
+			 st->events_lost);
 	if (n > 0 && (size_t)n < size)
 		snprintf(buf + n, size - (size_t)n, "; %s", timing);
 }
@@ -345,13 +352,50 @@ static void report_log(struct daemon *d, bool dumped)
 	inc->log_problem = err;
 }
 
+/*
+ * Notifications were lost: say so once per incident (an incident ends with a
+ * poll that found none lost); the caller resyncs with a full dump at once. A
+ * connection whose notification was lost is then reported by the diff if a
+ * poll had seen it, and missed if none had; the count says how many.
+ */
+static void note_overrun(struct daemon *d)
+{
+	const struct monitor_stats *st = monitor_stats(d->mon);
+
+	if (st->overruns == d->inc.overruns)
+		return;
+	if (!d->inc.overrun_active)
+		log_warn("destroy notifications lost (receive buffer overrun, %" PRIu64
+			 " lost since start); resynchronising with a full dump",
+			 st->events_lost);
+	d->inc.overruns = st->overruns;
+	d->inc.overrun_active = true;
+}
+
+/* After a poll: a new overrun is noted, a poll without one ends the incident. */
+static void end_overrun(struct daemon *d)
+{
+	const struct monitor_stats *st = monitor_stats(d->mon);
+
+	if (st->overruns != d->inc.overruns) {
+		note_overrun(d);
+	} else if (d->inc.overrun_active) {
+		log_info("destroy notifications flow again; %" PRIu64 " lost since start",
+			 st->events_lost);
+		d->inc.overrun_active = false;
+	}
+}
+
 static void poll_once(struct daemon *d)
 {
 	struct incidents *inc = &d->inc;
 	struct logfile *log = d->log;
 	const struct monitor_stats *st = monitor_stats(d->mon);
-	char status[384];
+	char status[448];
 	int err = monitor_poll(d->mon);
+
+	if (d->events)
+		end_overrun(d);
 
 	if (err < 0) {
 		if (!inc->dump_err)
@@ -440,9 +484,10 @@ static void fit_watchdog(uint32_t interval_ms)
 
 static void log_settings(const struct daemon *d, const char *what)
 {
-	log_info("%s %s: polling every %" PRIu32 " ms, %s records to %s, journal %s", what,
-		 d->source, d->cfg.interval_ms, record_format_name(d->cfg.format),
-		 d->cfg.log_path, d->cfg.journal ? "on" : "off");
+	log_info("%s %s: polling every %" PRIu32 " ms, %s records to %s, journal %s, "
+		 "destroy events %s",
+		 what, d->source, d->cfg.interval_ms, record_format_name(d->cfg.format),
+		 d->cfg.log_path, d->cfg.journal ? "on" : "off", d->cfg.destroy_events ? "on" : "off");
 }
 
 /*
@@ -549,6 +594,12 @@ static void reload(struct daemon *d)
 			}
 			fit_watchdog(cfg.interval_ms);
 		}
+		if (cfg.destroy_events != d->cfg.destroy_events ||
+		    cfg.event_buffer != d->cfg.event_buffer)
+			log_warn("[poll] destroy_events and event_buffer take effect at the next "
+				 "start; keeping the running ones");
+		cfg.destroy_events = d->cfg.destroy_events;
+		cfg.event_buffer = d->cfg.event_buffer;
 		monitor_set_format(d->mon, cfg.format);
 		monitor_set_journal(d->mon, cfg.journal);
 		apply_attribution(d, &cfg);
@@ -582,6 +633,34 @@ static void reload(struct daemon *d)
 	}
 	format_status(d, status, sizeof(status));
 	sdnotify_ready(status);
+}
+
+/*
+ * Joins the destroy notification groups, unless the configuration says not
+ * to. Where that fails, says so once and polls alone.
+ */
+static void open_events(struct daemon *d)
+{
+	int want = (int)d->cfg.event_buffer, got = 0;
+	int err;
+
+	if (!d->cfg.destroy_events)
+		return;
+	err = diag_events_new(&d->events, want, &got);
+	if (err < 0) {
+		log_warn("cannot subscribe to TCP destroy notifications: %s; polling alone, so "
+			 "connections shorter than the poll interval go unseen",
+			 strerror(-err));
+		d->events = NULL;
+		return;
+	}
+	/* The kernel reports twice what it reserves, for its bookkeeping. */
+	if (got / 2 < want)
+		log_info("destroy notifications: receive buffer %d bytes, not the %d asked for "
+			 "(net.core.rmem_max, or CAP_NET_ADMIN, raises it)",
+			 got / 2, want);
+	monitor_set_events(d->mon, d->events);
+	loop_watch(d->loop, diag_events_fd(d->events));
 }
 
 /* Opens the transition log; exits 73 when it cannot. */
@@ -645,6 +724,7 @@ static int run(struct daemon *d)
 	monitor_set_filter(d->mon, &d->cfg.filter);
 	apply_attribution(d, &d->cfg);
 	fit_watchdog(d->cfg.interval_ms);
+	open_events(d);
 
 	log_settings(d, "started with");
 	poll_once(d);
@@ -657,6 +737,21 @@ static int run(struct daemon *d)
 			log_err("event loop failed: %s; exiting", strerror(-err));
 			status = EX_OSERR;
 			break;
+		}
+		if (ev.type == LOOP_READABLE) {
+			err = monitor_read_events(d->mon);
+			if (err == -ENOBUFS) {
+				note_overrun(d);
+				poll_once(d); /* resync at once */
+			} else if (err < 0) {
+				log_err("reading destroy notifications failed: %s; polling alone",
+					strerror(-err));
+				loop_watch(d->loop, -1);
+				monitor_set_events(d->mon, NULL);
+				diag_events_free(d->events);
+				d->events = NULL;
+			}
+			continue;
 		}
 		if (ev.type == LOOP_TICK) {
 			/* The poll first, so that a warning includes its timing. */
@@ -685,11 +780,13 @@ static int run(struct daemon *d)
 
 	format_timing(d, timing, sizeof(timing));
 	log_info("stopped after %" PRIu64 " polls: %" PRIu64 " transitions logged, %" PRIu64
-		 " records lost, %" PRIu64 " dumps failed, %" PRIu64 " polls skipped; %s",
-		 st->polls, st->transitions, d->lost_before + logfile_dropped(d->log),
-		 st->dumps_failed, d->inc.missed_total, timing);
+		 " summaries, %" PRIu64 " records lost, %" PRIu64 " dumps failed, %" PRIu64
+		 " polls skipped, %" PRIu64 " destroy events, %" PRIu64 " destroy events lost; %s",
+		 st->polls, st->transitions, st->summaries, d->lost_before + logfile_dropped(d->log),
+		 st->dumps_failed, d->inc.missed_total, st->events, st->events_lost, timing);
 	loop_free(d->loop);
 	monitor_free(d->mon);
+	diag_events_free(d->events);
 	cgroup_map_free(d->cgroups);
 	procmap_free(d->procs);
 	return status;

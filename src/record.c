@@ -460,3 +460,62 @@ int record_format_row(char *buf, size_t size, const struct sock *sk)
 		     ADDR_COLUMN, local, ADDR_COLUMN, remote, sk->cookie, uid, ino);
 	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
 }
+
+/* The summary's figures, " key=value" (text) or ",\"key\":value" (JSON),
+ * each only when the kernel reported it. */
+static void format_figures(char *buf, size_t size, const struct summary *s, int json)
+{
+	const struct sock_info *in = &s->info;
+	size_t n = 0;
+
+#define FIGURE(name, value)                                                                        \
+	do {                                                                                       \
+		int k_ = json ? snprintf(buf + n, size - n, ",\"%s\":%" PRIu64, name,            \
+					 (uint64_t)(value))                                        \
+			      : snprintf(buf + n, size - n, " %s=%" PRIu64, name, (uint64_t)(value)); \
+		if (k_ > 0 && (size_t)k_ < size - n)                                               \
+			n += (size_t)k_;                                                           \
+	} while (0)
+	buf[0] = '\0';
+	FIGURE("lifetime_us", s->lifetime_us);
+	if (in->has & SOCK_INFO_HAS_BYTES) {
+		FIGURE("bytes_sent", in->bytes_acked);
+		FIGURE("bytes_received", in->bytes_received);
+	}
+	if (in->has & SOCK_INFO_HAS_RETRANS)
+		FIGURE("retrans", in->total_retrans);
+	if (in->has & SOCK_INFO_HAS_RTT)
+		FIGURE("rtt_us", in->rtt_us);
+#undef FIGURE
+}
+
+int record_format_summary(char *buf, size_t size, const struct summary *s, enum record_format fmt)
+{
+	const struct sock_tuple *tu = &s->sk->tuple;
+	char ts[32], figures[160];
+	int n;
+
+	if (record_format_time(ts, sizeof(ts), &s->ts) < 0)
+		return -EOVERFLOW;
+	format_figures(figures, sizeof(figures), s, fmt == RECORD_JSON);
+	if (fmt == RECORD_JSON) {
+		char laddr[INET6_ADDRSTRLEN], raddr[INET6_ADDRSTRLEN];
+
+		record_format_addr(laddr, sizeof(laddr), tu->family, tu->laddr);
+		record_format_addr(raddr, sizeof(raddr), tu->family, tu->raddr);
+		n = snprintf(buf, size,
+			     "{\"ts\":\"%s\",\"kind\":\"summary\",\"family\":\"%s\",\"laddr\":\"%s\","
+			     "\"lport\":%u,\"raddr\":\"%s\",\"rport\":%u,\"cookie\":%" PRIu64 "%s}\n",
+			     ts, family_name(tu->family), laddr, tu->lport, raddr, tu->rport,
+			     s->sk->cookie, figures);
+	} else {
+		char local[ENDPOINT_MAX], remote[ENDPOINT_MAX];
+
+		format_endpoint(local, sizeof(local), tu->family, tu->laddr, tu->lport);
+		format_endpoint(remote, sizeof(remote), tu->family, tu->raddr, tu->rport);
+		n = snprintf(buf, size, "%s %s %-*s \u2192 %-*s summary cookie=%" PRIu64 "%s\n", ts,
+			     family_name(tu->family), ADDR_COLUMN, local, ADDR_COLUMN, remote,
+			     s->sk->cookie, figures);
+	}
+	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
+}

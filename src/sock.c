@@ -38,3 +38,16 @@ int sock_tuple_equal(const struct sock_tuple *a, const struct sock_tuple *b)
 	       memcmp(a->laddr, b->laddr, sizeof(a->laddr)) == 0 &&
 	       memcmp(a->raddr, b->raddr, sizeof(a->raddr)) == 0;
 }
+
+/* FNV-1a over the 4-tuple. */
+size_t sock_tuple_hash(const struct sock_tuple *t)
+{
+	const uint8_t *p[3] = {t->laddr, t->raddr, (const uint8_t *)&t->lport};
+	const size_t n[3] = {sizeof(t->laddr), sizeof(t->raddr), sizeof(t->lport)};
+	uint64_t h = 0xcbf29ce484222325ULL ^ t->family ^ (uint64_t)t->rport << 8;
+
+	for (int k = 0; k < 3; k++)
+		for (size_t i = 0; i < n[k]; i++)
+			h = (h ^ p[k][i]) * 0x100000001b3ULL;
+	return (size_t)h;
+}

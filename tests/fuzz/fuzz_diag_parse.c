@@ -7,7 +7,8 @@
  * (length = nlmsg_len) and with the length of the rest of the buffer; both
  * must agree. Every socket parsed is then formatted as a --once table row and
  * as a transition record in both formats, which must fit RECORD_MAX and be
- * one line.
+ * one line. Every message also goes through diag_parse_event(), which must
+ * agree, and its summary is formatted likewise.
  */
 #include <errno.h>
 #include <limits.h>
@@ -66,6 +67,34 @@ static void format_sock(const struct sock *sk)
 	ASSERT(record_format_row(buf, (size_t)n, sk) == -ENOSPC);
 }
 
+/* The same message as a destroy notification: the same socket, made
+ * SOCK_KIND_GONE, and a summary that fits one line in both formats. */
+static void check_event(const struct nlmsghdr *nlh, int err_msg, const struct sock *msg)
+{
+	struct sock sk;
+	struct sock_info info;
+	int err = diag_parse_event(nlh, nlh->nlmsg_len, &sk, &info);
+
+	ASSERT(err == err_msg);
+	if (err)
+		return;
+	ASSERT(sk.cookie == msg->cookie && sock_tuple_equal(&sk.tuple, &msg->tuple) &&
+	       sk.state == msg->state);
+	ASSERT(sk.kind == SOCK_KIND_GONE && sk.uid == 0 && sk.inode == 0);
+	ASSERT((info.has & ~7u) == 0);
+	for (unsigned fmt = 0; fmt < RECORD_FORMAT_MAX; fmt++) {
+		struct summary s = {
+			.ts = {.tv_sec = 1700000000, .tv_nsec = 0},
+			.sk = &sk,
+			.lifetime_us = UINT64_MAX,
+			.info = info,
+		};
+		char buf[RECORD_MAX];
+
+		check_line(buf, record_format_summary(buf, sizeof(buf), &s, fmt));
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const struct nlmsghdr *nlh = (const struct nlmsghdr *)data;
@@ -89,6 +118,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			ASSERT(err_a == -EBADMSG);
 			break;
 		}
+		if (err_a == 0 || err_a == -EBADMSG || err_a == -EPROTO || err_a == -EAFNOSUPPORT)
+			check_event(nlh, err_a, &a);
 		if (err_a)
 			continue;
 		ASSERT(sock_same(&a, &b));

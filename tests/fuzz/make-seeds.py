@@ -23,6 +23,8 @@ NLM_F_MULTI = 2
 INET_DIAG_SHUTDOWN = 8
 INET_DIAG_MARK = 15
 INET_DIAG_CGROUP_ID = 21
+INET_DIAG_INFO = 2
+SOCK_DIAG_BY_FAMILY = 20
 AF_INET, AF_INET6 = 2, 10
 
 
@@ -121,6 +123,19 @@ def main():
     }
     for name, data in bad.items():
         write(f"bad-{name}", data)
+
+    # Destroy notifications: state CLOSE, uid and inode 0, tcp_info whole,
+    # cut short as an older kernel sends it, longer as a newer one, empty.
+    def event(info, family=AF_INET):
+        m = diag_msg(family=family, state=7, inode=0)
+        m += attr(INET_DIAG_SHUTDOWN, b"\0") + attr(INET_DIAG_INFO, info)
+        return struct.pack("=IHHII", 16 + len(m), SOCK_DIAG_BY_FAMILY, 0, 0, 0) + m
+    tcp_info = bytes(range(232))
+    for name, info in {"full": tcp_info, "short-104": tcp_info[:104],
+                       "short-72": tcp_info[:72], "long": tcp_info + b"\7" * 40,
+                       "empty": b""}.items():
+        write(f"event-{name}", event(info))
+    write("event-ipv6", event(tcp_info, family=AF_INET6))
 
 
 if __name__ == "__main__":

@@ -46,6 +46,10 @@ JSON_KEYS = ["ts", "family", "laddr", "lport", "raddr", "rport", "from", "to",
 # Who owns the socket: looked up by the daemon, not reported by the kernel.
 # check_exact() leaves them out; test_attribution.py checks them.
 OWNER_KEYS = ("cgroup", "unit", "pid", "comm")
+# The keys of a JSON summary record, in order; the figures may be missing.
+SUMMARY_KEYS = ["ts", "kind", "family", "laddr", "lport", "raddr", "rport",
+                "cookie", "lifetime_us", "bytes_sent", "bytes_received",
+                "retrans", "rtt_us"]
 STATES = {"NONE", "LISTEN", "SYN_SENT", "SYN_RECV", "ESTABLISHED", "FIN_WAIT1",
           "FIN_WAIT2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT", "CLOSE"}
 
@@ -401,6 +405,9 @@ class Endpoint:
 # Records
 
 _TS_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
+_SUMMARY_TEXT_RE = re.compile(
+    r"(?P<ts>\S+) (?P<family>\S+) (?P<laddr>\S+) +→ (?P<raddr>\S+) +"
+    r"summary cookie=(?P<cookie>\d+)(?P<figures>( \w+=\d+)*)")
 _TEXT_RE = re.compile(
     r"(?P<ts>\S+) (?P<family>\S+) (?P<laddr>\S+) +→ (?P<raddr>\S+) +"
     r"(?P<from>\S+) +→ (?P<to>\S+) +(?P<how>\S+) +cookie=(?P<cookie>\d+)"
@@ -449,9 +456,27 @@ def _split_endpoint(text, family, line):
     return addr, 0 if port == "*" else int(port)
 
 
+def _parse_summary_text(line):
+    m = _SUMMARY_TEXT_RE.fullmatch(line)
+    check(m, f"text summary does not parse: {line!r}")
+    g = m.groupdict()
+    r = {"ts": g["ts"], "kind": "summary", "family": g["family"]}
+    r["laddr"], r["lport"] = _split_endpoint(g["laddr"], g["family"], line)
+    r["raddr"], r["rport"] = _split_endpoint(g["raddr"], g["family"], line)
+    r["cookie"] = int(g["cookie"])
+    for kv in g["figures"].split():
+        k, _, v = kv.partition("=")
+        r[k] = int(v)
+    check_equal(list(r), [k for k in SUMMARY_KEYS if k in r],
+                f"figures of {line!r} (unknown or out of order)")
+    return r
+
+
 def parse_text(line):
     """A text-format line as the dict its JSON record would be. Fails unless
     the line is laid out exactly as it should be."""
+    if " summary cookie=" in line:
+        return _parse_summary_text(line)
     m = _TEXT_RE.fullmatch(line)
     check(m, f"text record does not parse: {line!r}")
     g = m.groupdict()
@@ -509,6 +534,13 @@ def parse_json(line):
     except ValueError as e:
         fail(f"JSON record does not parse ({e}): {line!r}")
     check(isinstance(r, dict), f"JSON record is not an object: {line!r}")
+    if "kind" in r:
+        check_equal(r["kind"], "summary", f"kind of {line!r}")
+        check_equal(list(r), [k for k in SUMMARY_KEYS if k in r],
+                    f"keys of {line!r} (unknown or out of order)")
+        missing = [k for k in SUMMARY_KEYS[:9] if k not in r]
+        check(not missing, f"JSON summary lacks {missing}: {line!r}")
+        return r
     check_equal(list(r), [k for k in JSON_KEYS if k in r],
                 f"keys of {line!r} (unknown or out of order)")
     missing = [k for k in JSON_KEYS[:10] if k not in r]
@@ -525,10 +557,15 @@ def _check_fields(r, line):
     check(_STARTED - 1 <= ts <= time.time() + 1,
           f"ts is not the wall-clock time of this test run in {line!r}")
     check(r["family"] in ("ipv4", "ipv6"), f"bad family in {line!r}")
+    if r.get("kind") == "summary":
+        for k in ["lport", "rport"] + SUMMARY_KEYS[7:]:
+            check(k not in r or (type(r[k]) is int and r[k] >= 0),
+                  f"{k} is not a non-negative integer in {line!r}")
+        return
     check(r["from"] in STATES and r["to"] in STATES and r["from"] != r["to"],
           f"bad transition in {line!r}")
-    check(r["how"] in ("initial", "poll"), f"bad how in {line!r}")
-    check(r["how"] == "poll" or r["from"] == "NONE",
+    check(r["how"] in ("initial", "poll", "destroy"), f"bad how in {line!r}")
+    check(r["how"] != "initial" or r["from"] == "NONE",
           f"an initial record must come from NONE: {line!r}")
     for k in ("lport", "rport", "cookie", "uid", "inode", "pid"):
         check(k not in r or (type(r[k]) is int and r[k] >= 0),
@@ -547,6 +584,7 @@ class LogReader:
         self.partial = b""
         self.records = []
         self.losses = []  # loss records, which are not transitions
+        self.summaries = []
 
     def read(self):
         """All complete records so far (a partial last line is left for the
@@ -577,7 +615,10 @@ class LogReader:
                 continue
             r = self.parse(line)
             _check_fields(r, line)
-            self.records.append(r)
+            if r.get("kind") == "summary":
+                self.summaries.append(r)
+            else:
+                self.records.append(r)
         return self.records
 
 
@@ -667,16 +708,65 @@ def check_sequences(records):
     last = {}
     for r in records:
         c = r["cookie"]
-        mine = [x for x in records if x["cookie"] == c]
-        check(last.get(c) != "NONE",
-              f"cookie {c}: a record after the socket vanished:\n{show([r])}"
-              f"\n  all its records:\n{show(mine)}")
         prev = last.get(c, "NONE")
-        check(r["from"] == prev,
-              f"cookie {c}: a record from {r['from']}, but its previous "
-              f"record went to {prev}:\n{show([r])}\n  all its records:\n"
-              f"{show(mine)}")
+        if c in last and prev == "NONE" or r["from"] != prev:
+            mine = [x for x in records if x["cookie"] == c]
+            check(not (c in last and prev == "NONE"),
+                  f"cookie {c}: a record after the socket vanished:\n"
+                  f"{show([r])}\n  all its records:\n{show(mine)}")
+            fail(f"cookie {c}: a record from {r['from']}, but its previous "
+                 f"record went to {prev}:\n{show([r])}\n  all its records:\n"
+                 f"{show(mine)}")
         last[c] = r["to"]
+
+
+# The moves of the TCP state machine (RFC 9293, Linux's additions: CLOSE
+# stands for a socket the kernel closed), as from-state: to-states.
+_TCP_MOVES = {
+    "LISTEN": {"SYN_RECV", "SYN_SENT", "CLOSE"},
+    "SYN_SENT": {"SYN_RECV", "ESTABLISHED", "CLOSE"},
+    "SYN_RECV": {"ESTABLISHED", "FIN_WAIT1", "CLOSE"},
+    "ESTABLISHED": {"FIN_WAIT1", "CLOSE_WAIT", "CLOSE"},
+    "FIN_WAIT1": {"FIN_WAIT2", "CLOSING", "TIME_WAIT", "CLOSE"},
+    "FIN_WAIT2": {"TIME_WAIT", "CLOSE"},
+    "CLOSING": {"TIME_WAIT", "CLOSE"},
+    "CLOSE_WAIT": {"LAST_ACK", "CLOSE"},
+    "LAST_ACK": {"CLOSE"},
+    "TIME_WAIT": {"CLOSE"},
+    "CLOSE": set(),
+}
+
+
+def _reachable(frm):
+    seen, todo = set(), [frm]
+    while todo:
+        for nxt in _TCP_MOVES[todo.pop()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    return seen
+
+
+_TCP_REACH = {s: _reachable(s) for s in _TCP_MOVES}
+
+
+def valid_transition(frm, to):
+    """Whether the TCP state machine can go from FRM to TO, through states a
+    poll may have missed: only forward along its real paths. NONE -> X and
+    X -> NONE always can (a socket appears or goes in any state)."""
+    if frm == "NONE" or to == "NONE":
+        return frm != to
+    return to in _TCP_REACH.get(frm, set())
+
+
+def check_valid_paths(records):
+    """Every record of the log is a move the TCP state machine can make, and
+    for each cookie the records chain (check_sequences)."""
+    for r in records:
+        check(valid_transition(r["from"], r["to"]),
+              f"cookie {r['cookie']}: {r['from']} -> {r['to']} is no move of "
+              f"the TCP state machine:\n{show([r])}")
+    check_sequences(records)
 
 
 def check_exact(records, expected, ignore=()):
@@ -808,16 +898,22 @@ class Daemon:
     instances = []  # of the running test, removed when it ends
 
     def __init__(self, ns, fmt="json", interval_ms=INTERVAL_MS,
-                 log="transitions.log", args=(), umask=0o022, config=""):
+                 log="transitions.log", args=(), umask=0o022,
+                 destroy_events=False, config=""):
         """Starts tcpstated in NS. LOG is relative to the daemon's temporary
         directory (self.dir), or absolute. UMASK is the daemon's umask.
-        CONFIG is the text of its configuration file (self.config)."""
+        DESTROY_EVENTS turns the destroy notifications on (the tests written
+        for polling alone leave them off). CONFIG is more of the
+        configuration file (self.config), after a [poll] section that holds
+        destroy_events: keys of [poll], or further sections."""
         self.ns = ns
         self.fmt = fmt
         self.dir = tempfile.mkdtemp(prefix="tcpstated-it-")
         Daemon.instances.append(self)
         self.log = os.path.join(self.dir, log)
-        self.config = write_config(self.dir, config)
+        conf = ("[poll]\ndestroy_events = "
+                + ("yes" if destroy_events else "no") + "\n" + config)
+        self.config = write_config(self.dir, conf)
         self.argv = [tcpstated_path(), "--config", self.config,
                      "--interval-ms", str(interval_ms), "--log-file", self.log,
                      "--format", fmt, *args]
@@ -840,6 +936,11 @@ class Daemon:
         """The loss records read so far by records()."""
         self.records(path)
         return self.readers[path or self.log].losses
+
+    def summaries(self, path=None):
+        """The summary records so far (records() holds the transitions)."""
+        self.records(path)
+        return self.readers[path or self.log].summaries
 
     def raw(self, path=None):
         with open(path or self.log, "rb") as f:

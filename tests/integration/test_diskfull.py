@@ -109,11 +109,12 @@ def test_disk_full():
             # The daemon may have missed a listener that the witness saw
             # (they poll apart), so the witness bounds the count from above;
             # the daemon's own summary gives it exactly.
-            m = re.search(r"(\d+) transitions logged, (\d+) records lost", d.stderr())
+            m = re.search(r"(\d+) transitions logged, (\d+) summaries, (\d+) records lost",
+                          d.stderr())
             check(m, f"exit summary:\n{d.stderr()}")
-            check_equal(lost, int(m.group(2)), "lost count vs the exit summary")
-            check_equal(int(m.group(1)) - lost, len(records),
-                        "records written vs transitions less those lost")
+            check_equal(lost, int(m.group(3)), "lost count vs the exit summary")
+            check_equal(int(m.group(1)) + int(m.group(2)) - lost, len(records),
+                        "records written vs transitions and summaries less those lost")
             check(lost <= len(want - have),
                   f"{lost} lost, but only {len(want - have)} records "
                   "that the witness has are missing")

@@ -120,12 +120,22 @@ def read_log():
 TEXT_RE = re.compile(r"^(\S+) (ipv[46]) (\S+)\s+→ (\S+)\s+(\S+)\s+→ (\S+)\s+(\S+)\s+cookie=(\d+)(.*)$")
 
 
-def parse_records(text):
-    """Every record of the log, text or JSON, as a dict with the JSON keys."""
+def parse_records(text, summaries=None):
+    """Every transition record of the log, text or JSON, as a dict with the
+    JSON keys. Connection summaries go to SUMMARIES (a list) if given."""
     recs = []
     for line in text.splitlines():
         if line.startswith("{"):
-            recs.append(dict(json.loads(line), fmt="json"))
+            r = dict(json.loads(line), fmt="json")
+            if r.get("kind") == "summary":
+                if summaries is not None:
+                    summaries.append(r)
+            else:
+                recs.append(r)
+            continue
+        if " summary cookie=" in line:
+            if summaries is not None:
+                summaries.append({"fmt": "text", "line": line})
             continue
         m = TEXT_RE.match(line)
         if not m:
@@ -273,6 +283,13 @@ def run_steps():
     check(all(x.get("uid") == LISTEN_UID and x.get("inode") for x in est),
           "uid and inode seen without capabilities: %s" % est)
     check(any(x["to"] == "LISTEN" for x in recs), "log has the LISTEN")
+    # Destroy notifications reach the dynamic user without capabilities:
+    # the server's end closes and gets its summary.
+    def summaries_8080():
+        sums = []
+        parse_records(read_log(), sums)
+        return [x for x in sums if ":8080 " in x.get("line", "")]
+    check(wait_for("summary", summaries_8080), "destroy notifications delivered: a summary")
 
     def journal_est():
         out = inside("journalctl -u %s TCPSTATE_TO=ESTABLISHED -o json" % UNIT).stdout

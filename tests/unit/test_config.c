@@ -60,6 +60,8 @@ static void test_defaults(void)
 	CHECK_STR(cfg.log_path, "/var/log/tcpstated/transitions.log");
 	CHECK_INT(cfg.format, RECORD_TEXT);
 	CHECK_INT(cfg.max_size, 100 * MIB);
+	CHECK(cfg.destroy_events);
+	CHECK_INT(cfg.event_buffer, 16 * MIB);
 	CHECK_INT(cfg.keep, 10);
 	CHECK(!cfg.compress);
 	CHECK_INT(cfg.fsync, LOGFILE_FSYNC_ROTATE);
@@ -279,6 +281,25 @@ static void test_sizes(void)
 	               "from 4K to 1024G (bytes, or with a suffix K, M or G)");
 }
 
+static void test_destroy_events(void)
+{
+	struct config cfg;
+
+	CHECK_INT(set(&cfg, "poll", "destroy_events", "no"), 0);
+	CHECK(!cfg.destroy_events);
+	CHECK_INT(set(&cfg, "poll", "destroy_events", "maybe"), -EINVAL);
+	CHECK_CONTAINS(err, "[poll] destroy_events: invalid value \"maybe\"");
+	CHECK_INT(set(&cfg, "poll", "event_buffer", "64K"), 0);
+	CHECK_INT(cfg.event_buffer, 64 * 1024);
+	CHECK_INT(set(&cfg, "poll", "event_buffer", "1G"), 0);
+	CHECK_INT(cfg.event_buffer, 1024 * MIB);
+	CHECK_INT(set(&cfg, "poll", "event_buffer", "0"), -EINVAL);
+	CHECK_CONTAINS(err, "[poll] event_buffer: 0 is out of range");
+	CHECK_INT(set(&cfg, "poll", "event_buffer", "2G"), -EINVAL);
+	CHECK_CONTAINS(err, "is out of range");
+	CHECK_INT(cfg.event_buffer, 16 * MIB);
+}
+
 static void test_booleans(void)
 {
 	static const char *const yes[] = {"yes", "YES", "Yes", "true", "TRUE", "on", "On", "1"};
@@ -358,7 +379,7 @@ static void test_set_unknown(void)
 	struct config cfg;
 
 	CHECK_INT(set(&cfg, "poll", "interval", "100"), -ENOENT);
-	CHECK_STR(err, "[poll] interval: unknown key (expected interval_ms or netns)");
+	CHECK_STR(err, "[poll] interval: unknown key (expected interval_ms, netns, destroy_events or event_buffer)");
 	CHECK_INT(set(&cfg, "log", "size", "1"), -ENOENT);
 	CHECK_STR(err, "[log] size: unknown key (expected path, format, max_size, keep, "
 	               "compress, fsync, fsync_interval_ms or mode)");
@@ -383,10 +404,10 @@ static void test_file_errors(void)
 	CHECK_LOAD_ERROR("[ poll ]\n", "t.conf:1: [ poll ]: unknown section "
 	                               "(expected poll, log, journal, attribution or filter)");
 	CHECK_LOAD_ERROR("[poll]\ninterval = 100\n",
-	                 "t.conf:2: [poll] interval: unknown key (expected interval_ms or netns)");
+	                 "t.conf:2: [poll] interval: unknown key (expected interval_ms, netns, destroy_events or event_buffer)");
 	/* A key in the wrong section is unknown there. */
 	CHECK_LOAD_ERROR("[poll]\nkeep = 3\n",
-	                 "t.conf:2: [poll] keep: unknown key (expected interval_ms or netns)");
+	                 "t.conf:2: [poll] keep: unknown key (expected interval_ms, netns, destroy_events or event_buffer)");
 	CHECK_LOAD_ERROR("interval_ms = 100\n",
 	                 "t.conf:1: interval_ms: key before the first [section]");
 	CHECK_LOAD_ERROR("[poll]\n\n\ninterval_ms = 100ms\n",
@@ -500,7 +521,7 @@ static void test_long_lines(void)
 	line[0] = ';';
 	line[196] = '\0';
 	snprintf(text, sizeof(text), "%s\n%s\n[poll]\nwhat = 1\n", line, line);
-	CHECK_LOAD_ERROR(text, "t.conf:4: [poll] what: unknown key (expected interval_ms or netns)");
+	CHECK_LOAD_ERROR(text, "t.conf:4: [poll] what: unknown key (expected interval_ms, netns, destroy_events or event_buffer)");
 }
 
 static void test_unchanged_on_error(void)
@@ -595,6 +616,8 @@ static void test_round_trip(void)
 		CHECK_STR(buf, "[poll]\n"
 		               "interval_ms = 100\n"
 		               "netns =\n"
+		               "destroy_events = yes\n"
+		               "event_buffer = 16M\n"
 		               "\n"
 		               "[log]\n"
 		               "path = /var/log/tcpstated/transitions.log\n"
@@ -777,6 +800,7 @@ int main(void)
 	test_filter_keys();
 	test_numbers();
 	test_sizes();
+	test_destroy_events();
 	test_booleans();
 	test_format_and_path();
 	test_set_unknown();

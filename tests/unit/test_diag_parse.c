@@ -6,6 +6,7 @@
  * socket checked against the list of sockets the capture script opened.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/inet_diag.h>
 #include <linux/sock_diag.h>
+#include <linux/tcp.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -579,6 +581,7 @@ static const char *const kind_names[SOCK_KIND_MAX] = {
 	[SOCK_KIND_FULL] = "full",
 	[SOCK_KIND_REQUEST] = "request",
 	[SOCK_KIND_TIMEWAIT] = "timewait",
+	[SOCK_KIND_GONE] = "gone",
 };
 
 /* One field of an .expected line: "-" matches anything. */
@@ -755,6 +758,86 @@ static void test_fixture_many(void)
 	CHECK_INT(bad_ports, 0);
 }
 
+/* A destroy notification: state CLOSE, uid and inode 0 as the kernel sends
+ * them, and a tcp_info cut to INFO_LEN bytes (0: no INET_DIAG_INFO). */
+static struct nlmsghdr *put_event(size_t info_len)
+{
+	struct inet_diag_msg m = base_msg(AF_INET, SOCK_CLOSE);
+	struct tcp_info ti;
+	struct nlmsghdr *nlh;
+
+	m.idiag_uid = 0;
+	m.idiag_inode = 0;
+	nlh = put_full(&m);
+	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	nlh->nlmsg_flags = 0;
+	memset(&ti, 0, sizeof(ti));
+	ti.tcpi_rtt = 51;
+	ti.tcpi_total_retrans = 3;
+	ti.tcpi_bytes_acked = 5000000000ULL;
+	ti.tcpi_bytes_received = 77;
+	if (info_len)
+		mnl_attr_put(nlh, INET_DIAG_INFO, info_len, &ti);
+	return nlh;
+}
+
+static void test_event(void)
+{
+	static const struct {
+		size_t len;
+		unsigned has;
+	} cuts[] = {
+	    {sizeof(struct tcp_info), SOCK_INFO_HAS_BYTES | SOCK_INFO_HAS_RETRANS | SOCK_INFO_HAS_RTT},
+	    /* Up to tcpi_total_retrans: a 3.x kernel. */
+	    {offsetof(struct tcp_info, tcpi_total_retrans) + 4, SOCK_INFO_HAS_RETRANS | SOCK_INFO_HAS_RTT},
+	    {offsetof(struct tcp_info, tcpi_rtt) + 4, SOCK_INFO_HAS_RTT},
+	    {offsetof(struct tcp_info, tcpi_rtt) + 3, 0},
+	    {8, 0},
+	    {0, 0},
+	};
+	struct sock sk;
+	struct sock_info info;
+
+	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+		struct nlmsghdr *nlh = put_event(cuts[i].len);
+
+		memset(&info, 0xa5, sizeof(info));
+		CHECK_INT(diag_parse_event(nlh, nlh->nlmsg_len, &sk, &info), 0);
+		CHECK_INT(sk.kind, SOCK_KIND_GONE);
+		CHECK_INT(sk.state, SOCK_CLOSE);
+		CHECK_INT(sk.tuple.lport, 0x1234);
+		CHECK_INT(sk.tuple.rport, 0xabcd);
+		CHECK_INT(sk.cookie, 0x0123456789abcdefULL);
+		CHECK_INT(info.has, cuts[i].has);
+		CHECK_INT(info.rtt_us, cuts[i].has & SOCK_INFO_HAS_RTT ? 51 : 0);
+		CHECK_INT(info.total_retrans, cuts[i].has & SOCK_INFO_HAS_RETRANS ? 3 : 0);
+		CHECK_INT(info.bytes_acked, cuts[i].has & SOCK_INFO_HAS_BYTES ? 5000000000ULL : 0);
+		CHECK_INT(info.bytes_received, cuts[i].has & SOCK_INFO_HAS_BYTES ? 77 : 0);
+	}
+	/* A longer tcp_info from a newer kernel: the known part is read. */
+	{
+		struct inet_diag_msg m = base_msg(AF_INET6, SOCK_CLOSE);
+		struct nlmsghdr *nlh = put_full(&m);
+		char big[sizeof(struct tcp_info) + 64];
+		struct tcp_info *ti = (struct tcp_info *)big;
+
+		memset(big, 0x11, sizeof(big));
+		ti->tcpi_rtt = 9;
+		mnl_attr_put(nlh, INET_DIAG_INFO, sizeof(big), big);
+		CHECK_INT(diag_parse_event(nlh, nlh->nlmsg_len, &sk, &info), 0);
+		CHECK_INT(info.rtt_us, 9);
+		CHECK_INT(sk.tuple.family, AF_INET6);
+	}
+	/* Cut short inside the attribute: a broken message, nothing written. */
+	{
+		struct nlmsghdr *nlh = put_event(sizeof(struct tcp_info));
+
+		memset(&info, 0xa5, sizeof(info));
+		CHECK_INT(diag_parse_event(nlh, nlh->nlmsg_len - 8, &sk, &info), -EBADMSG);
+		CHECK_INT(info.has, 0xa5);
+	}
+}
+
 int main(void)
 {
 	test_ipv4();
@@ -764,6 +847,7 @@ int main(void)
 	test_errors();
 	test_bad_attrs();
 	test_cut_attrs();
+	test_event();
 	test_fixture_basic();
 	test_fixture_many();
 	return CHECK_DONE();

@@ -141,6 +141,43 @@ static void test_owner(void)
 	CHECK(field(&e, "TCPSTATE_COMM") == NULL);
 }
 
+static void test_summary(void)
+{
+	struct sock sk = make_sock(AF_INET, "127.0.0.1", 54328, "127.0.0.1", 8080);
+	struct summary s = {
+	    .ts = {.tv_sec = 1795521898, .tv_nsec = 844212000},
+	    .sk = &sk,
+	    .lifetime_us = 1234,
+	    .info = {.bytes_acked = 5,
+	             .bytes_received = 6,
+	             .total_retrans = 1,
+	             .rtt_us = 42,
+	             .has = SOCK_INFO_HAS_BYTES | SOCK_INFO_HAS_RETRANS | SOCK_INFO_HAS_RTT},
+	};
+	struct journal_entry e;
+
+	sk.kind = SOCK_KIND_GONE;
+	CHECK_INT(journal_summary_build(&e, &s), 0);
+	CHECK_INT(e.n, 16);
+	CHECK_STR(field(&e, "MESSAGE"),
+	          "ipv4 127.0.0.1:54328 \u2192 127.0.0.1:8080 summary "
+	          "cookie=4104 lifetime_us=1234 bytes_sent=5 bytes_received=6 "
+	          "retrans=1 rtt_us=42");
+	CHECK_STR(field(&e, "MESSAGE_ID"), journal_message_id(JOURNAL_SUMMARY));
+	CHECK_STR(field(&e, "TCPSTATE_LIFETIME_US"), "1234");
+	CHECK_STR(field(&e, "TCPSTATE_BYTES_SENT"), "5");
+	CHECK_STR(field(&e, "TCPSTATE_BYTES_RECEIVED"), "6");
+	CHECK_STR(field(&e, "TCPSTATE_RETRANS"), "1");
+	CHECK_STR(field(&e, "TCPSTATE_RTT_US"), "42");
+	CHECK_STR(field(&e, "TCPSTATE_TS"), "2026-11-24T12:04:58.844212Z");
+	CHECK(field(&e, "TCPSTATE_FROM") == NULL);
+	/* Figures the kernel did not give are left out. */
+	s.info.has = SOCK_INFO_HAS_RTT;
+	CHECK_INT(journal_summary_build(&e, &s), 0);
+	CHECK_INT(e.n, 13);
+	CHECK(field(&e, "TCPSTATE_BYTES_SENT") == NULL);
+}
+
 static void test_message_ids(void)
 {
 	/* Fixed, distinct, 32 lowercase hex digits. */
@@ -161,6 +198,7 @@ int main(void)
 	test_minisocket_ipv6();
 	test_vanished_orphan();
 	test_owner();
+	test_summary();
 	test_message_ids();
 	return CHECK_DONE();
 }

@@ -1,0 +1,324 @@
+/*
+ * reconcile.c - destroy notifications joined with the polls' socket tables.
+ *
+ * A notification says that a full socket is gone, when, and with which
+ * final figures; a poll says which sockets exist. Neither alone tells a
+ * connection's story: a socket that became a TIME_WAIT minisocket is
+ * destroyed too, and its minisocket shows only in the next dump; a socket
+ * never dumped may have no cookie until its notification gives it one,
+ * which its minisocket then does not share. So notifications wait for the
+ * next poll and are joined with its dump, by cookie and then by 4-tuple.
+ * That costs at most one interval of delay and no extra request to the
+ * kernel, and the records keep the notification's time.
+ *
+ * The order of events makes the joins exact. A notification read before a
+ * dump began is about a socket destroyed before it, so the dump cannot show
+ * that full socket; one that came in while a dump ran is read after it and
+ * joined at the next poll, when the socket is at worst "missing" once, or
+ * already reported gone by the diff: the cookies the last poll reported gone
+ * are kept for that.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reconcile.h"
+
+#define RECONCILE_MIN 64
+
+void reconcile_init(struct reconcile *r, size_t limit)
+{
+	memset(r, 0, sizeof(*r));
+	r->limit = limit;
+}
+
+void reconcile_release(struct reconcile *r)
+{
+	if (!r)
+		return;
+	free(r->ev);
+	free(r->gone);
+	free(r->gone_next);
+	free(r->tw);
+	reconcile_init(r, r->limit);
+}
+
+/* Makes room for one more element of SIZE bytes in *P of *CAP. */
+static int reserve(void **p, size_t *cap, size_t len, size_t size)
+{
+	size_t n = *cap ? *cap * 2 : RECONCILE_MIN;
+	void *q;
+
+	if (len < *cap)
+		return 0;
+	q = realloc(*p, n * size);
+	if (!q)
+		return -ENOMEM;
+	*p = q;
+	*cap = n;
+	return 0;
+}
+
+int reconcile_add(struct reconcile *r, const struct sock *sk, const struct sock_info *info,
+                  const struct timespec *ts)
+{
+	int err;
+
+	if (r->len >= r->limit) {
+		r->stats.overflow++;
+		return -ENOBUFS;
+	}
+	err = reserve((void **)&r->ev, &r->cap, r->len, sizeof(*r->ev));
+	if (err < 0)
+		return err;
+	r->ev[r->len++] = (struct reconcile_event){.ts = *ts, .sk = *sk, .info = *info};
+	r->stats.events++;
+	return 0;
+}
+
+void reconcile_discard(struct reconcile *r)
+{
+	r->len = 0;
+}
+
+int reconcile_note_gone(struct reconcile *r, uint64_t cookie)
+{
+	int err = reserve((void **)&r->gone_next, &r->gone_next_cap, r->gone_next_len,
+	                  sizeof(*r->gone_next));
+
+	if (err < 0)
+		return err;
+	r->gone_next[r->gone_next_len++] = cookie;
+	return 0;
+}
+
+static int cmp_cookie(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+void reconcile_end(struct reconcile *r, const struct timespec *taken)
+{
+	if (r->gone_next_len) /* qsort() wants a real array even for none */
+		qsort(r->gone_next, r->gone_next_len, sizeof(*r->gone_next), cmp_cookie);
+	if (taken->tv_sec - r->window_start >= RECONCILE_GONE_WINDOW) {
+		uint64_t *swap = r->gone;
+		size_t cap = r->gone_cap;
+
+		r->gone = r->gone_next;
+		r->gone_len = r->gone_next_len;
+		r->gone_cap = r->gone_next_cap;
+		r->gone_next = swap;
+		r->gone_next_cap = cap;
+		r->gone_next_len = 0;
+		r->window_start = taken->tv_sec;
+	}
+	r->before = r->last;
+	r->last = *taken;
+}
+
+static int in_set(const uint64_t *set, size_t len, uint64_t cookie)
+{
+	return len && bsearch(&cookie, set, len, sizeof(*set), cmp_cookie) != NULL;
+}
+
+static int was_gone(const struct reconcile *r, uint64_t cookie)
+{
+	return in_set(r->gone, r->gone_len, cookie) ||
+	       in_set(r->gone_next, r->gone_next_len, cookie);
+}
+
+static int is_minisocket(const struct sock *sk)
+{
+	return sk->kind == SOCK_KIND_TIMEWAIT;
+}
+
+/* Indexes NEW's minisockets by 4-tuple, sized before any callback runs. */
+static int tw_index(struct reconcile *r, const struct snapshot *new)
+{
+	size_t count = 0, slots = RECONCILE_MIN;
+
+	for (size_t i = 0; i < new->len; i++)
+		count += is_minisocket(&new->entries[i].sk) && !new->entries[i].missing;
+	while (slots < count * 2)
+		slots *= 2;
+	if (!r->tw || slots > r->tw_mask + 1) {
+		uint32_t *t = calloc(slots, sizeof(*t));
+
+		if (!t)
+			return -ENOMEM;
+		free(r->tw);
+		r->tw = t;
+		r->tw_mask = slots - 1;
+	} else {
+		memset(r->tw, 0, (r->tw_mask + 1) * sizeof(*r->tw));
+	}
+	for (size_t i = 0; i < new->len; i++) {
+		size_t h;
+
+		if (!is_minisocket(&new->entries[i].sk) || new->entries[i].missing)
+			continue;
+		h = sock_tuple_hash(&new->entries[i].sk.tuple) & r->tw_mask;
+		while (r->tw[h])
+			h = (h + 1) & r->tw_mask;
+		r->tw[h] = (uint32_t)(i + 1);
+	}
+	return 0;
+}
+
+/* The minisocket of NEW that holds T and no notification has claimed yet. */
+static struct snapshot_entry *tw_find(const struct reconcile *r, const struct snapshot *new,
+                                      const struct sock_tuple *t)
+{
+	for (size_t h = sock_tuple_hash(t) & r->tw_mask; r->tw[h]; h = (h + 1) & r->tw_mask) {
+		struct snapshot_entry *e = &new->entries[r->tw[h] - 1];
+
+		if (!e->by_event && sock_tuple_equal(&e->sk.tuple, t))
+			return e;
+	}
+	return NULL;
+}
+
+static uint64_t usec_between(const struct timespec *from, const struct timespec *to)
+{
+	int64_t us =
+	    ((int64_t)to->tv_sec - from->tv_sec) * 1000000 + (to->tv_nsec - from->tv_nsec) / 1000;
+
+	return us > 0 && (from->tv_sec || from->tv_nsec) ? (uint64_t)us : 0;
+}
+
+static int emit(const struct reconcile_event *ev, const struct sock *sk, unsigned from, unsigned to,
+                reconcile_cb cb, void *user)
+{
+	struct transition t = {
+	    .ts = ev->ts,
+	    .sk = sk,
+	    .from = (uint8_t)from,
+	    .to = (uint8_t)to,
+	    .how = DIFF_HOW_DESTROY,
+	};
+
+	return cb(&t, NULL, user);
+}
+
+static int summarize(const struct reconcile_event *ev, const struct sock *sk,
+                     const struct timespec *since, reconcile_cb cb, void *user)
+{
+	struct summary s = {
+	    .ts = ev->ts,
+	    .sk = sk,
+	    .lifetime_us = usec_between(since, &ev->ts),
+	    .info = ev->info,
+	};
+
+	static const uint8_t zero[16];
+
+	/* A listener, or a socket that never had a peer, was no connection.
+	 * (A socket closed with SO_LINGER {1, 0} has its remote port cleared
+	 * by then, but its remote address left.) */
+	if (sk->state == SOCK_LISTEN ||
+	    (ev->sk.tuple.rport == 0 && !memcmp(ev->sk.tuple.raddr, zero, sizeof(zero))))
+		return 0;
+	return cb(NULL, &s, user);
+}
+
+/*
+ * A full socket is destroyed only after its handshake completed, unless it
+ * was a client whose connect failed: a request socket, or a client that had
+ * its SYN acknowledged (bytes_acked counts the SYN), reached ESTABLISHED.
+ */
+static int reached_established(const struct sock *sk, const struct sock_info *info)
+{
+	if (sk->kind == SOCK_KIND_REQUEST)
+		return 1;
+	return sk->state == SOCK_SYN_SENT && (info->has & SOCK_INFO_HAS_BYTES) &&
+	       info->bytes_acked > 0;
+}
+
+/* A notification about the tracked socket O. */
+static int join_tracked(struct reconcile_event *ev, struct snapshot_entry *o, struct snapshot *new,
+                        reconcile_cb cb, void *user)
+{
+	struct snapshot_entry *e = snapshot_find(new, o->sk.cookie);
+	unsigned from = o->sk.state;
+	int err;
+
+	if (e && !e->missing) {
+		/* It lives on as a minisocket: the diff reports the change. */
+		e->by_event = 1;
+		e->changed_at = ev->ts;
+		return summarize(ev, &o->sk, &o->first_seen, cb, user);
+	}
+	o->settled = 1;
+	if (reached_established(&o->sk, &ev->info)) {
+		err = emit(ev, &o->sk, from, SOCK_ESTABLISHED, cb, user);
+		if (err)
+			return err;
+		from = SOCK_ESTABLISHED;
+	}
+	err = emit(ev, &o->sk, from, SOCK_NONE, cb, user);
+	return err ? err : summarize(ev, &o->sk, &o->first_seen, cb, user);
+}
+
+/* A notification about a socket no dump has shown under its cookie. */
+static int join_untracked(struct reconcile *r, struct reconcile_event *ev,
+                          const struct snapshot *old, struct snapshot *new, reconcile_cb cb,
+                          void *user)
+{
+	struct snapshot_entry *w = tw_find(r, new, &ev->sk.tuple);
+	int err;
+
+	if (w) {
+		struct snapshot_entry *o = snapshot_find(old, w->sk.cookie);
+
+		if (!o) {
+			/* Its minisocket appears in this dump. */
+			w->by_event = 1;
+			w->changed_at = ev->ts;
+			w->first_seen = r->last;
+			return summarize(ev, &w->sk, &r->last, cb, user);
+		}
+		if (!o->by_event && o->first_seen.tv_sec == r->last.tv_sec &&
+		    o->first_seen.tv_nsec == r->last.tv_nsec) {
+			/* Its minisocket appeared in the last dump, which ran
+			 * while this notification was on its way. The mark on
+			 * the older table's entry claims it (the diff does not
+			 * look at it there). */
+			o->by_event = 1;
+			return summarize(ev, &o->sk, &r->before, cb, user);
+		}
+	}
+	err = emit(ev, &ev->sk, SOCK_NONE, SOCK_CLOSE, cb, user);
+	if (!err)
+		err = emit(ev, &ev->sk, SOCK_CLOSE, SOCK_NONE, cb, user);
+	return err ? err : summarize(ev, &ev->sk, &r->last, cb, user);
+}
+
+int reconcile_run(struct reconcile *r, struct snapshot *old, struct snapshot *new, reconcile_cb cb,
+                  void *user)
+{
+	int err = 0;
+
+	if (r->len == 0)
+		return 0;
+	err = tw_index(r, new);
+	if (err < 0)
+		return err;
+	for (size_t i = 0; i < r->len && !err; i++) {
+		struct reconcile_event *ev = &r->ev[i];
+		struct snapshot_entry *o = snapshot_find(old, ev->sk.cookie);
+
+		if (was_gone(r, ev->sk.cookie) || (o && o->settled)) {
+			r->stats.duplicates++;
+			continue;
+		}
+		err = o ? join_tracked(ev, o, new, cb, user)
+		        : join_untracked(r, ev, old, new, cb, user);
+	}
+	/* The by_event marks on entries that do not change are harmless: the
+	 * diff reports nothing for them. */
+	r->len = 0;
+	return err;
+}

@@ -1,0 +1,418 @@
+/*
+ * test_reconcile.c - destroy notifications joined with polls (reconcile.c).
+ *
+ * The harness drives reconcile and diff as monitor.c does: notifications
+ * queued between two dumps, then the dump, reconcile_run(), diff_run(), the
+ * gone cookies noted, reconcile_end(), and the tables swapped. Dumps are one
+ * second apart; a notification comes half a second after the latest dump, so
+ * a record's time says where it came from.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <sys/socket.h>
+
+#include "check.h"
+#include "diff.h"
+#include "reconcile.h"
+#include "snapshot.h"
+#include "sock.h"
+
+struct rec {
+	struct timespec ts;
+	struct sock sk;
+	uint8_t from, to, how;
+	int summary;
+	uint64_t lifetime_us;
+	struct sock_info info;
+};
+
+#define RECS_MAX 64
+
+struct harness {
+	struct snapshot tables[2];
+	struct snapshot *cur, *next;
+	struct diff diff;
+	struct reconcile rec;
+	int have_first;
+	time_t now;
+	struct rec recs[RECS_MAX];
+	size_t nrecs;
+};
+
+static int collect(const struct transition *t, const struct summary *s, void *user)
+{
+	struct harness *h = user;
+	struct rec *r;
+
+	if (h->nrecs >= RECS_MAX)
+		return 0;
+	r = &h->recs[h->nrecs++];
+	memset(r, 0, sizeof(*r));
+	if (s) {
+		r->summary = 1;
+		r->ts = s->ts;
+		r->sk = *s->sk;
+		r->lifetime_us = s->lifetime_us;
+		r->info = s->info;
+	} else {
+		r->ts = t->ts;
+		r->sk = *t->sk;
+		r->from = t->from;
+		r->to = t->to;
+		r->how = t->how;
+	}
+	return 0;
+}
+
+static int collect_diff(const struct transition *t, void *user)
+{
+	return collect(t, NULL, user);
+}
+
+static void h_init(struct harness *h, size_t limit)
+{
+	memset(h, 0, sizeof(*h));
+	snapshot_init(&h->tables[0]);
+	snapshot_init(&h->tables[1]);
+	h->cur = &h->tables[0];
+	h->next = &h->tables[1];
+	diff_init(&h->diff);
+	reconcile_init(&h->rec, limit);
+	h->now = 1000;
+}
+
+static void h_release(struct harness *h)
+{
+	snapshot_release(&h->tables[0]);
+	snapshot_release(&h->tables[1]);
+	diff_release(&h->diff);
+	reconcile_release(&h->rec);
+}
+
+static struct sock mk(uint64_t cookie, unsigned state, unsigned kind, uint16_t lport,
+                      uint16_t rport)
+{
+	struct sock sk = {.cookie = cookie, .state = (uint8_t)state, .kind = (uint8_t)kind};
+	const uint8_t lo[4] = {127, 0, 0, 1};
+
+	sk.tuple.family = AF_INET;
+	sk.tuple.lport = lport;
+	sk.tuple.rport = rport;
+	memcpy(sk.tuple.laddr, lo, 4);
+	if (rport)
+		memcpy(sk.tuple.raddr, lo, 4);
+	return sk;
+}
+
+/* A notification about COOKIE (LPORT -> RPORT), half a second after the latest dump. */
+static void h_event(struct harness *h, uint64_t cookie, uint16_t lport, uint16_t rport)
+{
+	struct sock sk = mk(cookie, SOCK_CLOSE, SOCK_KIND_GONE, lport, rport);
+	struct sock_info info = {
+	    .bytes_acked = 10, .bytes_received = 20, .total_retrans = 1, .rtt_us = 30, .has = 7};
+	struct timespec ts = {.tv_sec = h->now, .tv_nsec = 500000000};
+
+	CHECK_INT(reconcile_add(&h->rec, &sk, &info, &ts), 0);
+}
+
+/* One poll whose dump returned the N sockets of SOCKS. */
+static void h_dump(struct harness *h, const struct sock *socks, size_t n)
+{
+	struct snapshot *swap;
+
+	snapshot_clear(h->next);
+	for (size_t i = 0; i < n; i++)
+		CHECK(snapshot_put(h->next, &socks[i]) >= 0);
+	h->now++;
+	h->next->taken = (struct timespec){.tv_sec = h->now};
+	h->nrecs = 0;
+	CHECK_INT(reconcile_run(&h->rec, h->cur, h->next, collect, h), 0);
+	CHECK_INT(diff_run(&h->diff, h->cur, h->next,
+	                   h->have_first ? DIFF_HOW_POLL : DIFF_HOW_INITIAL, collect_diff, h),
+	          0);
+	for (size_t i = 0; i < h->nrecs; i++)
+		if (!h->recs[i].summary && h->recs[i].to == SOCK_NONE)
+			CHECK_INT(reconcile_note_gone(&h->rec, h->recs[i].sk.cookie), 0);
+	reconcile_end(&h->rec, &h->next->taken);
+	h->have_first = 1;
+	swap = h->cur;
+	h->cur = h->next;
+	h->next = swap;
+}
+
+/* Record I is a transition of COOKIE FROM -> TO, HOW, at second TS (+ NSEC). */
+#define CHECK_REC(h, i, cookie_, from_, to_, how_, ts_, nsec_)                                     \
+	do {                                                                                       \
+		CHECK((size_t)(i) < (h)->nrecs);                                                   \
+		if ((size_t)(i) < (h)->nrecs) {                                                    \
+			const struct rec *r_ = &(h)->recs[i];                                      \
+			CHECK_INT(r_->summary, 0);                                                 \
+			CHECK_INT(r_->sk.cookie, cookie_);                                         \
+			CHECK_STR(sock_state_name(r_->from), sock_state_name(from_));              \
+			CHECK_STR(sock_state_name(r_->to), sock_state_name(to_));                  \
+			CHECK_STR(diff_how_name(r_->how), diff_how_name(how_));                    \
+			CHECK_INT(r_->ts.tv_sec, ts_);                                             \
+			CHECK_INT(r_->ts.tv_nsec, nsec_);                                          \
+		}                                                                                  \
+	} while (0)
+
+/* Record I is a summary of COOKIE with LIFETIME_US. */
+#define CHECK_SUM(h, i, cookie_, lifetime_)                                                        \
+	do {                                                                                       \
+		CHECK((size_t)(i) < (h)->nrecs);                                                   \
+		if ((size_t)(i) < (h)->nrecs) {                                                    \
+			const struct rec *r_ = &(h)->recs[i];                                      \
+			CHECK_INT(r_->summary, 1);                                                 \
+			CHECK_INT(r_->sk.cookie, cookie_);                                         \
+			CHECK_INT(r_->lifetime_us, lifetime_);                                     \
+			CHECK_INT(r_->info.bytes_acked, 10);                                       \
+			CHECK_INT(r_->ts.tv_nsec, 500000000);                                      \
+		}                                                                                  \
+	} while (0)
+
+#define HALF 500000000
+
+/* A tracked connection destroyed: its vanish at the notification's time, once. */
+static void test_tracked_close(void)
+{
+	struct harness h;
+	struct sock est = mk(7, SOCK_ESTABLISHED, SOCK_KIND_FULL, 40000, 80);
+
+	h_init(&h, 100);
+	h_dump(&h, &est, 1); /* 1001: initial */
+	h_dump(&h, &est, 1); /* 1002 */
+	h_event(&h, 7, 40000, 80);
+	h_dump(&h, NULL, 0); /* 1003 */
+	CHECK_INT(h.nrecs, 2);
+	CHECK_REC(&h, 0, 7, SOCK_ESTABLISHED, SOCK_NONE, DIFF_HOW_DESTROY, 1002, HALF);
+	CHECK_SUM(&h, 1, 7, 1500000); /* first seen at 1001 */
+	h_dump(&h, NULL, 0);
+	CHECK_INT(h.nrecs, 0);
+	h_release(&h);
+}
+
+/* Missing from one dump, then the notification settles it at its time. */
+static void test_missing_then_event(void)
+{
+	struct harness h;
+	struct sock est = mk(7, SOCK_ESTABLISHED, SOCK_KIND_FULL, 40000, 80);
+
+	h_init(&h, 100);
+	h_dump(&h, &est, 1);
+	h_dump(&h, NULL, 0); /* 1002: missing once, nothing said */
+	CHECK_INT(h.nrecs, 0);
+	h_event(&h, 7, 40000, 80);
+	h_dump(&h, NULL, 0);
+	CHECK_INT(h.nrecs, 2);
+	CHECK_REC(&h, 0, 7, SOCK_ESTABLISHED, SOCK_NONE, DIFF_HOW_DESTROY, 1002, HALF);
+	h_dump(&h, NULL, 0);
+	CHECK_INT(h.nrecs, 0);
+	h_release(&h);
+}
+
+/* A poll reported it gone already: the late notification says nothing. */
+static void test_duplicate(void)
+{
+	struct harness h;
+	struct sock est = mk(7, SOCK_ESTABLISHED, SOCK_KIND_FULL, 40000, 80);
+
+	h_init(&h, 100);
+	h_dump(&h, &est, 1);
+	h_dump(&h, NULL, 0);
+	h_dump(&h, NULL, 0); /* 1003: gone, at 1002's time */
+	CHECK_INT(h.nrecs, 1);
+	CHECK_REC(&h, 0, 7, SOCK_ESTABLISHED, SOCK_NONE, DIFF_HOW_POLL, 1002, 0);
+	h_event(&h, 7, 40000, 80);
+	h_dump(&h, NULL, 0);
+	CHECK_INT(h.nrecs, 0);
+	CHECK_INT(h.rec.stats.duplicates, 1);
+	h_release(&h);
+}
+
+/* A tracked socket that became a TIME_WAIT minisocket with its cookie. */
+static void test_tracked_time_wait(void)
+{
+	struct harness h;
+	struct sock est = mk(7, SOCK_FIN_WAIT1, SOCK_KIND_FULL, 40000, 80);
+	struct sock tw = mk(7, SOCK_TIME_WAIT, SOCK_KIND_TIMEWAIT, 40000, 80);
+
+	h_init(&h, 100);
+	h_dump(&h, &est, 1);
+	h_event(&h, 7, 40000, 80);
+	h_dump(&h, &tw, 1);
+	CHECK_INT(h.nrecs, 2);
+	/* Summary first as produced; monitor.c sorts transitions first at one time. */
+	CHECK_SUM(&h, 0, 7, 500000);
+	CHECK_REC(&h, 1, 7, SOCK_FIN_WAIT1, SOCK_TIME_WAIT, DIFF_HOW_DESTROY, 1001, HALF);
+	h_release(&h);
+}
+
+/* Never dumped, reached TIME_WAIT: the minisocket's cookie is the identity,
+ * to the end of the minisocket. */
+static void test_untracked_time_wait(void)
+{
+	struct harness h;
+	struct sock tw = mk(9, SOCK_TIME_WAIT, SOCK_KIND_TIMEWAIT, 40000, 80);
+
+	h_init(&h, 100);
+	h_dump(&h, NULL, 0);
+	h_event(&h, 8, 40000, 80);
+	h_dump(&h, &tw, 1);
+	CHECK_INT(h.nrecs, 2);
+	CHECK_SUM(&h, 0, 9, 500000); /* at most since the poll before */
+	CHECK_REC(&h, 1, 9, SOCK_NONE, SOCK_TIME_WAIT, DIFF_HOW_DESTROY, 1001, HALF);
+	h_dump(&h, &tw, 1);
+	CHECK_INT(h.nrecs, 0);
+	h_dump(&h, NULL, 0);
+	h_dump(&h, NULL, 0);
+	CHECK_INT(h.nrecs, 1);
+	CHECK_REC(&h, 0, 9, SOCK_TIME_WAIT, SOCK_NONE, DIFF_HOW_POLL, 1004, 0);
+	h_release(&h);
+}
+
+/* The minisocket was dumped before the notification arrived: summary only. */
+static void test_late_event_time_wait(void)
+{
+	struct harness h;
+	struct sock tw = mk(9, SOCK_TIME_WAIT, SOCK_KIND_TIMEWAIT, 40000, 80);
+
+	h_init(&h, 100);
+	h_dump(&h, NULL, 0);
+	h_dump(&h, &tw, 1); /* 1002 */
+	CHECK_INT(h.nrecs, 1);
+	CHECK_REC(&h, 0, 9, SOCK_NONE, SOCK_TIME_WAIT, DIFF_HOW_POLL, 1002, 0);
+	h_event(&h, 8, 40000, 80);
+	h_dump(&h, &tw, 1);
+	CHECK_INT(h.nrecs, 1);
+	CHECK_SUM(&h, 0, 9, 1500000);
+	/* A second notification for that 4-tuple is another connection. */
+	h_event(&h, 10, 40000, 80);
+	h_dump(&h, &tw, 1);
+	CHECK_INT(h.nrecs, 3);
+	CHECK_REC(&h, 0, 10, SOCK_NONE, SOCK_CLOSE, DIFF_HOW_DESTROY, 1003, HALF);
+	CHECK_REC(&h, 1, 10, SOCK_CLOSE, SOCK_NONE, DIFF_HOW_DESTROY, 1003, HALF);
+	CHECK_SUM(&h, 2, 10, 500000);
+	h_release(&h);
+}
+
+/* Lived and died between two polls. */
+static void test_between_polls(void)
+{
+	struct harness h;
+
+	h_init(&h, 100);
+	h_dump(&h, NULL, 0);
+	h_event(&h, 5, 40000, 80);
+	h_event(&h, 6, 80, 40000);
+	h_dump(&h, NULL, 0);
+	CHECK_INT(h.nrecs, 6);
+	CHECK_REC(&h, 0, 5, SOCK_NONE, SOCK_CLOSE, DIFF_HOW_DESTROY, 1001, HALF);
+	CHECK_REC(&h, 1, 5, SOCK_CLOSE, SOCK_NONE, DIFF_HOW_DESTROY, 1001, HALF);
+	CHECK_SUM(&h, 2, 5, 500000);
+	CHECK_REC(&h, 3, 6, SOCK_NONE, SOCK_CLOSE, DIFF_HOW_DESTROY, 1001, HALF);
+	CHECK_INT(h.recs[3].sk.kind, SOCK_KIND_GONE);
+	h_release(&h);
+}
+
+/* A request socket's connection completed and died between polls. */
+static void test_request(void)
+{
+	struct harness h;
+	struct sock req = mk(7, SOCK_SYN_RECV, SOCK_KIND_REQUEST, 80, 40000);
+
+	h_init(&h, 100);
+	h_dump(&h, &req, 1);
+	h_event(&h, 7, 80, 40000);
+	h_dump(&h, NULL, 0);
+	CHECK_INT(h.nrecs, 3);
+	CHECK_REC(&h, 0, 7, SOCK_SYN_RECV, SOCK_ESTABLISHED, DIFF_HOW_DESTROY, 1001, HALF);
+	CHECK_REC(&h, 1, 7, SOCK_ESTABLISHED, SOCK_NONE, DIFF_HOW_DESTROY, 1001, HALF);
+	CHECK_SUM(&h, 2, 7, 500000);
+	h_release(&h);
+}
+
+/* A listener has no summary. */
+static void test_listener(void)
+{
+	struct harness h;
+	struct sock lst = mk(3, SOCK_LISTEN, SOCK_KIND_FULL, 80, 0);
+
+	h_init(&h, 100);
+	h_dump(&h, &lst, 1);
+	h_event(&h, 3, 80, 0);
+	h_dump(&h, NULL, 0);
+	CHECK_INT(h.nrecs, 1);
+	CHECK_REC(&h, 0, 3, SOCK_LISTEN, SOCK_NONE, DIFF_HOW_DESTROY, 1001, HALF);
+	h_release(&h);
+}
+
+/* With a hold, a full socket missed by two dumps is not gone yet: its
+ * notification settles it; without one, it goes after the hold, at the time
+ * of the last dump that missed it. Minisockets are not held. */
+static void test_hold(void)
+{
+	struct harness h;
+	struct sock socks[2] = {
+	    mk(7, SOCK_ESTABLISHED, SOCK_KIND_FULL, 40000, 80),
+	    mk(8, SOCK_ESTABLISHED, SOCK_KIND_FULL, 40001, 80),
+	};
+	struct sock tw = mk(9, SOCK_TIME_WAIT, SOCK_KIND_TIMEWAIT, 40002, 80);
+	struct sock all[3] = {socks[0], socks[1], tw};
+
+	h_init(&h, 100);
+	h.diff.hold_full_ms = 1500;
+	h_dump(&h, all, 3);  /* 1001 */
+	h_dump(&h, NULL, 0); /* 1002: all missing */
+	CHECK_INT(h.nrecs, 0);
+	h_dump(&h, NULL, 0); /* 1003: the minisocket goes, the others are held */
+	CHECK_INT(h.nrecs, 1);
+	CHECK_REC(&h, 0, 9, SOCK_TIME_WAIT, SOCK_NONE, DIFF_HOW_POLL, 1002, 0);
+	h_event(&h, 7, 40000, 80);
+	h_dump(&h, NULL, 0); /* 1004: 7 by its notification, 8 after the hold */
+	CHECK_INT(h.nrecs, 3);
+	CHECK_REC(&h, 0, 7, SOCK_ESTABLISHED, SOCK_NONE, DIFF_HOW_DESTROY, 1003, HALF);
+	CHECK_SUM(&h, 1, 7, 2500000);
+	CHECK_REC(&h, 2, 8, SOCK_ESTABLISHED, SOCK_NONE, DIFF_HOW_POLL, 1003, 0);
+	/* 8's notification, if it comes now, is no second close. */
+	h_event(&h, 8, 40001, 80);
+	h_dump(&h, NULL, 0);
+	CHECK_INT(h.nrecs, 0);
+	h_release(&h);
+}
+
+/* The queue's limit. */
+static void test_limit(void)
+{
+	struct harness h;
+	struct sock sk = mk(1, SOCK_CLOSE, SOCK_KIND_GONE, 1, 2);
+	struct sock_info info = {0};
+	struct timespec ts = {1, 0};
+
+	h_init(&h, 2);
+	CHECK_INT(reconcile_add(&h.rec, &sk, &info, &ts), 0);
+	CHECK_INT(reconcile_add(&h.rec, &sk, &info, &ts), 0);
+	CHECK_INT(reconcile_add(&h.rec, &sk, &info, &ts), -ENOBUFS);
+	CHECK_INT(h.rec.stats.overflow, 1);
+	CHECK_INT(h.rec.stats.events, 2);
+	reconcile_discard(&h.rec);
+	CHECK_INT(reconcile_add(&h.rec, &sk, &info, &ts), 0);
+	h_release(&h);
+}
+
+int main(void)
+{
+	test_tracked_close();
+	test_missing_then_event();
+	test_duplicate();
+	test_tracked_time_wait();
+	test_untracked_time_wait();
+	test_late_event_time_wait();
+	test_between_polls();
+	test_request();
+	test_listener();
+	test_hold();
+	test_limit();
+	return CHECK_DONE();
+}
