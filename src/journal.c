@@ -95,29 +95,31 @@ static int squeeze_message(char *buf, size_t size, const char *line)
 	return (int)n;
 }
 
-int journal_entry_build(struct journal_entry *e, const struct transition *t)
+/*
+ * Starts E with what every entry about a socket has: MESSAGE (the text
+ * record MSG, squeezed, in place), MESSAGE_ID, PRIORITY, SYSLOG_IDENTIFIER,
+ * and SK's family, addresses, ports and cookie, and the record's time TS.
+ */
+static int entry_begin(struct journal_entry *e, char *msg, size_t msglen, const char *message_id,
+		       const struct sock *sk, const struct timespec *ts)
 {
-	const struct sock *sk = t->sk;
 	const struct sock_tuple *tu = &sk->tuple;
-	char msg[RECORD_MAX], laddr[INET6_ADDRSTRLEN], raddr[INET6_ADDRSTRLEN], ts[32];
+	char laddr[INET6_ADDRSTRLEN], raddr[INET6_ADDRSTRLEN], when[32];
 	int err;
 
 	e->n = 0;
 	e->used = 0;
 	e->err = 0;
-	err = record_format(msg, sizeof(msg), t, RECORD_TEXT);
+	err = squeeze_message(msg, msglen, msg);
 	if (err < 0)
 		return err;
-	err = squeeze_message(msg, sizeof(msg), msg);
-	if (err < 0)
-		return err;
-	if (record_format_time(ts, sizeof(ts), &t->ts) < 0)
+	if (record_format_time(when, sizeof(when), ts) < 0)
 		return -EOVERFLOW;
 	record_format_addr(laddr, sizeof(laddr), tu->family, tu->laddr);
 	record_format_addr(raddr, sizeof(raddr), tu->family, tu->raddr);
 
 	add(e, "MESSAGE=%s", msg);
-	add(e, "MESSAGE_ID=%s", journal_message_id(kind_of(t)));
+	add(e, "MESSAGE_ID=%s", message_id);
 	add(e, "PRIORITY=6");
 	add(e, "SYSLOG_IDENTIFIER=tcpstated");
 	add(e, "TCPSTATE_FAMILY=%s", tu->family == AF_INET6 ? "ipv6" : "ipv4");
@@ -125,11 +127,25 @@ int journal_entry_build(struct journal_entry *e, const struct transition *t)
 	add(e, "TCPSTATE_LPORT=%u", tu->lport);
 	add(e, "TCPSTATE_RADDR=%s", raddr);
 	add(e, "TCPSTATE_RPORT=%u", tu->rport);
+	add(e, "TCPSTATE_COOKIE=%" PRIu64, sk->cookie);
+	add(e, "TCPSTATE_TS=%s", when);
+	return 0;
+}
+
+int journal_entry_build(struct journal_entry *e, const struct transition *t)
+{
+	const struct sock *sk = t->sk;
+	char msg[RECORD_MAX];
+	int err;
+
+	err = record_format(msg, sizeof(msg), t, RECORD_TEXT);
+	if (err >= 0)
+		err = entry_begin(e, msg, sizeof(msg), journal_message_id(kind_of(t)), sk, &t->ts);
+	if (err < 0)
+		return err;
 	add(e, "TCPSTATE_FROM=%s", sock_state_name(t->from));
 	add(e, "TCPSTATE_TO=%s", sock_state_name(t->to));
 	add(e, "TCPSTATE_HOW=%s", diff_how_name(t->how));
-	add(e, "TCPSTATE_COOKIE=%" PRIu64, sk->cookie);
-	add(e, "TCPSTATE_TS=%s", ts);
 	/* As in the log file: uid only for full sockets, inode only where the
 	 * kernel has one (not for minisockets and orphans). */
 	if (sk->kind == SOCK_KIND_FULL)
@@ -178,36 +194,16 @@ int journal_send_loss(const char *path, uint64_t lost, const struct timespec *si
 
 int journal_summary_build(struct journal_entry *e, const struct summary *s)
 {
-	const struct sock_tuple *tu = &s->sk->tuple;
 	const struct sock_info *in = &s->info;
-	char msg[RECORD_MAX], laddr[INET6_ADDRSTRLEN], raddr[INET6_ADDRSTRLEN], ts[32];
+	char msg[RECORD_MAX];
 	int err;
 
-	e->n = 0;
-	e->used = 0;
-	e->err = 0;
 	err = record_format_summary(msg, sizeof(msg), s, RECORD_TEXT);
+	if (err >= 0)
+		err = entry_begin(e, msg, sizeof(msg), journal_message_id(JOURNAL_SUMMARY), s->sk,
+				  &s->ts);
 	if (err < 0)
 		return err;
-	err = squeeze_message(msg, sizeof(msg), msg);
-	if (err < 0)
-		return err;
-	if (record_format_time(ts, sizeof(ts), &s->ts) < 0)
-		return -EOVERFLOW;
-	record_format_addr(laddr, sizeof(laddr), tu->family, tu->laddr);
-	record_format_addr(raddr, sizeof(raddr), tu->family, tu->raddr);
-
-	add(e, "MESSAGE=%s", msg);
-	add(e, "MESSAGE_ID=%s", journal_message_id(JOURNAL_SUMMARY));
-	add(e, "PRIORITY=6");
-	add(e, "SYSLOG_IDENTIFIER=tcpstated");
-	add(e, "TCPSTATE_FAMILY=%s", tu->family == AF_INET6 ? "ipv6" : "ipv4");
-	add(e, "TCPSTATE_LADDR=%s", laddr);
-	add(e, "TCPSTATE_LPORT=%u", tu->lport);
-	add(e, "TCPSTATE_RADDR=%s", raddr);
-	add(e, "TCPSTATE_RPORT=%u", tu->rport);
-	add(e, "TCPSTATE_COOKIE=%" PRIu64, s->sk->cookie);
-	add(e, "TCPSTATE_TS=%s", ts);
 	add(e, "TCPSTATE_LIFETIME_US=%" PRIu64, s->lifetime_us);
 	if (in->has & SOCK_INFO_HAS_BYTES) {
 		add(e, "TCPSTATE_BYTES_SENT=%" PRIu64, in->bytes_acked);
