@@ -98,7 +98,9 @@ static void parse_args(int argc, char **argv, struct options *opt)
 			[OV_NETNS] = {"--netns", "poll", "netns", NULL},
 		},
 	};
-	while ((c = getopt_long(argc, argv, "c:i:l:f:nVh", longopts, NULL)) != -1) {
+	/* Our own messages for bad options: getopt's would start with argv[0]. */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":c:i:l:f:nVh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			opt->config_path = optarg;
@@ -127,7 +129,15 @@ static void parse_args(int argc, char **argv, struct options *opt)
 		case 'h':
 			usage(stdout);
 			exit(0);
+		case ':':
+			fprintf(stderr, "tcpstated: %s: missing argument\n", argv[optind - 1]);
+			usage(stderr);
+			exit(EX_USAGE);
 		default:
+			if (optopt)
+				fprintf(stderr, "tcpstated: -%c: unknown option\n", optopt);
+			else
+				fprintf(stderr, "tcpstated: %s: unknown option\n", argv[optind - 1]);
 			usage(stderr);
 			exit(EX_USAGE);
 		}

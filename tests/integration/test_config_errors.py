@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 
+EX_USAGE = 64
 EX_CONFIG = 78
 EX_CANTCREAT = 73
 TIMEOUT = 10  # seconds; every case here should take milliseconds
@@ -233,6 +234,26 @@ def log_path_cannot_be_created():
         for log in ("/proc/nonexistent/x.log", os.path.join(plain, "x.log")):
             expect(run("--config", conf, "--log-file", log, "--interval-ms", "100"),
                    EX_CANTCREAT, log)
+
+
+@case
+def bad_command_line():
+    for args, needle in ((["--bogus"], "--bogus: unknown option"),
+                         (["-x"], "-x: unknown option"),
+                         (["--config"], "--config: missing argument"),
+                         (["stray"], "unexpected argument 'stray'")):
+        res = run(*args)
+        expect(res, EX_USAGE, needle, "Usage: tcpstated")
+
+
+@case
+def version_and_help():
+    for args, needle in ((["--version"], "tcpstated "), (["-V"], "tcpstated "),
+                         (["--help"], "Usage: tcpstated"), (["-h"], "--check-config")):
+        res = run(*args)
+        if res.status != 0 or needle not in res.stdout:
+            raise AssertionError(f"expected exit 0 and {needle!r} on stdout\n{res.describe()}"
+                                 f"\n  stdout: {res.stdout!r}")
 
 
 def main():
