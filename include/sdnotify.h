@@ -2,6 +2,7 @@
 #ifndef TCPSTATED_SDNOTIFY_H
 #define TCPSTATED_SDNOTIFY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 /*
@@ -41,6 +42,16 @@ int sdnotify_reloading(const char *status);
 
 /* STOPPING=1 with STATUS=STATUS (STATUS may be NULL). Returns 0 or -errno. */
 int sdnotify_stopping(const char *status);
+
+/* Room for a status line, NUL included; a longer one is cut. */
+#define SDNOTIFY_STATUS_MAX 512
+
+/*
+ * Whether sdnotify_status() would send now: under systemd, and a second
+ * after the last status. Lets the caller skip formatting one that would be
+ * dropped.
+ */
+bool sdnotify_status_due(void);
 
 /*
  * STATUS=STATUS, sent at most once a second and only when it differs from

@@ -53,6 +53,7 @@ struct snapshot {
 	size_t slot_mask;
 	size_t indexed;		 /* entries[0..indexed) are in the index */
 	size_t repeats;		 /* sockets the dump returned more than once */
+	size_t missing;		 /* entries diff_run() carried in as missing */
 	struct timespec taken; /* CLOCK_REALTIME when the dump completed */
 };
 
@@ -71,6 +72,15 @@ void snapshot_clear(struct snapshot *s);
  * repeats, and returns 1. Returns 0 for a new entry, -ENOMEM.
  */
 int snapshot_put(struct snapshot *s, const struct sock *sk);
+
+/*
+ * Adds SK as missing from the latest dump since SINCE (a socket carried over
+ * from the previous table), counted in snapshot_present(). SK's cookie must
+ * not be in the table. Returns 0 and *ret (valid until the next insert), or
+ * -ENOMEM.
+ */
+int snapshot_put_missing(struct snapshot *s, const struct sock *sk, const struct timespec *since,
+			 struct snapshot_entry **ret);
 
 /* snapshot_put() as a diag_sock_cb: USER is the table. Returns 0 or -ENOMEM. */
 int snapshot_put_cb(const struct sock *sk, void *user);
@@ -96,7 +106,8 @@ void snapshot_index(struct snapshot *s);
 /* The entry with COOKIE, or NULL. Sees indexed entries only. */
 struct snapshot_entry *snapshot_find(const struct snapshot *s, uint64_t cookie);
 
-/* Sockets present in the latest dump (entries minus the ones missing). */
+/* Sockets present in the latest dump (entries minus the ones missing);
+ * kept as a count, so that asking costs no pass over the table. */
 size_t snapshot_present(const struct snapshot *s);
 
 #endif

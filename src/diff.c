@@ -196,15 +196,15 @@ int diff_run(struct diff *d, struct snapshot *old, struct snapshot *new, enum di
 	 * that running out of memory leaves nothing half reported. */
 	for (size_t i = 0; i < old->len; i++) {
 		const struct snapshot_entry *o = &old->entries[i];
+		struct snapshot_entry *e;
 
 		if (o->seen || o->settled || gone_now(d, new, o))
 			continue;
-		err = snapshot_put(new, &o->sk);
+		err = snapshot_put_missing(new, &o->sk, o->missing ? &o->missing_since : &new->taken,
+					   &e);
 		if (err < 0)
 			return err;
-		new->entries[new->len - 1].missing = 1;
-		new->entries[new->len - 1].missing_since = o->missing ? o->missing_since : new->taken;
-		new->entries[new->len - 1].first_seen = o->first_seen;
+		e->first_seen = o->first_seen;
 	}
 
 	/* The sockets missing since the older dump carry its time, the ones

@@ -401,7 +401,7 @@ static void poll_once(struct daemon *d)
 	struct incidents *inc = &d->inc;
 	struct logfile *log = d->log;
 	const struct monitor_stats *st = monitor_stats(d->mon);
-	char status[448];
+	char status[SDNOTIFY_STATUS_MAX];
 	int err = monitor_poll(d->mon);
 
 	if (d->events)
@@ -438,14 +438,16 @@ static void poll_once(struct daemon *d)
 	 * still counts as a live loop: it is logged and retried.
 	 */
 	sdnotify_watchdog();
-	format_status(d, status, sizeof(status));
 	if (!d->ready && st->polls > 0) {
 		/* The log is open and the first snapshot is in the table. */
+		format_status(d, status, sizeof(status));
 		err = sdnotify_ready(status);
 		if (err < 0)
 			log_warn("cannot notify systemd: %s", strerror(-err));
 		d->ready = true;
-	} else if (d->ready) {
+	} else if (d->ready && sdnotify_status_due()) {
+		/* Formatted only when it can be sent: once a second at most. */
+		format_status(d, status, sizeof(status));
 		sdnotify_status(status);
 	}
 }
@@ -575,7 +577,7 @@ static void reload(struct daemon *d)
 	struct logfile *newlog = NULL;
 	struct logfile_options lo;
 	const char *source;
-	char err[CONFIG_ERR_MAX], status[384];
+	char err[CONFIG_ERR_MAX], status[SDNOTIFY_STATUS_MAX];
 	int r;
 
 	sdnotify_reloading("reloading the configuration");

@@ -33,7 +33,7 @@ static struct {
 	uint64_t watchdog_usec;  /* interval in force, 0: no watchdog */
 	uint64_t last_ping;      /* CLOCK_MONOTONIC, µs */
 	uint64_t last_status_at; /* CLOCK_MONOTONIC, µs */
-	char last_status[256];
+	char last_status[SDNOTIFY_STATUS_MAX];
 } sdn;
 
 static uint64_t now_usec(void)
@@ -64,7 +64,7 @@ static void remember_status(const char *status)
 /* Sends STATE, then STATUS=STATUS if STATUS is not NULL, in one message. */
 static int notify_with_status(const char *state, const char *status)
 {
-	char msg[320];
+	char msg[SDNOTIFY_STATUS_MAX + 64];
 
 	if (!status)
 		return notify(state);
@@ -135,12 +135,16 @@ int sdnotify_stopping(const char *status)
 	return notify_with_status("STOPPING=1", status);
 }
 
+bool sdnotify_status_due(void)
+{
+	return sdn.active && now_usec() - sdn.last_status_at >= STATUS_MIN_GAP_USEC;
+}
+
 int sdnotify_status(const char *status)
 {
-	char msg[320];
+	char msg[SDNOTIFY_STATUS_MAX + 16];
 
-	if (!sdn.active || now_usec() - sdn.last_status_at < STATUS_MIN_GAP_USEC ||
-	    strcmp(status, sdn.last_status) == 0)
+	if (!sdnotify_status_due() || strcmp(status, sdn.last_status) == 0)
 		return 0;
 	snprintf(msg, sizeof(msg), "STATUS=%s", status);
 	remember_status(status);

@@ -54,6 +54,7 @@ void snapshot_clear(struct snapshot *s)
 	s->len = 0;
 	s->indexed = 0;
 	s->repeats = 0;
+	s->missing = 0;
 }
 
 /*
@@ -175,6 +176,23 @@ int snapshot_put(struct snapshot *s, const struct sock *sk)
 	return 0;
 }
 
+int snapshot_put_missing(struct snapshot *s, const struct sock *sk, const struct timespec *since,
+			 struct snapshot_entry **ret)
+{
+	struct snapshot_entry *e;
+	int err = snapshot_put(s, sk);
+
+	if (err < 0)
+		return err;
+	e = snapshot_find(s, sk->cookie);
+	if (!e->missing)
+		s->missing++;
+	e->missing = 1;
+	e->missing_since = *since;
+	*ret = e;
+	return 0;
+}
+
 int snapshot_put_cb(const struct sock *sk, void *user)
 {
 	int err = snapshot_put(user, sk);
@@ -195,9 +213,5 @@ struct snapshot_entry *snapshot_find(const struct snapshot *s, uint64_t cookie)
 
 size_t snapshot_present(const struct snapshot *s)
 {
-	size_t n = 0;
-
-	for (size_t i = 0; i < s->len; i++)
-		n += !s->entries[i].missing;
-	return n;
+	return s->len - s->missing;
 }

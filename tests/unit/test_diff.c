@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "check.h"
+#include "socks.h"
 #include "diff.h"
 #include "snapshot.h"
 #include "sock.h"
@@ -96,19 +97,10 @@ static int h_dump(struct harness *h, const struct sock *socks, size_t n)
 	return 0;
 }
 
-/* A socket 127.0.0.1:LPORT -> 127.0.0.1:RPORT (RPORT 0: no peer, 0.0.0.0). */
+/* A full socket 127.0.0.1:LPORT -> 127.0.0.1:RPORT (RPORT 0: no peer). */
 static struct sock mk(uint64_t cookie, unsigned state, uint16_t lport, uint16_t rport)
 {
-	struct sock sk = {.cookie = cookie, .state = (uint8_t)state, .kind = SOCK_KIND_FULL};
-	const uint8_t lo[4] = {127, 0, 0, 1};
-
-	sk.tuple.family = AF_INET;
-	sk.tuple.lport = lport;
-	sk.tuple.rport = rport;
-	memcpy(sk.tuple.laddr, lo, 4);
-	if (rport)
-		memcpy(sk.tuple.raddr, lo, 4);
-	return sk;
+	return test_sock(cookie, state, SOCK_KIND_FULL, lport, rport);
 }
 
 /* Checks record I of the latest dump. TS is the dump time (seconds) it must carry. */

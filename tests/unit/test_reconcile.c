@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "check.h"
+#include "socks.h"
 #include "diff.h"
 #include "reconcile.h"
 #include "snapshot.h"
@@ -91,25 +92,11 @@ static void h_release(struct harness *h)
 	reconcile_release(&h->rec);
 }
 
-static struct sock mk(uint64_t cookie, unsigned state, unsigned kind, uint16_t lport,
-                      uint16_t rport)
-{
-	struct sock sk = {.cookie = cookie, .state = (uint8_t)state, .kind = (uint8_t)kind};
-	const uint8_t lo[4] = {127, 0, 0, 1};
-
-	sk.tuple.family = AF_INET;
-	sk.tuple.lport = lport;
-	sk.tuple.rport = rport;
-	memcpy(sk.tuple.laddr, lo, 4);
-	if (rport)
-		memcpy(sk.tuple.raddr, lo, 4);
-	return sk;
-}
 
 /* A notification about COOKIE (LPORT -> RPORT), half a second after the latest dump. */
 static void h_event(struct harness *h, uint64_t cookie, uint16_t lport, uint16_t rport)
 {
-	struct sock sk = mk(cookie, SOCK_CLOSE, SOCK_KIND_GONE, lport, rport);
+	struct sock sk = test_sock(cookie, SOCK_CLOSE, SOCK_KIND_GONE, lport, rport);
 	struct sock_info info = {
 	    .bytes_acked = 10, .bytes_received = 20, .total_retrans = 1, .rtt_us = 30, .has = 7};
 	struct timespec ts = {.tv_sec = h->now, .tv_nsec = 500000000};
@@ -178,7 +165,7 @@ static void h_dump(struct harness *h, const struct sock *socks, size_t n)
 static void test_tracked_close(void)
 {
 	struct harness h;
-	struct sock est = mk(7, SOCK_ESTABLISHED, SOCK_KIND_FULL, 40000, 80);
+	struct sock est = test_sock(7, SOCK_ESTABLISHED, SOCK_KIND_FULL, 40000, 80);
 
 	h_init(&h, 100);
 	h_dump(&h, &est, 1); /* 1001: initial */
@@ -197,7 +184,7 @@ static void test_tracked_close(void)
 static void test_missing_then_event(void)
 {
 	struct harness h;
-	struct sock est = mk(7, SOCK_ESTABLISHED, SOCK_KIND_FULL, 40000, 80);
+	struct sock est = test_sock(7, SOCK_ESTABLISHED, SOCK_KIND_FULL, 40000, 80);
 
 	h_init(&h, 100);
 	h_dump(&h, &est, 1);
@@ -216,7 +203,7 @@ static void test_missing_then_event(void)
 static void test_duplicate(void)
 {
 	struct harness h;
-	struct sock est = mk(7, SOCK_ESTABLISHED, SOCK_KIND_FULL, 40000, 80);
+	struct sock est = test_sock(7, SOCK_ESTABLISHED, SOCK_KIND_FULL, 40000, 80);
 
 	h_init(&h, 100);
 	h_dump(&h, &est, 1);
@@ -235,8 +222,8 @@ static void test_duplicate(void)
 static void test_tracked_time_wait(void)
 {
 	struct harness h;
-	struct sock est = mk(7, SOCK_FIN_WAIT1, SOCK_KIND_FULL, 40000, 80);
-	struct sock tw = mk(7, SOCK_TIME_WAIT, SOCK_KIND_TIMEWAIT, 40000, 80);
+	struct sock est = test_sock(7, SOCK_FIN_WAIT1, SOCK_KIND_FULL, 40000, 80);
+	struct sock tw = test_sock(7, SOCK_TIME_WAIT, SOCK_KIND_TIMEWAIT, 40000, 80);
 
 	h_init(&h, 100);
 	h_dump(&h, &est, 1);
@@ -254,7 +241,7 @@ static void test_tracked_time_wait(void)
 static void test_untracked_time_wait(void)
 {
 	struct harness h;
-	struct sock tw = mk(9, SOCK_TIME_WAIT, SOCK_KIND_TIMEWAIT, 40000, 80);
+	struct sock tw = test_sock(9, SOCK_TIME_WAIT, SOCK_KIND_TIMEWAIT, 40000, 80);
 
 	h_init(&h, 100);
 	h_dump(&h, NULL, 0);
@@ -276,7 +263,7 @@ static void test_untracked_time_wait(void)
 static void test_late_event_time_wait(void)
 {
 	struct harness h;
-	struct sock tw = mk(9, SOCK_TIME_WAIT, SOCK_KIND_TIMEWAIT, 40000, 80);
+	struct sock tw = test_sock(9, SOCK_TIME_WAIT, SOCK_KIND_TIMEWAIT, 40000, 80);
 
 	h_init(&h, 100);
 	h_dump(&h, NULL, 0);
@@ -320,7 +307,7 @@ static void test_between_polls(void)
 static void test_request(void)
 {
 	struct harness h;
-	struct sock req = mk(7, SOCK_SYN_RECV, SOCK_KIND_REQUEST, 80, 40000);
+	struct sock req = test_sock(7, SOCK_SYN_RECV, SOCK_KIND_REQUEST, 80, 40000);
 
 	h_init(&h, 100);
 	h_dump(&h, &req, 1);
@@ -337,7 +324,7 @@ static void test_request(void)
 static void test_listener(void)
 {
 	struct harness h;
-	struct sock lst = mk(3, SOCK_LISTEN, SOCK_KIND_FULL, 80, 0);
+	struct sock lst = test_sock(3, SOCK_LISTEN, SOCK_KIND_FULL, 80, 0);
 
 	h_init(&h, 100);
 	h_dump(&h, &lst, 1);
@@ -355,10 +342,10 @@ static void test_hold(void)
 {
 	struct harness h;
 	struct sock socks[2] = {
-	    mk(7, SOCK_ESTABLISHED, SOCK_KIND_FULL, 40000, 80),
-	    mk(8, SOCK_ESTABLISHED, SOCK_KIND_FULL, 40001, 80),
+	    test_sock(7, SOCK_ESTABLISHED, SOCK_KIND_FULL, 40000, 80),
+	    test_sock(8, SOCK_ESTABLISHED, SOCK_KIND_FULL, 40001, 80),
 	};
-	struct sock tw = mk(9, SOCK_TIME_WAIT, SOCK_KIND_TIMEWAIT, 40002, 80);
+	struct sock tw = test_sock(9, SOCK_TIME_WAIT, SOCK_KIND_TIMEWAIT, 40002, 80);
 	struct sock all[3] = {socks[0], socks[1], tw};
 
 	h_init(&h, 100);
@@ -386,7 +373,7 @@ static void test_hold(void)
 static void test_limit(void)
 {
 	struct harness h;
-	struct sock sk = mk(1, SOCK_CLOSE, SOCK_KIND_GONE, 1, 2);
+	struct sock sk = test_sock(1, SOCK_CLOSE, SOCK_KIND_GONE, 1, 2);
 	struct sock_info info = {0};
 	struct timespec ts = {1, 0};
 

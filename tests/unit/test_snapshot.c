@@ -200,17 +200,25 @@ static void test_clear(void)
 	snapshot_release(&s);
 }
 
-/* snapshot_present() counts the entries not marked missing. */
+/* snapshot_present() counts the entries not put as missing. */
 static void test_present(void)
 {
 	struct snapshot s;
 
+	struct snapshot_entry *e;
+	struct timespec since = {.tv_sec = 7};
+
 	snapshot_init(&s);
-	for (uint64_t c = 1; c <= 10; c++)
-		CHECK_INT(snapshot_put(&s, &(struct sock){.cookie = c, .state = 1}), 0);
-	s.entries[0].missing = 1;
-	s.entries[4].missing = 1;
-	s.entries[9].missing = 1;
+	for (uint64_t c = 1; c <= 10; c++) {
+		struct sock sk = {.cookie = c, .state = 1};
+
+		if (c == 1 || c == 5 || c == 10) {
+			CHECK_INT(snapshot_put_missing(&s, &sk, &since, &e), 0);
+			CHECK(e->missing && e->missing_since.tv_sec == 7);
+		} else {
+			CHECK_INT(snapshot_put(&s, &sk), 0);
+		}
+	}
 	CHECK_INT(snapshot_present(&s), 7);
 	CHECK(snapshot_find(&s, 5) == &s.entries[4]); /* missing ones are still found */
 	/* A repeat does not clear or set the flag of another entry. */
