@@ -41,13 +41,28 @@ struct summary {
 /* Receives each transition; a nonzero return stops the diff and is returned. */
 typedef int (*diff_cb)(const struct transition *t, void *user);
 
+/* A growable array of entry indices, kept between runs. */
+struct diff_list {
+	uint32_t *v;
+	size_t len;
+	size_t cap;
+};
+
 /*
- * Scratch space for diff_run(), kept between runs so that a steady state
- * allocates nothing: the sockets that appeared in this dump, hashed by 4-tuple.
+ * Scratch space for a diff, kept between runs so that a steady state
+ * allocates nothing.
  */
 struct diff {
-	uint32_t *appeared; /* index into NEW + 1, 0 = empty */
-	size_t mask;	    /* slots - 1; 0 before the first run */
+	uint32_t run;		  /* this diff's number: see snapshot_entry.mark */
+	size_t matched;		  /* entries of OLD found in NEW */
+	size_t fresh;		  /* entries of NEW that came from the dump */
+	struct diff_list appeared;  /* entries of NEW not in OLD, in dump order */
+	struct diff_list changed;   /* entries of NEW whose state changed */
+	struct diff_list unmatched; /* entries of OLD not in NEW */
+	int changed_unsorted;	  /* a repeat folded in changed an earlier entry */
+	uint32_t *hash;		  /* scratch hash: index + 1, 0 = empty */
+	size_t hash_mask;	  /* slots in use - 1 */
+	size_t hash_cap;	  /* slots allocated */
 	/* 0, or how long a full socket must be missing from dumps before it is
 	 * declared gone (more than one dump in any case). With destroy
 	 * notifications, the notification says when a full socket is gone;
@@ -62,21 +77,47 @@ void diff_init(struct diff *d);
 void diff_release(struct diff *d);
 
 /*
- * Compares the table OLD with the fresh dump NEW and reports every change.
- * Sockets in NEW but not OLD appear (HOW is DIFF_HOW_INITIAL for the first
- * dump, else DIFF_HOW_POLL); a changed state is FROM -> TO. A socket keeps the
- * 4-tuple it was first seen with. Entries of OLD marked settled are left out
+ * Compares the table OLD with the fresh dump NEW, in two steps, so that
+ * reconcile.c can join notifications with the matched tables in between.
+ *
+ * diff_match() finds each socket of NEW in OLD, links the two entries
+ * (snapshot_entry prev, next and mark) and gives NEW's entries the 4-tuple
+ * and first-seen time they had in OLD (a socket keeps the 4-tuple it was
+ * first seen with). A socket the dump returned twice (it resumed before a
+ * socket it had already returned) is folded into its first entry, the later
+ * copy being the fresher, and counted in NEW's repeats. NEW must hold the
+ * dump only, with its time (taken) set, and must not be OLD. OLD is indexed
+ * if a lookup needs it, and otherwise only marked. Returns 0 or -ENOMEM
+ * (NEW is then unusable: dump again).
+ *
+ * diff_report() then reports every change. Sockets in NEW but not OLD
+ * appear (HOW is DIFF_HOW_INITIAL for the first dump, else DIFF_HOW_POLL); a
+ * changed state is FROM -> TO. Entries of OLD marked settled are left out
  * (reconcile.c reported them); a change of an entry of NEW marked by_event
- * carries its changed_at and DIFF_HOW_DESTROY. A socket missing from NEW is carried into
- * NEW as missing and reported gone only when the next dump misses it too (a
- * full socket: and it has been missing for D->hold_full_ms), or at once when
- * a new socket took its 4-tuple; its record carries the time of the last
- * dump that missed it before (the first one, unless it was held). Vanishes
- * are reported before the other changes, so record times never go backwards.
- * OLD is only marked (snapshot_entry.seen). On -ENOMEM no callback has run.
- * NEW must not be OLD. Returns 0, the callback's nonzero value, or -ENOMEM.
+ * carries its changed_at and DIFF_HOW_DESTROY. A socket missing from NEW is
+ * carried into NEW as missing and reported gone only when the next dump
+ * misses it too (a full socket: and it has been missing for
+ * D->hold_full_ms), or at once when a new socket took its 4-tuple; its
+ * record carries the time of the last dump that missed it before (the first
+ * one, unless it was held). Vanishes are reported before the other changes,
+ * so record times never go backwards. On -ENOMEM no callback has run.
+ * Returns 0, the callback's nonzero value, or -ENOMEM.
  */
+int diff_match(struct diff *d, struct snapshot *old, struct snapshot *new);
+int diff_report(struct diff *d, struct snapshot *old, struct snapshot *new, enum diff_how how,
+		diff_cb cb, void *user);
+
+/* diff_match() then diff_report(). */
 int diff_run(struct diff *d, struct snapshot *old, struct snapshot *new,
 	     enum diff_how how, diff_cb cb, void *user);
+
+/* After diff_match(): the entry of NEW that is the same socket as the entry
+ * O of OLD, or NULL when the dump did not return it. */
+struct snapshot_entry *diff_newer(const struct diff *d, struct snapshot *new,
+				  const struct snapshot_entry *o);
+
+/* After diff_match(): the entry of OLD that is the same socket as the entry
+ * E of NEW, or NULL when it appeared in this dump. */
+struct snapshot_entry *diff_older(struct snapshot *old, const struct snapshot_entry *e);
 
 #endif

@@ -42,7 +42,8 @@ struct reconcile {
 	size_t gone_next_len, gone_next_cap;
 	time_t window_start; /* when the current generation began */
 	uint32_t *tw;        /* this poll's minisockets by 4-tuple: index into new + 1 */
-	size_t tw_mask;
+	size_t tw_mask;      /* slots in use - 1 */
+	size_t tw_cap;       /* slots allocated */
 	struct timespec last;   /* when the last diffed dump completed; 0 before */
 	struct timespec before; /* the one before that */
 	struct reconcile_stats stats;
@@ -69,7 +70,8 @@ void reconcile_discard(struct reconcile *r);
 
 /*
  * Joins the queued notifications with OLD (the table before this poll) and
- * NEW (this poll's dump, before diff_run()), in the order they came:
+ * NEW (this poll's dump), which D matched (diff_match()) and has not
+ * reported yet (diff_report()), in the order they came:
  * - about a tracked socket that NEW lacks: its last state -> NONE at the
  *   notification's time (a request socket or a SYN_SENT socket that had
  *   completed its handshake goes through ESTABLISHED first); the entry of OLD
@@ -88,8 +90,8 @@ void reconcile_discard(struct reconcile *r);
  * Every notification but a duplicate also gives a summary. Empties the queue.
  * Returns 0, the callback's nonzero value, or -ENOMEM (nothing reported).
  */
-int reconcile_run(struct reconcile *r, struct snapshot *old, struct snapshot *new, reconcile_cb cb,
-                  void *user);
+int reconcile_run(struct reconcile *r, const struct diff *d, struct snapshot *old,
+                  struct snapshot *new, reconcile_cb cb, void *user);
 
 /* Notes that this poll declared the socket COOKIE gone by its absence from
  * dumps, so that its notification, if it still comes, is a duplicate.

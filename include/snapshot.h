@@ -18,11 +18,6 @@ struct snapshot_entry {
 	 * declared gone: a dump that raced with socket churn can miss a socket,
 	 * so absence counts only once it is seen twice (see diff.c). */
 	uint8_t missing;
-	struct timespec missing_since; /* when the first dump missed it */
-	/* Scratch for diff_run(): in the older table, found in the newer dump;
-	 * in the newer one, found in the older table, in state prev_state. */
-	uint8_t seen;
-	uint8_t prev_state;
 	/* Set on an entry of the older table by reconcile.c: a destroy
 	 * notification said the socket is gone and its record is written; the
 	 * diff leaves it out. */
@@ -30,6 +25,15 @@ struct snapshot_entry {
 	/* Set on an entry of the newer dump by reconcile.c: a destroy
 	 * notification timed its change (at changed_at, how "destroy"). */
 	uint8_t by_event;
+	/* The links diff_match() makes between an older and a newer table. In
+	 * the newer one, prev is the older table's entry of the same socket
+	 * (index + 1; 0: it appeared). In the older one, next is the newer
+	 * table's entry (index + 1), valid only while mark is that diff's run
+	 * number, so that no pass over the older table has to clear them. */
+	uint32_t prev;
+	uint32_t next;
+	uint32_t mark;
+	struct timespec missing_since; /* when the first dump missed it */
 	struct timespec changed_at;
 	struct timespec first_seen; /* when tcpstated first saw the connection */
 };
@@ -74,10 +78,10 @@ void snapshot_clear(struct snapshot *s);
 int snapshot_put(struct snapshot *s, const struct sock *sk);
 
 /*
- * Adds SK as missing from the latest dump since SINCE (a socket carried over
- * from the previous table), counted in snapshot_present(). SK's cookie must
- * not be in the table. Returns 0 and *ret (valid until the next insert), or
- * -ENOMEM.
+ * Adds SK at the end as missing from the latest dump since SINCE (a socket
+ * carried over from the previous table), counted in snapshot_present(), and
+ * unindexed like snapshot_append(). SK's cookie must not be in the table.
+ * Returns 0 and *ret (valid until the next insert), or -ENOMEM.
  */
 int snapshot_put_missing(struct snapshot *s, const struct sock *sk, const struct timespec *since,
 			 struct snapshot_entry **ret);
@@ -98,13 +102,22 @@ int snapshot_append_cb(const struct sock *sk, void *user);
 /*
  * Indexes the entries appended since the last index, folding repeated
  * cookies into their first entry as snapshot_put() would (counted in
- * repeats). Never fails: the index was sized when the entries were appended.
- * snapshot_put() calls it first.
+ * repeats), which moves the entries after them. Never fails: the index was
+ * sized when the entries were appended. snapshot_put() and snapshot_find()
+ * call it first.
  */
 void snapshot_index(struct snapshot *s);
 
-/* The entry with COOKIE, or NULL. Sees indexed entries only. */
-struct snapshot_entry *snapshot_find(const struct snapshot *s, uint64_t cookie);
+/* The entry with COOKIE, or NULL. Indexes the table first if entries were
+ * appended since the last index (see snapshot_index()). */
+struct snapshot_entry *snapshot_find(struct snapshot *s, uint64_t cookie);
+
+/* Keeps the first LEN entries, after the caller moved entries about, and
+ * drops the index: a lookup rebuilds it. */
+void snapshot_truncate(struct snapshot *s, size_t len);
+
+/* The hash the index uses for COOKIE (cookies are sequential: mixed). */
+uint64_t snapshot_cookie_hash(uint64_t cookie);
 
 /* Sockets present in the latest dump (entries minus the ones missing);
  * kept as a count, so that asking costs no pass over the table. */

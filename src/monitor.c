@@ -303,7 +303,6 @@ int monitor_poll(struct monitor *m)
 	snapshot_clear(m->next);
 	m->items_len = 0;
 	err = diag_dump(m->diag, snapshot_append_cb, m->next);
-	snapshot_index(m->next);
 	if (err == 0)
 		err = clock_gettime(CLOCK_REALTIME, &m->next->taken) < 0 ? -errno : 0;
 	/*
@@ -315,11 +314,15 @@ int monitor_poll(struct monitor *m)
 	m->diff.hold_full_ms = m->events && !m->resync_polls ? MONITOR_HOLD_FULL_MS : 0;
 	if (m->resync_polls)
 		m->resync_polls--;
+	/* Matched first, so that the notifications join the matched tables;
+	 * then reported. */
 	if (err == 0)
-		err = reconcile_run(&m->rec, m->cur, m->next, add_item, m);
+		err = diff_match(&m->diff, m->cur, m->next);
 	if (err == 0)
-		err = diff_run(&m->diff, m->cur, m->next,
-			       m->have_first ? DIFF_HOW_POLL : DIFF_HOW_INITIAL, add_transition, m);
+		err = reconcile_run(&m->rec, &m->diff, m->cur, m->next, add_item, m);
+	if (err == 0)
+		err = diff_report(&m->diff, m->cur, m->next,
+				  m->have_first ? DIFF_HOW_POLL : DIFF_HOW_INITIAL, add_transition, m);
 	if (err < 0) {
 		m->stats.dumps_failed++;
 		return err;

@@ -135,7 +135,12 @@ static int is_minisocket(const struct sock *sk)
 	return sk->kind == SOCK_KIND_TIMEWAIT;
 }
 
-/* Indexes NEW's minisockets by 4-tuple, sized before any callback runs. */
+/*
+ * Indexes NEW's minisockets by 4-tuple. Only a notification about a socket
+ * no dump showed needs it, so it is built at the first such notification of
+ * a poll: under churn a dump holds thousands of TIME_WAIT sockets, and most
+ * notifications are about sockets a poll had seen.
+ */
 static int tw_index(struct reconcile *r, const struct snapshot *new)
 {
 	size_t count = 0, slots = RECONCILE_MIN;
@@ -144,17 +149,17 @@ static int tw_index(struct reconcile *r, const struct snapshot *new)
 		count += is_minisocket(&new->entries[i].sk) && !new->entries[i].missing;
 	while (slots < count * 2)
 		slots *= 2;
-	if (!r->tw || slots > r->tw_mask + 1) {
-		uint32_t *t = calloc(slots, sizeof(*t));
+	if (slots > r->tw_cap) {
+		uint32_t *t = malloc(slots * sizeof(*t));
 
 		if (!t)
 			return -ENOMEM;
 		free(r->tw);
 		r->tw = t;
-		r->tw_mask = slots - 1;
-	} else {
-		memset(r->tw, 0, (r->tw_mask + 1) * sizeof(*r->tw));
+		r->tw_cap = slots;
 	}
+	memset(r->tw, 0, slots * sizeof(*r->tw));
+	r->tw_mask = slots - 1;
 	for (size_t i = 0; i < new->len; i++) {
 		size_t h;
 
@@ -238,10 +243,10 @@ static int reached_established(const struct sock *sk, const struct sock_info *in
 }
 
 /* A notification about the tracked socket O. */
-static int join_tracked(struct reconcile_event *ev, struct snapshot_entry *o, struct snapshot *new,
-                        reconcile_cb cb, void *user)
+static int join_tracked(struct reconcile_event *ev, struct snapshot_entry *o, const struct diff *d,
+                        struct snapshot *new, reconcile_cb cb, void *user)
 {
-	struct snapshot_entry *e = snapshot_find(new, o->sk.cookie);
+	struct snapshot_entry *e = diff_newer(d, new, o);
 	unsigned from = o->sk.state;
 	int err;
 
@@ -263,15 +268,14 @@ static int join_tracked(struct reconcile_event *ev, struct snapshot_entry *o, st
 }
 
 /* A notification about a socket no dump has shown under its cookie. */
-static int join_untracked(struct reconcile *r, struct reconcile_event *ev,
-                          const struct snapshot *old, struct snapshot *new, reconcile_cb cb,
-                          void *user)
+static int join_untracked(struct reconcile *r, struct reconcile_event *ev, struct snapshot *old,
+                          struct snapshot *new, reconcile_cb cb, void *user)
 {
 	struct snapshot_entry *w = tw_find(r, new, &ev->sk.tuple);
 	int err;
 
 	if (w) {
-		struct snapshot_entry *o = snapshot_find(old, w->sk.cookie);
+		struct snapshot_entry *o = diff_older(old, w);
 
 		if (!o) {
 			/* Its minisocket appears in this dump. */
@@ -296,16 +300,21 @@ static int join_untracked(struct reconcile *r, struct reconcile_event *ev,
 	return err ? err : summarize(ev, &ev->sk, &r->last, cb, user);
 }
 
-int reconcile_run(struct reconcile *r, struct snapshot *old, struct snapshot *new, reconcile_cb cb,
-                  void *user)
+int reconcile_run(struct reconcile *r, const struct diff *d, struct snapshot *old,
+                  struct snapshot *new, reconcile_cb cb, void *user)
 {
 	int err = 0;
 
-	if (r->len == 0)
-		return 0;
-	err = tw_index(r, new);
-	if (err < 0)
-		return err;
+	/* The minisockets' index, if a notification needs it, before any
+	 * callback runs: running out of memory then reports nothing. */
+	for (size_t i = 0; i < r->len; i++) {
+		if (!snapshot_find(old, r->ev[i].sk.cookie)) {
+			err = tw_index(r, new);
+			if (err < 0)
+				return err;
+			break;
+		}
+	}
 	for (size_t i = 0; i < r->len && !err; i++) {
 		struct reconcile_event *ev = &r->ev[i];
 		struct snapshot_entry *o = snapshot_find(old, ev->sk.cookie);
@@ -314,7 +323,7 @@ int reconcile_run(struct reconcile *r, struct snapshot *old, struct snapshot *ne
 			r->stats.duplicates++;
 			continue;
 		}
-		err = o ? join_tracked(ev, o, new, cb, user)
+		err = o ? join_tracked(ev, o, d, new, cb, user)
 		        : join_untracked(r, ev, old, new, cb, user);
 	}
 	/* The by_event marks on entries that do not change are harmless: the

@@ -6,13 +6,14 @@
  * by doubling to the largest table seen and are reused after
  * snapshot_clear(), so a steady state allocates nothing.
  *
- * A dump appends its sockets unindexed (snapshot_append) and indexes them
- * all once it is complete (snapshot_index). Indexing each socket as it
- * arrived cost a cache miss per socket: between two sockets the kernel's walk
- * streams megabytes of socket memory through the cache, evicting the index.
- * In one pass afterwards the index stays in cache: at 40k sockets, perf puts
- * slot_for at 2.5 % of tcpstated's CPU samples instead of 12 %, and all of
- * user space at 8 % instead of 17 %.
+ * A dump appends its sockets unindexed (snapshot_append), and the index is
+ * built in one pass only when a lookup needs it (snapshot_find), which in a
+ * steady state is never: diff.c matches a dump against the previous one in
+ * sequence. Indexing each socket as it arrived cost a cache miss per socket:
+ * between two sockets the kernel's walk streams megabytes of socket memory
+ * through the cache, evicting the index. In one pass afterwards the index
+ * stays in cache: at 40k sockets, perf put slot_for at 2.5 % of tcpstated's
+ * CPU samples instead of 12 %, and all of user space at 8 % instead of 17 %.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -23,7 +24,7 @@
 #define SNAPSHOT_MIN_CAP 256
 
 /* Cookies are sequential, so mix them before masking (splitmix64 finaliser). */
-static uint64_t cookie_hash(uint64_t c)
+uint64_t snapshot_cookie_hash(uint64_t c)
 {
 	c ^= c >> 30;
 	c *= 0xbf58476d1ce4e5b9ULL;
@@ -66,7 +67,7 @@ void snapshot_clear(struct snapshot *s)
  */
 static struct snapshot_slot *slot_for(const struct snapshot *s, uint64_t cookie, uint32_t *ret_tag)
 {
-	uint64_t h = cookie_hash(cookie);
+	uint64_t h = snapshot_cookie_hash(cookie);
 	uint32_t tag = (uint32_t)(h >> 32);
 	size_t i = (size_t)h & s->slot_mask;
 
@@ -180,15 +181,14 @@ int snapshot_put_missing(struct snapshot *s, const struct sock *sk, const struct
 			 struct snapshot_entry **ret)
 {
 	struct snapshot_entry *e;
-	int err = snapshot_put(s, sk);
+	int err = snapshot_append(s, sk);
 
 	if (err < 0)
 		return err;
-	e = snapshot_find(s, sk->cookie);
-	if (!e->missing)
-		s->missing++;
+	e = &s->entries[s->len - 1];
 	e->missing = 1;
 	e->missing_since = *since;
+	s->missing++;
 	*ret = e;
 	return 0;
 }
@@ -200,15 +200,31 @@ int snapshot_put_cb(const struct sock *sk, void *user)
 	return err < 0 ? err : 0;
 }
 
-struct snapshot_entry *snapshot_find(const struct snapshot *s, uint64_t cookie)
+struct snapshot_entry *snapshot_find(struct snapshot *s, uint64_t cookie)
 {
 	const struct snapshot_slot *slot;
 	uint32_t tag;
 
-	if (!s->indexed)
+	if (!s->len)
 		return NULL;
+	if (s->indexed < s->len)
+		snapshot_index(s);
 	slot = slot_for(s, cookie, &tag);
 	return slot->entry ? &s->entries[slot->entry - 1] : NULL;
+}
+
+void snapshot_truncate(struct snapshot *s, size_t len)
+{
+	size_t missing = 0;
+
+	s->len = len;
+	for (size_t i = 0; i < len; i++)
+		missing += s->entries[i].missing;
+	s->missing = missing;
+	if (s->indexed) {
+		memset(s->slots, 0, (s->slot_mask + 1) * sizeof(*s->slots));
+		s->indexed = 0;
+	}
 }
 
 size_t snapshot_present(const struct snapshot *s)

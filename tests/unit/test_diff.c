@@ -3,7 +3,9 @@
  *
  * The tests drive the diff the way monitor.c does: two tables swapped after
  * every successful diff, the next one cleared before it is filled, and its
- * "taken" time set before the diff runs. Each dump here is one second after
+ * "taken" time set before the diff runs. A dump is put into the table
+ * (indexed, repeats folded) or, as monitor.c does, appended unindexed with
+ * its repeats left for the diff (harness.append). Each dump here is one second after
  * the previous one, so a record's time says which dump produced it.
  */
 #include <errno.h>
@@ -40,6 +42,7 @@ struct harness {
 	int fail_at;  /* fail the callback on this record (1-based); 0 = never */
 	int fail_with;
 	int calls; /* callbacks of the latest dump, failed one included */
+	int append; /* fill tables with snapshot_append(), as a dump does */
 };
 
 static int collect(const struct transition *t, void *user)
@@ -81,7 +84,8 @@ static int h_dump(struct harness *h, const struct sock *socks, size_t n)
 
 	snapshot_clear(h->next);
 	for (size_t i = 0; i < n; i++)
-		CHECK(snapshot_put(h->next, &socks[i]) >= 0);
+		CHECK(h->append ? snapshot_append(h->next, &socks[i]) == 0
+				: snapshot_put(h->next, &socks[i]) >= 0);
 	h->now++;
 	h->next->taken = (struct timespec){.tv_sec = h->now, .tv_nsec = 0};
 	h->nrecs = 0;
@@ -479,12 +483,112 @@ static void test_repeat_in_dump(void)
 	struct sock d1[] = {mk(1, SOCK_SYN_SENT, 40001, 9000), mk(2, SOCK_LISTEN, 9000, 0),
 			    mk(1, SOCK_ESTABLISHED, 40001, 9000)};
 
+	for (int append = 0; append < 2; append++) {
+		h_init(h);
+		h->append = append;
+		CHECK_INT(h_dump(h, d1, 3), 0);
+		CHECK_INT(h->nrecs, 2);
+		CHECK_REC(h, 0, 1, SOCK_NONE, SOCK_ESTABLISHED, DIFF_HOW_INITIAL, 1001);
+		CHECK_REC(h, 1, 2, SOCK_NONE, SOCK_LISTEN, DIFF_HOW_INITIAL, 1001);
+		CHECK_INT(h->cur->repeats, 1);
+		CHECK_INT(h->cur->len, 2);
+		h_release(h);
+	}
+	free(h);
+}
+
+/*
+ * Repeats of known sockets in an appended dump: the later copy wins, and a
+ * change it brings is reported in the first copy's place, after the changes
+ * before it in the dump and before the ones after it.
+ */
+static void test_repeat_of_known(void)
+{
+	struct harness *h = calloc(1, sizeof(*h));
+	struct sock d1[] = {mk(1, SOCK_ESTABLISHED, 40001, 9000), mk(2, SOCK_LISTEN, 9000, 0),
+			    mk(4, SOCK_ESTABLISHED, 40004, 9000)};
+	struct sock d2[] = {d1[0], mk(3, SOCK_SYN_SENT, 40003, 9000), d1[1],
+			    mk(4, SOCK_CLOSE_WAIT, 40004, 9000), mk(1, SOCK_FIN_WAIT1, 40001, 9000),
+			    d1[1]};
+
 	h_init(h);
+	h->append = 1;
 	CHECK_INT(h_dump(h, d1, 3), 0);
+	CHECK_INT(h_dump(h, d2, 6), 0);
+	CHECK_INT(h->nrecs, 3);
+	CHECK_REC(h, 0, 1, SOCK_ESTABLISHED, SOCK_FIN_WAIT1, DIFF_HOW_POLL, 1002);
+	CHECK_REC(h, 1, 3, SOCK_NONE, SOCK_SYN_SENT, DIFF_HOW_POLL, 1002);
+	CHECK_REC(h, 2, 4, SOCK_ESTABLISHED, SOCK_CLOSE_WAIT, DIFF_HOW_POLL, 1002);
+	CHECK_INT(h->cur->repeats, 2);
+	CHECK_INT(h->cur->len, 4);
+	CHECK(snapshot_find(h->cur, 1) && snapshot_find(h->cur, 1)->sk.state == SOCK_FIN_WAIT1);
+	/* The next dump without repeats: nothing changed. */
+	CHECK_INT(h_dump(h, (struct sock[]){d2[4], d2[1], d2[2], d2[3]}, 4), 0);
+	CHECK_INT(h->nrecs, 0);
+	h_release(h);
+	free(h);
+}
+
+/*
+ * The diff reads the older table in sequence: a steady state, or a socket
+ * gone from the middle, needs no index of it; a socket that appeared does
+ * (the lookup that proves it new).
+ */
+static void test_sequential_match(void)
+{
+	enum { N = 300 };
+	struct harness *h = calloc(1, sizeof(*h));
+	struct sock d[N + 1];
+
+	for (int i = 0; i < N; i++)
+		d[i] = mk((uint64_t)i + 1, SOCK_ESTABLISHED, (uint16_t)(40000 + i), 9000);
+	h_init(h);
+	h->append = 1;
+	CHECK_INT(h_dump(h, d, N), 0);
+	CHECK_INT(h_dump(h, d, N), 0);
+	CHECK_INT(h->nrecs, 0);
+	CHECK_INT(h->next->indexed, 0); /* the older table of that diff */
+
+	memmove(&d[100], &d[101], (N - 101) * sizeof(*d)); /* cookie 101 closes */
+	CHECK_INT(h_dump(h, d, N - 1), 0);
+	CHECK_INT(h->nrecs, 0);
+	CHECK_INT(h->next->indexed, 0);
+	CHECK_INT(h->cur->len, N); /* carried as missing */
+
+	d[N - 1] = mk(1000, SOCK_SYN_SENT, 50000, 9000);
+	CHECK_INT(h_dump(h, d, N), 0);
 	CHECK_INT(h->nrecs, 2);
-	CHECK_REC(h, 0, 1, SOCK_NONE, SOCK_ESTABLISHED, DIFF_HOW_INITIAL, 1001);
-	CHECK_REC(h, 1, 2, SOCK_NONE, SOCK_LISTEN, DIFF_HOW_INITIAL, 1001);
-	CHECK_INT(h->cur->repeats, 1);
+	CHECK_REC(h, 0, 101, SOCK_ESTABLISHED, SOCK_NONE, DIFF_HOW_POLL, 1003);
+	CHECK_REC(h, 1, 1000, SOCK_NONE, SOCK_SYN_SENT, DIFF_HOW_POLL, 1004);
+	CHECK(h->next->indexed > 0);
+	h_release(h);
+	free(h);
+}
+
+/* A poll abandoned after diff_match() (a later step failed) leaves marks in
+ * the older table; the next attempt must not take them for its own. */
+static void test_abandoned_match(void)
+{
+	struct harness *h = calloc(1, sizeof(*h));
+	struct sock d1[] = {mk(1, SOCK_ESTABLISHED, 40001, 9000), mk(2, SOCK_LISTEN, 9000, 0)};
+	struct sock d2[] = {mk(1, SOCK_FIN_WAIT1, 40001, 9000), d1[1]};
+
+	h_init(h);
+	h->append = 1;
+	CHECK_INT(h_dump(h, d1, 2), 0);
+	snapshot_clear(h->next);
+	for (size_t i = 0; i < 2; i++)
+		CHECK_INT(snapshot_append(h->next, &d2[i]), 0);
+	h->next->taken = (struct timespec){.tv_sec = h->now + 1};
+	CHECK_INT(diff_match(&h->diff, h->cur, h->next), 0);
+	CHECK(diff_newer(&h->diff, h->next, &h->cur->entries[0]) == &h->next->entries[0]);
+	CHECK(diff_older(h->cur, &h->next->entries[1]) == &h->cur->entries[1]);
+
+	CHECK_INT(h_dump(h, d2, 2), 0); /* the retry */
+	CHECK_INT(h->nrecs, 1);
+	CHECK_REC(h, 0, 1, SOCK_ESTABLISHED, SOCK_FIN_WAIT1, DIFF_HOW_POLL, 1002);
+	CHECK_INT(h->cur->repeats, 0);
+	CHECK_INT(h->cur->len, 2);
 	h_release(h);
 	free(h);
 }
@@ -497,13 +601,24 @@ static uint32_t rnd(uint32_t n)
 	return (rnd_state >> 8) % n;
 }
 
+static uint32_t rnd2_state = 777;
+
+/* A second stream, for the repeats only one run of random_sequence() has. */
+static uint32_t rnd2(uint32_t n)
+{
+	rnd2_state = rnd2_state * 1103515245u + 12345u;
+	return (rnd2_state >> 8) % n;
+}
+
 /*
  * Many dumps of churning sockets. Whatever happens, records never go back in
  * time, each socket's records form one chain NONE -> ... -> NONE, a socket is
  * declared gone only after two dumps without it or when its 4-tuple was
- * taken, and once everything is gone every chain has ended.
+ * taken, and once everything is gone every chain has ended. Dumps are at
+ * times out of order. With APPEND, the tables are filled as a dump fills
+ * them and some sockets are returned twice; every record goes to LOG.
  */
-static void test_random_sequence(void)
+static void random_sequence(int append, struct rec *log, size_t *nlog, size_t log_max)
 {
 	enum { SLOTS = 64, DUMPS = 400 };
 	struct harness *h = calloc(1, sizeof(*h));
@@ -514,11 +629,15 @@ static void test_random_sequence(void)
 	struct timespec last_ts = {0, 0};
 	int backwards = 0;
 
+	rnd_state = 12345;
+	rnd2_state = 777;
+	*nlog = 0;
 	h_init(h);
+	h->append = append;
 	memset(live, 0, sizeof(live));
 	memset(last_state, 0, sizeof(last_state));
 	for (int dump = 0; dump < DUMPS + 2; dump++) {
-		struct sock d[SLOTS];
+		struct sock d[SLOTS * 2];
 		size_t n = 0;
 
 		for (int i = 0; i < SLOTS && dump < DUMPS; i++) {
@@ -543,11 +662,24 @@ static void test_random_sequence(void)
 		for (int i = 0; i < SLOTS; i++)
 			if (live[i].cookie && rnd(100) >= 10) /* a racing dump misses some */
 				d[n++] = live[i];
+		if (n >= 2 && rnd(100) < 20) { /* the order is not guaranteed */
+			size_t a = rnd((uint32_t)n), b = rnd((uint32_t)n);
+			struct sock t = d[a];
+
+			d[a] = d[b];
+			d[b] = t;
+		}
+		for (size_t k = n; append && k-- > 0;) /* a resumed dump repeats some */
+			if (rnd2(100) < 5)
+				d[n++] = d[k];
 		CHECK_INT(h_dump(h, d, n), 0);
 		for (size_t k = 0; k < h->nrecs; k++) {
 			const struct rec *r = &h->recs[k];
 			uint64_t c = r->sk.cookie;
 
+			CHECK(*nlog < log_max);
+			if (*nlog < log_max)
+				log[(*nlog)++] = *r;
 			if (r->ts.tv_sec < last_ts.tv_sec ||
 			    (r->ts.tv_sec == last_ts.tv_sec && r->ts.tv_nsec < last_ts.tv_nsec))
 				backwards++;
@@ -578,6 +710,29 @@ static void test_random_sequence(void)
 	free(h);
 }
 
+/* The diff says the same whether the dump came put or appended, repeats and
+ * all: they are the same sockets. */
+static void test_random_sequence(void)
+{
+	enum { LOG_MAX = 40000 };
+	struct rec *put = calloc(LOG_MAX, sizeof(*put)), *app = calloc(LOG_MAX, sizeof(*app));
+	size_t nput, napp;
+
+	random_sequence(0, put, &nput, LOG_MAX);
+	random_sequence(1, app, &napp, LOG_MAX);
+	CHECK_INT(napp, nput);
+	for (size_t i = 0; i < nput && i < napp; i++) {
+		CHECK_INT(app[i].sk.cookie, put[i].sk.cookie);
+		CHECK_INT(app[i].from, put[i].from);
+		CHECK_INT(app[i].to, put[i].to);
+		CHECK_INT(app[i].ts.tv_sec, put[i].ts.tv_sec);
+		if (app[i].sk.cookie != put[i].sk.cookie)
+			break;
+	}
+	free(put);
+	free(app);
+}
+
 int main(void)
 {
 	test_how_names();
@@ -591,6 +746,9 @@ int main(void)
 	test_first_seen_tuple();
 	test_callback_error();
 	test_repeat_in_dump();
+	test_repeat_of_known();
+	test_sequential_match();
+	test_abandoned_match();
 	test_random_sequence();
 	return CHECK_DONE();
 }

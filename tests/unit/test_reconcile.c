@@ -2,10 +2,10 @@
  * test_reconcile.c - destroy notifications joined with polls (reconcile.c).
  *
  * The harness drives reconcile and diff as monitor.c does: notifications
- * queued between two dumps, then the dump, reconcile_run(), diff_run(), the
- * gone cookies noted, reconcile_end(), and the tables swapped. Dumps are one
- * second apart; a notification comes half a second after the latest dump, so
- * a record's time says where it came from.
+ * queued between two dumps, then the dump, diff_match(), reconcile_run(),
+ * diff_report(), the gone cookies noted, reconcile_end(), and the tables
+ * swapped. Dumps are one second apart; a notification comes half a second
+ * after the latest dump, so a record's time says where it came from.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -115,9 +115,10 @@ static void h_dump(struct harness *h, const struct sock *socks, size_t n)
 	h->now++;
 	h->next->taken = (struct timespec){.tv_sec = h->now};
 	h->nrecs = 0;
-	CHECK_INT(reconcile_run(&h->rec, h->cur, h->next, collect, h), 0);
-	CHECK_INT(diff_run(&h->diff, h->cur, h->next,
-	                   h->have_first ? DIFF_HOW_POLL : DIFF_HOW_INITIAL, collect_diff, h),
+	CHECK_INT(diff_match(&h->diff, h->cur, h->next), 0);
+	CHECK_INT(reconcile_run(&h->rec, &h->diff, h->cur, h->next, collect, h), 0);
+	CHECK_INT(diff_report(&h->diff, h->cur, h->next,
+	                      h->have_first ? DIFF_HOW_POLL : DIFF_HOW_INITIAL, collect_diff, h),
 	          0);
 	for (size_t i = 0; i < h->nrecs; i++)
 		if (!h->recs[i].summary && h->recs[i].to == SOCK_NONE)
