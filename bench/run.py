@@ -217,24 +217,26 @@ def vm_hwm_kib(pid):
     return int(m.group(1))
 
 
-def timer_due_ns(pid):
+def timer_due_ns(pid, timeout):
     """When the timerfd of process PID next expires, in ns of CLOCK_MONOTONIC,
-    from its fdinfo (which gives the time left); None if it has none. A timer
-    that has expired and not yet been read shows 0 left, which would place
-    the schedule at the moment of the read: then it is read again."""
-    for fd in os.listdir(f"/proc/{pid}/fd"):
+    from its fdinfo (which gives the time left), waiting up to TIMEOUT
+    seconds for it to be created and armed; None if it was not. A timer that
+    has expired and not yet been read shows 0 left too: it is read again."""
+    deadline = time.monotonic() + timeout
+    while True:
         with contextlib.suppress(FileNotFoundError):
-            if os.readlink(f"/proc/{pid}/fd/{fd}") != "anon_inode:[timerfd]":
-                continue
-            for _ in range(20):
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                if os.readlink(f"/proc/{pid}/fd/{fd}") != "anon_inode:[timerfd]":
+                    continue
                 now = time.monotonic_ns()
                 with open(f"/proc/{pid}/fdinfo/{fd}") as f:
                     m = re.search(r"it_value: \((\d+), (\d+)\)", f.read())
                 left = int(m.group(1)) * 10**9 + int(m.group(2))
                 if left:
                     return now + left
-                time.sleep(0.005)
-    return None
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.002)
 
 
 class Run:
@@ -362,34 +364,57 @@ def cpu_clocks(runs):
     return cpu, time.monotonic()
 
 
-def measure(kinds, args, seconds):
+def measure(kinds, args, seconds, arm_ns):
     """Starts the contenders KINDS, several daemons or one loop, lets them run
     WARMUP after the last start, measures them all over the same window of
     SECONDS, stops them and returns their figures.
 
-    Daemons start INTERVAL / len(KINDS) apart. Each arms its timer at its
-    start plus INTERVAL, so that their schedules are evenly offset and their
+    Each daemon arms its timer at its start plus INTERVAL. They are started
+    so that their schedules are evenly offset (two 50 ms apart) and their
     dumps take turns instead of walking the kernel's tables at the same
-    moment (where they would contend for the caches, or warm them for each
-    other)."""
-    runs = []
+    moment, where they would contend for the caches or warm them for each
+    other. ARM_NS holds, per kind, the time from its start to its timer's
+    arming last seen (3-17 ms here, tcpstated's longer than the floor's),
+    and learns from each start."""
+    period = round(INTERVAL * 1e9)
+    runs, due = [], []
     try:
-        start = time.monotonic()
         for i, kind in enumerate(kinds):
-            time.sleep(max(0.0, start + i * INTERVAL / len(kinds) - time.monotonic()))
-            runs.append(Run(kind, args))
+            # A start whose schedule lands more than a tenth of the interval
+            # off is retried, twice at most: on a busy machine the arming
+            # time varies by tens of ms.
+            for attempt in range(3):
+                if runs:
+                    # Its schedule i/n of the interval after the first's (or,
+                    # that unknown, after the first's start): the first such
+                    # start not in the past. A kind not started yet is
+                    # assumed to arm as fast as the first.
+                    first = due[0] if due[0] is not None else round(runs[0].t0 * 1e9)
+                    target = first + i * period // len(kinds)
+                    at = target - period - arm_ns.get(kind, arm_ns.get(kinds[0], 0))
+                    at -= (at - time.monotonic_ns()) // period * period
+                    time.sleep(max(0.0, (at - time.monotonic_ns()) / 1e9))
+                run = Run(kind, args)
+                d = timer_due_ns(run.p.pid, 1.0) if len(kinds) > 1 else None
+                if d is not None:
+                    arm_ns[kind] = (d - round(run.t0 * 1e9)) % period
+                if (not runs or d is None or attempt == 2 or
+                        min((d - target) % period, (target - d) % period) <= period // 10):
+                    break
+                run.p.kill()
+                run.p.wait()
+            runs.append(run)
+            due.append(d)
         # The window opens after the start-up (tcpstated's first poll logs
         # every socket as "initial"), so that it measures the steady state.
         time.sleep(max(0.0, runs[-1].t0 + WARMUP - time.monotonic()))
         c0, w0 = cpu_clocks(runs)
         for run in runs:
             run.open(c0.get(run), w0)
-        daemons = [run for run in runs if run.daemon()]
-        if len(daemons) > 1:
-            # The achieved offsets: start-up times differ by a few ms.
-            due = [timer_due_ns(run.p.pid) for run in daemons]
-            period = round(INTERVAL * 1e9)
-            for run, d in zip(daemons, due):
+        if len(runs) > 1:
+            # The offsets achieved: an arming may be late, on a busy machine.
+            due = [timer_due_ns(run.p.pid, 0.2) for run in runs]
+            for run, d in zip(runs, due):
                 if d is not None and due[0] is not None:
                     run.r["phase_ms"] = (d - due[0]) % period / 1e6
         time.sleep(max(0.0, w0 + seconds - time.monotonic()))
@@ -415,6 +440,7 @@ class Bench:
         self.holders = []
         self.next_port = BASE_PORT
         self.held = 0  # connections held
+        self.arm_ns = {}  # per daemon, from its start to its timer's arming
 
     def new_netns(self):
         """Moves into a fresh namespace, deleting the last one (its sockets,
@@ -486,7 +512,7 @@ class Bench:
                     if gen.stdout.readline().strip() != "ready":
                         raise RuntimeError("the churn generator failed to start")
                 i = rnd % len(window)
-                rs = measure(window[i:] + window[:i], self.args, seconds)
+                rs = measure(window[i:] + window[:i], self.args, seconds, self.arm_ns)
                 if gen:
                     out = gen.stdout.read()
                     gen.wait()
