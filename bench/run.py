@@ -284,26 +284,28 @@ class Run:
         except FileNotFoundError:
             return 0
 
-    def open(self, c0, w0):
-        """Opens a daemon's window at W0, when its CPU clock read C0 (both
-        read by the caller, at one instant for all the daemons of a window).
-        A loop has no window: it is measured over its whole life."""
+    def open(self, c0, w0, sockets):
+        """Opens a daemon's window at W0, when its CPU clock read C0 and the
+        namespace held SOCKETS (all read by the caller, at one instant for
+        all the daemons of a window). A loop has no window: it is measured
+        over its whole life."""
         if self.daemon():
             self.c0, self.w0, self.l0 = c0, w0, self.log_lines()
             self.us0 = user_sys_ticks(self.p.pid)
-            self.r["sockets"] = tcp_sockets()
+            self.r["sockets"] = sockets
 
-    def close(self, c1, w1):
-        """Closes its window at W1 (CPU clock C1) and tells it to stop."""
+    def close(self, c1, w1, sockets):
+        """Closes its window at W1 (CPU clock C1, SOCKETS in the namespace)
+        and tells it to stop."""
         if self.daemon():
             self.c1, self.w1, self.l1 = c1, w1, self.log_lines()
             self.us1 = user_sys_ticks(self.p.pid)
-            self.r["sockets_end"] = tcp_sockets()
+            self.r["sockets_end"] = sockets
             self.r["peak_rss_kib"] = vm_hwm_kib(self.p.pid)
             self.p.send_signal(signal.SIGTERM)
         else:
             open(self.stopfile, "w").close()
-            self.r["sockets"] = tcp_sockets()
+            self.r["sockets"] = sockets
 
     def finish(self):
         """Waits for it to exit, returns its figures."""
@@ -356,12 +358,12 @@ class Run:
         return r
 
 
-def cpu_clocks(runs):
+def clocks(runs):
     """The CPU clocks of the daemons among RUNS, read back to back, then the
-    wall clock: one instant for all of them (the reads take microseconds;
-    the slower figures, log lines and /proc, come after)."""
+    wall clock and the sockets: one instant for all of them (the reads take
+    microseconds; the slower figures, log lines and /proc, come after)."""
     cpu = {run: cpu_ns(run.p.pid) for run in runs if run.daemon()}
-    return cpu, time.monotonic()
+    return cpu, time.monotonic(), tcp_sockets()
 
 
 def measure(kinds, args, seconds, arm_ns):
@@ -408,9 +410,9 @@ def measure(kinds, args, seconds, arm_ns):
         # The window opens after the start-up (tcpstated's first poll logs
         # every socket as "initial"), so that it measures the steady state.
         time.sleep(max(0.0, runs[-1].t0 + WARMUP - time.monotonic()))
-        c0, w0 = cpu_clocks(runs)
+        c0, w0, s0 = clocks(runs)
         for run in runs:
-            run.open(c0.get(run), w0)
+            run.open(c0.get(run), w0, s0)
         if len(runs) > 1:
             # The offsets achieved: an arming may be late, on a busy machine.
             due = [timer_due_ns(run.p.pid, 0.2) for run in runs]
@@ -418,9 +420,9 @@ def measure(kinds, args, seconds, arm_ns):
                 if d is not None and due[0] is not None:
                     run.r["phase_ms"] = (d - due[0]) % period / 1e6
         time.sleep(max(0.0, w0 + seconds - time.monotonic()))
-        c1, w1 = cpu_clocks(runs)
+        c1, w1, s1 = clocks(runs)
         for run in runs:
-            run.close(c1.get(run), w1)
+            run.close(c1.get(run), w1, s1)
         return [run.finish() for run in runs]
     finally:
         # After a failure, none is left running.
