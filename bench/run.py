@@ -376,7 +376,7 @@ def measure(kinds, args, seconds, arm_ns):
     dumps take turns instead of walking the kernel's tables at the same
     moment, where they would contend for the caches or warm them for each
     other. ARM_NS holds, per kind, the time from its start to its timer's
-    arming last seen (3-17 ms here, tcpstated's longer than the floor's),
+    arming last seen (3-47 ms here, tcpstated's longer than the floor's),
     and learns from each start."""
     period = round(INTERVAL * 1e9)
     runs, due = [], []
@@ -492,7 +492,7 @@ class Bench:
         the windows rotates from round to round, and so does the order in
         which the daemons start. Under CHURN (connections/s) each window gets
         a fresh namespace holding --churn-base sockets: the TIME_WAIT sockets
-        a churn run leaves behind last 60 s, and would make later windows
+        a churn window leaves behind last 60 s, and would make later windows
         dearer than earlier ones."""
         results = {k: [] for k in kinds}
         daemons = [k for k in kinds if k in DAEMONS]
@@ -506,10 +506,10 @@ class Bench:
                 if churn:
                     self.new_netns()
                     self.hold(self.args.churn_base)
-                    # Until the window closes: the daemons start up to
-                    # INTERVAL apart.
+                    # Until the window closes: a daemon's start takes up to
+                    # three attempts (measure()), about 0.5 s at worst.
                     gen = self.spawn_self("--churn", str(CHURN_PORT), str(churn),
-                                          str(INTERVAL + WARMUP + seconds + 0.5),
+                                          str(0.5 * len(window) + WARMUP + seconds + 0.5),
                                           stdin=subprocess.DEVNULL)
                     if gen.stdout.readline().strip() != "ready":
                         raise RuntimeError("the churn generator failed to start")
