@@ -11,9 +11,13 @@ SECONDS and measures its CPU, the snapshots it took and its peak RSS:
   ss         while :; do ss -tan >/dev/null; sleep 0.1; done
   netstat    the same with netstat -antp (the loop tcpstated replaces)
 
-Contenders run one at a time, interleaved in ROUNDS rounds whose order
-rotates, and the table shows medians. Then a churn run: new connections at
-RATE/s on top of 10k sockets, floor and tcpstated interleaved likewise.
+In each of ROUNDS rounds the daemons (floor, tcpstated, baseline) run side
+by side, measured over one window, their 100 ms schedules evenly offset; each
+loop runs alone in a window of its own (--sequential: every contender alone).
+The order of the windows rotates, and the table shows medians and, against
+the floor, the median of the ratios within each round. Then a churn run: new
+connections at RATE/s on top of 10k sockets, floor and tcpstated side by
+side likewise.
 
 Needs root (namespaces). Python 3 standard library only. The same file is
 also the socket holder and the churn generator, run as children (--holder,
@@ -53,6 +57,7 @@ FDS_PER_HOLDER = 19000  # a process may hold at most 20,000 files here
 BASE_PORT = 20000       # listeners: BASE_PORT, BASE_PORT + 1, ...
 CHURN_PORT = 19999
 CHURN_LIFETIME = 0.25   # seconds a churned connection stays open
+DAEMONS = ("floor", "tcpstated", "baseline")  # the others are shell loops
 
 
 # ---------------------------------------------------------------------------
@@ -212,16 +217,41 @@ def vm_hwm_kib(pid):
     return int(m.group(1))
 
 
+def timer_due_ns(pid, timeout):
+    """When the timerfd of process PID next expires, in ns of CLOCK_MONOTONIC,
+    from its fdinfo (which gives the time left), waiting up to TIMEOUT
+    seconds for it to be created and armed; None if it was not. A timer that
+    has expired and not yet been read shows 0 left too: it is read again."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with contextlib.suppress(FileNotFoundError):
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                if os.readlink(f"/proc/{pid}/fd/{fd}") != "anon_inode:[timerfd]":
+                    continue
+                now = time.monotonic_ns()
+                with open(f"/proc/{pid}/fdinfo/{fd}") as f:
+                    m = re.search(r"it_value: \((\d+), (\d+)\)", f.read())
+                left = int(m.group(1)) * 10**9 + int(m.group(2))
+                if left:
+                    return now + left
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.002)
+
+
 class Run:
-    """One contender, started; measure() then gives its figures."""
+    """One contender, started; open() and close() bracket its window, then
+    finish() stops it and gives its figures."""
 
     def __init__(self, kind, args):
         self.kind = kind
         self.args = args
         self.tmp = args.tmp
+        self.r = {"kind": kind}
         self.out = open(os.path.join(self.tmp, f"{kind}.out"), "w+")
         self.err = open(os.path.join(self.tmp, f"{kind}.err"), "w+")
-        self.log = os.path.join(self.tmp, "transitions.log")
+        # One log per daemon: tcpstated and baseline may run side by side.
+        self.log = os.path.join(self.tmp, f"{kind}.log")
         self.stopfile = os.path.join(self.tmp, "stop")
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.stopfile)
@@ -245,7 +275,7 @@ class Run:
         self.p = subprocess.Popen(cmd, stdout=self.out, stderr=self.err, env=env)
 
     def daemon(self):
-        return self.kind in ("floor", "tcpstated", "baseline")
+        return self.kind in DAEMONS
 
     def log_lines(self):
         try:
@@ -254,28 +284,32 @@ class Run:
         except FileNotFoundError:
             return 0
 
-    def measure(self, seconds):
-        """Lets it run WARMUP + SECONDS, stops it, returns its figures."""
-        r = {"kind": self.kind}
-        time.sleep(max(0.0, self.t0 + WARMUP - time.monotonic()))
+    def open(self, c0, w0, sockets):
+        """Opens a daemon's window at W0, when its CPU clock read C0 and the
+        namespace held SOCKETS (all read by the caller, at one instant for
+        all the daemons of a window). A loop has no window: it is measured
+        over its whole life."""
         if self.daemon():
-            # The window opens after the start-up (tcpstated's first poll
-            # logs every socket as "initial"), so that it measures the
-            # steady state.
-            c0, w0, l0 = cpu_ns(self.p.pid), time.monotonic(), self.log_lines()
-            us0 = user_sys_ticks(self.p.pid)
-            s0 = tcp_sockets()
-        time.sleep(max(0.0, self.t0 + WARMUP + seconds - time.monotonic()))
+            self.c0, self.w0, self.l0 = c0, w0, self.log_lines()
+            self.us0 = user_sys_ticks(self.p.pid)
+            self.r["sockets"] = sockets
+
+    def close(self, c1, w1, sockets):
+        """Closes its window at W1 (CPU clock C1, SOCKETS in the namespace)
+        and tells it to stop."""
         if self.daemon():
-            c1, w1, l1 = cpu_ns(self.p.pid), time.monotonic(), self.log_lines()
-            us1 = user_sys_ticks(self.p.pid)
-            r["sockets"] = s0
-            r["sockets_end"] = tcp_sockets()
-            r["peak_rss_kib"] = vm_hwm_kib(self.p.pid)
+            self.c1, self.w1, self.l1 = c1, w1, self.log_lines()
+            self.us1 = user_sys_ticks(self.p.pid)
+            self.r["sockets_end"] = sockets
+            self.r["peak_rss_kib"] = vm_hwm_kib(self.p.pid)
             self.p.send_signal(signal.SIGTERM)
         else:
             open(self.stopfile, "w").close()
-            r["sockets"] = tcp_sockets()
+            self.r["sockets"] = sockets
+
+    def finish(self):
+        """Waits for it to exit, returns its figures."""
+        r = self.r
         _, status, ru = os.wait4(self.p.pid, 0)
         end = time.monotonic()
         self.p.returncode = status
@@ -297,17 +331,17 @@ class Run:
             if m:
                 r["late_p50"], r["late_p99"], r["took_p50"], r["took_p99"] = \
                     map(float, m.groups())
-            r["records_per_s"] = (l1 - l0) / (w1 - w0)
+            r["records_per_s"] = (self.l1 - self.l0) / (self.w1 - self.w0)
         else:
             total = int(out.split()[-1])
         if self.daemon():
             # Polls in the window: the schedule's ticks, scaled by the share
             # of ticks the whole run served (1 unless polls were skipped).
-            wall = w1 - w0
+            wall = self.w1 - self.w0
             served = total / max(1, total + r["skipped"])
             snaps = wall / INTERVAL * served
-            cpu = (c1 - c0) / 1e9
-            du, ds = us1[0] - us0[0], us1[1] - us0[1]
+            cpu = (self.c1 - self.c0) / 1e9
+            du, ds = self.us1[0] - self.us0[0], self.us1[1] - self.us0[1]
             # Below 20 ticks (0.2 s of CPU) the split says nothing.
             r["user_share"] = du / (du + ds) if du + ds >= 20 else None
         else:
@@ -324,6 +358,80 @@ class Run:
         return r
 
 
+def clocks(runs):
+    """The CPU clocks of the daemons among RUNS, read back to back, then the
+    wall clock and the sockets: one instant for all of them (the reads take
+    microseconds; the slower figures, log lines and /proc, come after)."""
+    cpu = {run: cpu_ns(run.p.pid) for run in runs if run.daemon()}
+    return cpu, time.monotonic(), tcp_sockets()
+
+
+def measure(kinds, args, seconds, arm_ns):
+    """Starts the contenders KINDS, several daemons or one loop, lets them run
+    WARMUP after the last start, measures them all over the same window of
+    SECONDS, stops them and returns their figures.
+
+    Each daemon arms its timer at its start plus INTERVAL. They are started
+    so that their schedules are evenly offset (two 50 ms apart) and their
+    dumps take turns instead of walking the kernel's tables at the same
+    moment, where they would contend for the caches or warm them for each
+    other. ARM_NS holds, per kind, the time from its start to its timer's
+    arming last seen (3-47 ms here, tcpstated's longer than the floor's),
+    and learns from each start."""
+    period = round(INTERVAL * 1e9)
+    runs, due = [], []
+    try:
+        for i, kind in enumerate(kinds):
+            # A start whose schedule lands more than a tenth of the interval
+            # off is retried, twice at most: on a busy machine the arming
+            # time varies by tens of ms.
+            for attempt in range(3):
+                if runs:
+                    # Its schedule i/n of the interval after the first's (or,
+                    # that unknown, after the first's start): the first such
+                    # start not in the past. A kind not started yet is
+                    # assumed to arm as fast as the first.
+                    first = due[0] if due[0] is not None else round(runs[0].t0 * 1e9)
+                    target = first + i * period // len(kinds)
+                    at = target - period - arm_ns.get(kind, arm_ns.get(kinds[0], 0))
+                    at -= (at - time.monotonic_ns()) // period * period
+                    time.sleep(max(0.0, (at - time.monotonic_ns()) / 1e9))
+                run = Run(kind, args)
+                d = timer_due_ns(run.p.pid, 1.0) if len(kinds) > 1 else None
+                if d is not None:
+                    arm_ns[kind] = (d - round(run.t0 * 1e9)) % period
+                if (not runs or d is None or attempt == 2 or
+                        min((d - target) % period, (target - d) % period) <= period // 10):
+                    break
+                run.p.kill()
+                run.p.wait()
+            runs.append(run)
+            due.append(d)
+        # The window opens after the start-up (tcpstated's first poll logs
+        # every socket as "initial"), so that it measures the steady state.
+        time.sleep(max(0.0, runs[-1].t0 + WARMUP - time.monotonic()))
+        c0, w0, s0 = clocks(runs)
+        for run in runs:
+            run.open(c0.get(run), w0, s0)
+        if len(runs) > 1:
+            # The offsets achieved: an arming may be late, on a busy machine.
+            due = [timer_due_ns(run.p.pid, 0.2) for run in runs]
+            for run, d in zip(runs, due):
+                if d is not None and due[0] is not None:
+                    run.r["phase_ms"] = (d - due[0]) % period / 1e6
+        time.sleep(max(0.0, w0 + seconds - time.monotonic()))
+        c1, w1, s1 = clocks(runs)
+        for run in runs:
+            run.close(c1.get(run), w1, s1)
+        return [run.finish() for run in runs]
+    finally:
+        # After a failure, none is left running.
+        for run in runs:
+            if run.p.returncode is None and run.p.poll() is None:
+                run.p.kill()
+                run.p.wait()
+
+
 # ---------------------------------------------------------------------------
 # The driver
 
@@ -334,6 +442,7 @@ class Bench:
         self.holders = []
         self.next_port = BASE_PORT
         self.held = 0  # connections held
+        self.arm_ns = {}  # per daemon, from its start to its timer's arming
 
     def new_netns(self):
         """Moves into a fresh namespace, deleting the last one (its sockets,
@@ -377,31 +486,45 @@ class Bench:
         self.holders.clear()
 
     def rounds(self, kinds, seconds, label, churn=None):
-        """Runs every contender ROUNDS times, rotating the order. Under
-        CHURN (connections/s) each run gets a fresh namespace holding
-        --churn-base sockets: the TIME_WAIT sockets a churn run leaves behind
-        last 60 s, and would make later runs dearer than earlier ones."""
+        """Runs the contenders ROUNDS times. Side by side (the default), the
+        daemons among KINDS share one window per round and each loop has its
+        own; --sequential gives every contender its own window. The order of
+        the windows rotates from round to round, and so does the order in
+        which the daemons start. Under CHURN (connections/s) each window gets
+        a fresh namespace holding --churn-base sockets: the TIME_WAIT sockets
+        a churn window leaves behind last 60 s, and would make later windows
+        dearer than earlier ones."""
         results = {k: [] for k in kinds}
+        daemons = [k for k in kinds if k in DAEMONS]
+        if self.args.sequential or not daemons:
+            windows = [[k] for k in kinds]
+        else:
+            windows = [daemons] + [[k] for k in kinds if k not in DAEMONS]
         for rnd in range(self.args.rounds):
-            order = kinds[rnd % len(kinds):] + kinds[:rnd % len(kinds)]
-            for kind in order:
+            for window in windows[rnd % len(windows):] + windows[:rnd % len(windows)]:
                 gen = None
                 if churn:
                     self.new_netns()
                     self.hold(self.args.churn_base)
+                    # Until the window closes: a daemon's start takes up to
+                    # three attempts (measure()), about 0.5 s at worst.
                     gen = self.spawn_self("--churn", str(CHURN_PORT), str(churn),
-                                          str(WARMUP + seconds + 0.5), stdin=subprocess.DEVNULL)
+                                          str(0.5 * len(window) + WARMUP + seconds + 0.5),
+                                          stdin=subprocess.DEVNULL)
                     if gen.stdout.readline().strip() != "ready":
                         raise RuntimeError("the churn generator failed to start")
-                r = Run(kind, self.args).measure(seconds)
+                i = rnd % len(window)
+                rs = measure(window[i:] + window[:i], self.args, seconds, self.arm_ns)
                 if gen:
                     out = gen.stdout.read()
                     gen.wait()
                     m = re.search(r"opened=(\d+) seconds=([\d.]+)", out)
-                    r["churn_rate"] = int(m.group(1)) / float(m.group(2))
-                results[kind].append(r)
-                print(f"  {label} round {rnd + 1} {kind:9s} {fmt_run(r)}", file=sys.stderr,
-                      flush=True)
+                    for r in rs:
+                        r["churn_rate"] = int(m.group(1)) / float(m.group(2))
+                for r in rs:
+                    results[r["kind"]].append(r)
+                    print(f"  {label} round {rnd + 1} {r['kind']:9s} {fmt_run(r)}",
+                          file=sys.stderr, flush=True)
         return results
 
 
@@ -449,6 +572,8 @@ def fmt_run(r):
         s += f"  churn {r['churn_rate']:.0f}/s"
     if "records_per_s" in r:
         s += f"  records {r['records_per_s']:.0f}/s"
+    if "phase_ms" in r:
+        s += f"  phase +{r['phase_ms']:.1f} ms"
     return s
 
 
@@ -475,9 +600,9 @@ def summarize(results):
         if kind not in out or "floor" not in out:
             continue
         out[kind]["x_floor"] = out[kind]["cpu_ms_per_snap"] / out["floor"]["cpu_ms_per_snap"]
-        # The ratio per round (each round measures both on the same minute
-        # of a shared machine), then its median: less noisy than the
-        # ratio of the medians.
+        # The ratio per round (side by side, both over the same window of a
+        # shared machine whose speed drifts from second to second), then its
+        # median: less noisy than the ratio of the medians.
         per_round = [t["cpu_ms_per_snap"] / f["cpu_ms_per_snap"]
                      for t, f in zip(results[kind], results["floor"])]
         out[kind]["x_floor_rounds"] = statistics.median(per_round)
@@ -539,6 +664,9 @@ def main():
     ap.add_argument("--ehash", type=int, default=262144,
                     help="buckets of the namespace's private established hash; 0: share the "
                          "host's")
+    ap.add_argument("--sequential", action="store_true",
+                    help="every contender in a window of its own, the floor and tcpstated "
+                         "included, instead of the daemons side by side")
     ap.add_argument("--quick", action="store_true", help="0 and 10k sockets, 1 round of 3 s")
     ap.add_argument("--smoke", action="store_true",
                     help="a few seconds in all, to check the script works")
@@ -632,7 +760,8 @@ def main():
     load1 = loadavg()
     print(f"\ntcpstated benchmark, {started:%Y-%m-%d %H:%M} UTC, {platform.node()}, "
           f"kernel {platform.release()}, {os.cpu_count()} CPUs, {hash_desc}; "
-          f"{args.rounds} rounds x {args.seconds:g} s per contender, medians; "
+          f"{args.rounds} rounds x {args.seconds:g} s, "
+          f"{'each contender alone' if args.sequential else 'daemons side by side'}, medians; "
           f"load average {load0} at start, {load1} at end")
     print_table("Steady state (sockets held open):", table)
     if churn_table:
