@@ -725,10 +725,17 @@ static int write_batch(struct logfile *lf, bool loss)
 		else
 			off += (size_t)n;
 	}
-	for (size_t i = 0; i < off; i++) {
-		if (lf->buf[i] == '\n') {
-			lines++;
-			whole = i + 1;
+	if (off == lf->len) {
+		/* All of it, which is whole lines, one per record: no need to
+		 * count them (a batch under churn is hundreds of KiB). */
+		lines = lf->queued + loss;
+		whole = off;
+	} else {
+		for (size_t i = 0; i < off; i++) {
+			if (lf->buf[i] == '\n') {
+				lines++;
+				whole = i + 1;
+			}
 		}
 	}
 	if (off > whole && fstat(lf->fd, &st) == 0 && (uint64_t)st.st_size >= off - whole &&
