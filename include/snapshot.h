@@ -56,6 +56,7 @@ struct snapshot {
 	struct snapshot_slot *slots;
 	size_t slot_mask;
 	size_t indexed;		 /* entries[0..indexed) are in the index */
+	int slots_dirty;	 /* the index holds stale slots (indexed is 0) */
 	size_t repeats;		 /* sockets the dump returned more than once */
 	size_t missing;		 /* entries diff_run() carried in as missing */
 	struct timespec taken; /* CLOCK_REALTIME when the dump completed */
