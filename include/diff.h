@@ -55,6 +55,7 @@ struct diff_list {
 struct diff {
 	uint32_t run;		  /* this diff's number: see snapshot_entry.mark */
 	size_t matched;		  /* entries of OLD found in NEW */
+	size_t next;		  /* OLD's entry after the last match */
 	size_t fresh;		  /* entries of NEW that came from the dump */
 	struct diff_list appeared;  /* entries of NEW not in OLD, in dump order */
 	struct diff_list changed;   /* entries of NEW whose state changed */
@@ -106,6 +107,24 @@ void diff_release(struct diff *d);
 int diff_match(struct diff *d, struct snapshot *old, struct snapshot *new);
 int diff_report(struct diff *d, struct snapshot *old, struct snapshot *new, enum diff_how how,
 		diff_cb cb, void *user);
+
+/*
+ * diff_match() as the dump arrives: diff_begin(), then diff_add() for each
+ * socket (appended to NEW, which must be empty, and matched while its entry
+ * is still in the cache), then, once the dump is complete and NEW's time
+ * set, diff_end(). diff_add() returns 0 or -ENOMEM, diff_end() as
+ * diff_match().
+ */
+void diff_begin(struct diff *d, struct snapshot *old);
+int diff_add(struct diff *d, struct snapshot *old, struct snapshot *new, const struct sock *sk);
+int diff_end(struct diff *d, struct snapshot *old, struct snapshot *new);
+
+/* diff_add() as a diag_sock_cb. */
+struct diff_add_ctx {
+	struct diff *d;
+	struct snapshot *old, *new;
+};
+int diff_add_cb(const struct sock *sk, void *user);
 
 /* diff_match() then diff_report(). */
 int diff_run(struct diff *d, struct snapshot *old, struct snapshot *new,

@@ -235,19 +235,8 @@ static int fold_appeared(struct diff *d, struct snapshot *old, struct snapshot *
 	return 0;
 }
 
-int diff_match(struct diff *d, struct snapshot *old, struct snapshot *new)
+void diff_begin(struct diff *d, struct snapshot *old)
 {
-	const size_t n = new->len;
-	size_t next = 0, w = 0; /* OLD's entry after the last match; NEW's write position */
-	int err;
-
-	err = list_reserve(&d->appeared, n);
-	if (!err)
-		err = list_reserve(&d->changed, n);
-	if (!err)
-		err = list_reserve(&d->unmatched, old->len);
-	if (err < 0)
-		return err;
 	if (++d->run == 0) {
 		/* Once in 13 years at 10 polls/s: no old mark may pass for new. */
 		for (size_t i = 0; i < old->len; i++)
@@ -255,46 +244,110 @@ int diff_match(struct diff *d, struct snapshot *old, struct snapshot *new)
 		d->run = 1;
 	}
 	d->matched = 0;
+	d->next = 0;
 	d->appeared.len = d->changed.len = 0;
 	d->changed_unsorted = 0;
+}
 
-	for (size_t r = 0; r < n; r++) {
-		struct snapshot_entry *e = &new->entries[r];
-		struct snapshot_entry *o = find_older(old, next, e->sk.cookie);
+/*
+ * Matches the last entry of NEW, which the entries before it have been
+ * matched, and the lists have room for. Returns 0, or 1 when it was a
+ * repeat, folded into its first entry: the caller drops it.
+ */
+static int match_last(struct diff *d, struct snapshot *old, struct snapshot *new)
+{
+	size_t w = new->len - 1;
+	struct snapshot_entry *e = &new->entries[w];
+	struct snapshot_entry *o = find_older(old, d->next, e->sk.cookie);
 
-		if (o) {
-			next = (size_t)(o - old->entries) + 1;
-			if (o->mark == d->run) {
-				fold_repeat(d, new, o, e);
-				continue;
-			}
+	if (o) {
+		d->next = (size_t)(o - old->entries) + 1;
+		if (o->mark == d->run) {
+			fold_repeat(d, new, o, e);
+			return 1;
 		}
-		if (w != r)
-			new->entries[w] = *e;
-		e = &new->entries[w];
-		if (o) {
-			o->mark = d->run;
-			o->next = (uint32_t)w + 1;
-			e->prev = (uint32_t)(o - old->entries) + 1;
-			e->sk.tuple = o->sk.tuple;
-			e->first_seen = o->first_seen;
-			d->matched++;
-			if (e->sk.state != o->sk.state)
-				list_push(&d->changed, w);
-		} else {
-			e->prev = 0;
-			if (!e->first_seen.tv_sec && !e->first_seen.tv_nsec)
-				e->first_seen = new->taken;
-			list_push(&d->appeared, w);
+		o->mark = d->run;
+		o->next = (uint32_t)w + 1;
+		e->prev = (uint32_t)(o - old->entries) + 1;
+		e->sk.tuple = o->sk.tuple;
+		e->first_seen = o->first_seen;
+		d->matched++;
+		if (e->sk.state != o->sk.state)
 			list_push(&d->changed, w);
-		}
-		w++;
+	} else {
+		e->prev = 0;
+		list_push(&d->appeared, w);
+		list_push(&d->changed, w);
 	}
-	if (w != n)
-		snapshot_truncate(new, w);
-	err = fold_appeared(d, old, new);
+	return 0;
+}
+
+int diff_add(struct diff *d, struct snapshot *old, struct snapshot *new, const struct sock *sk)
+{
+	int err;
+
+	if (new->len >= d->appeared.cap || new->len >= d->changed.cap) {
+		err = list_reserve(&d->appeared, new->len + 1);
+		if (!err)
+			err = list_reserve(&d->changed, new->len + 1);
+		if (err < 0)
+			return err;
+	}
+	err = snapshot_append(new, sk);
+	if (err < 0)
+		return err;
+	if (match_last(d, old, new))
+		new->len--;
+	return 0;
+}
+
+int diff_add_cb(const struct sock *sk, void *user)
+{
+	struct diff_add_ctx *ctx = user;
+
+	return diff_add(ctx->d, ctx->old, ctx->new, sk);
+}
+
+int diff_end(struct diff *d, struct snapshot *old, struct snapshot *new)
+{
+	int err = fold_appeared(d, old, new);
+
+	if (err < 0)
+		return err;
+	/* The dump's time is known only now. */
+	for (size_t k = 0; k < d->appeared.len; k++) {
+		struct snapshot_entry *e = &new->entries[d->appeared.v[k]];
+
+		if (!e->first_seen.tv_sec && !e->first_seen.tv_nsec)
+			e->first_seen = new->taken;
+	}
 	d->fresh = new->len;
-	return err;
+	return list_reserve(&d->unmatched, old->len);
+}
+
+int diff_match(struct diff *d, struct snapshot *old, struct snapshot *new)
+{
+	const size_t n = new->len;
+	int err;
+
+	err = list_reserve(&d->appeared, n);
+	if (!err)
+		err = list_reserve(&d->changed, n);
+	if (err < 0)
+		return err;
+	diff_begin(d, old);
+	/* The entries are there already: each is matched as if just added. */
+	new->len = 0;
+	for (size_t r = 0; r < n; r++) {
+		if (new->len != r)
+			new->entries[new->len] = new->entries[r];
+		new->len++;
+		if (match_last(d, old, new))
+			new->len--;
+	}
+	if (new->len != n)
+		snapshot_truncate(new, new->len);
+	return diff_end(d, old, new);
 }
 
 struct snapshot_entry *diff_newer(const struct diff *d, struct snapshot *new,

@@ -302,7 +302,10 @@ int monitor_poll(struct monitor *m)
 	(void)monitor_read_events(m);
 	snapshot_clear(m->next);
 	m->items_len = 0;
-	err = diag_dump(m->diag, snapshot_append_cb, m->next);
+	/* Each socket is matched against the last table as it arrives. */
+	diff_begin(&m->diff, m->cur);
+	err = diag_dump(m->diag, diff_add_cb,
+			&(struct diff_add_ctx){.d = &m->diff, .old = m->cur, .new = m->next});
 	if (err == 0)
 		err = clock_gettime(CLOCK_REALTIME, &m->next->taken) < 0 ? -errno : 0;
 	/*
@@ -317,7 +320,7 @@ int monitor_poll(struct monitor *m)
 	/* Matched first, so that the notifications join the matched tables;
 	 * then reported. */
 	if (err == 0)
-		err = diff_match(&m->diff, m->cur, m->next);
+		err = diff_end(&m->diff, m->cur, m->next);
 	if (err == 0)
 		err = reconcile_run(&m->rec, &m->diff, m->cur, m->next, add_item, m);
 	if (err == 0)

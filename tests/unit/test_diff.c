@@ -4,8 +4,9 @@
  * The tests drive the diff the way monitor.c does: two tables swapped after
  * every successful diff, the next one cleared before it is filled, and its
  * "taken" time set before the diff runs. A dump is put into the table
- * (indexed, repeats folded) or, as monitor.c does, appended unindexed with
- * its repeats left for the diff (harness.append). Each dump here is one second after
+ * (indexed, repeats folded), appended unindexed with its repeats left for
+ * the diff, or, as monitor.c does, added to the diff socket by socket
+ * (harness.fill). Each dump here is one second after
  * the previous one, so a record's time says which dump produced it.
  */
 #include <errno.h>
@@ -42,7 +43,7 @@ struct harness {
 	int fail_at;  /* fail the callback on this record (1-based); 0 = never */
 	int fail_with;
 	int calls; /* callbacks of the latest dump, failed one included */
-	int append; /* fill tables with snapshot_append(), as a dump does */
+	enum { FILL_PUT, FILL_APPEND, FILL_ADD } fill; /* how a dump fills the table */
 };
 
 static int collect(const struct transition *t, void *user)
@@ -83,15 +84,25 @@ static int h_dump(struct harness *h, const struct sock *socks, size_t n)
 	int err;
 
 	snapshot_clear(h->next);
-	for (size_t i = 0; i < n; i++)
-		CHECK(h->append ? snapshot_append(h->next, &socks[i]) == 0
-				: snapshot_put(h->next, &socks[i]) >= 0);
+	if (h->fill == FILL_ADD)
+		diff_begin(&h->diff, h->cur);
+	for (size_t i = 0; i < n; i++) {
+		if (h->fill == FILL_ADD)
+			CHECK_INT(diff_add(&h->diff, h->cur, h->next, &socks[i]), 0);
+		else if (h->fill == FILL_APPEND)
+			CHECK_INT(snapshot_append(h->next, &socks[i]), 0);
+		else
+			CHECK(snapshot_put(h->next, &socks[i]) >= 0);
+	}
 	h->now++;
 	h->next->taken = (struct timespec){.tv_sec = h->now, .tv_nsec = 0};
 	h->nrecs = 0;
 	h->calls = 0;
-	err = diff_run(&h->diff, h->cur, h->next, h->have_first ? DIFF_HOW_POLL : DIFF_HOW_INITIAL,
-		       collect, h);
+	err = h->fill == FILL_ADD ? diff_end(&h->diff, h->cur, h->next)
+				  : diff_match(&h->diff, h->cur, h->next);
+	if (!err)
+		err = diff_report(&h->diff, h->cur, h->next,
+				  h->have_first ? DIFF_HOW_POLL : DIFF_HOW_INITIAL, collect, h);
 	if (err)
 		return err;
 	h->have_first = 1;
@@ -483,9 +494,9 @@ static void test_repeat_in_dump(void)
 	struct sock d1[] = {mk(1, SOCK_SYN_SENT, 40001, 9000), mk(2, SOCK_LISTEN, 9000, 0),
 			    mk(1, SOCK_ESTABLISHED, 40001, 9000)};
 
-	for (int append = 0; append < 2; append++) {
+	for (int fill = FILL_PUT; fill <= FILL_ADD; fill++) {
 		h_init(h);
-		h->append = append;
+		h->fill = fill;
 		CHECK_INT(h_dump(h, d1, 3), 0);
 		CHECK_INT(h->nrecs, 2);
 		CHECK_REC(h, 0, 1, SOCK_NONE, SOCK_ESTABLISHED, DIFF_HOW_INITIAL, 1001);
@@ -498,7 +509,7 @@ static void test_repeat_in_dump(void)
 }
 
 /*
- * Repeats of known sockets in an appended dump: the later copy wins, and a
+ * Repeats of known sockets in a dump: the later copy wins, and a
  * change it brings is reported in the first copy's place, after the changes
  * before it in the dump and before the ones after it.
  */
@@ -511,21 +522,23 @@ static void test_repeat_of_known(void)
 			    mk(4, SOCK_CLOSE_WAIT, 40004, 9000), mk(1, SOCK_FIN_WAIT1, 40001, 9000),
 			    d1[1]};
 
-	h_init(h);
-	h->append = 1;
-	CHECK_INT(h_dump(h, d1, 3), 0);
-	CHECK_INT(h_dump(h, d2, 6), 0);
-	CHECK_INT(h->nrecs, 3);
-	CHECK_REC(h, 0, 1, SOCK_ESTABLISHED, SOCK_FIN_WAIT1, DIFF_HOW_POLL, 1002);
-	CHECK_REC(h, 1, 3, SOCK_NONE, SOCK_SYN_SENT, DIFF_HOW_POLL, 1002);
-	CHECK_REC(h, 2, 4, SOCK_ESTABLISHED, SOCK_CLOSE_WAIT, DIFF_HOW_POLL, 1002);
-	CHECK_INT(h->cur->repeats, 2);
-	CHECK_INT(h->cur->len, 4);
-	CHECK(snapshot_find(h->cur, 1) && snapshot_find(h->cur, 1)->sk.state == SOCK_FIN_WAIT1);
-	/* The next dump without repeats: nothing changed. */
-	CHECK_INT(h_dump(h, (struct sock[]){d2[4], d2[1], d2[2], d2[3]}, 4), 0);
-	CHECK_INT(h->nrecs, 0);
-	h_release(h);
+	for (int fill = FILL_APPEND; fill <= FILL_ADD; fill++) {
+		h_init(h);
+		h->fill = fill;
+		CHECK_INT(h_dump(h, d1, 3), 0);
+		CHECK_INT(h_dump(h, d2, 6), 0);
+		CHECK_INT(h->nrecs, 3);
+		CHECK_REC(h, 0, 1, SOCK_ESTABLISHED, SOCK_FIN_WAIT1, DIFF_HOW_POLL, 1002);
+		CHECK_REC(h, 1, 3, SOCK_NONE, SOCK_SYN_SENT, DIFF_HOW_POLL, 1002);
+		CHECK_REC(h, 2, 4, SOCK_ESTABLISHED, SOCK_CLOSE_WAIT, DIFF_HOW_POLL, 1002);
+		CHECK_INT(h->cur->repeats, 2);
+		CHECK_INT(h->cur->len, 4);
+		CHECK(snapshot_find(h->cur, 1) && snapshot_find(h->cur, 1)->sk.state == SOCK_FIN_WAIT1);
+		/* The next dump without repeats: nothing changed. */
+		CHECK_INT(h_dump(h, (struct sock[]){d2[4], d2[1], d2[2], d2[3]}, 4), 0);
+		CHECK_INT(h->nrecs, 0);
+		h_release(h);
+	}
 	free(h);
 }
 
@@ -543,7 +556,7 @@ static void test_sequential_match(void)
 	for (int i = 0; i < N; i++)
 		d[i] = mk((uint64_t)i + 1, SOCK_ESTABLISHED, (uint16_t)(40000 + i), 9000);
 	h_init(h);
-	h->append = 1;
+	h->fill = FILL_ADD;
 	CHECK_INT(h_dump(h, d, N), 0);
 	CHECK_INT(h_dump(h, d, N), 0);
 	CHECK_INT(h->nrecs, 0);
@@ -574,7 +587,7 @@ static void test_abandoned_match(void)
 	struct sock d2[] = {mk(1, SOCK_FIN_WAIT1, 40001, 9000), d1[1]};
 
 	h_init(h);
-	h->append = 1;
+	h->fill = FILL_APPEND;
 	CHECK_INT(h_dump(h, d1, 2), 0);
 	snapshot_clear(h->next);
 	for (size_t i = 0; i < 2; i++)
@@ -615,10 +628,10 @@ static uint32_t rnd2(uint32_t n)
  * time, each socket's records form one chain NONE -> ... -> NONE, a socket is
  * declared gone only after two dumps without it or when its 4-tuple was
  * taken, and once everything is gone every chain has ended. Dumps are at
- * times out of order. With APPEND, the tables are filled as a dump fills
- * them and some sockets are returned twice; every record goes to LOG.
+ * times out of order. Unless FILL is FILL_PUT, some sockets are returned
+ * twice. Every record goes to LOG.
  */
-static void random_sequence(int append, struct rec *log, size_t *nlog, size_t log_max)
+static void random_sequence(int fill, struct rec *log, size_t *nlog, size_t log_max)
 {
 	enum { SLOTS = 64, DUMPS = 400 };
 	struct harness *h = calloc(1, sizeof(*h));
@@ -633,7 +646,7 @@ static void random_sequence(int append, struct rec *log, size_t *nlog, size_t lo
 	rnd2_state = 777;
 	*nlog = 0;
 	h_init(h);
-	h->append = append;
+	h->fill = fill;
 	memset(live, 0, sizeof(live));
 	memset(last_state, 0, sizeof(last_state));
 	for (int dump = 0; dump < DUMPS + 2; dump++) {
@@ -669,7 +682,7 @@ static void random_sequence(int append, struct rec *log, size_t *nlog, size_t lo
 			d[a] = d[b];
 			d[b] = t;
 		}
-		for (size_t k = n; append && k-- > 0;) /* a resumed dump repeats some */
+		for (size_t k = n; fill != FILL_PUT && k-- > 0;) /* a resumed dump repeats some */
 			if (rnd2(100) < 5)
 				d[n++] = d[k];
 		CHECK_INT(h_dump(h, d, n), 0);
@@ -710,27 +723,29 @@ static void random_sequence(int append, struct rec *log, size_t *nlog, size_t lo
 	free(h);
 }
 
-/* The diff says the same whether the dump came put or appended, repeats and
- * all: they are the same sockets. */
+/* The diff says the same however the dump came, repeats and all: they are
+ * the same sockets. */
 static void test_random_sequence(void)
 {
 	enum { LOG_MAX = 40000 };
-	struct rec *put = calloc(LOG_MAX, sizeof(*put)), *app = calloc(LOG_MAX, sizeof(*app));
-	size_t nput, napp;
+	struct rec *put = calloc(LOG_MAX, sizeof(*put)), *other = calloc(LOG_MAX, sizeof(*other));
+	size_t nput, nother;
 
-	random_sequence(0, put, &nput, LOG_MAX);
-	random_sequence(1, app, &napp, LOG_MAX);
-	CHECK_INT(napp, nput);
-	for (size_t i = 0; i < nput && i < napp; i++) {
-		CHECK_INT(app[i].sk.cookie, put[i].sk.cookie);
-		CHECK_INT(app[i].from, put[i].from);
-		CHECK_INT(app[i].to, put[i].to);
-		CHECK_INT(app[i].ts.tv_sec, put[i].ts.tv_sec);
-		if (app[i].sk.cookie != put[i].sk.cookie)
-			break;
+	random_sequence(FILL_PUT, put, &nput, LOG_MAX);
+	for (int fill = FILL_APPEND; fill <= FILL_ADD; fill++) {
+		random_sequence(fill, other, &nother, LOG_MAX);
+		CHECK_INT(nother, nput);
+		for (size_t i = 0; i < nput && i < nother; i++) {
+			CHECK_INT(other[i].sk.cookie, put[i].sk.cookie);
+			CHECK_INT(other[i].from, put[i].from);
+			CHECK_INT(other[i].to, put[i].to);
+			CHECK_INT(other[i].ts.tv_sec, put[i].ts.tv_sec);
+			if (other[i].sk.cookie != put[i].sk.cookie)
+				break;
+		}
 	}
 	free(put);
-	free(app);
+	free(other);
 }
 
 int main(void)
