@@ -15,9 +15,9 @@
  * signals stay in the poll set throughout.
  */
 #include <errno.h>
-#include <stdbool.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -35,9 +35,9 @@ struct loop {
 	int signal_fd;
 	int watch_fd; /* -1: none */
 	sigset_t old_mask;
-	/* The hold-off after the watched descriptor is reported readable: it is
-	 * left out of the poll set until held_until_ns (CLOCK_MONOTONIC), so
-	 * nothing, while held is set. */
+	/* After the watched descriptor is reported readable, it is held (left
+	 * out of the poll set) for batch_ns, 0 for never: until held_until_ns,
+	 * on CLOCK_MONOTONIC. */
 	uint64_t batch_ns;
 	uint64_t held_until_ns;
 	bool held;

@@ -499,10 +499,10 @@ static void log_settings(const struct daemon *d, const char *what)
 	char events[64] = "off";
 
 	if (d->cfg.destroy_events && d->cfg.event_batch_ms > 0)
-		snprintf(events, sizeof(events), "on, read at most every %" PRIu32 " ms",
+		snprintf(events, sizeof(events), "on (read in batches, at most %" PRIu32 " ms late)",
 			 d->cfg.event_batch_ms);
 	else if (d->cfg.destroy_events)
-		snprintf(events, sizeof(events), "on, read as they come");
+		snprintf(events, sizeof(events), "on (read as they come)");
 	log_info("%s %s: polling every %" PRIu32 " ms, %s records to %s, journal %s, "
 		 "destroy events %s",
 		 what, d->source, d->cfg.interval_ms, record_format_name(d->cfg.format),
