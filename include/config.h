@@ -25,6 +25,7 @@ struct config {
 	char netns[PATH_MAX];	   /* [poll] netns; "" = the namespace we run in */
 	bool destroy_events;	   /* [poll] destroy_events */
 	uint64_t event_buffer;	   /* [poll] event_buffer, bytes */
+	uint32_t event_batch_ms;   /* [poll] event_batch_ms; 0 = read each notification at once */
 	char log_path[PATH_MAX];   /* [log] path; "-" = standard output */
 	enum record_format format; /* [log] format = text | json */
 	uint64_t max_size;	   /* [log] max_size, bytes */

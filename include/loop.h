@@ -37,8 +37,14 @@ int loop_set_interval(struct loop *l, uint32_t interval_ms);
 
 /* Also wakes for FD readable (LOOP_READABLE), or for nothing more if FD is
  * -1. The caller keeps FD open and reads it; until it does, loop_wait()
- * reports it again. */
+ * reports it again, subject to the hold-off of loop_set_batch(). */
 void loop_watch(struct loop *l, int fd);
+
+/* After reporting the watched descriptor readable, leaves it unwatched for
+ * BATCH_MS (0, the default: reports it whenever it is readable), so that what
+ * arrives meanwhile is read in one go; ticks and signals are served
+ * throughout. A hold-off under way takes the new length at once. */
+void loop_set_batch(struct loop *l, uint32_t batch_ms);
 
 /* Waits for the next event; signals come before a pending tick, and that
  * before the watched descriptor, so that a flood on it cannot starve the

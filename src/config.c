@@ -67,6 +67,8 @@ static const struct config_key keys[] = {
     {"poll", "destroy_events", KEY_BOOL, 0, 0, NULL, offsetof(struct config, destroy_events), "yes"},
     {"poll", "event_buffer", KEY_SIZE, 4 * KIB, 1 * GIB, NULL, offsetof(struct config, event_buffer),
      "16M"},
+    {"poll", "event_batch_ms", KEY_UINT, 0, 1000, NULL, offsetof(struct config, event_batch_ms),
+     "10"},
     {"log", "path", KEY_PATH, 0, 0, NULL, offsetof(struct config, log_path),
      "/var/log/tcpstated/transitions.log"},
     {"log", "format", KEY_FORMAT, 0, 0, NULL, offsetof(struct config, format), "text"},

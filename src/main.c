@@ -496,10 +496,17 @@ static void fit_watchdog(uint32_t interval_ms)
 
 static void log_settings(const struct daemon *d, const char *what)
 {
+	char events[64] = "off";
+
+	if (d->cfg.destroy_events && d->cfg.event_batch_ms > 0)
+		snprintf(events, sizeof(events), "on (read in batches, at most %" PRIu32 " ms late)",
+			 d->cfg.event_batch_ms);
+	else if (d->cfg.destroy_events)
+		snprintf(events, sizeof(events), "on (read as they come)");
 	log_info("%s %s: polling every %" PRIu32 " ms, %s records to %s, journal %s, "
 		 "destroy events %s",
 		 what, d->source, d->cfg.interval_ms, record_format_name(d->cfg.format),
-		 d->cfg.log_path, d->cfg.journal ? "on" : "off", d->cfg.destroy_events ? "on" : "off");
+		 d->cfg.log_path, d->cfg.journal ? "on" : "off", events);
 }
 
 /*
@@ -612,6 +619,7 @@ static void reload(struct daemon *d)
 				 "start; keeping the running ones");
 		cfg.destroy_events = d->cfg.destroy_events;
 		cfg.event_buffer = d->cfg.event_buffer;
+		loop_set_batch(d->loop, cfg.event_batch_ms);
 		monitor_set_format(d->mon, cfg.format);
 		monitor_set_journal(d->mon, cfg.journal);
 		apply_attribution(d, &cfg);
@@ -736,6 +744,7 @@ static int run(struct daemon *d)
 	monitor_set_filter(d->mon, &d->cfg.filter);
 	apply_attribution(d, &d->cfg);
 	fit_watchdog(d->cfg.interval_ms);
+	loop_set_batch(d->loop, d->cfg.event_batch_ms);
 	open_events(d);
 
 	log_settings(d, "started with");

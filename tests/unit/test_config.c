@@ -62,6 +62,7 @@ static void test_defaults(void)
 	CHECK_INT(cfg.max_size, 100 * MIB);
 	CHECK(cfg.destroy_events);
 	CHECK_INT(cfg.event_buffer, 16 * MIB);
+	CHECK_INT(cfg.event_batch_ms, 10);
 	CHECK_INT(cfg.keep, 10);
 	CHECK(!cfg.compress);
 	CHECK_INT(cfg.fsync, LOGFILE_FSYNC_ROTATE);
@@ -300,6 +301,36 @@ static void test_destroy_events(void)
 	CHECK_INT(cfg.event_buffer, 16 * MIB);
 }
 
+/* The hold-off between reads of the notification socket: 0 (read each one at
+ * once) up to a second. */
+static void test_event_batch(void)
+{
+	struct config cfg;
+
+	CHECK_INT(set(&cfg, "poll", "event_batch_ms", "0"), 0);
+	CHECK_INT(cfg.event_batch_ms, 0);
+	CHECK_INT(set(&cfg, "poll", "event_batch_ms", "1000"), 0);
+	CHECK_INT(cfg.event_batch_ms, 1000);
+	CHECK_INT(set(&cfg, "poll", "event_batch_ms", "1001"), -EINVAL);
+	CHECK_STR(err, "[poll] event_batch_ms: 1001 is out of range, "
+	               "expected a whole number from 0 to 1000");
+	CHECK_INT(set(&cfg, "poll", "event_batch_ms", "-1"), -EINVAL);
+	CHECK_CONTAINS(err, "[poll] event_batch_ms: invalid value \"-1\"");
+	CHECK_INT(set(&cfg, "poll", "event_batch_ms", "10ms"), -EINVAL);
+	CHECK_CONTAINS(err, "[poll] event_batch_ms: invalid value \"10ms\"");
+	CHECK_INT(cfg.event_batch_ms, 10);
+
+	/* From a file: the value, and the line of a bad one. */
+	CHECK_INT(load(&cfg, "[poll]\nevent_batch_ms = 25\n"), 0);
+	CHECK_INT(cfg.event_batch_ms, 25);
+	CHECK_INT(load(&cfg, "[poll]\ninterval_ms = 100\nevent_batch_ms = 5000\n"), -EINVAL);
+	CHECK_STR(err, "t.conf:3: [poll] event_batch_ms: 5000 is out of range, "
+	               "expected a whole number from 0 to 1000");
+	CHECK_INT(load(&cfg, "[poll]\nevent_batch_ms =\n"), -EINVAL);
+	CHECK_STR(err, "t.conf:2: [poll] event_batch_ms: empty value, "
+	               "expected a whole number from 0 to 1000");
+}
+
 static void test_booleans(void)
 {
 	static const char *const yes[] = {"yes", "YES", "Yes", "true", "TRUE", "on", "On", "1"};
@@ -379,7 +410,7 @@ static void test_set_unknown(void)
 	struct config cfg;
 
 	CHECK_INT(set(&cfg, "poll", "interval", "100"), -ENOENT);
-	CHECK_STR(err, "[poll] interval: unknown key (expected interval_ms, netns, destroy_events or event_buffer)");
+	CHECK_STR(err, "[poll] interval: unknown key (expected interval_ms, netns, destroy_events, event_buffer or event_batch_ms)");
 	CHECK_INT(set(&cfg, "log", "size", "1"), -ENOENT);
 	CHECK_STR(err, "[log] size: unknown key (expected path, format, max_size, keep, "
 	               "compress, fsync, fsync_interval_ms or mode)");
@@ -404,10 +435,10 @@ static void test_file_errors(void)
 	CHECK_LOAD_ERROR("[ poll ]\n", "t.conf:1: [ poll ]: unknown section "
 	                               "(expected poll, log, journal, attribution or filter)");
 	CHECK_LOAD_ERROR("[poll]\ninterval = 100\n",
-	                 "t.conf:2: [poll] interval: unknown key (expected interval_ms, netns, destroy_events or event_buffer)");
+	                 "t.conf:2: [poll] interval: unknown key (expected interval_ms, netns, destroy_events, event_buffer or event_batch_ms)");
 	/* A key in the wrong section is unknown there. */
 	CHECK_LOAD_ERROR("[poll]\nkeep = 3\n",
-	                 "t.conf:2: [poll] keep: unknown key (expected interval_ms, netns, destroy_events or event_buffer)");
+	                 "t.conf:2: [poll] keep: unknown key (expected interval_ms, netns, destroy_events, event_buffer or event_batch_ms)");
 	CHECK_LOAD_ERROR("interval_ms = 100\n",
 	                 "t.conf:1: interval_ms: key before the first [section]");
 	CHECK_LOAD_ERROR("[poll]\n\n\ninterval_ms = 100ms\n",
@@ -521,7 +552,7 @@ static void test_long_lines(void)
 	line[0] = ';';
 	line[196] = '\0';
 	snprintf(text, sizeof(text), "%s\n%s\n[poll]\nwhat = 1\n", line, line);
-	CHECK_LOAD_ERROR(text, "t.conf:4: [poll] what: unknown key (expected interval_ms, netns, destroy_events or event_buffer)");
+	CHECK_LOAD_ERROR(text, "t.conf:4: [poll] what: unknown key (expected interval_ms, netns, destroy_events, event_buffer or event_batch_ms)");
 }
 
 static void test_unchanged_on_error(void)
@@ -618,6 +649,7 @@ static void test_round_trip(void)
 		               "netns =\n"
 		               "destroy_events = yes\n"
 		               "event_buffer = 16M\n"
+		               "event_batch_ms = 10\n"
 		               "\n"
 		               "[log]\n"
 		               "path = /var/log/tcpstated/transitions.log\n"
@@ -801,6 +833,7 @@ int main(void)
 	test_numbers();
 	test_sizes();
 	test_destroy_events();
+	test_event_batch();
 	test_booleans();
 	test_format_and_path();
 	test_set_unknown();

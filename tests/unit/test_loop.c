@@ -1,6 +1,11 @@
-/* test_loop.c - ticks on an absolute schedule, missed ticks counted, signals as events. */
+/*
+ * test_loop.c - ticks on an absolute schedule, missed ticks counted, signals
+ * as events, the watched descriptor reported at most once per hold-off.
+ */
+#include <fcntl.h>
 #include <signal.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "loop.h"
@@ -86,10 +91,153 @@ static void test_signals(void)
 	CHECK(!sigismember(&mask, SIGTERM));
 }
 
+/* Makes the pipe P readable, as a notification makes the socket. */
+static void poke(const int p[2])
+{
+	CHECK_INT(write(p[1], "x", 1), 1);
+}
+
+/* Reads everything in the pipe P, as the owner drains the socket. */
+static void drain(const int p[2])
+{
+	char buf[256];
+
+	while (read(p[0], buf, sizeof(buf)) == sizeof(buf))
+		;
+}
+
+/* Waits for LOOP_READABLE, counting the ticks (served and missed) that come
+ * first into *TICKS. */
+static void wait_readable(struct loop *l, const int p[2], uint64_t *ticks)
+{
+	struct loop_event ev;
+
+	for (;;) {
+		CHECK_INT(loop_wait(l, &ev), 0);
+		if (ev.type == LOOP_READABLE)
+			break;
+		CHECK_INT(ev.type, LOOP_TICK);
+		*ticks += 1 + ev.missed;
+	}
+	CHECK_INT(ev.fd, p[0]);
+}
+
+#define BATCH_MS 100
+
+/*
+ * Under a stream of data the descriptor is reported at most once per
+ * hold-off, and ticks keep coming meanwhile. A report k+1 comes at least
+ * BATCH_MS after report k, which came after the call that returned it began:
+ * that bound holds however loaded the machine is; only the upper ones need
+ * margins.
+ */
+static void test_batch(void)
+{
+	struct loop *l;
+	int p[2];
+	uint64_t ticks = 0;
+	double before, after, first;
+
+	CHECK_INT(pipe2(p, O_NONBLOCK | O_CLOEXEC), 0);
+	CHECK_INT(loop_new(&l, INTERVAL_MS), 0);
+	loop_watch(l, p[0]);
+	loop_set_batch(l, BATCH_MS);
+
+	/* Quiet until now, so the first one is reported at once. */
+	poke(p);
+	before = first = now_ms();
+	wait_readable(l, p, &ticks);
+	CHECK(now_ms() - before < 1000);
+	for (int i = 0; i < 4; i++) {
+		drain(p);
+		poke(p);
+		ticks = 0;
+		wait_readable(l, p, &ticks);
+		after = now_ms();
+		CHECK(after - before >= BATCH_MS);
+		CHECK(after - before < BATCH_MS + 1000);
+		/* About five ticks fell in the hold-off; served or missed, they were
+		 * reported before it ended. */
+		CHECK(ticks >= BATCH_MS / INTERVAL_MS - 2);
+		before = now_ms();
+	}
+	CHECK(now_ms() - first >= 4 * BATCH_MS);
+	drain(p);
+	loop_free(l);
+	close(p[0]);
+	close(p[1]);
+}
+
+/* A signal is served at once during a hold-off, and the descriptor, if
+ * readable, is reported when the hold-off is over. */
+static void test_batch_signal(void)
+{
+	struct loop *l;
+	struct loop_event ev;
+	int p[2];
+	uint64_t ticks = 0;
+	double t0;
+
+	CHECK_INT(pipe2(p, O_NONBLOCK | O_CLOEXEC), 0);
+	CHECK_INT(loop_new(&l, 10000), 0);
+	loop_watch(l, p[0]);
+	loop_set_batch(l, 1000);
+	poke(p);
+	wait_readable(l, p, &ticks);
+	t0 = now_ms();
+	raise(SIGUSR1);
+	CHECK_INT(loop_wait(l, &ev), 0);
+	CHECK_INT(ev.type, LOOP_SIGNAL);
+	CHECK(now_ms() - t0 < 900);
+	/* A shorter hold-off applies to the one under way. */
+	loop_set_batch(l, 20);
+	wait_readable(l, p, &ticks);
+	CHECK(now_ms() - t0 < 900);
+	CHECK_INT(ticks, 0);
+	loop_free(l);
+	close(p[0]);
+	close(p[1]);
+}
+
+/* Without a hold-off (0, the default), each wait reports the descriptor as
+ * soon as it is readable; and loop_watch() ends a hold-off. */
+static void test_no_batch(void)
+{
+	struct loop *l;
+	int p[2];
+	uint64_t ticks = 0;
+	double t0;
+
+	CHECK_INT(pipe2(p, O_NONBLOCK | O_CLOEXEC), 0);
+	CHECK_INT(loop_new(&l, 10000), 0);
+	loop_watch(l, p[0]);
+	t0 = now_ms();
+	for (int i = 0; i < 100; i++) {
+		poke(p);
+		wait_readable(l, p, &ticks);
+		drain(p);
+	}
+	/* 100 hold-offs of even 10 ms would take a second. */
+	CHECK(now_ms() - t0 < 900);
+	loop_set_batch(l, 10000);
+	poke(p);
+	wait_readable(l, p, &ticks);
+	loop_watch(l, p[0]);
+	wait_readable(l, p, &ticks);
+	CHECK(now_ms() - t0 < 9000);
+	CHECK_INT(ticks, 0);
+	loop_free(l);
+	close(p[0]);
+	close(p[1]);
+}
+
 int main(void)
 {
 	test_missed_ticks();
 	test_absolute_schedule();
 	test_signals();
+	test_batch();
+	test_batch_signal();
+	test_no_batch();
 	return CHECK_DONE();
 }
