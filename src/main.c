@@ -532,7 +532,6 @@ static void apply_attribution(struct daemon *d, const struct config *cfg)
 	if (!cfg->attrib_cgroups) {
 		monitor_set_cgroups(d->mon, NULL);
 		cgroup_map_free(d->cgroups);
-	procmap_free(d->procs);
 		d->cgroups = NULL;
 		return;
 	}

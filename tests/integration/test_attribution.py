@@ -147,7 +147,7 @@ def named_child(name):
     return p, lport, cport
 
 
-def processes(fmt):
+def processes(fmt, cgroups=True):
     with Netns() as ns:
         # Started before the daemon: the scan for the first records finds
         # them (a socket opened later is found by the next scan, at most
@@ -155,7 +155,8 @@ def processes(fmt):
         name = 'tc "p" x\\y'  # a blank, quotes, a backslash: escaped in both formats
         p, lport, cport = named_child(name)
         try:
-            d = Daemon(ns, fmt=fmt, config="[attribution]\nprocesses = yes\n")
+            d = Daemon(ns, fmt=fmt, config="[attribution]\nprocesses = yes\n" +
+                       ("" if cgroups else "cgroups = no\n"))
             lst = d.wait_for(lambda r: r["lport"] == lport and r["to"] == "LISTEN",
                              "the child's listener")
             cli = d.wait_for(lambda r: r["lport"] == cport and r["to"] == "ESTABLISHED",
@@ -163,6 +164,8 @@ def processes(fmt):
             for r in (lst, cli):
                 check_equal((r.get("pid"), r.get("comm")), (p.pid, name),
                             f"pid and comm of {r}")
+                if fmt == "json":  # text records give the unit, not the cgroup
+                    check(("cgroup" in r) == cgroups, f"cgroup with cgroups = {cgroups}: {r}")
             # The server side of the connection is in the listener's queue,
             # held by no process: no pid, no comm.
             srv = d.wait_for(lambda r: r["rport"] == cport and r["to"] == "ESTABLISHED",
@@ -189,6 +192,12 @@ def test_processes_text():
     processes("text")
 
 
+def test_processes_without_cgroups():
+    # Turning cgroups off once freed the process map too, which the
+    # records then read (found by ASan).
+    processes("json", cgroups=False)
+
+
 def test_cgroups_off():
     with Netns() as ns:
         d = Daemon(ns, config="[attribution]\ncgroups = no\n")
@@ -203,4 +212,4 @@ if __name__ == "__main__":
         print("SKIP: no cgroup2 file system at /sys/fs/cgroup or /sys/fs/cgroup/unified")
         sys.exit(SKIP)
     main([test_cgroup_json, test_cgroup_text, test_cgroups_off, test_processes_json,
-          test_processes_text])
+          test_processes_text, test_processes_without_cgroups])
