@@ -150,16 +150,70 @@ static const char *family_name(int family)
 	return family == AF_INET6 ? "ipv6" : "ipv4";
 }
 
-/* "127.0.0.1:80", "[::1]:80"; port 0 (a listener's peer) as "*", like netstat. */
-static void format_endpoint(char *buf, size_t size, int family, const uint8_t addr[16],
-			    uint16_t port)
+/* Appends the NUL-terminated S at P; returns the end. */
+static char *put_str(char *p, const char *s)
 {
-	char a[INET6_ADDRSTRLEN], p[8] = "*";
+	size_t n = strlen(s);
 
-	record_format_addr(a, sizeof(a), family, addr);
+	memcpy(p, s, n);
+	return p + n;
+}
+
+/* Pads the column that starts at START and ends at END with blanks to WIDTH
+ * bytes, as printf's "%-*s" does (a longer one is left as it is); returns
+ * its end. */
+static char *pad_column(char *start, char *end, int width)
+{
+	if (end - start < width) {
+		memset(end, ' ', (size_t)(width - (end - start)));
+		end = start + width;
+	}
+	return end;
+}
+
+/* "127.0.0.1:80", "[::1]:80"; port 0 (a listener's peer) as "*", like
+ * netstat. Writes at most ENDPOINT_MAX - 1 bytes at P; returns the end. */
+static char *put_endpoint(char *p, int family, const uint8_t addr[16], uint16_t port)
+{
+	if (family == AF_INET6)
+		*p++ = '[';
+	p += record_format_addr(p, INET6_ADDRSTRLEN, family, addr);
+	if (family == AF_INET6)
+		*p++ = ']';
+	*p++ = ':';
 	if (port)
-		snprintf(p, sizeof(p), "%u", port);
-	snprintf(buf, size, family == AF_INET6 ? "[%s]:%s" : "%s:%s", a, p);
+		p = put_u64(p, port);
+	else
+		*p++ = '*';
+	return p;
+}
+
+/* The same, padded to the address column. */
+static char *put_endpoint_column(char *p, int family, const uint8_t addr[16], uint16_t port)
+{
+	return pad_column(p, put_endpoint(p, family, addr, port), ADDR_COLUMN);
+}
+
+/* The same as a string in BUF, which holds ENDPOINT_MAX bytes. */
+static void format_endpoint(char *buf, int family, const uint8_t addr[16], uint16_t port)
+{
+	*put_endpoint(buf, family, addr, port) = '\0';
+}
+
+/* Copies LINE, N bytes and a NUL, into BUF of SIZE bytes as snprintf() would
+ * have written it: when it does not fit, the line cut to SIZE - 1 bytes and
+ * a NUL, and -ENOSPC. Returns N otherwise. */
+static int put_line(char *buf, size_t size, const char *line, size_t n)
+{
+	if (n >= size) {
+		if (size) {
+			memcpy(buf, line, size - 1);
+			buf[size - 1] = '\0';
+		}
+		return -ENOSPC;
+	}
+	memcpy(buf, line, n + 1);
+	return (int)n;
 }
 
 static int has_uid(const struct sock *sk)
@@ -177,24 +231,54 @@ static int has_inode(const struct sock *sk)
  * process can name itself anything (prctl PR_SET_NAME), a cgroup directory
  * can hold any byte but '/'. Each value is escaped so that it cannot break
  * the line or its format, and cut to MAX input bytes first.
+ *
+ * Every record under the default configuration carries them, so they are
+ * written in place like the rest of the record. Each was once escaped into a
+ * buffer of its own of ESCAPED_*_ROOM bytes, and an escape stopped when that
+ * buffer could no longer hold the longest escape and its NUL: a name of 1,024
+ * bytes that all need escaping loses its last one. The limits are kept so
+ * that the same name still gives the same line.
  */
 #define OWNER_FIELD_MAX 1024
+#define ESCAPED_TEXT_ROOM (OWNER_FIELD_MAX * 4 + 1)
+#define ESCAPED_JSON_ROOM (OWNER_FIELD_MAX * 6 + 1)
+
+static const char hex_digits[] = "0123456789abcdef";
 
 /* Text: bytes that would split or hide a field (blanks, controls, DEL, the
- * backslash) as \xNN; everything else, UTF-8 included, as it is. */
-static void escape_text(char *out, size_t size, const char *s)
+ * backslash) as \xNN; everything else, UTF-8 included, as it is. Writes less
+ * than ESCAPED_TEXT_ROOM bytes at P; returns the end. */
+static char *put_escaped_text(char *p, const char *s)
 {
-	size_t n = 0;
+	const char *start = p;
+	size_t i = 0;
 
-	for (size_t i = 0; s[i] && i < OWNER_FIELD_MAX && n + 5 < size; i++) {
-		unsigned char c = (unsigned char)s[i];
+	for (;;) {
+		unsigned char c;
 
-		if (c <= ' ' || c == 0x7f || c == '\\')
-			n += (size_t)snprintf(out + n, size - n, "\\x%02x", c);
-		else
-			out[n++] = (char)c;
+		/* Before the last byte the room cannot run out (each takes at
+		 * most 4), so a run of bytes kept as they are, nearly all of a
+		 * real name, is copied without asking. */
+		for (; i < OWNER_FIELD_MAX - 1; i++) {
+			c = (unsigned char)s[i];
+			if (c <= ' ' || c == 0x7f || c == '\\')
+				break;
+			*p++ = (char)c;
+		}
+		c = (unsigned char)s[i];
+		if (!c || i >= OWNER_FIELD_MAX || (size_t)(p - start) + 5 >= ESCAPED_TEXT_ROOM)
+			break;
+		if (c <= ' ' || c == 0x7f || c == '\\') {
+			*p++ = '\\';
+			*p++ = 'x';
+			*p++ = hex_digits[c >> 4];
+			*p++ = hex_digits[c & 0xf];
+		} else {
+			*p++ = (char)c;
+		}
+		i++;
 	}
-	out[n] = '\0';
+	return p;
 }
 
 /* The length of the valid UTF-8 sequence at S (1 to 4), or 0. */
@@ -232,103 +316,151 @@ static size_t utf8_len(const unsigned char *s)
 
 /* JSON: '"', '\\' and controls escaped; valid UTF-8 kept; a byte that is not
  * part of valid UTF-8 as the code point of the same number (\u00NN), so the
- * line stays valid JSON (and UTF-8) whatever the name holds. */
-static void escape_json(char *out, size_t size, const char *s)
+ * line stays valid JSON (and UTF-8) whatever the name holds. Writes less
+ * than ESCAPED_JSON_ROOM bytes at P; returns the end. */
+static char *put_escaped_json(char *p, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = 0, i = 0;
+	const unsigned char *in = (const unsigned char *)s;
+	const char *start = p;
+	size_t i = 0;
 
-	while (p[i] && i < OWNER_FIELD_MAX && n + 7 < size) {
-		unsigned char c = p[i];
-		size_t k = utf8_len(p + i);
+	for (;;) {
+		unsigned char c;
+		size_t k;
 
+		/* Before the last byte the room cannot run out (each takes at
+		 * most 6), so a run of printable ASCII, nearly all of a real
+		 * name, is copied without asking. */
+		for (; i < OWNER_FIELD_MAX - 1; i++) {
+			c = in[i];
+			if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\')
+				break;
+			*p++ = (char)c;
+		}
+		c = in[i];
+		if (!c || i >= OWNER_FIELD_MAX || (size_t)(p - start) + 7 >= ESCAPED_JSON_ROOM)
+			break;
+		k = utf8_len(in + i);
 		if (c == '"' || c == '\\') {
-			out[n++] = '\\';
-			out[n++] = (char)c;
+			*p++ = '\\';
+			*p++ = (char)c;
 			i++;
 		} else if (c < 0x20 || c == 0x7f || k == 0) {
-			n += (size_t)snprintf(out + n, size - n, "\\u%04x", c);
+			p = put_str(p, "\\u00");
+			*p++ = hex_digits[c >> 4];
+			*p++ = hex_digits[c & 0xf];
 			i++;
 		} else {
-			memcpy(out + n, p + i, k);
-			n += k;
+			memcpy(p, in + i, k);
+			p += k;
 			i += k;
 		}
 	}
-	out[n] = '\0';
+	return p;
 }
 
-/* " unit=nginx.service pid=123 comm=nginx", escaped. */
-static void owner_text(char *buf, size_t size, const struct sock_owner *o)
-{
-	char esc[OWNER_FIELD_MAX * 4 + 1];
-	size_t n = 0;
+/* The most put_owner_text() writes: " unit=", " pid=4294967295 comm=", two
+ * escaped names. */
+#define OWNER_TEXT_MAX (2 * ESCAPED_TEXT_ROOM + 32)
 
-	buf[0] = '\0';
+/* " unit=nginx.service pid=123 comm=nginx", escaped, at P; returns the end. */
+static char *put_owner_text(char *p, const struct sock_owner *o)
+{
 	if (!o)
-		return;
+		return p;
 	if (o->unit) {
-		escape_text(esc, sizeof(esc), o->unit);
-		n += (size_t)snprintf(buf + n, size - n, " unit=%s", esc);
+		p = put_str(p, " unit=");
+		p = put_escaped_text(p, o->unit);
 	}
-	if (o->pid && n < size) {
-		escape_text(esc, sizeof(esc), o->comm ? o->comm : "");
-		snprintf(buf + n, size - n, " pid=%" PRIu32 " comm=%s", o->pid, esc);
+	if (o->pid) {
+		p = put_str(p, " pid=");
+		p = put_u64(p, o->pid);
+		p = put_str(p, " comm=");
+		p = put_escaped_text(p, o->comm ? o->comm : "");
 	}
+	return p;
 }
 
-/* ,"cgroup":"...","unit":"...","pid":123,"comm":"...", escaped. */
-static void owner_json(char *buf, size_t size, const struct sock_owner *o)
+/* The owner's JSON keys were written into a buffer of OWNER_JSON_MAX bytes,
+ * which three names of 1,024 bytes that all need escaping overflow (a comm
+ * that long cannot come from the kernel): they are still cut where that
+ * buffer ended. OWNER_JSON_ROOM holds them uncut. */
+#define OWNER_JSON_MAX (12 * OWNER_FIELD_MAX + 128)
+#define OWNER_JSON_ROOM (3 * ESCAPED_JSON_ROOM + 64)
+
+/* ,"cgroup":"...","unit":"...","pid":123,"comm":"...", escaped, at P, which
+ * holds OWNER_JSON_ROOM bytes; returns the end, at most OWNER_JSON_MAX - 1
+ * bytes on. */
+static char *put_owner_json(char *p, const struct sock_owner *o)
 {
-	char esc[OWNER_FIELD_MAX * 6 + 1];
-	size_t n = 0;
+	char *start = p;
 
-	buf[0] = '\0';
 	if (!o)
-		return;
+		return p;
 	if (o->cgroup) {
-		escape_json(esc, sizeof(esc), o->cgroup);
-		n += (size_t)snprintf(buf + n, size - n, ",\"cgroup\":\"%s\"", esc);
+		p = put_str(p, ",\"cgroup\":\"");
+		p = put_escaped_json(p, o->cgroup);
+		*p++ = '"';
 	}
-	if (o->unit && n < size) {
-		escape_json(esc, sizeof(esc), o->unit);
-		n += (size_t)snprintf(buf + n, size - n, ",\"unit\":\"%s\"", esc);
+	if (o->unit) {
+		p = put_str(p, ",\"unit\":\"");
+		p = put_escaped_json(p, o->unit);
+		*p++ = '"';
 	}
-	if (o->pid && n < size) {
-		escape_json(esc, sizeof(esc), o->comm ? o->comm : "");
-		snprintf(buf + n, size - n, ",\"pid\":%" PRIu32 ",\"comm\":\"%s\"", o->pid, esc);
+	if (o->pid) {
+		p = put_str(p, ",\"pid\":");
+		p = put_u64(p, o->pid);
+		p = put_str(p, ",\"comm\":\"");
+		p = put_escaped_json(p, o->comm ? o->comm : "");
+		*p++ = '"';
 	}
+	if (p - start >= OWNER_JSON_MAX)
+		p = start + OWNER_JSON_MAX - 1;
+	return p;
 }
+
+/* The longest text record: two IPv6 endpoints, the largest numbers, an owner. */
+#define TEXT_MAX                                                                            \
+	(sizeof("2026-11-24T10:00:00.123456Z ipv6  \u2192  ESTABLISHED \u2192 ESTABLISHED "    \
+		"initial cookie=18446744073709551615 uid=4294967295 ino=4294967295\n") +     \
+	 2 * ENDPOINT_MAX + OWNER_TEXT_MAX)
 
 static int format_text(char *buf, size_t size, const struct transition *t, const char *ts)
 {
 	const struct sock *sk = t->sk;
 	const struct sock_tuple *tu = &sk->tuple;
-	char local[ENDPOINT_MAX], remote[ENDPOINT_MAX], extra[48] = "";
-	char owner[8 * OWNER_FIELD_MAX + 64];
-	int n;
+	char line[TEXT_MAX];
+	char *p = line;
 
-	format_endpoint(local, sizeof(local), tu->family, tu->laddr, tu->lport);
-	format_endpoint(remote, sizeof(remote), tu->family, tu->raddr, tu->rport);
-	if (has_inode(sk))
-		snprintf(extra, sizeof(extra), " uid=%" PRIu32 " ino=%" PRIu32, sk->uid, sk->inode);
-	else if (has_uid(sk))
-		snprintf(extra, sizeof(extra), " uid=%" PRIu32, sk->uid);
-	owner_text(owner, sizeof(owner), t->owner);
-	n = snprintf(buf, size, "%s %s %-*s \u2192 %-*s %-*s \u2192 %-*s %-*s cookie=%" PRIu64 "%s%s\n",
-		     ts, family_name(tu->family), ADDR_COLUMN, local, ADDR_COLUMN, remote,
-		     STATE_COLUMN, sock_state_name(t->from), STATE_COLUMN, sock_state_name(t->to),
-		     HOW_COLUMN, diff_how_name(t->how), sk->cookie, extra, owner);
-	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
-}
-
-/* Appends the NUL-terminated S at P; returns the end. */
-static char *put_str(char *p, const char *s)
-{
-	size_t n = strlen(s);
-
-	memcpy(p, s, n);
-	return p + n;
+	/* The names are at most "ESTABLISHED", "UNKNOWN", "initial" long, no
+	 * wider than their columns. */
+	p = put_str(p, ts);
+	*p++ = ' ';
+	p = put_str(p, family_name(tu->family));
+	*p++ = ' ';
+	p = put_endpoint_column(p, tu->family, tu->laddr, tu->lport);
+	p = put_str(p, " \u2192 ");
+	p = put_endpoint_column(p, tu->family, tu->raddr, tu->rport);
+	*p++ = ' ';
+	p = pad_column(p, put_str(p, sock_state_name(t->from)), STATE_COLUMN);
+	p = put_str(p, " \u2192 ");
+	p = pad_column(p, put_str(p, sock_state_name(t->to)), STATE_COLUMN);
+	*p++ = ' ';
+	p = pad_column(p, put_str(p, diff_how_name(t->how)), HOW_COLUMN);
+	p = put_str(p, " cookie=");
+	p = put_u64(p, sk->cookie);
+	if (has_uid(sk)) {
+		p = put_str(p, " uid=");
+		p = put_u64(p, sk->uid);
+	}
+	if (has_inode(sk)) {
+		p = put_str(p, " ino=");
+		p = put_u64(p, sk->inode);
+	}
+	p = put_owner_text(p, t->owner);
+	*p++ = '\n';
+	*p = '\0';
+	return put_line(buf, size, line, (size_t)(p - line));
 }
 
 /* The longest JSON record: every key, two IPv6 addresses, the largest numbers. */
@@ -381,30 +513,16 @@ static char *put_json(char *buf, const struct transition *t, const char *ts)
 	return p;
 }
 
-/* Room for the owner's keys, escaped (owner_json()). */
-#define OWNER_JSON_MAX (12 * OWNER_FIELD_MAX + 128)
-
 static int format_json(char *buf, size_t size, const struct transition *t, const char *ts)
 {
-	char line[JSON_MAX + OWNER_JSON_MAX];
+	char line[JSON_MAX + OWNER_JSON_ROOM];
 	char *p = put_json(line, t, ts);
-	size_t n;
 
 	/* The owner's keys, which need escaping, come after the fixed ones. */
-	owner_json(p, OWNER_JSON_MAX, t->owner);
-	p = put_str(p + strlen(p), "}\n");
+	p = put_owner_json(p, t->owner);
+	p = put_str(p, "}\n");
 	*p = '\0';
-	n = (size_t)(p - line);
-	if (n >= size) {
-		/* What snprintf() would do: a cut line and -ENOSPC. */
-		if (size) {
-			memcpy(buf, line, size - 1);
-			buf[size - 1] = '\0';
-		}
-		return -ENOSPC;
-	}
-	memcpy(buf, line, n + 1);
-	return (int)n;
+	return put_line(buf, size, line, (size_t)(p - line));
 }
 
 int record_format(char *buf, size_t size, const struct transition *t, enum record_format fmt)
@@ -449,8 +567,8 @@ int record_format_row(char *buf, size_t size, const struct sock *sk)
 	char local[ENDPOINT_MAX], remote[ENDPOINT_MAX], uid[16] = "-", ino[16] = "-";
 	int n;
 
-	format_endpoint(local, sizeof(local), tu->family, tu->laddr, tu->lport);
-	format_endpoint(remote, sizeof(remote), tu->family, tu->raddr, tu->rport);
+	format_endpoint(local, tu->family, tu->laddr, tu->lport);
+	format_endpoint(remote, tu->family, tu->raddr, tu->rport);
 	if (has_uid(sk))
 		snprintf(uid, sizeof(uid), "%" PRIu32, sk->uid);
 	if (has_inode(sk))
@@ -461,61 +579,96 @@ int record_format_row(char *buf, size_t size, const struct sock *sk)
 	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
 }
 
-/* The summary's figures, " key=value" (text) or ",\"key\":value" (JSON),
- * each only when the kernel reported it. */
-static void format_figures(char *buf, size_t size, const struct summary *s, int json)
+/* Appends one of the summary's figures, " key=value" (text) or
+ * ",\"key\":value" (JSON), at P; returns the end. */
+static char *put_figure(char *p, const char *name, uint64_t value, int json)
+{
+	if (json) {
+		*p++ = ',';
+		*p++ = '"';
+		p = put_str(p, name);
+		*p++ = '"';
+		*p++ = ':';
+	} else {
+		*p++ = ' ';
+		p = put_str(p, name);
+		*p++ = '=';
+	}
+	return put_u64(p, value);
+}
+
+/* The summary's figures, each only when the kernel reported it, at P; returns
+ * the end. At most FIGURES_MAX - 1 bytes (the JSON ones are the longer), 148,
+ * so they always fit the 160 bytes they were once written into, and no
+ * figure is ever left out for want of room. */
+#define FIGURES_MAX                                                                        \
+	sizeof(",'lifetime_us':18446744073709551615,'bytes_sent':18446744073709551615,"    \
+	       "'bytes_received':18446744073709551615,'retrans':4294967295,"              \
+	       "'rtt_us':4294967295")
+
+static char *put_figures(char *p, const struct summary *s, int json)
 {
 	const struct sock_info *in = &s->info;
-	size_t n = 0;
 
-#define FIGURE(name, value)                                                                        \
-	do {                                                                                       \
-		int k_ = json ? snprintf(buf + n, size - n, ",\"%s\":%" PRIu64, name,            \
-					 (uint64_t)(value))                                        \
-			      : snprintf(buf + n, size - n, " %s=%" PRIu64, name, (uint64_t)(value)); \
-		if (k_ > 0 && (size_t)k_ < size - n)                                               \
-			n += (size_t)k_;                                                           \
-	} while (0)
-	buf[0] = '\0';
-	FIGURE("lifetime_us", s->lifetime_us);
+	p = put_figure(p, "lifetime_us", s->lifetime_us, json);
 	if (in->has & SOCK_INFO_HAS_BYTES) {
-		FIGURE("bytes_sent", in->bytes_acked);
-		FIGURE("bytes_received", in->bytes_received);
+		p = put_figure(p, "bytes_sent", in->bytes_acked, json);
+		p = put_figure(p, "bytes_received", in->bytes_received, json);
 	}
 	if (in->has & SOCK_INFO_HAS_RETRANS)
-		FIGURE("retrans", in->total_retrans);
+		p = put_figure(p, "retrans", in->total_retrans, json);
 	if (in->has & SOCK_INFO_HAS_RTT)
-		FIGURE("rtt_us", in->rtt_us);
-#undef FIGURE
+		p = put_figure(p, "rtt_us", in->rtt_us, json);
+	return p;
 }
+
+/* The longest summary: JSON's keys, which are longer than text's words, two
+ * IPv6 endpoints as text writes them (bracketed, with ports: longer than
+ * JSON's addresses), the largest numbers, every figure. */
+#define SUMMARY_MAX                                                                         \
+	(sizeof("{'ts':'2026-11-24T10:00:00.123456Z','kind':'summary','family':'ipv6',"       \
+		"'laddr':'','lport':65535,'raddr':'','rport':65535,"                          \
+		"'cookie':18446744073709551615}\n") +                                         \
+	 2 * ENDPOINT_MAX + FIGURES_MAX)
 
 int record_format_summary(char *buf, size_t size, const struct summary *s, enum record_format fmt)
 {
 	const struct sock_tuple *tu = &s->sk->tuple;
-	char ts[32], figures[160];
-	int n;
+	char ts[32], line[SUMMARY_MAX];
+	char *p = line;
 
 	if (record_format_time(ts, sizeof(ts), &s->ts) < 0)
 		return -EOVERFLOW;
-	format_figures(figures, sizeof(figures), s, fmt == RECORD_JSON);
 	if (fmt == RECORD_JSON) {
-		char laddr[INET6_ADDRSTRLEN], raddr[INET6_ADDRSTRLEN];
-
-		record_format_addr(laddr, sizeof(laddr), tu->family, tu->laddr);
-		record_format_addr(raddr, sizeof(raddr), tu->family, tu->raddr);
-		n = snprintf(buf, size,
-			     "{\"ts\":\"%s\",\"kind\":\"summary\",\"family\":\"%s\",\"laddr\":\"%s\","
-			     "\"lport\":%u,\"raddr\":\"%s\",\"rport\":%u,\"cookie\":%" PRIu64 "%s}\n",
-			     ts, family_name(tu->family), laddr, tu->lport, raddr, tu->rport,
-			     s->sk->cookie, figures);
+		p = put_str(p, "{\"ts\":\"");
+		p = put_str(p, ts);
+		p = put_str(p, "\",\"kind\":\"summary\",\"family\":\"");
+		p = put_str(p, family_name(tu->family));
+		p = put_str(p, "\",\"laddr\":\"");
+		p += record_format_addr(p, INET6_ADDRSTRLEN, tu->family, tu->laddr);
+		p = put_str(p, "\",\"lport\":");
+		p = put_u64(p, tu->lport);
+		p = put_str(p, ",\"raddr\":\"");
+		p += record_format_addr(p, INET6_ADDRSTRLEN, tu->family, tu->raddr);
+		p = put_str(p, "\",\"rport\":");
+		p = put_u64(p, tu->rport);
+		p = put_str(p, ",\"cookie\":");
+		p = put_u64(p, s->sk->cookie);
+		p = put_figures(p, s, 1);
+		*p++ = '}';
 	} else {
-		char local[ENDPOINT_MAX], remote[ENDPOINT_MAX];
-
-		format_endpoint(local, sizeof(local), tu->family, tu->laddr, tu->lport);
-		format_endpoint(remote, sizeof(remote), tu->family, tu->raddr, tu->rport);
-		n = snprintf(buf, size, "%s %s %-*s \u2192 %-*s summary cookie=%" PRIu64 "%s\n", ts,
-			     family_name(tu->family), ADDR_COLUMN, local, ADDR_COLUMN, remote,
-			     s->sk->cookie, figures);
+		p = put_str(p, ts);
+		*p++ = ' ';
+		p = put_str(p, family_name(tu->family));
+		*p++ = ' ';
+		p = put_endpoint_column(p, tu->family, tu->laddr, tu->lport);
+		p = put_str(p, " \u2192 ");
+		p = put_endpoint_column(p, tu->family, tu->raddr, tu->rport);
+		p = put_str(p, " summary cookie=");
+		p = put_u64(p, s->sk->cookie);
+		p = put_figures(p, s, 0);
 	}
-	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
+	*p++ = '\n';
+	*p = '\0';
+	return put_line(buf, size, line, (size_t)(p - line));
 }

@@ -405,6 +405,143 @@ static void test_owner(void)
 	}
 }
 
+/* The transition of test_owner() with owner O: its line ends in the fixed
+ * keys' then JSON_TAIL or TEXT_TAIL. */
+static void check_owner(const struct sock_owner *o, const char *json_tail, const char *text_tail)
+{
+	static char want[RECORD_MAX];
+	struct sock sk = mk(AF_INET, "127.0.0.1", 80, "127.0.0.1", 40000, SOCK_ESTABLISHED,
+			    SOCK_KIND_FULL);
+	struct transition t = {.ts = TS, .sk = &sk, .from = SOCK_NONE, .to = SOCK_ESTABLISHED,
+			       .how = DIFF_HOW_POLL, .owner = o};
+
+	sk.cookie = 7;
+	sk.uid = 33;
+	sk.inode = 99;
+	snprintf(want, sizeof(want), "%s%s}\n",
+		 "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv4\","
+		 "\"laddr\":\"127.0.0.1\",\"lport\":80,\"raddr\":\"127.0.0.1\",\"rport\":40000,"
+		 "\"from\":\"NONE\",\"to\":\"ESTABLISHED\",\"how\":\"poll\",\"cookie\":7,"
+		 "\"uid\":33,\"inode\":99",
+		 json_tail);
+	check_line(&t, RECORD_JSON, want);
+	snprintf(want, sizeof(want), "%s%s\n",
+		 "2023-11-14T22:13:20.123456Z ipv4 127.0.0.1:80          \u2192 127.0.0.1:40000 "
+		 "      NONE        \u2192 ESTABLISHED poll    cookie=7 uid=33 ino=99",
+		 text_tail);
+	check_line(&t, RECORD_TEXT, want);
+}
+
+/* N copies of S, NUL-terminated, into BUF. */
+static char *repeat(char *buf, const char *s, size_t n)
+{
+	size_t len = strlen(s);
+
+	for (size_t i = 0; i < n; i++)
+		memcpy(buf + i * len, s, len);
+	buf[n * len] = '\0';
+	return buf;
+}
+
+/* Each of the owner's fields alone, escaping byte by byte, and where a long
+ * field is cut. */
+static void test_owner_fields(void)
+{
+	static char in[3][2048], json[32768], text[32768], a[8192], b[8192];
+	struct sock_owner o;
+
+	/* Text has no cgroup: the unit names it. */
+	o = (struct sock_owner){.cgroup = "/user.slice/user-1000.slice/session-2.scope"};
+	check_owner(&o, ",\"cgroup\":\"/user.slice/user-1000.slice/session-2.scope\"", "");
+	o = (struct sock_owner){.unit = "a b.service"};
+	check_owner(&o, ",\"unit\":\"a b.service\"", " unit=a\\x20b.service");
+	o = (struct sock_owner){.pid = 42, .comm = "curl"};
+	check_owner(&o, ",\"pid\":42,\"comm\":\"curl\"", " pid=42 comm=curl");
+	/* A pid whose name could not be read; a name without a pid is not shown. */
+	o = (struct sock_owner){.pid = 1};
+	check_owner(&o, ",\"pid\":1,\"comm\":\"\"", " pid=1 comm=");
+	o = (struct sock_owner){.comm = "x"};
+	check_owner(&o, "", "");
+	o = (struct sock_owner){0};
+	check_owner(&o, "", "");
+	check_owner(NULL, "", "");
+
+	/* Every field, each with bytes to escape: tab, DEL, backslash, ESC. */
+	o = (struct sock_owner){.cgroup = "/system.slice/a\tb\x7f\\.service",
+				.unit = "a\tb\x7f\\.service",
+				.pid = UINT32_MAX,
+				.comm = "\x1b[31m"};
+	check_owner(&o,
+		    ",\"cgroup\":\"/system.slice/a\\u0009b\\u007f\\\\.service\","
+		    "\"unit\":\"a\\u0009b\\u007f\\\\.service\",\"pid\":4294967295,"
+		    "\"comm\":\"\\u001b[31m\"",
+		    " unit=a\\x09b\\x7f\\x5c.service pid=4294967295 comm=\\x1b[31m");
+
+	/* JSON keeps valid UTF-8 (2, 3 and 4 bytes, U+10FFFF) and writes each
+	 * byte of anything else on its own: overlong forms, a surrogate, past
+	 * U+10FFFF, a cut sequence, bytes that never start one. Text keeps
+	 * every byte above DEL. */
+	o = (struct sock_owner){.unit = "\xc2\x80|\xe2\x82\xac|\xf0\x9f\x98\x80|\xf4\x8f\xbf\xbf|"
+					"\xc0\xaf|\xe0\x80\x80|\xed\xa0\x80|\xf4\x90\x80\x80|"
+					"\xe2\x82|\x80|\xf5|\xff"};
+	check_owner(&o,
+		    ",\"unit\":\"\xc2\x80|\xe2\x82\xac|\xf0\x9f\x98\x80|\xf4\x8f\xbf\xbf|"
+		    "\\u00c0\\u00af|\\u00e0\\u0080\\u0080|\\u00ed\\u00a0\\u0080|"
+		    "\\u00f4\\u0090\\u0080\\u0080|\\u00e2\\u0082|\\u0080|\\u00f5|\\u00ff\"",
+		    " unit=\xc2\x80|\xe2\x82\xac|\xf0\x9f\x98\x80|\xf4\x8f\xbf\xbf|"
+		    "\xc0\xaf|\xe0\x80\x80|\xed\xa0\x80|\xf4\x90\x80\x80|"
+		    "\xe2\x82|\x80|\xf5|\xff");
+	/* A sequence cut by the end of the name. */
+	o = (struct sock_owner){.pid = 9, .comm = "ab\xe2\x82"};
+	check_owner(&o, ",\"pid\":9,\"comm\":\"ab\\u00e2\\u0082\"", " pid=9 comm=ab\xe2\x82");
+
+	/* Each field is cut to 1024 bytes of input. */
+	memset(in[0], 'a', 2000);
+	in[0][2000] = '\0';
+	o = (struct sock_owner){.unit = in[0]};
+	snprintf(json, sizeof(json), ",\"unit\":\"%s\"", repeat(a, "a", 1024));
+	snprintf(text, sizeof(text), " unit=%s", a);
+	check_owner(&o, json, text);
+	/* Escaped, 1023 bytes fill what the escapes had room for (4 bytes each
+	 * of 4,097 in text, 6 of 6,145 in JSON), and the 1024th is left out. */
+	memset(in[0], 1, 1023);
+	strcpy(in[0] + 1023, "abc");
+	snprintf(json, sizeof(json), ",\"unit\":\"%s\"", repeat(a, "\\u0001", 1023));
+	snprintf(text, sizeof(text), " unit=%s", repeat(b, "\\x01", 1023));
+	check_owner(&o, json, text);
+	/* Two bytes per quote in JSON, so all 1024 fit. */
+	memset(in[0], '"', 2000);
+	in[0][2000] = '\0';
+	snprintf(json, sizeof(json), ",\"unit\":\"%s\"", repeat(a, "\\\"", 1024));
+	snprintf(text, sizeof(text), " unit=%s", repeat(b, "\"", 1024));
+	check_owner(&o, json, text);
+	/* A UTF-8 sequence that starts at the 1024th byte is kept whole in
+	 * JSON; text cuts it. */
+	memset(in[0], 'a', 1023);
+	strcpy(in[0] + 1023, "\xc3\xa9z");
+	snprintf(json, sizeof(json), ",\"unit\":\"%s\xc3\xa9\"", repeat(a, "a", 1023));
+	snprintf(text, sizeof(text), " unit=%s\xc3", a);
+	check_owner(&o, json, text);
+
+	/* Three fields of 1023 bytes that all need escaping (a comm that long
+	 * cannot come from the kernel, whose names have 15 bytes) overflow the
+	 * 12 * 1024 + 128 bytes the JSON owner's keys had: they are cut there,
+	 * mid-escape, and the line still ends in "}\n". */
+	for (int i = 0; i < 3; i++) {
+		memset(in[i], 1, 1023);
+		in[i][1023] = '\0';
+	}
+	o = (struct sock_owner){.cgroup = in[0], .unit = in[1], .pid = UINT32_MAX, .comm = in[2]};
+	repeat(a, "\\u0001", 1023);
+	repeat(b, "\\x01", 1023);
+	snprintf(json, sizeof(json), ",\"cgroup\":\"%s\",\"unit\":\"%s\",\"pid\":4294967295,"
+		 "\"comm\":\"%s\"", a, a, a);
+	CHECK_INT(strlen(json), 18463);
+	json[12 * 1024 + 128 - 1] = '\0';
+	snprintf(text, sizeof(text), " unit=%s pid=4294967295 comm=%s", b, b);
+	check_owner(&o, json, text);
+}
+
 /* The longest record either format can produce fits RECORD_MAX. */
 static void test_longest(void)
 {
@@ -436,31 +573,56 @@ static void test_longest(void)
 	CHECK(n > 0 && n < RECORD_MAX);
 }
 
+/* One of record.c's line writers: a transition's (FMT a record_format) or
+ * the --once row's (FMT -1), or a summary's (below). */
+typedef int (*line_fn)(char *buf, size_t size, const void *what, int fmt);
+
+static int transition_line(char *buf, size_t size, const void *what, int fmt)
+{
+	const struct transition *t = what;
+
+	return fmt < 0 ? record_format_row(buf, size, t->sk)
+		       : record_format(buf, size, t, (enum record_format)fmt);
+}
+
+static int summary_line(char *buf, size_t size, const void *what, int fmt)
+{
+	return record_format_summary(buf, size, what, (enum record_format)fmt);
+}
+
 /*
  * Every buffer size too small for the line gives -ENOSPC, and nothing is
- * written past the size given.
+ * written past the size given. What is written is what snprintf() writes:
+ * the line cut to SIZE - 1 bytes, then a NUL.
  */
-static void check_sizes(const struct transition *t, int fmt)
+static void check_sizes_of(line_fn fn, const void *what, int fmt)
 {
-	char buf[RECORD_MAX + 16];
+	static char full[RECORD_MAX], buf[RECORD_MAX + 16];
 	int len, n;
 
-	len = fmt < 0 ? record_format_row(buf, sizeof(buf), t->sk)
-		      : record_format(buf, sizeof(buf), t, (enum record_format)fmt);
+	len = fn(full, sizeof(full), what, fmt);
 	CHECK(len > 0);
-	for (int size = 0; size <= len + 1; size++) {
+	for (int size = 0; len > 0 && size <= len + 1; size++) {
 		size_t untouched = 0;
 
 		memset(buf, 0x5a, sizeof(buf));
-		n = fmt < 0 ? record_format_row(buf, (size_t)size, t->sk)
-			    : record_format(buf, (size_t)size, t, (enum record_format)fmt);
+		n = fn(buf, (size_t)size, what, fmt);
 		CHECK_INT(n, size > len ? len : -ENOSPC);
 		for (size_t i = (size_t)size; i < sizeof(buf); i++)
 			untouched += buf[i] == 0x5a;
 		CHECK_INT(untouched, sizeof(buf) - (size_t)size);
-		if (size > 0)
-			CHECK_INT(memchr(buf, '\0', (size_t)size) != NULL, 1);
+		if (size > 0) {
+			size_t cut = (size_t)size - 1 < (size_t)len ? (size_t)size - 1 : (size_t)len;
+
+			CHECK_INT(memcmp(buf, full, cut), 0);
+			CHECK_INT(buf[cut], '\0');
+		}
 	}
+}
+
+static void check_sizes(const struct transition *t, int fmt)
+{
+	check_sizes_of(transition_line, t, fmt);
 }
 
 static void test_small_buffer(void)
@@ -476,6 +638,18 @@ static void test_small_buffer(void)
 	check_sizes(&t, RECORD_TEXT);
 	check_sizes(&t, RECORD_JSON);
 	check_sizes(&t, -1);
+	/* And with an owner, whose fields come last. */
+	{
+		struct sock_owner o = {.cgroup = "/system.slice/a\tb.service",
+				       .unit = "a\tb.service",
+				       .pid = 77,
+				       .comm = "a\"b"};
+
+		t.owner = &o;
+		check_sizes(&t, RECORD_TEXT);
+		check_sizes(&t, RECORD_JSON);
+		t.owner = NULL;
+	}
 	/* A time record_format_time() refuses is refused whole. */
 	t.ts.tv_nsec = -5;
 	{
@@ -525,6 +699,158 @@ static void test_all_json(void)
 	CHECK(!json_line_ok("{\"ts\":01}\n", (const char *const[]){"ts", NULL}));
 	CHECK(!json_line_ok("{\"ts\":1}", (const char *const[]){"ts", NULL}));
 	CHECK(json_line_ok("{\"ts\":1}\n", (const char *const[]){"ts", NULL}));
+}
+
+/* Formats S in FMT and checks the line, its length, and the NUL after it. */
+static void check_summary(const struct summary *s, enum record_format fmt, const char *want)
+{
+	char buf[RECORD_MAX];
+	int n;
+
+	memset(buf, 'x', sizeof(buf));
+	n = record_format_summary(buf, sizeof(buf), s, fmt);
+	CHECK_INT(n, (long long)strlen(want));
+	if (n >= 0 && (size_t)n < sizeof(buf)) {
+		CHECK_INT(buf[n], '\0');
+		CHECK_STR(buf, want);
+	}
+}
+
+/* A connection's summary: the lifetime always, each other figure only when
+ * its bit in info.has says the kernel reported it. */
+static void test_summary(void)
+{
+	struct sock sk = mk(AF_INET, "10.0.0.1", 40000, "10.0.0.2", 443, SOCK_CLOSE,
+			    SOCK_KIND_GONE);
+	struct sock sk6 = mk(AF_INET6, "2001:db8::10", 8080, "::", 0, SOCK_CLOSE, SOCK_KIND_GONE);
+	struct summary s = {.ts = TS, .sk = &sk, .lifetime_us = 1500000};
+	static const char json[] =
+		"{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"kind\":\"summary\",\"family\":\"ipv4\","
+		"\"laddr\":\"10.0.0.1\",\"lport\":40000,\"raddr\":\"10.0.0.2\",\"rport\":443,"
+		"\"cookie\":4097,\"lifetime_us\":1500000";
+	static const char text[] =
+		"2023-11-14T22:13:20.123456Z ipv4 10.0.0.1:40000        \u2192 10.0.0.2:443"
+		"          summary cookie=4097 lifetime_us=1500000";
+	char buf[RECORD_MAX];
+
+	sk.cookie = 4097;
+	/* Figures whose bit is clear are not shown, whatever they hold. */
+	s.info = (struct sock_info){.bytes_acked = 1000, .bytes_received = 2000,
+				    .total_retrans = 3, .rtt_us = 250};
+	check_summary(&s, RECORD_JSON, "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"kind\":\"summary\","
+				       "\"family\":\"ipv4\",\"laddr\":\"10.0.0.1\",\"lport\":40000,"
+				       "\"raddr\":\"10.0.0.2\",\"rport\":443,\"cookie\":4097,"
+				       "\"lifetime_us\":1500000}\n");
+	check_summary(&s, RECORD_TEXT, "2023-11-14T22:13:20.123456Z ipv4 10.0.0.1:40000        "
+				       "\u2192 10.0.0.2:443          summary cookie=4097"
+				       " lifetime_us=1500000\n");
+
+	s.info.has = SOCK_INFO_HAS_BYTES;
+	snprintf(buf, sizeof(buf), "%s%s}\n", json, ",\"bytes_sent\":1000,\"bytes_received\":2000");
+	check_summary(&s, RECORD_JSON, buf);
+	snprintf(buf, sizeof(buf), "%s%s\n", text, " bytes_sent=1000 bytes_received=2000");
+	check_summary(&s, RECORD_TEXT, buf);
+
+	s.info.has = SOCK_INFO_HAS_RETRANS;
+	snprintf(buf, sizeof(buf), "%s%s}\n", json, ",\"retrans\":3");
+	check_summary(&s, RECORD_JSON, buf);
+	snprintf(buf, sizeof(buf), "%s%s\n", text, " retrans=3");
+	check_summary(&s, RECORD_TEXT, buf);
+
+	s.info.has = SOCK_INFO_HAS_RTT;
+	snprintf(buf, sizeof(buf), "%s%s}\n", json, ",\"rtt_us\":250");
+	check_summary(&s, RECORD_JSON, buf);
+	snprintf(buf, sizeof(buf), "%s%s\n", text, " rtt_us=250");
+	check_summary(&s, RECORD_TEXT, buf);
+
+	s.info.has = SOCK_INFO_HAS_BYTES | SOCK_INFO_HAS_RTT;
+	snprintf(buf, sizeof(buf), "%s%s}\n", json,
+		 ",\"bytes_sent\":1000,\"bytes_received\":2000,\"rtt_us\":250");
+	check_summary(&s, RECORD_JSON, buf);
+	snprintf(buf, sizeof(buf), "%s%s\n", text, " bytes_sent=1000 bytes_received=2000 rtt_us=250");
+	check_summary(&s, RECORD_TEXT, buf);
+
+	/* Zeroes are figures too. */
+	s.info = (struct sock_info){.has = SOCK_INFO_HAS_BYTES | SOCK_INFO_HAS_RETRANS |
+					   SOCK_INFO_HAS_RTT};
+	s.lifetime_us = 0;
+	check_summary(&s, RECORD_JSON,
+		      "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"kind\":\"summary\",\"family\":\"ipv4\","
+		      "\"laddr\":\"10.0.0.1\",\"lport\":40000,\"raddr\":\"10.0.0.2\",\"rport\":443,"
+		      "\"cookie\":4097,\"lifetime_us\":0,\"bytes_sent\":0,\"bytes_received\":0,"
+		      "\"retrans\":0,\"rtt_us\":0}\n");
+	check_summary(&s, RECORD_TEXT,
+		      "2023-11-14T22:13:20.123456Z ipv4 10.0.0.1:40000        \u2192 10.0.0.2:443"
+		      "          summary cookie=4097 lifetime_us=0 bytes_sent=0 bytes_received=0"
+		      " retrans=0 rtt_us=0\n");
+
+	/* IPv6, a peer port 0, and every figure at its largest. */
+	s.sk = &sk6;
+	sk6.cookie = UINT64_MAX;
+	s.lifetime_us = UINT64_MAX;
+	s.info = (struct sock_info){.bytes_acked = UINT64_MAX, .bytes_received = UINT64_MAX - 1,
+				    .total_retrans = UINT32_MAX, .rtt_us = UINT32_MAX - 1,
+				    .has = 7};
+	check_summary(&s, RECORD_JSON,
+		      "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"kind\":\"summary\",\"family\":\"ipv6\","
+		      "\"laddr\":\"2001:db8::10\",\"lport\":8080,\"raddr\":\"::\",\"rport\":0,"
+		      "\"cookie\":18446744073709551615,\"lifetime_us\":18446744073709551615,"
+		      "\"bytes_sent\":18446744073709551615,\"bytes_received\":18446744073709551614,"
+		      "\"retrans\":4294967295,\"rtt_us\":4294967294}\n");
+	check_summary(&s, RECORD_TEXT,
+		      "2023-11-14T22:13:20.123456Z ipv6 [2001:db8::10]:8080   \u2192 [::]:*"
+		      "                summary cookie=18446744073709551615"
+		      " lifetime_us=18446744073709551615 bytes_sent=18446744073709551615"
+		      " bytes_received=18446744073709551614 retrans=4294967295 rtt_us=4294967294\n");
+
+	/* Addresses wider than their column push the rest right. */
+	sk6 = mk(AF_INET6, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 65535,
+		 "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe", 65535, SOCK_CLOSE, SOCK_KIND_GONE);
+	sk6.cookie = 1;
+	s.lifetime_us = 2;
+	s.info.has = 0;
+	s.ts = (struct timespec){.tv_sec = 253402300799, .tv_nsec = 999999999};
+	check_summary(&s, RECORD_TEXT,
+		      "9999-12-31T23:59:59.999999Z ipv6 [ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535"
+		      " \u2192 [ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe]:65535 summary cookie=1"
+		      " lifetime_us=2\n");
+	check_summary(&s, RECORD_JSON,
+		      "{\"ts\":\"9999-12-31T23:59:59.999999Z\",\"kind\":\"summary\",\"family\":\"ipv6\","
+		      "\"laddr\":\"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff\",\"lport\":65535,"
+		      "\"raddr\":\"ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe\",\"rport\":65535,"
+		      "\"cookie\":1,\"lifetime_us\":2}\n");
+
+	/* Each combination of figures is valid JSON with its keys in order,
+	 * and every buffer too small is refused with a cut line. */
+	s.sk = &sk;
+	s.ts = TS;
+	for (unsigned has = 0; has < 8; has++) {
+		const char *keys[16] = {"ts", "kind", "family", "laddr", "lport", "raddr",
+					"rport", "cookie", "lifetime_us"};
+		size_t k = 9;
+
+		if (has & SOCK_INFO_HAS_BYTES) {
+			keys[k++] = "bytes_sent";
+			keys[k++] = "bytes_received";
+		}
+		if (has & SOCK_INFO_HAS_RETRANS)
+			keys[k++] = "retrans";
+		if (has & SOCK_INFO_HAS_RTT)
+			keys[k++] = "rtt_us";
+		s.info.has = (uint8_t)has;
+		CHECK(record_format_summary(buf, sizeof(buf), &s, RECORD_JSON) > 0);
+		CHECK(json_line_ok(buf, keys));
+		check_sizes_of(summary_line, &s, RECORD_JSON);
+		check_sizes_of(summary_line, &s, RECORD_TEXT);
+	}
+	s.sk = &sk6;
+	check_sizes_of(summary_line, &s, RECORD_JSON);
+	check_sizes_of(summary_line, &s, RECORD_TEXT);
+
+	/* A time record_format_time() refuses is refused whole. */
+	s.ts.tv_nsec = -5;
+	CHECK_INT(record_format_summary(buf, sizeof(buf), &s, RECORD_JSON), -EOVERFLOW);
+	CHECK_INT(record_format_summary(buf, sizeof(buf), &s, RECORD_TEXT), -EOVERFLOW);
 }
 
 /* The --once table: header and rows share their columns. */
@@ -588,8 +914,10 @@ int main(void)
 	test_kinds();
 	test_longest();
 	test_owner();
+	test_owner_fields();
 	test_small_buffer();
 	test_all_json();
+	test_summary();
 	test_row();
 	return CHECK_DONE();
 }
