@@ -203,9 +203,22 @@ fail:
 /* Datagrams diag_events_read() takes at most in one call. */
 #define DIAG_EVENTS_BATCH 4096
 
+/*
+ * Datagrams one recvmmsg() takes. Under churn notifications come by the
+ * thousand a second, and a recv() each cost as much again as reading them;
+ * one call for many also saves the final EAGAIN when the queue empties
+ * before the vector is full. Each slot is as large as the dump's buffer, so
+ * that no notification is ever cut (one is under 1 KiB; the kernel allocates
+ * its message from the socket's attributes, MD5 keys included); only the
+ * pages a notification fills are ever touched.
+ */
+#define DIAG_EVENTS_VLEN 32
+
 struct diag_events {
 	struct mnl_socket *nl;
-	char buf[DIAG_BUF_SIZE];
+	struct mmsghdr msgs[DIAG_EVENTS_VLEN];
+	struct iovec iov[DIAG_EVENTS_VLEN];
+	char buf[DIAG_EVENTS_VLEN][DIAG_BUF_SIZE];
 };
 
 static int join_group(struct mnl_socket *nl, int group)
@@ -287,31 +300,47 @@ int diag_events_read(struct diag_events *ev, diag_event_cb cb, void *user)
 {
 	/* A bound, so that a flood cannot keep the caller from its ticks;
 	 * what is left makes the socket readable again. */
-	for (unsigned n_read = 0; n_read < DIAG_EVENTS_BATCH; n_read++) {
-		ssize_t n = recv(mnl_socket_get_fd(ev->nl), ev->buf, sizeof(ev->buf), 0);
-		const struct nlmsghdr *nlh = (const struct nlmsghdr *)ev->buf;
-		int rem;
+	for (unsigned n_read = 0; n_read < DIAG_EVENTS_BATCH;) {
+		int n;
 
+		for (unsigned i = 0; i < DIAG_EVENTS_VLEN; i++) {
+			ev->iov[i] = (struct iovec){.iov_base = ev->buf[i], .iov_len = sizeof(ev->buf[i])};
+			ev->msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &ev->iov[i], .msg_iovlen = 1}};
+		}
+		n = recvmmsg(mnl_socket_get_fd(ev->nl), ev->msgs, DIAG_EVENTS_VLEN, MSG_DONTWAIT, NULL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			return errno == EAGAIN ? 0 : -errno;
 		}
-		/* Multicast messages come one per datagram, but walk them all. */
-		for (rem = (int)n; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem)) {
-			struct sock sk;
-			struct sock_info info;
-			int err;
+		for (int i = 0; i < n; i++) {
+			const struct nlmsghdr *nlh = (const struct nlmsghdr *)ev->buf[i];
+			int rem = (int)ev->msgs[i].msg_len;
 
-			if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY)
-				continue;
-			err = diag_parse_event(nlh, nlh->nlmsg_len, &sk, &info);
-			if (err < 0)
-				continue; /* not TCP over IP, or broken: nothing to act on */
-			err = cb(&sk, &info, user);
-			if (err != 0)
-				return err;
+			/* Multicast messages come one per datagram, but walk them all. */
+			for (; mnl_nlmsg_ok(nlh, rem); nlh = mnl_nlmsg_next(nlh, &rem)) {
+				struct sock sk;
+				struct sock_info info;
+				int err;
+
+				if (nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY)
+					continue;
+				err = diag_parse_event(nlh, nlh->nlmsg_len, &sk, &info);
+				if (err < 0)
+					continue; /* not TCP over IP, or broken: nothing to act on */
+				err = cb(&sk, &info, user);
+				if (err != 0)
+					return err;
+			}
 		}
+		/*
+		 * Fewer than asked for: the queue is empty. (Had an error, such
+		 * as an overrun, cut the call short, recvmmsg() keeps it for the
+		 * next call, which is the next read.)
+		 */
+		if (n < DIAG_EVENTS_VLEN)
+			return 0;
+		n_read += (unsigned)n;
 	}
 	return 0;
 }
