@@ -48,6 +48,22 @@ struct diff_list {
 	size_t cap;
 };
 
+/* The same for cookies. */
+struct diff_list64 {
+	uint64_t *v;
+	size_t len;
+	size_t cap;
+};
+
+/* A cookie diff_end() looks for in the older table: pend is the entry of
+ * the newer table left pending with it (index + 1, 0: none), older the entry
+ * of the older table that has it (index + 1, 0: none). */
+struct diff_probe {
+	uint64_t cookie; /* 0: an empty slot */
+	uint32_t pend;
+	uint32_t older;
+};
+
 /*
  * Scratch space for a diff, kept between runs so that a steady state
  * allocates nothing.
@@ -60,6 +76,12 @@ struct diff {
 	struct diff_list appeared;  /* entries of NEW not in OLD, in dump order */
 	struct diff_list changed;   /* entries of NEW whose state changed */
 	struct diff_list unmatched; /* entries of OLD not in NEW */
+	int unmatched_known;	  /* unmatched is this run's (diff_end() found it) */
+	struct diff_list pending;   /* entries of NEW not found in order */
+	struct diff_list64 queries; /* cookies asked about (diff_query()) */
+	struct diff_probe *probe;   /* pending and queries, by cookie */
+	size_t probe_mask;	  /* slots in use - 1; 0: none this run */
+	size_t probe_cap;	  /* slots allocated */
 	int changed_unsorted;	  /* a repeat folded in changed an earlier entry */
 	uint32_t *hash;		  /* scratch hash: index + 1, 0 = empty */
 	size_t hash_mask;	  /* slots in use - 1 */
@@ -118,6 +140,18 @@ int diff_report(struct diff *d, struct snapshot *old, struct snapshot *new, enum
 void diff_begin(struct diff *d, struct snapshot *old);
 int diff_add(struct diff *d, struct snapshot *old, struct snapshot *new, const struct sock *sk);
 int diff_end(struct diff *d, struct snapshot *old, struct snapshot *new);
+
+/*
+ * Between diff_begin() and diff_end(): COOKIE will be looked up in the older
+ * table (diff_lookup()), so that diff_end() finds it in the pass it makes
+ * anyway rather than in an index of the older table built for it. Returns 0
+ * or -ENOMEM.
+ */
+int diff_query(struct diff *d, uint64_t cookie);
+
+/* After diff_end(): the entry of OLD with COOKIE, or NULL. Cheap for a
+ * cookie given to diff_query(); any other indexes OLD (snapshot_find()). */
+struct snapshot_entry *diff_lookup(const struct diff *d, struct snapshot *old, uint64_t cookie);
 
 /* diff_add() as a diag_sock_cb. */
 struct diff_add_ctx {

@@ -68,6 +68,10 @@ int reconcile_add(struct reconcile *r, const struct sock *sk, const struct sock_
  * to the dump, or lost). */
 void reconcile_discard(struct reconcile *r);
 
+/* Tells D the cookies of the queued notifications, which reconcile_run()
+ * will look up (diff_query()). Returns 0 or -ENOMEM. */
+int reconcile_query(const struct reconcile *r, struct diff *d);
+
 /*
  * Joins the queued notifications with OLD (the table before this poll) and
  * NEW (this poll's dump), which D matched (diff_match()) and has not

@@ -30,6 +30,11 @@
 
 #define DIFF_MIN_SLOTS 64
 
+/* Entries of the older table, from the one after the last match on, where
+ * the next socket of a dump is looked for before it is left for later: the
+ * ones in between were closed, and more than a few in a row is rare. */
+#define DIFF_NEAR 16
+
 static const char *const how_names[DIFF_HOW_MAX] = {
 	[DIFF_HOW_INITIAL] = "initial",
 	[DIFF_HOW_POLL] = "poll",
@@ -53,6 +58,9 @@ void diff_release(struct diff *d)
 	free(d->appeared.v);
 	free(d->changed.v);
 	free(d->unmatched.v);
+	free(d->pending.v);
+	free(d->queries.v);
+	free(d->probe);
 	free(d->hash);
 	diff_init(d);
 }
@@ -62,6 +70,29 @@ static int list_reserve(struct diff_list *l, size_t n)
 {
 	size_t cap = l->cap * 2 > n ? l->cap * 2 : n;
 	uint32_t *v;
+
+	if (n <= l->cap)
+		return 0;
+	v = realloc(l->v, cap * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	l->v = v;
+	l->cap = cap;
+	return 0;
+}
+
+static int cmp_index(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* list_reserve() for a list of cookies. */
+static int list_reserve64(struct diff_list64 *l, size_t n)
+{
+	size_t cap = l->cap * 2 > n ? l->cap * 2 : n;
+	uint64_t *v;
 
 	if (n <= l->cap)
 		return 0;
@@ -144,72 +175,170 @@ static int tuple_index(struct diff *d, const struct snapshot *new)
 	return 0;
 }
 
-/* The entry of OLD with COOKIE: NEXT (the one after the last match) or the
- * one after it when they hold it, else the index (built on first use). */
-static struct snapshot_entry *find_older(struct snapshot *old, size_t next, uint64_t cookie)
+/* The entry of OLD with COOKIE among the few from NEXT (the one after the
+ * last match) on, or NULL. */
+static struct snapshot_entry *find_near(struct snapshot *old, size_t next, uint64_t cookie)
 {
-	if (next < old->len && old->entries[next].sk.cookie == cookie)
-		return &old->entries[next];
-	if (next + 1 < old->len && old->entries[next + 1].sk.cookie == cookie)
-		return &old->entries[next + 1];
-	return snapshot_find(old, cookie);
+	size_t end = next + DIFF_NEAR < old->len ? next + DIFF_NEAR : old->len;
+
+	for (size_t i = next; i < end; i++)
+		if (old->entries[i].sk.cookie == cookie)
+			return &old->entries[i];
+	return NULL;
+}
+
+/* Links the entry O of OLD and the entry W of NEW: the same socket. */
+static void link_entries(struct diff *d, struct snapshot *old, struct snapshot *new,
+			 struct snapshot_entry *o, size_t w)
+{
+	struct snapshot_entry *e = &new->entries[w];
+
+	o->mark = d->run;
+	o->next = (uint32_t)w + 1;
+	e->prev = (uint32_t)(o - old->entries) + 1;
+	e->sk.tuple = o->sk.tuple;
+	e->first_seen = o->first_seen;
+	d->matched++;
 }
 
 /*
- * The dump returned the socket of O again, as E: the later copy is the
- * fresher, so it replaces the data of the first (which keeps its 4-tuple and
- * first sight). If that turns the first into a change, it joins the list of
- * changes out of dump order.
+ * The dump returned the socket of O twice, as the entries FIRST and LATER of
+ * NEW: the later copy is the fresher, so its data goes into the first entry,
+ * which keeps its 4-tuple and first sight and stays; the caller drops the
+ * other. If that turns the first into a change, it joins the list of
+ * changes, out of dump order.
  */
 static void fold_repeat(struct diff *d, struct snapshot *new, const struct snapshot_entry *o,
-			const struct snapshot_entry *e)
+			size_t first, size_t later)
 {
-	struct snapshot_entry *first = &new->entries[o->next - 1];
-	int was_changed = first->sk.state != o->sk.state;
+	struct snapshot_entry *f = &new->entries[first];
+	int was_changed = f->sk.state != o->sk.state;
 
-	first->sk = e->sk;
-	first->sk.tuple = o->sk.tuple;
+	f->sk = new->entries[later].sk;
+	f->sk.tuple = o->sk.tuple;
 	new->repeats++;
-	if (!was_changed && first->sk.state != o->sk.state) {
-		list_push(&d->changed, o->next - 1);
+	if (!was_changed && f->sk.state != o->sk.state) {
+		list_push(&d->changed, first);
 		d->changed_unsorted = 1;
 	}
 }
 
-/*
- * A socket that appeared twice in one dump (in no older table, so no link
- * caught it): fold the later copies into the first, drop them, and rebuild
- * the links and lists. Rare, so it may take its time; the hash costs only
- * what appeared. Returns 0 or -ENOMEM.
- */
-static int fold_appeared(struct diff *d, struct snapshot *old, struct snapshot *new)
+void diff_begin(struct diff *d, struct snapshot *old)
 {
-	size_t folded = 0, w = 0;
+	if (++d->run == 0) {
+		/* Once in 13 years at 10 polls/s: no old mark may pass for new. */
+		for (size_t i = 0; i < old->len; i++)
+			old->entries[i].mark = 0;
+		d->run = 1;
+	}
+	d->matched = 0;
+	d->next = 0;
+	d->appeared.len = d->changed.len = d->pending.len = d->queries.len = 0;
+	d->changed_unsorted = 0;
+	d->unmatched_known = 0;
+	d->probe_mask = 0;
+}
+
+/*
+ * Matches the last entry of NEW, whose entries before it have been through
+ * here, against the entries of OLD after the last match. One found is
+ * linked; one that is not is left pending for diff_end(). Returns 0, or 1
+ * when it was a repeat, folded into its first entry: the caller drops it.
+ */
+static int match_last(struct diff *d, struct snapshot *old, struct snapshot *new)
+{
+	size_t w = new->len - 1;
+	struct snapshot_entry *e = &new->entries[w];
+	struct snapshot_entry *o = find_near(old, d->next, e->sk.cookie);
+
+	e->prev = 0;
+	if (!o) {
+		list_push(&d->pending, w);
+		return 0;
+	}
+	d->next = (size_t)(o - old->entries) + 1;
+	if (o->mark == d->run) {
+		fold_repeat(d, new, o, o->next - 1, w);
+		return 1;
+	}
+	link_entries(d, old, new, o, w);
+	if (e->sk.state != o->sk.state)
+		list_push(&d->changed, w);
+	return 0;
+}
+
+int diff_add(struct diff *d, struct snapshot *old, struct snapshot *new, const struct sock *sk)
+{
 	int err;
 
-	if (d->appeared.len < 2)
-		return 0;
-	err = hash_reset(d, d->appeared.len);
+	if (new->len >= d->changed.cap || new->len >= d->pending.cap) {
+		err = list_reserve(&d->changed, new->len + 1);
+		if (!err)
+			err = list_reserve(&d->pending, new->len + 1);
+		if (err < 0)
+			return err;
+	}
+	err = snapshot_append(new, sk);
 	if (err < 0)
 		return err;
-	for (size_t k = 0; k < d->appeared.len; k++) {
-		struct snapshot_entry *e = &new->entries[d->appeared.v[k]];
-		size_t i = snapshot_cookie_hash(e->sk.cookie) & d->hash_mask;
+	if (match_last(d, old, new))
+		new->len--;
+	return 0;
+}
 
-		for (; d->hash[i]; i = (i + 1) & d->hash_mask)
-			if (new->entries[d->hash[i] - 1].sk.cookie == e->sk.cookie)
-				break;
-		if (!d->hash[i]) {
-			d->hash[i] = d->appeared.v[k] + 1;
-			continue;
-		}
-		new->entries[d->hash[i] - 1].sk = e->sk;
-		e->sk.cookie = 0; /* dropped below: no socket has cookie 0 */
-		new->repeats++;
-		folded++;
+int diff_add_cb(const struct sock *sk, void *user)
+{
+	struct diff_add_ctx *ctx = user;
+
+	return diff_add(ctx->d, ctx->old, ctx->new, sk);
+}
+
+int diff_query(struct diff *d, uint64_t cookie)
+{
+	int err = list_reserve64(&d->queries, d->queries.len + 1);
+
+	if (err < 0)
+		return err;
+	d->queries.v[d->queries.len++] = cookie;
+	return 0;
+}
+
+/* The probe for COOKIE, or the empty one where it would go. */
+static struct diff_probe *probe_for(const struct diff *d, uint64_t cookie)
+{
+	size_t i = snapshot_cookie_hash(cookie) & d->probe_mask;
+
+	while (d->probe[i].cookie && d->probe[i].cookie != cookie)
+		i = (i + 1) & d->probe_mask;
+	return &d->probe[i];
+}
+
+/* Empties the probes, sized for COUNT cookies. */
+static int probe_reset(struct diff *d, size_t count)
+{
+	size_t slots = DIFF_MIN_SLOTS;
+
+	while (slots < count * 2)
+		slots *= 2;
+	if (slots > d->probe_cap) {
+		struct diff_probe *p = malloc(slots * sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		free(d->probe);
+		d->probe = p;
+		d->probe_cap = slots;
 	}
-	if (!folded)
-		return 0;
+	memset(d->probe, 0, slots * sizeof(*d->probe));
+	d->probe_mask = slots - 1;
+	return 0;
+}
+
+/* Drops the entries of NEW whose cookie was cleared (folded repeats) and
+ * rebuilds the links and lists, in dump order. Rare. */
+static void compact(struct diff *d, struct snapshot *old, struct snapshot *new)
+{
+	size_t w = 0;
 
 	d->appeared.len = d->changed.len = 0;
 	d->changed_unsorted = 0;
@@ -232,88 +361,127 @@ static int fold_appeared(struct diff *d, struct snapshot *old, struct snapshot *
 		w++;
 	}
 	snapshot_truncate(new, w);
-	return 0;
-}
-
-void diff_begin(struct diff *d, struct snapshot *old)
-{
-	if (++d->run == 0) {
-		/* Once in 13 years at 10 polls/s: no old mark may pass for new. */
-		for (size_t i = 0; i < old->len; i++)
-			old->entries[i].mark = 0;
-		d->run = 1;
-	}
-	d->matched = 0;
-	d->next = 0;
-	d->appeared.len = d->changed.len = 0;
-	d->changed_unsorted = 0;
 }
 
 /*
- * Matches the last entry of NEW, which the entries before it have been
- * matched, and the lists have room for. Returns 0, or 1 when it was a
- * repeat, folded into its first entry: the caller drops it.
+ * Settles what the walk in dump order left open: the pending entries of NEW
+ * (not found near where the last match left off: new sockets, mostly) and
+ * the cookies asked about with diff_query(). Rather than index all of OLD
+ * for them, which costs a random write per socket, they go into a small hash
+ * that one pass over OLD, in order, looks up. The same pass lists the
+ * entries of OLD that no socket of NEW matched.
  */
-static int match_last(struct diff *d, struct snapshot *old, struct snapshot *new)
+static int resolve(struct diff *d, struct snapshot *old, struct snapshot *new)
 {
-	size_t w = new->len - 1;
-	struct snapshot_entry *e = &new->entries[w];
-	struct snapshot_entry *o = find_older(old, d->next, e->sk.cookie);
-
-	if (o) {
-		d->next = (size_t)(o - old->entries) + 1;
-		if (o->mark == d->run) {
-			fold_repeat(d, new, o, e);
-			return 1;
-		}
-		o->mark = d->run;
-		o->next = (uint32_t)w + 1;
-		e->prev = (uint32_t)(o - old->entries) + 1;
-		e->sk.tuple = o->sk.tuple;
-		e->first_seen = o->first_seen;
-		d->matched++;
-		if (e->sk.state != o->sk.state)
-			list_push(&d->changed, w);
-	} else {
-		e->prev = 0;
-		list_push(&d->appeared, w);
-		list_push(&d->changed, w);
-	}
-	return 0;
-}
-
-int diff_add(struct diff *d, struct snapshot *old, struct snapshot *new, const struct sock *sk)
-{
+	size_t dropped = 0;
 	int err;
 
-	if (new->len >= d->appeared.cap || new->len >= d->changed.cap) {
-		err = list_reserve(&d->appeared, new->len + 1);
-		if (!err)
-			err = list_reserve(&d->changed, new->len + 1);
-		if (err < 0)
-			return err;
-	}
-	err = snapshot_append(new, sk);
+	if (!d->pending.len && !d->queries.len)
+		return 0;
+	err = probe_reset(d, d->pending.len + d->queries.len);
+	if (!err)
+		err = list_reserve(&d->appeared, new->len);
+	if (!err)
+		err = list_reserve(&d->unmatched, old->len);
 	if (err < 0)
 		return err;
-	if (match_last(d, old, new))
-		new->len--;
+	for (size_t k = 0; k < d->queries.len; k++)
+		probe_for(d, d->queries.v[k])->cookie = d->queries.v[k];
+	for (size_t k = 0; k < d->pending.len; k++) {
+		size_t w = d->pending.v[k];
+		struct snapshot_entry *e = &new->entries[w];
+		struct diff_probe *p = probe_for(d, e->sk.cookie);
+
+		if (p->pend) {
+			/* Returned twice, and in no near place of OLD either time:
+			 * the later copy's data into the first. */
+			new->entries[p->pend - 1].sk = e->sk;
+			e->sk.cookie = 0;
+			new->repeats++;
+			dropped++;
+			continue;
+		}
+		p->cookie = e->sk.cookie;
+		p->pend = (uint32_t)w + 1;
+	}
+
+	d->unmatched.len = 0;
+	for (size_t i = 0; i < old->len; i++) {
+		struct snapshot_entry *o = &old->entries[i];
+		struct diff_probe *p = probe_for(d, o->sk.cookie);
+
+		if (p->cookie) {
+			p->older = (uint32_t)i + 1;
+			if (p->pend && o->mark == d->run) {
+				/* A repeat of a socket matched in order: the
+				 * first entry stays, with the later data. */
+				size_t q = o->next - 1, w = p->pend - 1;
+
+				if (w > q) {
+					fold_repeat(d, new, o, q, w);
+					new->entries[w].sk.cookie = 0;
+				} else {
+					struct snapshot_entry *e = &new->entries[w];
+
+					e->sk = new->entries[q].sk;
+					e->sk.tuple = o->sk.tuple;
+					e->first_seen = o->first_seen;
+					e->prev = (uint32_t)i + 1;
+					new->entries[q].sk.cookie = 0;
+					new->repeats++;
+				}
+				dropped++;
+			} else if (p->pend) {
+				link_entries(d, old, new, o, p->pend - 1);
+				if (new->entries[p->pend - 1].sk.state != o->sk.state) {
+					list_push(&d->changed, p->pend - 1);
+					d->changed_unsorted = 1;
+				}
+			}
+		}
+		if (o->mark != d->run)
+			list_push(&d->unmatched, i);
+	}
+	d->unmatched_known = 1;
+
+	if (dropped) {
+		compact(d, old, new);
+		return 0;
+	}
+	/* What is still pending is new. */
+	for (size_t k = 0; k < d->pending.len; k++) {
+		size_t w = d->pending.v[k];
+
+		if (new->entries[w].prev)
+			continue;
+		list_push(&d->appeared, w);
+		list_push(&d->changed, w);
+		d->changed_unsorted = 1;
+	}
 	return 0;
 }
 
-int diff_add_cb(const struct sock *sk, void *user)
+struct snapshot_entry *diff_lookup(const struct diff *d, struct snapshot *old, uint64_t cookie)
 {
-	struct diff_add_ctx *ctx = user;
+	if (d->probe_mask) {
+		const struct diff_probe *p = probe_for(d, cookie);
 
-	return diff_add(ctx->d, ctx->old, ctx->new, sk);
+		if (p->cookie)
+			return p->older ? &old->entries[p->older - 1] : NULL;
+	}
+	return snapshot_find(old, cookie);
 }
 
 int diff_end(struct diff *d, struct snapshot *old, struct snapshot *new)
 {
-	int err = fold_appeared(d, old, new);
+	int err = resolve(d, old, new);
 
 	if (err < 0)
 		return err;
+	if (d->changed_unsorted) {
+		qsort(d->changed.v, d->changed.len, sizeof(*d->changed.v), cmp_index);
+		d->changed_unsorted = 0;
+	}
 	/* The dump's time is known only now. */
 	for (size_t k = 0; k < d->appeared.len; k++) {
 		struct snapshot_entry *e = &new->entries[d->appeared.v[k]];
@@ -330,9 +498,9 @@ int diff_match(struct diff *d, struct snapshot *old, struct snapshot *new)
 	const size_t n = new->len;
 	int err;
 
-	err = list_reserve(&d->appeared, n);
+	err = list_reserve(&d->changed, n);
 	if (!err)
-		err = list_reserve(&d->changed, n);
+		err = list_reserve(&d->pending, n);
 	if (err < 0)
 		return err;
 	diff_begin(d, old);
@@ -410,23 +578,18 @@ static int report_gone(const struct diff *d, const struct snapshot *old,
 	return 0;
 }
 
-static int cmp_index(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 int diff_report(struct diff *d, struct snapshot *old, struct snapshot *new, enum diff_how how,
 		diff_cb cb, void *user)
 {
 	int err;
 
-	d->unmatched.len = 0;
-	if (d->matched < old->len)
-		for (size_t i = 0; i < old->len; i++)
-			if (old->entries[i].mark != d->run)
-				list_push(&d->unmatched, i);
+	if (!d->unmatched_known) {
+		d->unmatched.len = 0;
+		if (d->matched < old->len)
+			for (size_t i = 0; i < old->len; i++)
+				if (old->entries[i].mark != d->run)
+					list_push(&d->unmatched, i);
+	}
 	if (d->unmatched.len && d->appeared.len) {
 		err = tuple_index(d, new);
 		if (err < 0)
@@ -456,10 +619,6 @@ int diff_report(struct diff *d, struct snapshot *old, struct snapshot *new, enum
 	if (err)
 		return err;
 
-	if (d->changed_unsorted) {
-		qsort(d->changed.v, d->changed.len, sizeof(*d->changed.v), cmp_index);
-		d->changed_unsorted = 0;
-	}
 	for (size_t k = 0; k < d->changed.len; k++) {
 		const struct snapshot_entry *e = &new->entries[d->changed.v[k]];
 		const struct snapshot_entry *o = diff_older(old, e);

@@ -320,6 +320,8 @@ int monitor_poll(struct monitor *m)
 	/* Matched first, so that the notifications join the matched tables;
 	 * then reported. */
 	if (err == 0)
+		err = reconcile_query(&m->rec, &m->diff);
+	if (err == 0)
 		err = diff_end(&m->diff, m->cur, m->next);
 	if (err == 0)
 		err = reconcile_run(&m->rec, &m->diff, m->cur, m->next, add_item, m);

@@ -300,6 +300,17 @@ static int join_untracked(struct reconcile *r, struct reconcile_event *ev, struc
 	return err ? err : summarize(ev, &ev->sk, &r->last, cb, user);
 }
 
+int reconcile_query(const struct reconcile *r, struct diff *d)
+{
+	for (size_t i = 0; i < r->len; i++) {
+		int err = diff_query(d, r->ev[i].sk.cookie);
+
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
 int reconcile_run(struct reconcile *r, const struct diff *d, struct snapshot *old,
                   struct snapshot *new, reconcile_cb cb, void *user)
 {
@@ -308,7 +319,7 @@ int reconcile_run(struct reconcile *r, const struct diff *d, struct snapshot *ol
 	/* The minisockets' index, if a notification needs it, before any
 	 * callback runs: running out of memory then reports nothing. */
 	for (size_t i = 0; i < r->len; i++) {
-		if (!snapshot_find(old, r->ev[i].sk.cookie)) {
+		if (!diff_lookup(d, old, r->ev[i].sk.cookie)) {
 			err = tw_index(r, new);
 			if (err < 0)
 				return err;
@@ -317,7 +328,7 @@ int reconcile_run(struct reconcile *r, const struct diff *d, struct snapshot *ol
 	}
 	for (size_t i = 0; i < r->len && !err; i++) {
 		struct reconcile_event *ev = &r->ev[i];
-		struct snapshot_entry *o = snapshot_find(old, ev->sk.cookie);
+		struct snapshot_entry *o = diff_lookup(d, old, ev->sk.cookie);
 
 		if (was_gone(r, ev->sk.cookie) || (o && o->settled)) {
 			r->stats.duplicates++;

@@ -543,9 +543,10 @@ static void test_repeat_of_known(void)
 }
 
 /*
- * The diff reads the older table in sequence: a steady state, or a socket
- * gone from the middle, needs no index of it; a socket that appeared does
- * (the lookup that proves it new).
+ * The diff reads the older table in sequence: a steady state, a socket gone
+ * from the middle or one that appeared need no index of it (a new socket is
+ * proved new by one pass over the older table, which only a socket out of
+ * place or a notification makes).
  */
 static void test_sequential_match(void)
 {
@@ -573,7 +574,82 @@ static void test_sequential_match(void)
 	CHECK_INT(h->nrecs, 2);
 	CHECK_REC(h, 0, 101, SOCK_ESTABLISHED, SOCK_NONE, DIFF_HOW_POLL, 1003);
 	CHECK_REC(h, 1, 1000, SOCK_NONE, SOCK_SYN_SENT, DIFF_HOW_POLL, 1004);
-	CHECK(h->next->indexed > 0);
+	CHECK_INT(h->next->indexed, 0);
+	h_release(h);
+	free(h);
+}
+
+/*
+ * A socket far out of its place in the dump is not new, nor is the one it
+ * displaced gone; a repeat whose first copy is the one out of place keeps
+ * that place, with the later copy's data.
+ */
+static void test_far_reorder(void)
+{
+	enum { N = 40 };
+	struct harness *h = calloc(1, sizeof(*h));
+	struct sock d[N + 1];
+
+	for (int i = 0; i < N; i++)
+		d[i] = mk((uint64_t)i + 1, SOCK_ESTABLISHED, (uint16_t)(40000 + i), 9000);
+	for (int fill = FILL_PUT; fill <= FILL_ADD; fill++) {
+		struct sock moved[N + 1];
+
+		h_init(h);
+		h->fill = fill;
+		CHECK_INT(h_dump(h, d, N), 0);
+		/* The last socket first, changed; then the rest in order. */
+		moved[0] = d[N - 1];
+		moved[0].state = SOCK_CLOSE_WAIT;
+		memcpy(&moved[1], d, (N - 1) * sizeof(*d));
+		CHECK_INT(h_dump(h, moved, N), 0);
+		CHECK_INT(h->nrecs, 1);
+		CHECK_REC(h, 0, N, SOCK_ESTABLISHED, SOCK_CLOSE_WAIT, DIFF_HOW_POLL, 1002);
+		CHECK_INT(h->cur->len, N);
+		CHECK(h->cur->entries[0].sk.cookie == N);
+		if (fill != FILL_PUT) {
+			/* Out of place, then again where it was, changed again. */
+			moved[N] = d[N - 1];
+			moved[N].state = SOCK_LAST_ACK;
+			CHECK_INT(h_dump(h, moved, N + 1), 0);
+			CHECK_INT(h->nrecs, 1);
+			CHECK_REC(h, 0, N, SOCK_CLOSE_WAIT, SOCK_LAST_ACK, DIFF_HOW_POLL, 1003);
+			CHECK_INT(h->cur->len, N);
+			CHECK_INT(h->cur->repeats, 1);
+			CHECK(h->cur->entries[0].sk.cookie == N);
+			CHECK_INT(h->cur->entries[0].sk.state, SOCK_LAST_ACK);
+		}
+		h_release(h);
+	}
+	free(h);
+}
+
+/* Cookies asked about before diff_end() are found in the pass it makes, those
+ * not in the older table too (as absent); others through the index. */
+static void test_lookup(void)
+{
+	struct harness *h = calloc(1, sizeof(*h));
+	struct sock d1[] = {mk(1, SOCK_ESTABLISHED, 40001, 9000), mk(2, SOCK_LISTEN, 9000, 0),
+			    mk(3, SOCK_ESTABLISHED, 40003, 9000)};
+	struct sock d2[] = {d1[0], d1[1], d1[2]};
+
+	h_init(h);
+	h->fill = FILL_ADD;
+	CHECK_INT(h_dump(h, d1, 3), 0);
+	snapshot_clear(h->next);
+	diff_begin(&h->diff, h->cur);
+	for (size_t i = 0; i < 3; i++)
+		CHECK_INT(diff_add(&h->diff, h->cur, h->next, &d2[i]), 0);
+	CHECK_INT(diff_query(&h->diff, 3), 0);
+	CHECK_INT(diff_query(&h->diff, 77), 0);
+	h->next->taken = (struct timespec){.tv_sec = h->now + 1};
+	CHECK_INT(diff_end(&h->diff, h->cur, h->next), 0);
+	CHECK(diff_lookup(&h->diff, h->cur, 3) == &h->cur->entries[2]);
+	CHECK(diff_lookup(&h->diff, h->cur, 77) == NULL);
+	CHECK_INT(h->cur->indexed, 0); /* neither needed the index */
+	CHECK(diff_lookup(&h->diff, h->cur, 2) == &h->cur->entries[1]); /* not asked: indexed */
+	CHECK(h->cur->indexed > 0);
+	CHECK(diff_lookup(&h->diff, h->cur, 78) == NULL);
 	h_release(h);
 	free(h);
 }
@@ -682,9 +758,21 @@ static void random_sequence(int fill, struct rec *log, size_t *nlog, size_t log_
 			d[a] = d[b];
 			d[b] = t;
 		}
-		for (size_t k = n; fill != FILL_PUT && k-- > 0;) /* a resumed dump repeats some */
-			if (rnd2(100) < 5)
-				d[n++] = d[k];
+		if (fill != FILL_PUT) { /* a resumed dump repeats some, later on */
+			struct sock r[SLOTS * 2];
+			size_t after[SLOTS], m = 0; /* copy of K goes after d[after[K]] */
+
+			for (size_t k = 0; k < n; k++)
+				after[k] = rnd2(100) < 5 ? k + rnd2((uint32_t)(n - k)) : SIZE_MAX;
+			for (size_t i = 0; i < n; i++) {
+				r[m++] = d[i];
+				for (size_t k = 0; k <= i; k++)
+					if (after[k] == i)
+						r[m++] = d[k];
+			}
+			memcpy(d, r, m * sizeof(*d));
+			n = m;
+		}
 		CHECK_INT(h_dump(h, d, n), 0);
 		for (size_t k = 0; k < h->nrecs; k++) {
 			const struct rec *r = &h->recs[k];
@@ -764,6 +852,8 @@ int main(void)
 	test_repeat_of_known();
 	test_sequential_match();
 	test_abandoned_match();
+	test_far_reorder();
+	test_lookup();
 	test_random_sequence();
 	return CHECK_DONE();
 }
