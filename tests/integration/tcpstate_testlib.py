@@ -573,34 +573,44 @@ def _check_fields(r, line):
 
 
 class LogReader:
-    """Reads a log file incrementally: only new complete lines are parsed."""
+    """Reads a log file incrementally: only new complete lines are parsed.
+    It keeps the file open between reads: a file replaced at PATH (rotated,
+    or deleted and made again) is then told by its inode number, which the
+    new file cannot share with one still open."""
 
     def __init__(self, path, fmt):
         self.path = path
         self.fmt = fmt
         self.parse = parse_json if fmt == "json" else parse_text
-        self.ino = None
+        self.f = None
         self.offset = 0
         self.partial = b""
         self.records = []
         self.losses = []  # loss records, which are not transitions
         self.summaries = []
 
+    def _reset(self):
+        if self.f:
+            self.f.close()
+        self.__init__(self.path, self.fmt)
+
     def read(self):
         """All complete records so far (a partial last line is left for the
         next call)."""
         try:
-            f = open(self.path, "rb")
+            st = os.stat(self.path)
         except FileNotFoundError:
-            self.__init__(self.path, self.fmt)
+            self._reset()
             return self.records
-        with f:
-            st = os.fstat(f.fileno())
-            if st.st_ino != self.ino or st.st_size < self.offset:
-                self.__init__(self.path, self.fmt)
-                self.ino = st.st_ino
-            f.seek(self.offset)
-            data = f.read()
+        if (self.f is None or os.fstat(self.f.fileno()).st_ino != st.st_ino
+                or st.st_size < self.offset):
+            self._reset()
+            try:
+                self.f = open(self.path, "rb")
+            except FileNotFoundError:
+                return self.records
+        self.f.seek(self.offset)
+        data = self.f.read()
         self.offset += len(data)
         lines = (self.partial + data).split(b"\n")
         self.partial = lines.pop()
