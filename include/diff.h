@@ -82,6 +82,9 @@ struct diff {
 	struct diff_probe *probe;   /* pending and queries, by cookie */
 	size_t probe_mask;	  /* slots in use - 1; 0: none this run */
 	size_t probe_cap;	  /* slots allocated */
+	uint64_t *filter;	  /* a bit per cookie hash in probe (see diff.c) */
+	size_t filter_mask;	  /* bits in use - 1 */
+	size_t filter_cap;	  /* words allocated */
 	int changed_unsorted;	  /* a repeat folded in changed an earlier entry */
 	uint32_t *hash;		  /* scratch hash: index + 1, 0 = empty */
 	size_t hash_mask;	  /* slots in use - 1 */

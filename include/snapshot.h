@@ -117,8 +117,18 @@ struct snapshot_entry *snapshot_find(struct snapshot *s, uint64_t cookie);
  * drops the index: a lookup rebuilds it. */
 void snapshot_truncate(struct snapshot *s, size_t len);
 
-/* The hash the index uses for COOKIE (cookies are sequential: mixed). */
-uint64_t snapshot_cookie_hash(uint64_t cookie);
+/* The hash the index uses for COOKIE. Cookies are sequential, so they are
+ * mixed before masking (the splitmix64 finaliser). Inline: the diff hashes
+ * every cookie of a table in some polls. */
+static inline uint64_t snapshot_cookie_hash(uint64_t c)
+{
+	c ^= c >> 30;
+	c *= 0xbf58476d1ce4e5b9ULL;
+	c ^= c >> 27;
+	c *= 0x94d049bb133111ebULL;
+	c ^= c >> 31;
+	return c;
+}
 
 /* Sockets present in the latest dump (entries minus the ones missing);
  * kept as a count, so that asking costs no pass over the table. */

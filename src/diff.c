@@ -35,6 +35,9 @@
  * ones in between were closed, and more than a few in a row is rare. */
 #define DIFF_NEAR 16
 
+/* Entries ahead of the one read that a pass over a table asks for. */
+#define DIFF_PREFETCH 8
+
 static const char *const how_names[DIFF_HOW_MAX] = {
 	[DIFF_HOW_INITIAL] = "initial",
 	[DIFF_HOW_POLL] = "poll",
@@ -61,6 +64,7 @@ void diff_release(struct diff *d)
 	free(d->pending.v);
 	free(d->queries.v);
 	free(d->probe);
+	free(d->filter);
 	free(d->hash);
 	diff_init(d);
 }
@@ -303,14 +307,39 @@ int diff_query(struct diff *d, uint64_t cookie)
 	return 0;
 }
 
-/* The probe for COOKIE, or the empty one where it would go. */
-static struct diff_probe *probe_for(const struct diff *d, uint64_t cookie)
+/* The probe for COOKIE, whose hash is H, or the empty one where it would go. */
+static struct diff_probe *probe_at(const struct diff *d, uint64_t cookie, uint64_t h)
 {
-	size_t i = snapshot_cookie_hash(cookie) & d->probe_mask;
+	size_t i = (size_t)h & d->probe_mask;
 
 	while (d->probe[i].cookie && d->probe[i].cookie != cookie)
 		i = (i + 1) & d->probe_mask;
 	return &d->probe[i];
+}
+
+static struct diff_probe *probe_for(const struct diff *d, uint64_t cookie)
+{
+	return probe_at(d, cookie, snapshot_cookie_hash(cookie));
+}
+
+/*
+ * The probes' filter: one bit per hash (from its high half, the probe slot
+ * coming from the low half), 32 bits per cookie, in a few hundred bytes
+ * that stay in the cache, where the probes do not. The pass over the older
+ * table probes only the few percent of its cookies the filter lets by.
+ */
+static void filter_set(struct diff *d, uint64_t h)
+{
+	size_t bit = (size_t)(h >> 32) & d->filter_mask;
+
+	d->filter[bit / 64] |= 1ULL << (bit % 64);
+}
+
+static int filter_has(const struct diff *d, uint64_t h)
+{
+	size_t bit = (size_t)(h >> 32) & d->filter_mask;
+
+	return (d->filter[bit / 64] >> (bit % 64)) & 1;
 }
 
 /* Empties the probes, sized for COUNT cookies. */
@@ -331,6 +360,18 @@ static int probe_reset(struct diff *d, size_t count)
 	}
 	memset(d->probe, 0, slots * sizeof(*d->probe));
 	d->probe_mask = slots - 1;
+	/* 32 bits per cookie: slots * 16 bits, slots / 4 words. */
+	if (slots / 4 > d->filter_cap) {
+		uint64_t *f = malloc(slots / 4 * sizeof(*f));
+
+		if (!f)
+			return -ENOMEM;
+		free(d->filter);
+		d->filter = f;
+		d->filter_cap = slots / 4;
+	}
+	memset(d->filter, 0, slots / 4 * sizeof(*d->filter));
+	d->filter_mask = slots * 16 - 1;
 	return 0;
 }
 
@@ -385,12 +426,17 @@ static int resolve(struct diff *d, struct snapshot *old, struct snapshot *new)
 		err = list_reserve(&d->unmatched, old->len);
 	if (err < 0)
 		return err;
-	for (size_t k = 0; k < d->queries.len; k++)
-		probe_for(d, d->queries.v[k])->cookie = d->queries.v[k];
+	for (size_t k = 0; k < d->queries.len; k++) {
+		uint64_t h = snapshot_cookie_hash(d->queries.v[k]);
+
+		probe_at(d, d->queries.v[k], h)->cookie = d->queries.v[k];
+		filter_set(d, h);
+	}
 	for (size_t k = 0; k < d->pending.len; k++) {
 		size_t w = d->pending.v[k];
 		struct snapshot_entry *e = &new->entries[w];
-		struct diff_probe *p = probe_for(d, e->sk.cookie);
+		uint64_t h = snapshot_cookie_hash(e->sk.cookie);
+		struct diff_probe *p = probe_at(d, e->sk.cookie, h);
 
 		if (p->pend) {
 			/* Returned twice, and in no near place of OLD either time:
@@ -403,14 +449,21 @@ static int resolve(struct diff *d, struct snapshot *old, struct snapshot *new)
 		}
 		p->cookie = e->sk.cookie;
 		p->pend = (uint32_t)w + 1;
+		filter_set(d, h);
 	}
 
 	d->unmatched.len = 0;
 	for (size_t i = 0; i < old->len; i++) {
 		struct snapshot_entry *o = &old->entries[i];
-		struct diff_probe *p = probe_for(d, o->sk.cookie);
+		struct diff_probe *p;
+		uint64_t h;
 
-		if (p->cookie) {
+		/* A pass over megabytes the dump has evicted: read ahead. */
+		if (i + DIFF_PREFETCH < old->len)
+			__builtin_prefetch(&old->entries[i + DIFF_PREFETCH].sk.cookie);
+		h = snapshot_cookie_hash(o->sk.cookie);
+		p = filter_has(d, h) ? probe_at(d, o->sk.cookie, h) : NULL;
+		if (p && p->cookie) {
 			p->older = (uint32_t)i + 1;
 			if (p->pend && o->mark == d->run) {
 				/* A repeat of a socket matched in order: the
