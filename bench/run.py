@@ -12,7 +12,8 @@ SECONDS and measures its CPU, the snapshots it took and its peak RSS:
   netstat    the same with netstat -antp (the loop tcpstated replaces)
 
 In each of ROUNDS rounds the daemons (floor, tcpstated, baseline) run side
-by side, measured over one window, their 100 ms schedules evenly offset; each
+by side, measured over one window, their 100 ms schedules evenly offset, all
+on one CPU (a different one each round; --no-pin: anywhere); each
 loop runs alone in a window of its own (--sequential: every contender alone).
 The order of the windows rotates, and the table shows medians and, against
 the floor, the median of the ratios within each round. Then a churn run: new
@@ -243,7 +244,7 @@ class Run:
     """One contender, started; open() and close() bracket its window, then
     finish() stops it and gives its figures."""
 
-    def __init__(self, kind, args):
+    def __init__(self, kind, args, cpu=None):
         self.kind = kind
         self.args = args
         self.tmp = args.tmp
@@ -272,7 +273,9 @@ class Run:
         env.pop("NOTIFY_SOCKET", None)
         env.pop("WATCHDOG_USEC", None)
         self.t0 = time.monotonic()
-        self.p = subprocess.Popen(cmd, stdout=self.out, stderr=self.err, env=env)
+        pin = None if cpu is None else (lambda: os.sched_setaffinity(0, {cpu}))
+        self.p = subprocess.Popen(cmd, stdout=self.out, stderr=self.err, env=env,
+                                  preexec_fn=pin)
 
     def daemon(self):
         return self.kind in DAEMONS
@@ -375,7 +378,9 @@ def measure(kinds, args, seconds, arm_ns):
     so that their schedules are evenly offset (two 50 ms apart) and their
     dumps take turns instead of walking the kernel's tables at the same
     moment, where they would contend for the caches or warm them for each
-    other. ARM_NS holds, per kind, the time from its start to its timer's
+    other. With ARGS.cpu set, the daemons all run on that CPU: the two vCPUs
+    here differ by up to 40 % in what a dump costs, and where the scheduler
+    puts each daemon decided most of a ratio. ARM_NS holds, per kind, the time from its start to its timer's
     arming last seen (3-47 ms here, tcpstated's longer than the floor's),
     and learns from each start."""
     period = round(INTERVAL * 1e9)
@@ -396,7 +401,7 @@ def measure(kinds, args, seconds, arm_ns):
                     at = target - period - arm_ns.get(kind, arm_ns.get(kinds[0], 0))
                     at -= (at - time.monotonic_ns()) // period * period
                     time.sleep(max(0.0, (at - time.monotonic_ns()) / 1e9))
-                run = Run(kind, args)
+                run = Run(kind, args, args.cpu if len(kinds) > 1 else None)
                 d = timer_due_ns(run.p.pid, 1.0) if len(kinds) > 1 else None
                 if d is not None:
                     arm_ns[kind] = (d - round(run.t0 * 1e9)) % period
@@ -514,6 +519,9 @@ class Bench:
                     if gen.stdout.readline().strip() != "ready":
                         raise RuntimeError("the churn generator failed to start")
                 i = rnd % len(window)
+                # Side by side, on one CPU, a different one each round.
+                cpus = sorted(os.sched_getaffinity(0))
+                self.args.cpu = cpus[rnd % len(cpus)] if self.args.pin else None
                 rs = measure(window[i:] + window[:i], self.args, seconds, self.arm_ns)
                 if gen:
                     out = gen.stdout.read()
@@ -670,6 +678,9 @@ def main():
     ap.add_argument("--quick", action="store_true", help="0 and 10k sockets, 1 round of 3 s")
     ap.add_argument("--smoke", action="store_true",
                     help="a few seconds in all, to check the script works")
+    ap.add_argument("--no-pin", dest="pin", action="store_false",
+                    help="side by side, let the daemons run on any CPU rather than all on "
+                         "one (which one rotating from round to round)")
     ap.add_argument("--json", help="also write the raw results to this file")
     ap.add_argument("--soak", type=float, default=0,
                     help="instead of the benchmark: tcpstated alone under churn for this many "
@@ -761,7 +772,8 @@ def main():
     print(f"\ntcpstated benchmark, {started:%Y-%m-%d %H:%M} UTC, {platform.node()}, "
           f"kernel {platform.release()}, {os.cpu_count()} CPUs, {hash_desc}; "
           f"{args.rounds} rounds x {args.seconds:g} s, "
-          f"{'each contender alone' if args.sequential else 'daemons side by side'}, medians; "
+          f"{'each contender alone' if args.sequential else 'daemons side by side'}"
+          f"{', on one CPU' if args.pin and not args.sequential else ''}, medians; "
           f"load average {load0} at start, {load1} at end")
     print_table("Steady state (sockets held open):", table)
     if churn_table:
