@@ -255,6 +255,14 @@ static int match_last(struct diff *d, struct snapshot *old, struct snapshot *new
 	struct snapshot_entry *e = &new->entries[w];
 	struct snapshot_entry *o = find_near(old, d->next, e->sk.cookie);
 
+	/* The older table is read in order, but the dump's walk between two
+	 * sockets evicts it: ask for the entries a few ahead. */
+	if (d->next + DIFF_PREFETCH < old->len) {
+		const char *ahead = (const char *)&old->entries[d->next + DIFF_PREFETCH];
+
+		__builtin_prefetch(ahead);
+		__builtin_prefetch(ahead + sizeof(*old->entries) - 1);
+	}
 	e->prev = 0;
 	if (!o) {
 		list_push(&d->pending, w);
