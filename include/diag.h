@@ -38,6 +38,22 @@ int diag_set_filter(struct diag *d, const void *bc, size_t len);
  */
 int diag_dump(struct diag *d, diag_sock_cb cb, void *user);
 
+/*
+ * Where diag_dump_into() parses each socket: SLOT gives the place for the
+ * next one (NULL: out of memory), KEEP takes it once it is filled (a nonzero
+ * return aborts the dump, as from a diag_sock_cb). A slot not kept (a
+ * message about a socket that is not TCP over IP) is handed out again.
+ */
+struct diag_sink {
+	struct sock *(*slot)(void *user);
+	int (*keep)(void *user);
+	void *user;
+};
+
+/* diag_dump(), parsing each socket straight into the place SINK gives,
+ * which saves a copy per socket. */
+int diag_dump_into(struct diag *d, const struct diag_sink *sink);
+
 struct diag_events;
 
 /* Called for every destroy notification; a nonzero return stops the read

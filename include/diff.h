@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "diag.h"
 #include "snapshot.h"
 
 enum diff_how {
@@ -156,12 +157,22 @@ int diff_query(struct diff *d, uint64_t cookie);
  * cookie given to diff_query(); any other indexes OLD (snapshot_find()). */
 struct snapshot_entry *diff_lookup(const struct diff *d, struct snapshot *old, uint64_t cookie);
 
-/* diff_add() as a diag_sock_cb. */
-struct diff_add_ctx {
+/*
+ * diff_add() in two steps, for a dump that parses into the table:
+ * diff_slot() gives the place of NEW's next entry's socket (NULL: out of
+ * memory), diff_keep() appends and matches what was written there.
+ */
+struct sock *diff_slot(struct diff *d, struct snapshot *new);
+void diff_keep(struct diff *d, struct snapshot *old, struct snapshot *new);
+
+/* The two as a diag_sink (diag.h), for diag_dump_into(&ds->sink). */
+struct diff_sink {
 	struct diff *d;
 	struct snapshot *old, *new;
+	struct diag_sink sink;
 };
-int diff_add_cb(const struct sock *sk, void *user);
+void diff_sink_init(struct diff_sink *ds, struct diff *d, struct snapshot *old,
+		    struct snapshot *new);
 
 /* diff_match() then diff_report(). */
 int diff_run(struct diff *d, struct snapshot *old, struct snapshot *new,

@@ -97,6 +97,13 @@ int snapshot_put_cb(const struct sock *sk, void *user);
  */
 int snapshot_append(struct snapshot *s, const struct sock *sk);
 
+/*
+ * The place of the next entry's socket, the rest of the entry cleared, for a
+ * caller that fills it there and then appends it by incrementing len (as
+ * snapshot_append() does). NULL when out of memory.
+ */
+struct sock *snapshot_slot(struct snapshot *s);
+
 /* snapshot_append() as a diag_sock_cb: USER is the table. Returns 0 or -ENOMEM. */
 int snapshot_append_cb(const struct sock *sk, void *user);
 

@@ -49,10 +49,28 @@ struct diag {
 };
 
 struct dump_ctx {
-	diag_sock_cb cb;
-	void *user;
+	const struct diag_sink *sink;
 	int err; /* first error of the dump, 0 if none */
 };
+
+/* diag_dump()'s sink: one socket on the stack, handed to a diag_sock_cb. */
+struct cb_sink {
+	diag_sock_cb cb;
+	void *user;
+	struct sock sk;
+};
+
+static struct sock *cb_slot(void *user)
+{
+	return &((struct cb_sink *)user)->sk;
+}
+
+static int cb_keep(void *user)
+{
+	struct cb_sink *c = user;
+
+	return c->cb(&c->sk, c->user);
+}
 
 static int diag_connect(struct diag *d)
 {
@@ -99,17 +117,21 @@ void diag_free(struct diag *d)
 static int data_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct dump_ctx *ctx = data;
-	struct sock sk;
+	struct sock *sk = ctx->sink->slot(ctx->sink->user);
 	int err;
 
-	err = diag_parse_msg(nlh, nlh->nlmsg_len, &sk);
+	if (!sk) {
+		ctx->err = -ENOMEM;
+		return MNL_CB_ERROR;
+	}
+	err = diag_parse_msg(nlh, nlh->nlmsg_len, sk);
 	if (err == -EAFNOSUPPORT)
 		return MNL_CB_OK; /* not TCP over IP: nothing we track */
 	if (err < 0) {
 		ctx->err = err;
 		return MNL_CB_ERROR;
 	}
-	err = ctx->cb(&sk, ctx->user);
+	err = ctx->sink->keep(ctx->sink->user);
 	if (err != 0) {
 		ctx->err = err;
 		return MNL_CB_ERROR;
@@ -148,7 +170,15 @@ int diag_set_filter(struct diag *d, const void *bc, size_t len)
 
 int diag_dump(struct diag *d, diag_sock_cb cb, void *user)
 {
-	struct dump_ctx ctx = {.cb = cb, .user = user};
+	struct cb_sink c = {.cb = cb, .user = user};
+	const struct diag_sink sink = {.slot = cb_slot, .keep = cb_keep, .user = &c};
+
+	return diag_dump_into(d, &sink);
+}
+
+int diag_dump_into(struct diag *d, const struct diag_sink *sink)
+{
+	struct dump_ctx ctx = {.sink = sink};
 	int err, ret;
 
 	if (!d->nl) {

@@ -279,30 +279,58 @@ static int match_last(struct diff *d, struct snapshot *old, struct snapshot *new
 	return 0;
 }
 
-int diff_add(struct diff *d, struct snapshot *old, struct snapshot *new, const struct sock *sk)
+struct sock *diff_slot(struct diff *d, struct snapshot *new)
 {
-	int err;
-
 	if (new->len >= d->changed.cap || new->len >= d->pending.cap) {
-		err = list_reserve(&d->changed, new->len + 1);
-		if (!err)
-			err = list_reserve(&d->pending, new->len + 1);
-		if (err < 0)
-			return err;
+		if (list_reserve(&d->changed, new->len + 1) < 0 ||
+		    list_reserve(&d->pending, new->len + 1) < 0)
+			return NULL;
 	}
-	err = snapshot_append(new, sk);
-	if (err < 0)
-		return err;
+	return snapshot_slot(new);
+}
+
+void diff_keep(struct diff *d, struct snapshot *old, struct snapshot *new)
+{
+	new->len++;
 	if (match_last(d, old, new))
 		new->len--;
+}
+
+int diff_add(struct diff *d, struct snapshot *old, struct snapshot *new, const struct sock *sk)
+{
+	struct sock *slot = diff_slot(d, new);
+
+	if (!slot)
+		return -ENOMEM;
+	*slot = *sk;
+	diff_keep(d, old, new);
 	return 0;
 }
 
-int diff_add_cb(const struct sock *sk, void *user)
+static struct sock *sink_slot(void *user)
 {
-	struct diff_add_ctx *ctx = user;
+	struct diff_sink *ds = user;
 
-	return diff_add(ctx->d, ctx->old, ctx->new, sk);
+	return diff_slot(ds->d, ds->new);
+}
+
+static int sink_keep(void *user)
+{
+	struct diff_sink *ds = user;
+
+	diff_keep(ds->d, ds->old, ds->new);
+	return 0;
+}
+
+void diff_sink_init(struct diff_sink *ds, struct diff *d, struct snapshot *old,
+		    struct snapshot *new)
+{
+	*ds = (struct diff_sink){
+		.d = d,
+		.old = old,
+		.new = new,
+		.sink = {.slot = sink_slot, .keep = sink_keep, .user = ds},
+	};
 }
 
 int diff_query(struct diff *d, uint64_t cookie)

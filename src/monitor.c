@@ -295,6 +295,7 @@ static void write_item(struct monitor *m, struct item *it)
 
 int monitor_poll(struct monitor *m)
 {
+	struct diff_sink sink;
 	struct snapshot *swap;
 	int err;
 
@@ -304,8 +305,8 @@ int monitor_poll(struct monitor *m)
 	m->items_len = 0;
 	/* Each socket is matched against the last table as it arrives. */
 	diff_begin(&m->diff, m->cur);
-	err = diag_dump(m->diag, diff_add_cb,
-			&(struct diff_add_ctx){.d = &m->diff, .old = m->cur, .new = m->next});
+	diff_sink_init(&sink, &m->diff, m->cur, m->next);
+	err = diag_dump_into(m->diag, &sink.sink);
 	if (err == 0)
 		err = clock_gettime(CLOCK_REALTIME, &m->next->taken) < 0 ? -errno : 0;
 	/*

@@ -179,7 +179,8 @@ def test_directory_replaced():
         os.unlink(sub)
         wait_until(lambda: os.path.exists(d.log), "the log file to be made again")
         after = churn_listeners(witness, 5, others=[generations_logged(d.log, "json", 0)])
-        wait_until(lambda: d.losses(), "the loss record")
+        wait_until(lambda: d.losses(), "the loss record",
+                   on_timeout=lambda: f"stderr:\n{d.stderr()}\nlog:\n" + open(d.log).read()[:3000])
         d.stop()
         loss = d.losses()[0]
         m = re.search(r"(\d+) records lost, ", d.stderr())
