@@ -41,12 +41,15 @@ def test_ports():
         wport, oport = watched.getsockname()[1], other.getsockname()[1]
         d, conf = daemon_with(ns, f"[filter]\nports = {wport} 1-2\n")
         d.wait_transition(Endpoint(watched), "NONE", "LISTEN")
-        oc = connect(socket.AF_INET, "127.0.0.1", oport)
-        oa = accept(other)
-        wc = connect(socket.AF_INET, "127.0.0.1", wport)
-        wa = accept(watched)
-        # Both connections exist at once: when the watched one is logged,
-        # the dump had the unwatched one too.
+        # Made with the daemon stopped, so that it first sees them
+        # established (at 20 ms, a poll can land in a loaded machine's
+        # handshake). Both connections exist at once: when the watched one
+        # is logged, the dump had the unwatched one too.
+        with d.paused():
+            oc = connect(socket.AF_INET, "127.0.0.1", oport)
+            oa = accept(other)
+            wc = connect(socket.AF_INET, "127.0.0.1", wport)
+            wa = accept(watched)
         d.wait_transition(Endpoint(wc), "NONE", "ESTABLISHED")
         d.wait_transition(Endpoint(wa), "NONE", "ESTABLISHED")
         oc.close()
@@ -74,9 +77,10 @@ def test_local_remote_ports_and_addresses():
         d, _ = daemon_with(ns, "[filter]\naddresses = 127.0.0.2/32 10.0.0.0/8\n"
                                f"local_ports = {aport}\n")
         d.wait_transition(Endpoint(a), "NONE", "LISTEN")
-        bc = connect(socket.AF_INET, "127.0.0.1", bport)
-        ac = connect(socket.AF_INET, "127.0.0.2", aport)
-        aa = accept(a)
+        with d.paused():  # first seen established (see test_ports)
+            bc = connect(socket.AF_INET, "127.0.0.1", bport)
+            ac = connect(socket.AF_INET, "127.0.0.2", aport)
+            aa = accept(a)
         # The client's local port is not watched, its server's is.
         d.wait_transition(Endpoint(aa), "NONE", "ESTABLISHED")
         recs = d.records()
@@ -92,8 +96,9 @@ def test_states_and_reload():
         srv = listener(socket.AF_INET)
         port = srv.getsockname()[1]
         d, conf = daemon_with(ns, "[filter]\nstates = ESTABLISHED\n")
-        c = connect(socket.AF_INET, "127.0.0.1", port)
-        a = accept(srv)
+        with d.paused():  # first seen established (see test_ports)
+            c = connect(socket.AF_INET, "127.0.0.1", port)
+            a = accept(srv)
         cli = Endpoint(c)
         d.wait_transition(cli, "NONE", "ESTABLISHED")
         c.close()
@@ -101,7 +106,8 @@ def test_states_and_reload():
         a.close()
         # FIN_WAIT2 -> TIME_WAIT is not logged; a socket opened after it is.
         ns.wait_ss(cli, "TIME-WAIT")
-        c2 = connect(socket.AF_INET, "127.0.0.1", port)
+        with d.paused():
+            c2 = connect(socket.AF_INET, "127.0.0.1", port)
         d.wait_transition(Endpoint(c2), "NONE", "ESTABLISHED")
         recs = d.records()
         bad = [r for r in recs if "ESTABLISHED" not in (r["from"], r["to"])]
@@ -116,9 +122,10 @@ def test_states_and_reload():
             f.write(f"[filter]\nports = {oport}\n")
         d.proc.send_signal(signal.SIGHUP)
         wait_until(lambda: "reloaded" in d.stderr(), "the reload to be done")
-        c3 = connect(socket.AF_INET, "127.0.0.1", port)
-        a3 = accept(srv)
-        oc = connect(socket.AF_INET, "127.0.0.1", oport)
+        with d.paused():
+            c3 = connect(socket.AF_INET, "127.0.0.1", port)
+            a3 = accept(srv)
+            oc = connect(socket.AF_INET, "127.0.0.1", oport)
         d.wait_transition(Endpoint(oc), "NONE", "ESTABLISHED")
         after = [r for r in d.records() if involves_port(r, port)]
         check_equal(after, before, "records on the old port after the reload")
