@@ -69,20 +69,27 @@ void diff_release(struct diff *d)
 	diff_init(d);
 }
 
-/* Makes room for N indices in L; growth at least doubles. */
+/* Makes room for N elements of SIZE bytes in *V, which has room for *CAP;
+ * growth at least doubles. */
+static int grow_to(void **v, size_t *cap, size_t n, size_t size)
+{
+	size_t want = *cap * 2 > n ? *cap * 2 : n;
+	void *p;
+
+	if (n <= *cap)
+		return 0;
+	p = realloc(*v, want * size);
+	if (!p)
+		return -ENOMEM;
+	*v = p;
+	*cap = want;
+	return 0;
+}
+
+/* Makes room for N indices in L. */
 static int list_reserve(struct diff_list *l, size_t n)
 {
-	size_t cap = l->cap * 2 > n ? l->cap * 2 : n;
-	uint32_t *v;
-
-	if (n <= l->cap)
-		return 0;
-	v = realloc(l->v, cap * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	l->v = v;
-	l->cap = cap;
-	return 0;
+	return grow_to((void **)&l->v, &l->cap, n, sizeof(*l->v));
 }
 
 static int cmp_index(const void *a, const void *b)
@@ -95,17 +102,7 @@ static int cmp_index(const void *a, const void *b)
 /* list_reserve() for a list of cookies. */
 static int list_reserve64(struct diff_list64 *l, size_t n)
 {
-	size_t cap = l->cap * 2 > n ? l->cap * 2 : n;
-	uint64_t *v;
-
-	if (n <= l->cap)
-		return 0;
-	v = realloc(l->v, cap * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	l->v = v;
-	l->cap = cap;
-	return 0;
+	return grow_to((void **)&l->v, &l->cap, n, sizeof(*l->v));
 }
 
 /* Room was reserved. */
@@ -114,26 +111,42 @@ static void list_push(struct diff_list *l, size_t i)
 	l->v[l->len++] = (uint32_t)i;
 }
 
-/* Sizes the scratch hash for COUNT entries and empties it: only the slots
- * this count needs, so that a poll with few entries clears little. */
-static int hash_reset(struct diff *d, size_t count)
+/* Slots for an open-addressing table of COUNT entries, at most half full. */
+static size_t slots_for(size_t count)
 {
 	size_t slots = DIFF_MIN_SLOTS;
 
 	while (slots < count * 2)
 		slots *= 2;
-	if (slots > d->hash_cap) {
-		uint32_t *h = malloc(slots * sizeof(*h));
+	return slots;
+}
 
-		if (!h)
+/* Makes *V N elements of SIZE bytes, all zero; a new allocation (the old
+ * contents not kept) only when it holds fewer (*CAP). */
+static int zeroed(void **v, size_t *cap, size_t n, size_t size)
+{
+	if (n > *cap) {
+		void *p = malloc(n * size);
+
+		if (!p)
 			return -ENOMEM;
-		free(d->hash);
-		d->hash = h;
-		d->hash_cap = slots;
+		free(*v);
+		*v = p;
+		*cap = n;
 	}
-	memset(d->hash, 0, slots * sizeof(*d->hash));
-	d->hash_mask = slots - 1;
+	memset(*v, 0, n * size);
 	return 0;
+}
+
+/* Sizes the scratch hash for COUNT entries and empties it: only the slots
+ * this count needs, so that a poll with few entries clears little. */
+static int hash_reset(struct diff *d, size_t count)
+{
+	size_t slots = slots_for(count);
+	int err = zeroed((void **)&d->hash, &d->hash_cap, slots, sizeof(*d->hash));
+
+	d->hash_mask = err ? 0 : slots - 1;
+	return err;
 }
 
 /*
@@ -378,37 +391,18 @@ static int filter_has(const struct diff *d, uint64_t h)
 	return (d->filter[bit / 64] >> (bit % 64)) & 1;
 }
 
-/* Empties the probes, sized for COUNT cookies. */
+/* Empties the probes and their filter, sized for COUNT cookies. */
 static int probe_reset(struct diff *d, size_t count)
 {
-	size_t slots = DIFF_MIN_SLOTS;
-
-	while (slots < count * 2)
-		slots *= 2;
-	if (slots > d->probe_cap) {
-		struct diff_probe *p = malloc(slots * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		free(d->probe);
-		d->probe = p;
-		d->probe_cap = slots;
-	}
-	memset(d->probe, 0, slots * sizeof(*d->probe));
-	d->probe_mask = slots - 1;
+	size_t slots = slots_for(count);
 	/* 32 bits per cookie: slots * 16 bits, slots / 4 words. */
-	if (slots / 4 > d->filter_cap) {
-		uint64_t *f = malloc(slots / 4 * sizeof(*f));
+	int err = zeroed((void **)&d->probe, &d->probe_cap, slots, sizeof(*d->probe));
 
-		if (!f)
-			return -ENOMEM;
-		free(d->filter);
-		d->filter = f;
-		d->filter_cap = slots / 4;
-	}
-	memset(d->filter, 0, slots / 4 * sizeof(*d->filter));
-	d->filter_mask = slots * 16 - 1;
-	return 0;
+	if (!err)
+		err = zeroed((void **)&d->filter, &d->filter_cap, slots / 4, sizeof(*d->filter));
+	d->probe_mask = err ? 0 : slots - 1;
+	d->filter_mask = err ? 0 : slots * 16 - 1;
+	return err;
 }
 
 /* Drops the entries of NEW whose cookie was cleared (folded repeats) and

@@ -471,6 +471,22 @@ static int format_text(char *buf, size_t size, const struct transition *t, const
 		"'inode':4294967295}\n") +                                                     \
 	 2 * INET6_ADDRSTRLEN)
 
+/* "family":"ipv4","laddr":"...","lport":N,"raddr":"...","rport":N: the
+ * 4-tuple's keys, which transitions and summaries share. */
+static char *put_json_tuple(char *p, const struct sock_tuple *tu)
+{
+	p = put_str(p, "\"family\":\"");
+	p = put_str(p, family_name(tu->family));
+	p = put_str(p, "\",\"laddr\":\"");
+	p += record_format_addr(p, INET6_ADDRSTRLEN, tu->family, tu->laddr);
+	p = put_str(p, "\",\"lport\":");
+	p = put_u64(p, tu->lport);
+	p = put_str(p, ",\"raddr\":\"");
+	p += record_format_addr(p, INET6_ADDRSTRLEN, tu->family, tu->raddr);
+	p = put_str(p, "\",\"rport\":");
+	return put_u64(p, tu->rport);
+}
+
 /* Writes the JSON record's fixed keys, without the closing brace, into BUF,
  * which holds JSON_MAX bytes; returns the end. */
 static char *put_json(char *buf, const struct transition *t, const char *ts)
@@ -484,16 +500,8 @@ static char *put_json(char *buf, const struct transition *t, const char *ts)
 	 * "ESTABLISHED", "UNKNOWN", "initial" long. */
 	p = put_str(p, "{\"ts\":\"");
 	p = put_str(p, ts);
-	p = put_str(p, "\",\"family\":\"");
-	p = put_str(p, family_name(tu->family));
-	p = put_str(p, "\",\"laddr\":\"");
-	p += record_format_addr(p, INET6_ADDRSTRLEN, tu->family, tu->laddr);
-	p = put_str(p, "\",\"lport\":");
-	p = put_u64(p, tu->lport);
-	p = put_str(p, ",\"raddr\":\"");
-	p += record_format_addr(p, INET6_ADDRSTRLEN, tu->family, tu->raddr);
-	p = put_str(p, "\",\"rport\":");
-	p = put_u64(p, tu->rport);
+	p = put_str(p, "\",");
+	p = put_json_tuple(p, tu);
 	p = put_str(p, ",\"from\":\"");
 	p = put_str(p, sock_state_name(t->from));
 	p = put_str(p, "\",\"to\":\"");
@@ -642,16 +650,8 @@ int record_format_summary(char *buf, size_t size, const struct summary *s, enum 
 	if (fmt == RECORD_JSON) {
 		p = put_str(p, "{\"ts\":\"");
 		p = put_str(p, ts);
-		p = put_str(p, "\",\"kind\":\"summary\",\"family\":\"");
-		p = put_str(p, family_name(tu->family));
-		p = put_str(p, "\",\"laddr\":\"");
-		p += record_format_addr(p, INET6_ADDRSTRLEN, tu->family, tu->laddr);
-		p = put_str(p, "\",\"lport\":");
-		p = put_u64(p, tu->lport);
-		p = put_str(p, ",\"raddr\":\"");
-		p += record_format_addr(p, INET6_ADDRSTRLEN, tu->family, tu->raddr);
-		p = put_str(p, "\",\"rport\":");
-		p = put_u64(p, tu->rport);
+		p = put_str(p, "\",\"kind\":\"summary\",");
+		p = put_json_tuple(p, tu);
 		p = put_str(p, ",\"cookie\":");
 		p = put_u64(p, s->sk->cookie);
 		p = put_figures(p, s, 1);
