@@ -73,7 +73,6 @@ struct diff {
 	uint32_t run;		  /* this diff's number: see snapshot_entry.mark */
 	size_t matched;		  /* entries of OLD found in NEW */
 	size_t next;		  /* OLD's entry after the last match */
-	size_t fresh;		  /* entries of NEW that came from the dump */
 	struct diff_list appeared;  /* entries of NEW not in OLD, in dump order */
 	struct diff_list changed;   /* entries of NEW whose state changed */
 	struct diff_list unmatched; /* entries of OLD not in NEW */
@@ -113,8 +112,8 @@ void diff_release(struct diff *d);
  * first seen with). A socket the dump returned twice (it resumed before a
  * socket it had already returned) is folded into its first entry, the later
  * copy being the fresher, and counted in NEW's repeats. NEW must hold the
- * dump only, with its time (taken) set, and must not be OLD. OLD is indexed
- * if a lookup needs it, and otherwise only marked. Returns 0 or -ENOMEM
+ * dump only, with its time (taken) set, and must not be OLD. OLD is only
+ * read and marked (never indexed: see diff.c). Returns 0 or -ENOMEM
  * (NEW is then unusable: dump again).
  *
  * diff_report() then reports every change. Sockets in NEW but not OLD

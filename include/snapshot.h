@@ -92,8 +92,8 @@ int snapshot_put_cb(const struct sock *sk, void *user);
 
 /*
  * Adds SK at the end without indexing it, for a dump: cheaper per socket
- * than snapshot_put(), but snapshot_find() does not see it, nor are repeats
- * folded, until snapshot_index(). Returns 0 or -ENOMEM.
+ * than snapshot_put(); it is indexed, and a repeat folded, by the next
+ * snapshot_index() or snapshot_find(). Returns 0 or -ENOMEM.
  */
 int snapshot_append(struct snapshot *s, const struct sock *sk);
 
@@ -103,9 +103,6 @@ int snapshot_append(struct snapshot *s, const struct sock *sk);
  * snapshot_append() does). NULL when out of memory.
  */
 struct sock *snapshot_slot(struct snapshot *s);
-
-/* snapshot_append() as a diag_sock_cb: USER is the table. Returns 0 or -ENOMEM. */
-int snapshot_append_cb(const struct sock *sk, void *user);
 
 /*
  * Indexes the entries appended since the last index, folding repeated

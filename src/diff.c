@@ -572,7 +572,6 @@ int diff_end(struct diff *d, struct snapshot *old, struct snapshot *new)
 		if (!e->first_seen.tv_sec && !e->first_seen.tv_nsec)
 			e->first_seen = new->taken;
 	}
-	d->fresh = new->len;
 	return list_reserve(&d->unmatched, old->len);
 }
 

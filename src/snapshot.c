@@ -147,11 +147,6 @@ int snapshot_append(struct snapshot *s, const struct sock *sk)
 	return 0;
 }
 
-int snapshot_append_cb(const struct sock *sk, void *user)
-{
-	return snapshot_append(user, sk);
-}
-
 void snapshot_index(struct snapshot *s)
 {
 	size_t w = s->indexed;

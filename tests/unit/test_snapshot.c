@@ -267,7 +267,7 @@ static void test_append_index(void)
 	snapshot_init(&s);
 	for (int round = 0; round < 2; round++) { /* the second time with memory reused */
 		snapshot_clear(&s);
-		CHECK_INT(snapshot_append_cb(&a, &s), 0);
+		CHECK_INT(snapshot_append(&s, &a), 0);
 		CHECK_INT(snapshot_append(&s, &b), 0);
 		CHECK_INT(snapshot_append(&s, &a2), 0);
 		CHECK_INT(snapshot_append(&s, &c), 0);
