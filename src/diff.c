@@ -452,8 +452,6 @@ static int resolve(struct diff *d, struct snapshot *old, struct snapshot *new)
 	err = probe_reset(d, d->pending.len + d->queries.len);
 	if (!err)
 		err = list_reserve(&d->appeared, new->len);
-	if (!err)
-		err = list_reserve(&d->unmatched, old->len);
 	if (err < 0)
 		return err;
 	for (size_t k = 0; k < d->queries.len; k++) {
@@ -557,8 +555,11 @@ struct snapshot_entry *diff_lookup(const struct diff *d, struct snapshot *old, u
 
 int diff_end(struct diff *d, struct snapshot *old, struct snapshot *new)
 {
-	int err = resolve(d, old, new);
+	/* Room for the unmatched, which resolve() or diff_report() lists. */
+	int err = list_reserve(&d->unmatched, old->len);
 
+	if (!err)
+		err = resolve(d, old, new);
 	if (err < 0)
 		return err;
 	if (d->changed_unsorted) {
@@ -572,7 +573,7 @@ int diff_end(struct diff *d, struct snapshot *old, struct snapshot *new)
 		if (!e->first_seen.tv_sec && !e->first_seen.tv_nsec)
 			e->first_seen = new->taken;
 	}
-	return list_reserve(&d->unmatched, old->len);
+	return 0;
 }
 
 int diff_match(struct diff *d, struct snapshot *old, struct snapshot *new)
