@@ -373,8 +373,25 @@ def test_many_connections():
         check_ts_order(records)
         check_sequences(records)
         known = {e.cookie: e for e in lst + cli + acc}
-        strangers = [r for r in records if r["cookie"] not in known]
+        # A request socket and the socket accepted from it share a cookie,
+        # copied when the kernel makes the one from the other; a dump that
+        # gives the request socket its cookie just after that copy leaves
+        # them two (seen on a loaded machine, 1 socket in 300). The request
+        # socket then appears and goes under its own cookie: tolerated only
+        # as that, on the 4-tuple of a server socket of the test.
+        tuples = {(e.laddr, e.lport, e.raddr, e.rport) for e in acc}
+        lone_requests = {}
+        for r in records:
+            if r["cookie"] not in known:
+                lone_requests.setdefault(r["cookie"], []).append(r)
+        strangers = [r for c, recs in lone_requests.items()
+                     if [(x["from"], x["to"]) for x in recs] !=
+                     [("NONE", "SYN_RECV"), ("SYN_RECV", "NONE")]
+                     or (recs[0]["laddr"], recs[0]["lport"], recs[0]["raddr"],
+                         recs[0]["rport"]) not in tuples
+                     for r in recs]
         check(not strangers, f"records of unknown sockets:\n{show(strangers)}")
+        records = [r for r in records if r["cookie"] in known]
         for r in records:
             e = known[r["cookie"]]
             check_equal((r["family"], r["laddr"], r["lport"], r["raddr"],
