@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "diff.h"
+#include "util.h"
 
 #define DIFF_MIN_SLOTS 64
 
@@ -46,7 +47,7 @@ static const char *const how_names[DIFF_HOW_MAX] = {
 
 const char *diff_how_name(unsigned how)
 {
-	return how < DIFF_HOW_MAX ? how_names[how] : "unknown";
+	return util_name(how_names, DIFF_HOW_MAX, how, "unknown");
 }
 
 void diff_init(struct diff *d)
@@ -69,27 +70,10 @@ void diff_release(struct diff *d)
 	diff_init(d);
 }
 
-/* Makes room for N elements of SIZE bytes in *V, which has room for *CAP;
- * growth at least doubles. */
-static int grow_to(void **v, size_t *cap, size_t n, size_t size)
-{
-	size_t want = *cap * 2 > n ? *cap * 2 : n;
-	void *p;
-
-	if (n <= *cap)
-		return 0;
-	p = realloc(*v, want * size);
-	if (!p)
-		return -ENOMEM;
-	*v = p;
-	*cap = want;
-	return 0;
-}
-
 /* Makes room for N indices in L. */
 static int list_reserve(struct diff_list *l, size_t n)
 {
-	return grow_to((void **)&l->v, &l->cap, n, sizeof(*l->v));
+	return util_grow((void **)&l->v, &l->cap, n, sizeof(*l->v), 0);
 }
 
 static int cmp_index(const void *a, const void *b)
@@ -102,7 +86,7 @@ static int cmp_index(const void *a, const void *b)
 /* list_reserve() for a list of cookies. */
 static int list_reserve64(struct diff_list64 *l, size_t n)
 {
-	return grow_to((void **)&l->v, &l->cap, n, sizeof(*l->v));
+	return util_grow((void **)&l->v, &l->cap, n, sizeof(*l->v), 0);
 }
 
 /* Room was reserved. */

@@ -44,6 +44,7 @@
 #include <zlib.h>
 
 #include "logfile.h"
+#include "util.h"
 
 #define LOGFILE_BUF_SIZE 65536
 #define LOGFILE_DIR_MODE 0750
@@ -114,15 +115,12 @@ static const char *const fsync_names[LOGFILE_FSYNC_MAX] = {
 
 const char *logfile_fsync_name(unsigned policy)
 {
-	return policy < LOGFILE_FSYNC_MAX ? fsync_names[policy] : "unknown";
+	return util_name(fsync_names, LOGFILE_FSYNC_MAX, policy, "unknown");
 }
 
 int logfile_fsync_from_name(const char *name)
 {
-	for (unsigned i = 0; i < LOGFILE_FSYNC_MAX; i++)
-		if (strcmp(name, fsync_names[i]) == 0)
-			return (int)i;
-	return -EINVAL;
+	return util_from_name(fsync_names, LOGFILE_FSYNC_MAX, name);
 }
 
 void logfile_options_default(struct logfile_options *o)
@@ -136,14 +134,6 @@ void logfile_options_default(struct logfile_options *o)
 	    .mode = 0640,
 	    .format = RECORD_TEXT,
 	};
-}
-
-static struct timespec mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts;
 }
 
 static struct timespec ts_add_ns(struct timespec ts, long long ns)
@@ -625,8 +615,8 @@ int logfile_open(struct logfile **ret, const char *path, const struct logfile_op
 	lf->dirfd = -1;
 	strcpy(lf->path, path);
 	strcpy(lf->base, slash);
-	lf->next_check = ts_add_ns(mono_now(), CHECK_INTERVAL_NS);
-	lf->next_fsync = ts_add_ns(mono_now(), (long long)lf->opt.fsync_interval_ms * 1000000);
+	lf->next_check = ts_add_ns(util_mono_ts(), CHECK_INTERVAL_NS);
+	lf->next_fsync = ts_add_ns(util_mono_ts(), (long long)lf->opt.fsync_interval_ms * 1000000);
 
 	if (strcmp(path, "-") == 0) {
 		lf->is_stdout = true;
@@ -840,7 +830,7 @@ static void check_file(struct logfile *lf, struct timespec now)
 
 int logfile_flush(struct logfile *lf)
 {
-	struct timespec now = mono_now(), real;
+	struct timespec now = util_mono_ts(), real;
 	int err, n;
 
 	if (ts_reached(now, lf->next_check))

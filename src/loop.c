@@ -27,6 +27,7 @@
 #include <sys/timerfd.h>
 
 #include "loop.h"
+#include "util.h"
 
 #define NSEC_PER_SEC 1000000000ULL
 
@@ -49,16 +50,6 @@ struct loop {
 };
 
 static const int loop_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
-
-/* CLOCK_MONOTONIC in ns. It fails only for an unknown clock or a bad
- * pointer (EINVAL, EFAULT), neither of which can happen here. */
-static uint64_t monotonic_ns(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (uint64_t)now.tv_sec * NSEC_PER_SEC + (uint64_t)now.tv_nsec;
-}
 
 int loop_set_interval(struct loop *l, uint32_t interval_ms)
 {
@@ -155,7 +146,7 @@ static struct timespec *hold_watch(struct loop *l, struct pollfd *watch, struct 
 	watch->fd = l->watch_fd;
 	if (!l->held)
 		return NULL;
-	now = monotonic_ns();
+	now = util_mono_ns();
 	if (now >= l->held_until_ns) {
 		l->held = false;
 		return NULL;
@@ -221,7 +212,7 @@ int loop_wait(struct loop *l, struct loop_event *ev)
 			 * until the owner has drained it, but not before the hold-off is over. */
 			if (l->batch_ns > 0) {
 				l->held = true;
-				l->held_until_ns = monotonic_ns() + l->batch_ns;
+				l->held_until_ns = util_mono_ns() + l->batch_ns;
 			}
 			*ev = (struct loop_event){.type = LOOP_READABLE, .fd = l->watch_fd};
 			return 0;

@@ -29,6 +29,7 @@
 #include "record.h"
 #include "sdnotify.h"
 #include "snapshot.h"
+#include "util.h"
 
 /* Seconds between two warnings about polls that overran their interval. */
 #define LATE_WARN_INTERVAL 60
@@ -272,14 +273,6 @@ struct daemon {
 	struct hist took;     /* us a ticked poll took, logging included */
 };
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* "polls late p50/p99 0.041/0.210 ms, took p50/p99 1.120/1.870 ms". */
 static void format_timing(const struct daemon *d, char *buf, size_t size)
 {
@@ -458,11 +451,11 @@ static void poll_once(struct daemon *d)
  */
 static void poll_on_tick(struct daemon *d, uint64_t due_ns)
 {
-	uint64_t start = monotonic_ns(), end;
+	uint64_t start = util_mono_ns(), end;
 
 	hist_add(&d->late, start > due_ns ? (start - due_ns) / 1000 : 0);
 	poll_once(d);
-	end = monotonic_ns();
+	end = util_mono_ns();
 	hist_add(&d->took, (end - start) / 1000);
 }
 

@@ -18,6 +18,7 @@
 #include "procmap.h"
 #include "reconcile.h"
 #include "snapshot.h"
+#include "util.h"
 
 /* How long a full socket may be missing from dumps, with notifications on,
  * before its absence alone makes it gone. */
@@ -115,14 +116,6 @@ void monitor_set_log(struct monitor *m, struct logfile *log)
 	m->log = log;
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Who owns T's socket: looked up only for a record that is written, so the
  * cost follows the number of transitions, not of sockets. */
 static const struct sock_owner *find_owner(struct monitor *m, const struct transition *t,
@@ -131,10 +124,10 @@ static const struct sock_owner *find_owner(struct monitor *m, const struct trans
 {
 	*o = (struct sock_owner){0};
 	if (m->procs && t->sk->kind == SOCK_KIND_FULL && t->sk->inode &&
-	    procmap_lookup(m->procs, t->sk->inode, now_ms(), &o->pid, comm) == 0)
+	    procmap_lookup(m->procs, t->sk->inode, (util_mono_ns() / 1000000), &o->pid, comm) == 0)
 		o->comm = comm;
 	if (m->cgroups && t->sk->cgroup_id) {
-		o->cgroup = cgroup_map_lookup(m->cgroups, t->sk->cgroup_id, now_ms());
+		o->cgroup = cgroup_map_lookup(m->cgroups, t->sk->cgroup_id, (util_mono_ns() / 1000000));
 		if (o->cgroup && cgroup_unit(o->cgroup, unit, unitlen) > 0)
 			o->unit = unit;
 	}
@@ -204,15 +197,8 @@ static int add_item(const struct transition *t, const struct summary *s, void *u
 	struct monitor *m = user;
 	struct item *it;
 
-	if (m->items_len == m->items_cap) {
-		size_t cap = m->items_cap ? m->items_cap * 2 : 256;
-		struct item *p = realloc(m->items, cap * sizeof(*p));
-
-		if (!p)
-			return -ENOMEM;
-		m->items = p;
-		m->items_cap = cap;
-	}
+	if (util_grow((void **)&m->items, &m->items_cap, m->items_len + 1, sizeof(*m->items), 256) < 0)
+		return -ENOMEM;
 	it = &m->items[m->items_len];
 	*it = (struct item){.is_summary = s != NULL, .seq = m->items_len};
 	if (s) {

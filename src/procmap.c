@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "procmap.h"
+#include "util.h"
 
 struct proc_entry {
 	uint32_t inode; /* 0: empty */
@@ -162,15 +163,8 @@ static int table_put(struct proc_table *t, uint32_t inode, uint32_t pid, uint32_
 /* Adds COMM to T's list; returns its index, or -ENOMEM. */
 static long table_comm(struct proc_table *t, const char *comm)
 {
-	if (t->ncomms == t->comms_cap) {
-		size_t cap = t->comms_cap ? 2 * t->comms_cap : 256;
-		char(*c)[PROCMAP_COMM_MAX] = realloc(t->comms, cap * sizeof(*c));
-
-		if (!c)
-			return -ENOMEM;
-		t->comms = c;
-		t->comms_cap = cap;
-	}
+	if (util_grow((void **)&t->comms, &t->comms_cap, t->ncomms + 1, PROCMAP_COMM_MAX, 256) < 0)
+		return -ENOMEM;
 	memcpy(t->comms[t->ncomms], comm, PROCMAP_COMM_MAX);
 	return (long)t->ncomms++;
 }
@@ -257,14 +251,6 @@ static int scan_pid(struct proc_table *t, int pidfd, uint32_t pid, size_t *nsock
 	return err == -ENOSPC ? 0 : err;
 }
 
-static uint64_t now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
 static int scan_begin(struct procmap *m)
 {
 	m->scan = opendir(m->proc);
@@ -300,7 +286,7 @@ static void scan_end(struct procmap *m)
  */
 static int scan_step(struct procmap *m, uint64_t deadline_us)
 {
-	uint64_t t0 = now_us(), t = t0;
+	uint64_t t0 = (util_mono_ns() / 1000), t = t0;
 	struct dirent *de;
 	int err = 0;
 
@@ -317,11 +303,11 @@ static int scan_step(struct procmap *m, uint64_t deadline_us)
 		m->scan_procs++;
 		err = scan_pid(m->next, pidfd, (uint32_t)pid, &m->scan_socks);
 		close(pidfd);
-		t = now_us();
+		t = (util_mono_ns() / 1000);
 		if (err < 0)
 			break;
 	}
-	m->scan_us += now_us() - t0;
+	m->scan_us += (util_mono_ns() / 1000) - t0;
 	if (t < deadline_us || err < 0) {
 		scan_end(m);
 		return err < 0 ? err : 1;
@@ -392,9 +378,9 @@ int procmap_lookup(struct procmap *m, uint32_t inode, uint64_t now_ms, uint32_t 
 	}
 	if (m->window_us >= PROCMAP_BUDGET_US)
 		return -ENOENT;
-	t = now_us();
+	t = (util_mono_ns() / 1000);
 	(void)scan_step(m, t + PROCMAP_BUDGET_US - m->window_us); /* a failed scan is still good */
-	m->window_us += now_us() - t;
+	m->window_us += (util_mono_ns() / 1000) - t;
 	if (found(m, m->cur, inode, ret_pid, ret_comm) == 0 ||
 	    (m->scan && found(m, m->next, inode, ret_pid, ret_comm) == 0))
 		return 0;

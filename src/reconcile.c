@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "reconcile.h"
+#include "util.h"
 
 #define RECONCILE_MIN 64
 
@@ -46,17 +47,7 @@ void reconcile_release(struct reconcile *r)
 /* Makes room for one more element of SIZE bytes in *P of *CAP. */
 static int reserve(void **p, size_t *cap, size_t len, size_t size)
 {
-	size_t n = *cap ? *cap * 2 : RECONCILE_MIN;
-	void *q;
-
-	if (len < *cap)
-		return 0;
-	q = realloc(*p, n * size);
-	if (!q)
-		return -ENOMEM;
-	*p = q;
-	*cap = n;
-	return 0;
+	return util_grow(p, cap, len + 1, size, RECONCILE_MIN);
 }
 
 int reconcile_add(struct reconcile *r, const struct sock *sk, const struct sock_info *info,

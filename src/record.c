@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 
 #include "record.h"
+#include "util.h"
 
 /* Wide enough for "255.255.255.255:65535". */
 #define ADDR_COLUMN 21
@@ -35,15 +36,12 @@ static const char *const format_names[RECORD_FORMAT_MAX] = {
 
 const char *record_format_name(unsigned fmt)
 {
-	return fmt < RECORD_FORMAT_MAX ? format_names[fmt] : "unknown";
+	return util_name(format_names, RECORD_FORMAT_MAX, fmt, "unknown");
 }
 
 int record_format_from_name(const char *name)
 {
-	for (unsigned i = 0; i < RECORD_FORMAT_MAX; i++)
-		if (strcmp(name, format_names[i]) == 0)
-			return (int)i;
-	return -EINVAL;
+	return util_from_name(format_names, RECORD_FORMAT_MAX, name);
 }
 
 /*

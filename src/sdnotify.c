@@ -17,6 +17,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "sdnotify.h"
+#include "util.h"
 
 #define USEC_PER_SEC  1000000ULL
 #define USEC_PER_MSEC 1000ULL
@@ -36,14 +37,6 @@ static struct {
 	char last_status[SDNOTIFY_STATUS_MAX];
 } sdn;
 
-static uint64_t now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * USEC_PER_SEC + (uint64_t)ts.tv_nsec / 1000;
-}
-
 /* sd_notify() returns > 0 when sent, 0 when there is no socket, or -errno. */
 static int notify(const char *msg)
 {
@@ -58,7 +51,7 @@ static int notify(const char *msg)
 static void remember_status(const char *status)
 {
 	snprintf(sdn.last_status, sizeof(sdn.last_status), "%s", status ? status : "");
-	sdn.last_status_at = now_usec();
+	sdn.last_status_at = (util_mono_ns() / 1000);
 }
 
 /* Sends STATE, then STATUS=STATUS if STATUS is not NULL, in one message. */
@@ -83,7 +76,7 @@ int sdnotify_init(void)
 	if (sd_watchdog_enabled(1, &usec) <= 0)
 		usec = 0;
 	sdn.unit_usec = sdn.watchdog_usec = usec;
-	sdn.last_ping = now_usec();
+	sdn.last_ping = (util_mono_ns() / 1000);
 	return 0;
 }
 
@@ -101,7 +94,7 @@ int sdnotify_watchdog_fit(uint32_t interval_ms, uint64_t *ret_usec)
 		if (err < 0)
 			return err;
 		sdn.watchdog_usec = need;
-		sdn.last_ping = now_usec(); /* systemd restarts the timer on it */
+		sdn.last_ping = (util_mono_ns() / 1000); /* systemd restarts the timer on it */
 	}
 	*ret_usec = sdn.watchdog_usec;
 	return 0;
@@ -113,7 +106,7 @@ int sdnotify_watchdog(void)
 
 	if (!sdn.watchdog_usec)
 		return 0;
-	now = now_usec();
+	now = (util_mono_ns() / 1000);
 	if (now - sdn.last_ping < sdn.watchdog_usec / 2)
 		return 0;
 	sdn.last_ping = now;
@@ -137,7 +130,7 @@ int sdnotify_stopping(const char *status)
 
 bool sdnotify_status_due(void)
 {
-	return sdn.active && now_usec() - sdn.last_status_at >= STATUS_MIN_GAP_USEC;
+	return sdn.active && (util_mono_ns() / 1000) - sdn.last_status_at >= STATUS_MIN_GAP_USEC;
 }
 
 int sdnotify_status(const char *status)

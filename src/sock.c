@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "sock.h"
+#include "util.h"
 
 static const char *const state_names[SOCK_STATE_MAX] = {
 	[SOCK_NONE] = "NONE",
@@ -21,15 +22,12 @@ static const char *const state_names[SOCK_STATE_MAX] = {
 
 const char *sock_state_name(unsigned state)
 {
-	return state < SOCK_STATE_MAX ? state_names[state] : "UNKNOWN";
+	return util_name(state_names, SOCK_STATE_MAX, state, "UNKNOWN");
 }
 
 int sock_state_from_name(const char *name)
 {
-	for (unsigned i = 0; i < SOCK_STATE_MAX; i++)
-		if (strcmp(name, state_names[i]) == 0)
-			return (int)i;
-	return -EINVAL;
+	return util_from_name(state_names, SOCK_STATE_MAX, name);
 }
 
 int sock_tuple_equal(const struct sock_tuple *a, const struct sock_tuple *b)
