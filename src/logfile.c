@@ -70,7 +70,6 @@ struct compressor {
 	uint32_t keep;
 	unsigned mode;
 	uint64_t rotations;     /* bumped by every rotation: how far names shifted */
-	uint64_t done;          /* files compressed */
 	int err;                /* of the last pass, 0 when it succeeded */
 	bool compress;          /* gzip rotated files (else the worker only syncs) */
 	int sync_fds[SYNC_MAX]; /* to fdatasync() and close */
@@ -95,7 +94,6 @@ struct logfile {
 	uint64_t written;    /* records */
 	uint64_t dropped;    /* records */
 	uint64_t rotations;
-	uint64_t compressed;
 	uint64_t torn;                          /* bytes of torn records cut off when opening */
 	struct timespec next_check, next_fsync; /* CLOCK_MONOTONIC */
 	struct logfile_loss loss;               /* pending while loss.lost > 0 */
@@ -372,7 +370,6 @@ static int compress_next(struct compressor *z)
 	kk = k + (unsigned)(z->rotations - gen);
 	if (kk <= z->keep && same_file(dfd, gen_name(name, z->base, kk, false), fd))
 		unlinkat(dfd, name, 0);
-	z->done++;
 	pthread_mutex_unlock(&z->lock);
 done:
 	close(fd);
@@ -807,7 +804,6 @@ static void check_file(struct logfile *lf, struct timespec now)
 	if (lf->z) {
 		pthread_mutex_lock(&lf->z->lock);
 		lf->compress_err = lf->z->err;
-		lf->compressed = lf->z->done;
 		pthread_mutex_unlock(&lf->z->lock);
 	}
 	if (lf->is_stdout)
@@ -1012,11 +1008,6 @@ uint64_t logfile_dropped(const struct logfile *lf)
 uint64_t logfile_rotations(const struct logfile *lf)
 {
 	return lf->rotations;
-}
-
-uint64_t logfile_compressed(const struct logfile *lf)
-{
-	return lf->compressed;
 }
 
 uint64_t logfile_torn(const struct logfile *lf)
