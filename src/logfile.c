@@ -13,12 +13,8 @@
  * PATH.k is renamed PATH.(k+1), PATH becomes PATH.1 and a new PATH is
  * created. A record is therefore never split between two files.
  *
- * Names inside the log's directory are only ever used relative to a
- * descriptor of that directory, and never followed when they are symlinks:
- * renameat() and unlinkat() act on a symlink itself, never on what it points
- * to, and every open is O_NOFOLLOW. A symlink planted at PATH.1 is thus
- * renamed or deleted like a file, and nothing is ever written through one.
- * The directories above the log's own are the administrator's business.
+ * The file is opened by logopen.c, which refuses symlinks, and the renames of
+ * a rotation are loggen.c's.
  *
  * A worker thread does what may take long: it gzips rotated files, and it
  * runs the fsync()s of the flush policy, so that neither delays a poll (an
@@ -44,16 +40,15 @@
 #include <zlib.h>
 
 #include "logfile.h"
+#include "loggen.h"
+#include "logopen.h"
 #include "util.h"
 
 #define LOGFILE_BUF_SIZE 65536
-#define LOGFILE_DIR_MODE 0750
 /* Room for the loss record, which is added after a full batch. */
 #define LOSS_MAX 256
 /* How often the file's name is checked and a failed rotation retried. */
 #define CHECK_INTERVAL_NS 1000000000LL
-/* Room for "NAME.1000.gz" and ".NAME.gz.tmp". */
-#define GEN_NAME_MAX (NAME_MAX + 16)
 
 /* Descriptors waiting for the worker's fdatasync(). */
 #define SYNC_MAX 8
@@ -149,95 +144,6 @@ static bool ts_reached(struct timespec now, struct timespec when)
 	       (now.tv_sec == when.tv_sec && now.tv_nsec >= when.tv_nsec);
 }
 
-/* "NAME.K" or "NAME.K.gz" into BUF of GEN_NAME_MAX bytes. */
-static const char *gen_name(char *buf, const char *base, unsigned k, bool gz)
-{
-	snprintf(buf, GEN_NAME_MAX, "%s.%u%s", base, k, gz ? ".gz" : "");
-	return buf;
-}
-
-/* Whether NAME in DIRFD is the file open as FD (never following a symlink). */
-static bool same_file(int dirfd, const char *name, int fd)
-{
-	struct stat a, b;
-
-	return fstatat(dirfd, name, &a, AT_SYMLINK_NOFOLLOW) == 0 && fstat(fd, &b) == 0 &&
-	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-}
-
-/* Creates the missing parent directories of PATH. */
-static int make_parents(const char *path)
-{
-	char dir[PATH_MAX];
-	size_t n = strlen(path);
-
-	if (n >= sizeof(dir))
-		return -ENAMETOOLONG;
-	memcpy(dir, path, n + 1);
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, LOGFILE_DIR_MODE) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return 0;
-}
-
-/* Opens the directory that holds PATH, creating it when missing. */
-static int open_dir(const char *path)
-{
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	int fd;
-
-	if (!slash)
-		strcpy(dir, ".");
-	else if (slash == path)
-		strcpy(dir, "/");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT) {
-		int err = make_parents(path);
-
-		if (err < 0)
-			return err;
-		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	}
-	return fd < 0 ? -errno : fd;
-}
-
-/*
- * Opens NAME in DIRFD for appending, creating it with MODE. The umask applies,
- * as for any program: the service's UMask=0077 makes it 0600, on purpose.
- * -ELOOP for a symlink, -EINVAL for anything but a regular file; O_NONBLOCK so
- * that a FIFO put there cannot block the open.
- */
-static int open_in(int dirfd, const char *name, unsigned mode)
-{
-	const int flags = O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
-	struct stat st;
-	int fd, err;
-
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		if (S_ISLNK(st.st_mode))
-			return -ELOOP;
-		if (!S_ISREG(st.st_mode))
-			return -EINVAL;
-	}
-	fd = openat(dirfd, name, flags | O_CREAT, mode);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		err = fstat(fd, &st) < 0 ? -errno : -EINVAL;
-		close(fd);
-		return err;
-	}
-	return fd;
-}
-
 /* ------------------------------------------------------------------------ */
 /* The gzip worker */
 
@@ -311,7 +217,7 @@ static int gzip_fd(int in, int out, atomic_bool *stop)
  */
 static int compress_next(struct compressor *z)
 {
-	char name[GEN_NAME_MAX], tmp[GEN_NAME_MAX];
+	char name[LOGGEN_NAME_MAX], tmp[LOGGEN_NAME_MAX];
 	uint64_t gen;
 	unsigned k, kk;
 	int dfd, fd = -1, out, err;
@@ -321,7 +227,7 @@ static int compress_next(struct compressor *z)
 	dfd = fcntl(z->dirfd, F_DUPFD_CLOEXEC, 3);
 	gen = z->rotations;
 	for (k = 1; dfd >= 0 && k <= z->keep; k++) {
-		fd = openat(dfd, gen_name(name, z->base, k, false),
+		fd = openat(dfd, loggen_name(name, z->base, k, false),
 		            O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
 		if (fd < 0)
 			continue;
@@ -352,8 +258,8 @@ static int compress_next(struct compressor *z)
 
 	pthread_mutex_lock(&z->lock);
 	kk = k + (unsigned)(z->rotations - gen);
-	if (err == 0 && kk <= z->keep && same_file(dfd, gen_name(name, z->base, kk, false), fd)) {
-		gen_name(name, z->base, kk, true);
+	if (err == 0 && kk <= z->keep && loggen_same_file(dfd, loggen_name(name, z->base, kk, false), fd)) {
+		loggen_name(name, z->base, kk, true);
 		if (renameat(dfd, tmp, dfd, name) < 0)
 			err = -errno;
 	} else {
@@ -368,7 +274,7 @@ static int compress_next(struct compressor *z)
 	fsync(dfd);
 	pthread_mutex_lock(&z->lock);
 	kk = k + (unsigned)(z->rotations - gen);
-	if (kk <= z->keep && same_file(dfd, gen_name(name, z->base, kk, false), fd))
+	if (kk <= z->keep && loggen_same_file(dfd, loggen_name(name, z->base, kk, false), fd))
 		unlinkat(dfd, name, 0);
 	pthread_mutex_unlock(&z->lock);
 done:
@@ -512,40 +418,6 @@ static int compressor_new(struct logfile *lf)
 /* ------------------------------------------------------------------------ */
 /* Opening */
 
-/*
- * Cuts off a torn last line, which only a crash can leave: Linux may end a
- * write() early when SIGKILL arrives (between two pages of it), and a power
- * loss keeps whatever reached the disk. The part of the record that is there
- * is useless, and the next record would be appended to it, so it goes back
- * to the last newline. Only the last 2 * RECORD_MAX bytes are looked at: a
- * file whose last line is longer is not a torn record of ours and is left
- * alone. Returns the bytes cut.
- */
-static uint64_t cut_torn_tail(int dirfd, const char *name, int fd, uint64_t size)
-{
-	char buf[2 * RECORD_MAX];
-	uint64_t from = size > sizeof(buf) ? size - sizeof(buf) : 0;
-	ssize_t n;
-	int rfd;
-
-	if (size == 0)
-		return 0;
-	rfd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (rfd < 0)
-		return 0;
-	n = pread(rfd, buf, (size_t)(size - from), (off_t)from);
-	close(rfd);
-	if (n != (ssize_t)(size - from) || buf[n - 1] == '\n')
-		return 0;
-	while (n > 0 && buf[n - 1] != '\n')
-		n--;
-	if (n == 0 && from > 0)
-		return 0;
-	if (ftruncate(fd, (off_t)(from + (uint64_t)n)) < 0)
-		return 0;
-	return size - from - (uint64_t)n;
-}
-
 /* Opens the directory and the file anew and switches LF to them. On error
  * LF is unchanged. */
 static int reopen_file(struct logfile *lf)
@@ -554,10 +426,10 @@ static int reopen_file(struct logfile *lf)
 	uint64_t cut;
 	int dirfd, fd;
 
-	dirfd = open_dir(lf->path);
+	dirfd = logopen_dir(lf->path);
 	if (dirfd < 0)
 		return dirfd;
-	fd = open_in(dirfd, lf->base, lf->opt.mode);
+	fd = logopen_file(dirfd, lf->base, lf->opt.mode);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		int err = fd < 0 ? fd : -errno;
 
@@ -572,7 +444,7 @@ static int reopen_file(struct logfile *lf)
 		close(lf->dirfd);
 	lf->fd = fd;
 	lf->dirfd = dirfd;
-	cut = cut_torn_tail(dirfd, lf->base, fd, (uint64_t)st.st_size);
+	cut = logopen_cut_torn(dirfd, lf->base, fd, (uint64_t)st.st_size);
 	lf->torn += cut;
 	lf->size = (uint64_t)st.st_size - cut;
 	lf->open_err = 0;
@@ -864,50 +736,15 @@ int logfile_flush(struct logfile *lf)
 	return err;
 }
 
-/* Whether PATH.K or PATH.K.gz exists (as anything, links included). */
-static bool gen_exists(const struct logfile *lf, unsigned k)
-{
-	char name[GEN_NAME_MAX];
-	struct stat st;
-
-	return fstatat(lf->dirfd, gen_name(name, lf->base, k, false), &st, AT_SYMLINK_NOFOLLOW) ==
-	           0 ||
-	       fstatat(lf->dirfd, gen_name(name, lf->base, k, true), &st, AT_SYMLINK_NOFOLLOW) == 0;
-}
-
-/*
- * The renames of a rotation, under the worker's lock so that it never renames
- * or deletes by a name that is shifting. Shifts PATH.1 ... up by one as far
- * as the first free number, or drops PATH.keep (and .gz) when there is none
- * below it, then renames PATH to PATH.1 if PATH is still this file (after an
- * external rotation it may be someone else's). Stopping at the first free
- * number keeps a rotation to the renames it needs: ENOENT renames all the
- * way up to keep = 1000 cost milliseconds.
- */
+/* The renames of a rotation, under the worker's lock so that it never
+ * renames or deletes by a name that is shifting. */
 static int shift_files(struct logfile *lf)
 {
-	char from[GEN_NAME_MAX], to[GEN_NAME_MAX];
-	unsigned keep = lf->opt.keep ? lf->opt.keep : 1, top = 1;
-	int err = 0;
+	int err;
 
 	if (lf->z)
 		pthread_mutex_lock(&lf->z->lock);
-	while (top < keep && gen_exists(lf, top))
-		top++;
-	for (int gz = 0; top == keep && gz < 2 && err == 0; gz++)
-		if (unlinkat(lf->dirfd, gen_name(to, lf->base, keep, gz), 0) < 0 && errno != ENOENT)
-			err = -errno;
-	for (unsigned k = top - 1; k >= 1 && err == 0; k--) {
-		for (int gz = 0; gz < 2 && err == 0; gz++) {
-			if (renameat(lf->dirfd, gen_name(from, lf->base, k, gz), lf->dirfd,
-			             gen_name(to, lf->base, k + 1, gz)) < 0 &&
-			    errno != ENOENT)
-				err = -errno;
-		}
-	}
-	if (err == 0 && same_file(lf->dirfd, lf->base, lf->fd) &&
-	    renameat(lf->dirfd, lf->base, lf->dirfd, gen_name(to, lf->base, 1, false)) < 0)
-		err = -errno;
+	err = loggen_shift(lf->dirfd, lf->base, lf->opt.keep, lf->fd);
 	if (lf->z) {
 		lf->z->rotations++;
 		pthread_mutex_unlock(&lf->z->lock);
@@ -926,7 +763,7 @@ int logfile_rotate(struct logfile *lf)
 		return err;
 	err = shift_files(lf);
 	if (err == 0) {
-		fd = open_in(lf->dirfd, lf->base, lf->opt.mode);
+		fd = logopen_file(lf->dirfd, lf->base, lf->opt.mode);
 		if (fd < 0) {
 			/* Still writing to what is now PATH.1; retried each second. */
 			err = fd;
