@@ -13,35 +13,25 @@
  * PATH.k is renamed PATH.(k+1), PATH becomes PATH.1 and a new PATH is
  * created. A record is therefore never split between two files.
  *
- * The file is opened by logopen.c, which refuses symlinks, and the renames of
- * a rotation are loggen.c's.
- *
- * A worker thread does what may take long: it gzips rotated files, and it
- * runs the fsync()s of the flush policy, so that neither delays a poll (an
- * fdatasync() of a 100 MiB file just written takes ~60 ms, longer than some
- * poll intervals). It and the rotation share one mutex, held by the rotation
- * only for its renames and by the worker only for its final rename: the poll
- * never waits for the compression itself.
+ * The file is opened by logopen.c, which refuses symlinks; the renames of a
+ * rotation are loggen.c's. What may take long, the gzip of rotated files and
+ * the fsync()s of the flush policy, is handed to logworker.c's thread, so
+ * that the poll never waits for it.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <sys/resource.h>
 #include <sys/stat.h>
-
-#include <zlib.h>
 
 #include "logfile.h"
 #include "loggen.h"
 #include "logopen.h"
+#include "logworker.h"
 #include "util.h"
 
 #define LOGFILE_BUF_SIZE 65536
@@ -49,28 +39,6 @@
 #define LOSS_MAX 256
 /* How often the file's name is checked and a failed rotation retried. */
 #define CHECK_INTERVAL_NS 1000000000LL
-
-/* Descriptors waiting for the worker's fdatasync(). */
-#define SYNC_MAX 8
-
-/* The worker: state shared with the thread, all under lock. */
-struct compressor {
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	atomic_bool stop;
-	bool wake;
-	int dirfd; /* a copy of the log's directory descriptor */
-	char base[NAME_MAX + 1];
-	uint32_t keep;
-	unsigned mode;
-	uint64_t rotations;     /* bumped by every rotation: how far names shifted */
-	int err;                /* of the last pass, 0 when it succeeded */
-	bool compress;          /* gzip rotated files (else the worker only syncs) */
-	int sync_fds[SYNC_MAX]; /* to fdatasync() and close */
-	unsigned nsync;
-	bool sync_dir; /* fsync() the directory after them (renames) */
-};
 
 struct logfile {
 	int fd;    /* -1 while the file cannot be reopened */
@@ -94,9 +62,9 @@ struct logfile {
 	struct logfile_loss loss;               /* pending while loss.lost > 0 */
 	struct logfile_loss taken;              /* the last loss record written */
 	bool have_taken;
-	struct compressor *z; /* the worker; NULL with fsync = never, no compress */
-	size_t queued;        /* records in buf */
-	size_t len;           /* bytes in buf */
+	struct logworker *w; /* NULL with fsync = never and no compression */
+	size_t queued;       /* records in buf */
+	size_t len;          /* bytes in buf */
 	char buf[LOGFILE_BUF_SIZE + LOSS_MAX];
 };
 
@@ -145,277 +113,6 @@ static bool ts_reached(struct timespec now, struct timespec when)
 }
 
 /* ------------------------------------------------------------------------ */
-/* The gzip worker */
-
-/* Writes all of BUF to FD. */
-static int write_all(int fd, const unsigned char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Gzips what IN holds into OUT; -ECANCELED as soon as STOP is set. */
-static int gzip_fd(int in, int out, atomic_bool *stop)
-{
-	enum { CHUNK = 65536 };
-	unsigned char *ibuf = malloc(2 * CHUNK), *obuf;
-	z_stream s;
-	int flush = Z_NO_FLUSH, err = 0;
-
-	memset(&s, 0, sizeof(s));
-	if (!ibuf)
-		return -ENOMEM;
-	obuf = ibuf + CHUNK;
-	if (deflateInit2(&s, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
-	    Z_OK) {
-		free(ibuf);
-		return -ENOMEM;
-	}
-	do {
-		ssize_t n = read(in, ibuf, CHUNK);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = -errno;
-			break;
-		}
-		if (atomic_load(stop)) {
-			err = -ECANCELED;
-			break;
-		}
-		flush = n == 0 ? Z_FINISH : Z_NO_FLUSH;
-		s.next_in = ibuf;
-		s.avail_in = (uInt)n;
-		do {
-			s.next_out = obuf;
-			s.avail_out = CHUNK;
-			deflate(&s, flush); /* cannot fail with these buffers */
-			err = write_all(out, obuf, CHUNK - s.avail_out);
-		} while (err == 0 && s.avail_out == 0);
-	} while (err == 0 && flush != Z_FINISH);
-	deflateEnd(&s);
-	free(ibuf);
-	return err;
-}
-
-/*
- * Compresses the rotated file with the smallest number that is not
- * compressed yet, PATH.k -> PATH.k.gz: into a temporary file, fsync, rename,
- * then the plain file is deleted, so that a crash leaves either file whole.
- * Rotations may shift the names meanwhile; the rotation counter says by how
- * much. Returns 1 after one file, 0 when there was none, or -errno.
- */
-static int compress_next(struct compressor *z)
-{
-	char name[LOGGEN_NAME_MAX], tmp[LOGGEN_NAME_MAX];
-	uint64_t gen;
-	unsigned k, kk;
-	int dfd, fd = -1, out, err;
-	struct stat st;
-
-	pthread_mutex_lock(&z->lock);
-	dfd = fcntl(z->dirfd, F_DUPFD_CLOEXEC, 3);
-	gen = z->rotations;
-	for (k = 1; dfd >= 0 && k <= z->keep; k++) {
-		fd = openat(dfd, loggen_name(name, z->base, k, false),
-		            O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-		if (fd < 0)
-			continue;
-		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-			break;
-		close(fd);
-		fd = -1;
-	}
-	pthread_mutex_unlock(&z->lock);
-	if (dfd < 0)
-		return -errno;
-	if (fd < 0) {
-		close(dfd);
-		return 0;
-	}
-
-	snprintf(tmp, sizeof(tmp), ".%s.gz.tmp", z->base);
-	unlinkat(dfd, tmp, 0); /* left by a crash */
-	out = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, z->mode);
-	if (out < 0) {
-		err = -errno;
-		goto done;
-	}
-	err = gzip_fd(fd, out, &z->stop);
-	if (err == 0 && fsync(out) < 0)
-		err = -errno;
-	close(out);
-
-	pthread_mutex_lock(&z->lock);
-	kk = k + (unsigned)(z->rotations - gen);
-	if (err == 0 && kk <= z->keep && loggen_same_file(dfd, loggen_name(name, z->base, kk, false), fd)) {
-		loggen_name(name, z->base, kk, true);
-		if (renameat(dfd, tmp, dfd, name) < 0)
-			err = -errno;
-	} else {
-		unlinkat(dfd, tmp, 0); /* failed, or the file was dropped meanwhile */
-		kk = 0;
-	}
-	pthread_mutex_unlock(&z->lock);
-	if (err < 0 || kk == 0)
-		goto done;
-
-	/* The .gz is durable before the plain file goes. */
-	fsync(dfd);
-	pthread_mutex_lock(&z->lock);
-	kk = k + (unsigned)(z->rotations - gen);
-	if (kk <= z->keep && loggen_same_file(dfd, loggen_name(name, z->base, kk, false), fd))
-		unlinkat(dfd, name, 0);
-	pthread_mutex_unlock(&z->lock);
-done:
-	close(fd);
-	close(dfd);
-	return err < 0 ? err : 1;
-}
-
-static void *compress_worker(void *arg)
-{
-	struct compressor *z = arg;
-	int err;
-
-	/*
-	 * Nice 10 for this thread only: on a busy machine, compressing gives
-	 * way to the polls. Under the shipped unit the system call filter
-	 * refuses it (EPERM, @resources), which does no harm.
-	 */
-	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
-	pthread_mutex_lock(&z->lock);
-	for (;;) {
-		while (!atomic_load(&z->stop) && !z->wake && !z->nsync && !z->sync_dir)
-			pthread_cond_wait(&z->cond, &z->lock);
-		/* Syncs first, and even when stopping: they were promised. */
-		while (z->nsync > 0) {
-			int fd = z->sync_fds[--z->nsync];
-
-			pthread_mutex_unlock(&z->lock);
-			fdatasync(fd);
-			close(fd);
-			pthread_mutex_lock(&z->lock);
-		}
-		if (z->sync_dir) {
-			int dfd = fcntl(z->dirfd, F_DUPFD_CLOEXEC, 3);
-
-			z->sync_dir = false;
-			pthread_mutex_unlock(&z->lock);
-			if (dfd >= 0) {
-				fsync(dfd);
-				close(dfd);
-			}
-			pthread_mutex_lock(&z->lock);
-		}
-		if (atomic_load(&z->stop))
-			break;
-		if (!z->wake)
-			continue;
-		z->wake = false;
-		if (!z->compress)
-			continue;
-		pthread_mutex_unlock(&z->lock);
-		while ((err = compress_next(z)) > 0)
-			;
-		pthread_mutex_lock(&z->lock);
-		z->err = err == -ECANCELED ? 0 : err;
-	}
-	pthread_mutex_unlock(&z->lock);
-	return NULL;
-}
-
-static void compressor_wake(struct compressor *z)
-{
-	pthread_mutex_lock(&z->lock);
-	z->wake = true;
-	pthread_cond_signal(&z->cond);
-	pthread_mutex_unlock(&z->lock);
-}
-
-/* Hands FD to the worker to fdatasync() and close, then the directory if
- * DIR. Returns false when the queue is full (the caller syncs itself). */
-static bool compressor_sync(struct compressor *z, int fd, bool dir)
-{
-	bool queued = false;
-
-	pthread_mutex_lock(&z->lock);
-	if (z->nsync < SYNC_MAX) {
-		z->sync_fds[z->nsync++] = fd;
-		z->sync_dir |= dir;
-		pthread_cond_signal(&z->cond);
-		queued = true;
-	}
-	pthread_mutex_unlock(&z->lock);
-	return queued;
-}
-
-static void compressor_free(struct compressor *z)
-{
-	if (!z)
-		return;
-	pthread_mutex_lock(&z->lock);
-	atomic_store(&z->stop, true);
-	pthread_cond_signal(&z->cond);
-	pthread_mutex_unlock(&z->lock);
-	pthread_join(z->thread, NULL);
-	pthread_mutex_destroy(&z->lock);
-	pthread_cond_destroy(&z->cond);
-	close(z->dirfd);
-	free(z);
-}
-
-/* Starts the worker for LF's directory; with compression it first looks for
- * files left uncompressed by an earlier run. */
-static int compressor_new(struct logfile *lf)
-{
-	struct compressor *z = calloc(1, sizeof(*z));
-	sigset_t all, old;
-	int err;
-
-	if (!z)
-		return -ENOMEM;
-	z->dirfd = fcntl(lf->dirfd, F_DUPFD_CLOEXEC, 3);
-	if (z->dirfd < 0) {
-		err = -errno;
-		free(z);
-		return err;
-	}
-	strcpy(z->base, lf->base);
-	z->keep = lf->opt.keep;
-	z->mode = lf->opt.mode;
-	z->compress = lf->opt.compress;
-	z->wake = true;
-	atomic_init(&z->stop, false);
-	pthread_mutex_init(&z->lock, NULL);
-	pthread_cond_init(&z->cond, NULL);
-	/* Signals are for the main thread's signalfd: the worker blocks all. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	err = -pthread_create(&z->thread, NULL, compress_worker, z);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err < 0) {
-		pthread_mutex_destroy(&z->lock);
-		pthread_cond_destroy(&z->cond);
-		close(z->dirfd);
-		free(z);
-		return err;
-	}
-	lf->z = z;
-	return 0;
-}
-
-/* ------------------------------------------------------------------------ */
 /* Opening */
 
 /* Opens the directory and the file anew and switches LF to them. On error
@@ -450,12 +147,8 @@ static int reopen_file(struct logfile *lf)
 	lf->open_err = 0;
 	lf->reopen_due = false;
 	lf->dirty = false;
-	if (lf->z) {
-		pthread_mutex_lock(&lf->z->lock);
-		close(lf->z->dirfd);
-		lf->z->dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
-		pthread_mutex_unlock(&lf->z->lock);
-	}
+	if (lf->w)
+		logworker_set_dir(lf->w, dirfd);
 	return 0;
 }
 
@@ -494,7 +187,7 @@ int logfile_open(struct logfile **ret, const char *path, const struct logfile_op
 	} else {
 		err = reopen_file(lf);
 		if (err == 0 && (lf->opt.compress || lf->opt.fsync != LOGFILE_FSYNC_NEVER))
-			err = compressor_new(lf);
+			err = logworker_new(&lf->w, lf->dirfd, lf->base, &lf->opt);
 	}
 	if (err < 0) {
 		logfile_close(lf);
@@ -507,18 +200,12 @@ int logfile_open(struct logfile **ret, const char *path, const struct logfile_op
 void logfile_set_options(struct logfile *lf, const struct logfile_options *opt)
 {
 	lf->opt = *opt;
-	if (lf->z) {
-		pthread_mutex_lock(&lf->z->lock);
-		lf->z->keep = opt->keep;
-		lf->z->mode = opt->mode;
-		lf->z->compress = opt->compress;
-		lf->z->wake = true; /* for files left uncompressed */
-		pthread_cond_signal(&lf->z->cond);
-		pthread_mutex_unlock(&lf->z->lock);
+	if (lf->w) {
+		logworker_set_options(lf->w, opt);
 	} else if (!lf->is_stdout && lf->dirfd >= 0 &&
 	           (opt->compress || opt->fsync != LOGFILE_FSYNC_NEVER)) {
 		/* Without a thread, syncs happen inline and nothing is gzipped. */
-		(void)compressor_new(lf);
+		(void)logworker_new(&lf->w, lf->dirfd, lf->base, &lf->opt);
 	}
 }
 
@@ -540,8 +227,8 @@ static void sync_file_later(struct logfile *lf)
 
 	if (!lf->dirty || lf->fd < 0)
 		return;
-	fd = lf->z ? fcntl(lf->fd, F_DUPFD_CLOEXEC, 3) : -1;
-	if (fd >= 0 && compressor_sync(lf->z, fd, false)) {
+	fd = lf->w ? fcntl(lf->fd, F_DUPFD_CLOEXEC, 3) : -1;
+	if (fd >= 0 && logworker_fsync(lf->w, fd, false) == 0) {
 		lf->dirty = false;
 		return;
 	}
@@ -673,11 +360,8 @@ static void check_file(struct logfile *lf, struct timespec now)
 
 	lf->next_check = ts_add_ns(now, CHECK_INTERVAL_NS);
 	lf->rotate_blocked = false;
-	if (lf->z) {
-		pthread_mutex_lock(&lf->z->lock);
-		lf->compress_err = lf->z->err;
-		pthread_mutex_unlock(&lf->z->lock);
-	}
+	if (lf->w)
+		lf->compress_err = logworker_error(lf->w);
 	if (lf->is_stdout)
 		return;
 	if (lf->fd >= 0 && fstat(lf->fd, &st) == 0 && st.st_nlink > 0 && !lf->reopen_due) {
@@ -736,22 +420,6 @@ int logfile_flush(struct logfile *lf)
 	return err;
 }
 
-/* The renames of a rotation, under the worker's lock so that it never
- * renames or deletes by a name that is shifting. */
-static int shift_files(struct logfile *lf)
-{
-	int err;
-
-	if (lf->z)
-		pthread_mutex_lock(&lf->z->lock);
-	err = loggen_shift(lf->dirfd, lf->base, lf->opt.keep, lf->fd);
-	if (lf->z) {
-		lf->z->rotations++;
-		pthread_mutex_unlock(&lf->z->lock);
-	}
-	return err;
-}
-
 int logfile_rotate(struct logfile *lf)
 {
 	int err, fd, old = -1;
@@ -761,7 +429,10 @@ int logfile_rotate(struct logfile *lf)
 	err = write_batch(lf, false);
 	if (err < 0)
 		return err;
-	err = shift_files(lf);
+	if (lf->w)
+		err = logworker_shift(lf->w, lf->dirfd, lf->base, lf->opt.keep, lf->fd);
+	else
+		err = loggen_shift(lf->dirfd, lf->base, lf->opt.keep, lf->fd);
 	if (err == 0) {
 		fd = logopen_file(lf->dirfd, lf->base, lf->opt.mode);
 		if (fd < 0) {
@@ -787,13 +458,13 @@ int logfile_rotate(struct logfile *lf)
 	 */
 	if (lf->opt.fsync == LOGFILE_FSYNC_NEVER) {
 		close(old);
-	} else if (!lf->z || !compressor_sync(lf->z, old, true)) {
+	} else if (!lf->w || logworker_fsync(lf->w, old, true) < 0) {
 		fdatasync(old);
 		close(old);
 		fsync(lf->dirfd);
 	}
-	if (lf->z)
-		compressor_wake(lf->z);
+	if (lf->w)
+		logworker_compress(lf->w);
 	return 0;
 }
 
@@ -819,7 +490,7 @@ void logfile_close(struct logfile *lf)
 		if (lf->opt.fsync != LOGFILE_FSYNC_NEVER && !lf->is_stdout)
 			sync_file(lf);
 	}
-	compressor_free(lf->z);
+	logworker_free(lf->w);
 	if (lf->fd >= 0)
 		close(lf->fd);
 	if (lf->dirfd >= 0)
