@@ -30,6 +30,7 @@
 
 #include "logfile.h"
 #include "loggen.h"
+#include "logloss.h"
 #include "logopen.h"
 #include "logworker.h"
 #include "util.h"
@@ -55,13 +56,10 @@ struct logfile {
 	int rotate_err;      /* of the last rotation, 0 once one worked */
 	int compress_err;    /* of the worker's last pass */
 	uint64_t written;    /* records */
-	uint64_t dropped;    /* records */
 	uint64_t rotations;
 	uint64_t torn;                          /* bytes of torn records cut off when opening */
 	struct timespec next_check, next_fsync; /* CLOCK_MONOTONIC */
-	struct logfile_loss loss;               /* pending while loss.lost > 0 */
-	struct logfile_loss taken;              /* the last loss record written */
-	bool have_taken;
+	struct logloss loss;
 	struct logworker *w; /* NULL with fsync = never and no compression */
 	size_t queued;       /* records in buf */
 	size_t len;          /* bytes in buf */
@@ -253,7 +251,6 @@ static void sync_file_later(struct logfile *lf)
 static int write_batch(struct logfile *lf, bool loss)
 {
 	size_t off = 0, lines = 0, whole = 0, records;
-	struct timespec now;
 	struct stat st;
 	int err = 0;
 
@@ -292,19 +289,10 @@ static int write_batch(struct logfile *lf, bool loss)
 
 	records = lines < lf->queued ? lines : lf->queued;
 	lf->written += records;
-	if (err < 0 && lf->queued > records) {
-		clock_gettime(CLOCK_REALTIME, &now);
-		if (!lf->loss.lost)
-			lf->loss.since = now;
-		lf->loss.until = now;
-		lf->loss.lost += lf->queued - records;
-		lf->dropped += lf->queued - records;
-	}
-	if (loss && lines == lf->queued + 1) {
-		lf->taken = lf->loss;
-		lf->have_taken = true;
-		memset(&lf->loss, 0, sizeof(lf->loss));
-	}
+	if (err < 0 && lf->queued > records)
+		logloss_count(&lf->loss, lf->queued - records);
+	if (loss && lines == lf->queued + 1)
+		logloss_written(&lf->loss);
 	lf->len = 0;
 	lf->queued = 0;
 	return err;
@@ -380,39 +368,41 @@ static void check_file(struct logfile *lf, struct timespec now)
 		rotate_if_allowed(lf);
 }
 
+/* Writes the queued lines and the loss record after them; when the record
+ * would take the file past max_size, the lines are written first and the
+ * file is rotated. */
+static int write_with_loss(struct logfile *lf)
+{
+	char line[LOSS_MAX];
+	int err, n = logloss_format(&lf->loss, line, sizeof(line), lf->opt.format);
+
+	if (n <= 0)
+		return write_batch(lf, false);
+	if (too_big(lf, (size_t)n)) {
+		err = write_batch(lf, false);
+		if (err < 0)
+			return err;
+		if (lf->size > 0 && too_big(lf, (size_t)n))
+			rotate_if_allowed(lf);
+	}
+	memcpy(lf->buf + lf->len, line, (size_t)n);
+	lf->len += (size_t)n;
+	return write_batch(lf, true);
+}
+
 int logfile_flush(struct logfile *lf)
 {
-	struct timespec now = util_mono_ts(), real;
-	int err, n;
+	struct timespec now = util_mono_ts();
+	int err;
 
 	if (ts_reached(now, lf->next_check))
 		check_file(lf, now);
-	if (lf->loss.lost && lf->fd >= 0) {
-		char line[LOSS_MAX];
-
-		clock_gettime(CLOCK_REALTIME, &real);
-		lf->loss.logged = real;
-		n = record_format_loss(line, sizeof(line), lf->opt.format, lf->loss.lost, &real,
-		                       &lf->loss.since, &lf->loss.until);
-		if (n > 0 && too_big(lf, (size_t)n)) {
-			err = write_batch(lf, false);
-			if (err < 0)
-				return err;
-			if (lf->size > 0 && too_big(lf, (size_t)n))
-				rotate_if_allowed(lf);
-		}
-		if (n > 0) {
-			memcpy(lf->buf + lf->len, line, (size_t)n);
-			lf->len += (size_t)n;
-			err = write_batch(lf, true);
-		} else {
-			err = write_batch(lf, false);
-		}
-	} else if (lf->len > 0) {
+	if (logloss_due(&lf->loss) && lf->fd >= 0)
+		err = write_with_loss(lf);
+	else if (lf->len > 0)
 		err = write_batch(lf, false);
-	} else {
-		err = lf->fd < 0 && lf->loss.lost ? lf->open_err : 0;
-	}
+	else
+		err = lf->fd < 0 && logloss_due(&lf->loss) ? lf->open_err : 0;
 	if (lf->opt.fsync == LOGFILE_FSYNC_INTERVAL && ts_reached(now, lf->next_fsync)) {
 		sync_file_later(lf);
 		lf->next_fsync = ts_add_ns(now, (long long)lf->opt.fsync_interval_ms * 1000000);
@@ -510,7 +500,7 @@ uint64_t logfile_written(const struct logfile *lf)
 
 uint64_t logfile_dropped(const struct logfile *lf)
 {
-	return lf->dropped;
+	return lf->loss.dropped;
 }
 
 uint64_t logfile_rotations(const struct logfile *lf)
@@ -542,9 +532,5 @@ int logfile_problem(const struct logfile *lf, const char **ret_what)
 
 bool logfile_take_loss(struct logfile *lf, struct logfile_loss *ret)
 {
-	if (!lf->have_taken)
-		return false;
-	*ret = lf->taken;
-	lf->have_taken = false;
-	return true;
+	return logloss_take(&lf->loss, ret);
 }
