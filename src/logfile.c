@@ -39,7 +39,7 @@
 /* Room for the loss record, which is added after a full batch. */
 #define LOSS_MAX 256
 /* How often the file's name is checked and a failed rotation retried. */
-#define CHECK_INTERVAL_NS 1000000000LL
+#define CHECK_INTERVAL_NS 1000000000ULL
 
 struct logfile {
 	int fd;    /* -1 while the file cannot be reopened */
@@ -58,7 +58,7 @@ struct logfile {
 	uint64_t written;    /* records */
 	uint64_t rotations;
 	uint64_t torn;                          /* bytes of torn records cut off when opening */
-	struct timespec next_check, next_fsync; /* CLOCK_MONOTONIC */
+	uint64_t next_check, next_fsync;        /* CLOCK_MONOTONIC, ns */
 	struct logloss loss;
 	struct logworker *w; /* NULL with fsync = never and no compression */
 	size_t queued;       /* records in buf */
@@ -93,21 +93,6 @@ void logfile_options_default(struct logfile_options *o)
 	    .mode = 0640,
 	    .format = RECORD_TEXT,
 	};
-}
-
-static struct timespec ts_add_ns(struct timespec ts, long long ns)
-{
-	long long t = (long long)ts.tv_nsec + ns % 1000000000LL;
-
-	ts.tv_sec += (time_t)(ns / 1000000000LL + t / 1000000000LL);
-	ts.tv_nsec = (long)(t % 1000000000LL);
-	return ts;
-}
-
-static bool ts_reached(struct timespec now, struct timespec when)
-{
-	return now.tv_sec > when.tv_sec ||
-	       (now.tv_sec == when.tv_sec && now.tv_nsec >= when.tv_nsec);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -175,8 +160,8 @@ int logfile_open(struct logfile **ret, const char *path, const struct logfile_op
 	lf->dirfd = -1;
 	strcpy(lf->path, path);
 	strcpy(lf->base, slash);
-	lf->next_check = ts_add_ns(util_mono_ts(), CHECK_INTERVAL_NS);
-	lf->next_fsync = ts_add_ns(util_mono_ts(), (long long)lf->opt.fsync_interval_ms * 1000000);
+	lf->next_check = util_mono_ns() + CHECK_INTERVAL_NS;
+	lf->next_fsync = util_mono_ns() + (uint64_t)lf->opt.fsync_interval_ms * 1000000;
 
 	if (strcmp(path, "-") == 0) {
 		lf->is_stdout = true;
@@ -341,12 +326,12 @@ int logfile_append(struct logfile *lf, const char *line, size_t len)
  * reopened is tried again. Also picks up the size after an external
  * truncation and the worker's state.
  */
-static void check_file(struct logfile *lf, struct timespec now)
+static void check_file(struct logfile *lf, uint64_t now)
 {
 	struct stat st;
 	int err;
 
-	lf->next_check = ts_add_ns(now, CHECK_INTERVAL_NS);
+	lf->next_check = now + CHECK_INTERVAL_NS;
 	lf->rotate_blocked = false;
 	if (lf->w)
 		lf->compress_err = logworker_error(lf->w);
@@ -392,10 +377,10 @@ static int write_with_loss(struct logfile *lf)
 
 int logfile_flush(struct logfile *lf)
 {
-	struct timespec now = util_mono_ts();
+	uint64_t now = util_mono_ns();
 	int err;
 
-	if (ts_reached(now, lf->next_check))
+	if (now >= lf->next_check)
 		check_file(lf, now);
 	if (logloss_due(&lf->loss) && lf->fd >= 0)
 		err = write_with_loss(lf);
@@ -403,9 +388,9 @@ int logfile_flush(struct logfile *lf)
 		err = write_batch(lf, false);
 	else
 		err = lf->fd < 0 && logloss_due(&lf->loss) ? lf->open_err : 0;
-	if (lf->opt.fsync == LOGFILE_FSYNC_INTERVAL && ts_reached(now, lf->next_fsync)) {
+	if (lf->opt.fsync == LOGFILE_FSYNC_INTERVAL && now >= lf->next_fsync) {
 		sync_file_later(lf);
-		lf->next_fsync = ts_add_ns(now, (long long)lf->opt.fsync_interval_ms * 1000000);
+		lf->next_fsync = now + (uint64_t)lf->opt.fsync_interval_ms * 1000000;
 	}
 	return err;
 }
