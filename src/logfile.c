@@ -57,8 +57,8 @@ struct logfile {
 	int compress_err;    /* of the worker's last pass */
 	uint64_t written;    /* records */
 	uint64_t rotations;
-	uint64_t torn;                          /* bytes of torn records cut off when opening */
-	uint64_t next_check, next_fsync;        /* CLOCK_MONOTONIC, ns */
+	uint64_t torn;                   /* bytes of torn records cut off when opening */
+	uint64_t next_check, next_fsync; /* CLOCK_MONOTONIC, ns */
 	struct logloss loss;
 	struct logworker *w; /* NULL with fsync = never and no compression */
 	size_t queued;       /* records in buf */
@@ -135,6 +135,12 @@ static int reopen_file(struct logfile *lf)
 	return 0;
 }
 
+/* Whether O gives the worker thread something to do. */
+static bool wants_worker(const struct logfile_options *o)
+{
+	return o->compress || o->fsync != LOGFILE_FSYNC_NEVER;
+}
+
 int logfile_open(struct logfile **ret, const char *path, const struct logfile_options *opt)
 {
 	struct logfile *lf;
@@ -169,7 +175,7 @@ int logfile_open(struct logfile **ret, const char *path, const struct logfile_op
 		err = lf->fd < 0 ? -errno : 0;
 	} else {
 		err = reopen_file(lf);
-		if (err == 0 && (lf->opt.compress || lf->opt.fsync != LOGFILE_FSYNC_NEVER))
+		if (err == 0 && wants_worker(&lf->opt))
 			err = logworker_new(&lf->w, lf->dirfd, lf->base, &lf->opt);
 	}
 	if (err < 0) {
@@ -185,8 +191,7 @@ void logfile_set_options(struct logfile *lf, const struct logfile_options *opt)
 	lf->opt = *opt;
 	if (lf->w) {
 		logworker_set_options(lf->w, opt);
-	} else if (!lf->is_stdout && lf->dirfd >= 0 &&
-	           (opt->compress || opt->fsync != LOGFILE_FSYNC_NEVER)) {
+	} else if (!lf->is_stdout && lf->dirfd >= 0 && wants_worker(opt)) {
 		/* Without a thread, syncs happen inline and nothing is gzipped. */
 		(void)logworker_new(&lf->w, lf->dirfd, lf->base, &lf->opt);
 	}
