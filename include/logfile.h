@@ -98,9 +98,8 @@ const char *logfile_path(const struct logfile *lf);
 uint64_t logfile_written(const struct logfile *lf);
 uint64_t logfile_dropped(const struct logfile *lf);
 
-/* Rotations done, and files compressed, since logfile_open(). */
+/* Rotations done since logfile_open(). */
 uint64_t logfile_rotations(const struct logfile *lf);
-uint64_t logfile_compressed(const struct logfile *lf);
 
 /* Bytes of a torn last record (left by a crash) cut off when the file was
  * opened. */

@@ -13,70 +13,33 @@
  * PATH.k is renamed PATH.(k+1), PATH becomes PATH.1 and a new PATH is
  * created. A record is therefore never split between two files.
  *
- * Names inside the log's directory are only ever used relative to a
- * descriptor of that directory, and never followed when they are symlinks:
- * renameat() and unlinkat() act on a symlink itself, never on what it points
- * to, and every open is O_NOFOLLOW. A symlink planted at PATH.1 is thus
- * renamed or deleted like a file, and nothing is ever written through one.
- * The directories above the log's own are the administrator's business.
- *
- * A worker thread does what may take long: it gzips rotated files, and it
- * runs the fsync()s of the flush policy, so that neither delays a poll (an
- * fdatasync() of a 100 MiB file just written takes ~60 ms, longer than some
- * poll intervals). It and the rotation share one mutex, held by the rotation
- * only for its renames and by the worker only for its final rename: the poll
- * never waits for the compression itself.
+ * The file is opened by logopen.c, which refuses symlinks; the renames of a
+ * rotation are loggen.c's. What may take long, the gzip of rotated files and
+ * the fsync()s of the flush policy, is handed to logworker.c's thread, so
+ * that the poll never waits for it.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include <sys/resource.h>
 #include <sys/stat.h>
 
-#include <zlib.h>
-
 #include "logfile.h"
+#include "loggen.h"
+#include "logloss.h"
+#include "logopen.h"
+#include "logworker.h"
 #include "util.h"
 
 #define LOGFILE_BUF_SIZE 65536
-#define LOGFILE_DIR_MODE 0750
 /* Room for the loss record, which is added after a full batch. */
 #define LOSS_MAX 256
 /* How often the file's name is checked and a failed rotation retried. */
-#define CHECK_INTERVAL_NS 1000000000LL
-/* Room for "NAME.1000.gz" and ".NAME.gz.tmp". */
-#define GEN_NAME_MAX (NAME_MAX + 16)
-
-/* Descriptors waiting for the worker's fdatasync(). */
-#define SYNC_MAX 8
-
-/* The worker: state shared with the thread, all under lock. */
-struct compressor {
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	atomic_bool stop;
-	bool wake;
-	int dirfd; /* a copy of the log's directory descriptor */
-	char base[NAME_MAX + 1];
-	uint32_t keep;
-	unsigned mode;
-	uint64_t rotations;     /* bumped by every rotation: how far names shifted */
-	uint64_t done;          /* files compressed */
-	int err;                /* of the last pass, 0 when it succeeded */
-	bool compress;          /* gzip rotated files (else the worker only syncs) */
-	int sync_fds[SYNC_MAX]; /* to fdatasync() and close */
-	unsigned nsync;
-	bool sync_dir; /* fsync() the directory after them (renames) */
-};
+#define CHECK_INTERVAL_NS 1000000000ULL
 
 struct logfile {
 	int fd;    /* -1 while the file cannot be reopened */
@@ -93,17 +56,13 @@ struct logfile {
 	int rotate_err;      /* of the last rotation, 0 once one worked */
 	int compress_err;    /* of the worker's last pass */
 	uint64_t written;    /* records */
-	uint64_t dropped;    /* records */
 	uint64_t rotations;
-	uint64_t compressed;
-	uint64_t torn;                          /* bytes of torn records cut off when opening */
-	struct timespec next_check, next_fsync; /* CLOCK_MONOTONIC */
-	struct logfile_loss loss;               /* pending while loss.lost > 0 */
-	struct logfile_loss taken;              /* the last loss record written */
-	bool have_taken;
-	struct compressor *z; /* the worker; NULL with fsync = never, no compress */
-	size_t queued;        /* records in buf */
-	size_t len;           /* bytes in buf */
+	uint64_t torn;                   /* bytes of torn records cut off when opening */
+	uint64_t next_check, next_fsync; /* CLOCK_MONOTONIC, ns */
+	struct logloss loss;
+	struct logworker *w; /* NULL with fsync = never and no compression */
+	size_t queued;       /* records in buf */
+	size_t len;          /* bytes in buf */
 	char buf[LOGFILE_BUF_SIZE + LOSS_MAX];
 };
 
@@ -136,418 +95,8 @@ void logfile_options_default(struct logfile_options *o)
 	};
 }
 
-static struct timespec ts_add_ns(struct timespec ts, long long ns)
-{
-	long long t = (long long)ts.tv_nsec + ns % 1000000000LL;
-
-	ts.tv_sec += (time_t)(ns / 1000000000LL + t / 1000000000LL);
-	ts.tv_nsec = (long)(t % 1000000000LL);
-	return ts;
-}
-
-static bool ts_reached(struct timespec now, struct timespec when)
-{
-	return now.tv_sec > when.tv_sec ||
-	       (now.tv_sec == when.tv_sec && now.tv_nsec >= when.tv_nsec);
-}
-
-/* "NAME.K" or "NAME.K.gz" into BUF of GEN_NAME_MAX bytes. */
-static const char *gen_name(char *buf, const char *base, unsigned k, bool gz)
-{
-	snprintf(buf, GEN_NAME_MAX, "%s.%u%s", base, k, gz ? ".gz" : "");
-	return buf;
-}
-
-/* Whether NAME in DIRFD is the file open as FD (never following a symlink). */
-static bool same_file(int dirfd, const char *name, int fd)
-{
-	struct stat a, b;
-
-	return fstatat(dirfd, name, &a, AT_SYMLINK_NOFOLLOW) == 0 && fstat(fd, &b) == 0 &&
-	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
-}
-
-/* Creates the missing parent directories of PATH. */
-static int make_parents(const char *path)
-{
-	char dir[PATH_MAX];
-	size_t n = strlen(path);
-
-	if (n >= sizeof(dir))
-		return -ENAMETOOLONG;
-	memcpy(dir, path, n + 1);
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, LOGFILE_DIR_MODE) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return 0;
-}
-
-/* Opens the directory that holds PATH, creating it when missing. */
-static int open_dir(const char *path)
-{
-	char dir[PATH_MAX];
-	const char *slash = strrchr(path, '/');
-	int fd;
-
-	if (!slash)
-		strcpy(dir, ".");
-	else if (slash == path)
-		strcpy(dir, "/");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT) {
-		int err = make_parents(path);
-
-		if (err < 0)
-			return err;
-		fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	}
-	return fd < 0 ? -errno : fd;
-}
-
-/*
- * Opens NAME in DIRFD for appending, creating it with MODE. The umask applies,
- * as for any program: the service's UMask=0077 makes it 0600, on purpose.
- * -ELOOP for a symlink, -EINVAL for anything but a regular file; O_NONBLOCK so
- * that a FIFO put there cannot block the open.
- */
-static int open_in(int dirfd, const char *name, unsigned mode)
-{
-	const int flags = O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY;
-	struct stat st;
-	int fd, err;
-
-	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-		if (S_ISLNK(st.st_mode))
-			return -ELOOP;
-		if (!S_ISREG(st.st_mode))
-			return -EINVAL;
-	}
-	fd = openat(dirfd, name, flags | O_CREAT, mode);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		err = fstat(fd, &st) < 0 ? -errno : -EINVAL;
-		close(fd);
-		return err;
-	}
-	return fd;
-}
-
-/* ------------------------------------------------------------------------ */
-/* The gzip worker */
-
-/* Writes all of BUF to FD. */
-static int write_all(int fd, const unsigned char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Gzips what IN holds into OUT; -ECANCELED as soon as STOP is set. */
-static int gzip_fd(int in, int out, atomic_bool *stop)
-{
-	enum { CHUNK = 65536 };
-	unsigned char *ibuf = malloc(2 * CHUNK), *obuf;
-	z_stream s;
-	int flush = Z_NO_FLUSH, err = 0;
-
-	memset(&s, 0, sizeof(s));
-	if (!ibuf)
-		return -ENOMEM;
-	obuf = ibuf + CHUNK;
-	if (deflateInit2(&s, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) !=
-	    Z_OK) {
-		free(ibuf);
-		return -ENOMEM;
-	}
-	do {
-		ssize_t n = read(in, ibuf, CHUNK);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			err = -errno;
-			break;
-		}
-		if (atomic_load(stop)) {
-			err = -ECANCELED;
-			break;
-		}
-		flush = n == 0 ? Z_FINISH : Z_NO_FLUSH;
-		s.next_in = ibuf;
-		s.avail_in = (uInt)n;
-		do {
-			s.next_out = obuf;
-			s.avail_out = CHUNK;
-			deflate(&s, flush); /* cannot fail with these buffers */
-			err = write_all(out, obuf, CHUNK - s.avail_out);
-		} while (err == 0 && s.avail_out == 0);
-	} while (err == 0 && flush != Z_FINISH);
-	deflateEnd(&s);
-	free(ibuf);
-	return err;
-}
-
-/*
- * Compresses the rotated file with the smallest number that is not
- * compressed yet, PATH.k -> PATH.k.gz: into a temporary file, fsync, rename,
- * then the plain file is deleted, so that a crash leaves either file whole.
- * Rotations may shift the names meanwhile; the rotation counter says by how
- * much. Returns 1 after one file, 0 when there was none, or -errno.
- */
-static int compress_next(struct compressor *z)
-{
-	char name[GEN_NAME_MAX], tmp[GEN_NAME_MAX];
-	uint64_t gen;
-	unsigned k, kk;
-	int dfd, fd = -1, out, err;
-	struct stat st;
-
-	pthread_mutex_lock(&z->lock);
-	dfd = fcntl(z->dirfd, F_DUPFD_CLOEXEC, 3);
-	gen = z->rotations;
-	for (k = 1; dfd >= 0 && k <= z->keep; k++) {
-		fd = openat(dfd, gen_name(name, z->base, k, false),
-		            O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-		if (fd < 0)
-			continue;
-		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
-			break;
-		close(fd);
-		fd = -1;
-	}
-	pthread_mutex_unlock(&z->lock);
-	if (dfd < 0)
-		return -errno;
-	if (fd < 0) {
-		close(dfd);
-		return 0;
-	}
-
-	snprintf(tmp, sizeof(tmp), ".%s.gz.tmp", z->base);
-	unlinkat(dfd, tmp, 0); /* left by a crash */
-	out = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, z->mode);
-	if (out < 0) {
-		err = -errno;
-		goto done;
-	}
-	err = gzip_fd(fd, out, &z->stop);
-	if (err == 0 && fsync(out) < 0)
-		err = -errno;
-	close(out);
-
-	pthread_mutex_lock(&z->lock);
-	kk = k + (unsigned)(z->rotations - gen);
-	if (err == 0 && kk <= z->keep && same_file(dfd, gen_name(name, z->base, kk, false), fd)) {
-		gen_name(name, z->base, kk, true);
-		if (renameat(dfd, tmp, dfd, name) < 0)
-			err = -errno;
-	} else {
-		unlinkat(dfd, tmp, 0); /* failed, or the file was dropped meanwhile */
-		kk = 0;
-	}
-	pthread_mutex_unlock(&z->lock);
-	if (err < 0 || kk == 0)
-		goto done;
-
-	/* The .gz is durable before the plain file goes. */
-	fsync(dfd);
-	pthread_mutex_lock(&z->lock);
-	kk = k + (unsigned)(z->rotations - gen);
-	if (kk <= z->keep && same_file(dfd, gen_name(name, z->base, kk, false), fd))
-		unlinkat(dfd, name, 0);
-	z->done++;
-	pthread_mutex_unlock(&z->lock);
-done:
-	close(fd);
-	close(dfd);
-	return err < 0 ? err : 1;
-}
-
-static void *compress_worker(void *arg)
-{
-	struct compressor *z = arg;
-	int err;
-
-	/*
-	 * Nice 10 for this thread only: on a busy machine, compressing gives
-	 * way to the polls. Under the shipped unit the system call filter
-	 * refuses it (EPERM, @resources), which does no harm.
-	 */
-	(void)setpriority(PRIO_PROCESS, (id_t)gettid(), 10);
-	pthread_mutex_lock(&z->lock);
-	for (;;) {
-		while (!atomic_load(&z->stop) && !z->wake && !z->nsync && !z->sync_dir)
-			pthread_cond_wait(&z->cond, &z->lock);
-		/* Syncs first, and even when stopping: they were promised. */
-		while (z->nsync > 0) {
-			int fd = z->sync_fds[--z->nsync];
-
-			pthread_mutex_unlock(&z->lock);
-			fdatasync(fd);
-			close(fd);
-			pthread_mutex_lock(&z->lock);
-		}
-		if (z->sync_dir) {
-			int dfd = fcntl(z->dirfd, F_DUPFD_CLOEXEC, 3);
-
-			z->sync_dir = false;
-			pthread_mutex_unlock(&z->lock);
-			if (dfd >= 0) {
-				fsync(dfd);
-				close(dfd);
-			}
-			pthread_mutex_lock(&z->lock);
-		}
-		if (atomic_load(&z->stop))
-			break;
-		if (!z->wake)
-			continue;
-		z->wake = false;
-		if (!z->compress)
-			continue;
-		pthread_mutex_unlock(&z->lock);
-		while ((err = compress_next(z)) > 0)
-			;
-		pthread_mutex_lock(&z->lock);
-		z->err = err == -ECANCELED ? 0 : err;
-	}
-	pthread_mutex_unlock(&z->lock);
-	return NULL;
-}
-
-static void compressor_wake(struct compressor *z)
-{
-	pthread_mutex_lock(&z->lock);
-	z->wake = true;
-	pthread_cond_signal(&z->cond);
-	pthread_mutex_unlock(&z->lock);
-}
-
-/* Hands FD to the worker to fdatasync() and close, then the directory if
- * DIR. Returns false when the queue is full (the caller syncs itself). */
-static bool compressor_sync(struct compressor *z, int fd, bool dir)
-{
-	bool queued = false;
-
-	pthread_mutex_lock(&z->lock);
-	if (z->nsync < SYNC_MAX) {
-		z->sync_fds[z->nsync++] = fd;
-		z->sync_dir |= dir;
-		pthread_cond_signal(&z->cond);
-		queued = true;
-	}
-	pthread_mutex_unlock(&z->lock);
-	return queued;
-}
-
-static void compressor_free(struct compressor *z)
-{
-	if (!z)
-		return;
-	pthread_mutex_lock(&z->lock);
-	atomic_store(&z->stop, true);
-	pthread_cond_signal(&z->cond);
-	pthread_mutex_unlock(&z->lock);
-	pthread_join(z->thread, NULL);
-	pthread_mutex_destroy(&z->lock);
-	pthread_cond_destroy(&z->cond);
-	close(z->dirfd);
-	free(z);
-}
-
-/* Starts the worker for LF's directory; with compression it first looks for
- * files left uncompressed by an earlier run. */
-static int compressor_new(struct logfile *lf)
-{
-	struct compressor *z = calloc(1, sizeof(*z));
-	sigset_t all, old;
-	int err;
-
-	if (!z)
-		return -ENOMEM;
-	z->dirfd = fcntl(lf->dirfd, F_DUPFD_CLOEXEC, 3);
-	if (z->dirfd < 0) {
-		err = -errno;
-		free(z);
-		return err;
-	}
-	strcpy(z->base, lf->base);
-	z->keep = lf->opt.keep;
-	z->mode = lf->opt.mode;
-	z->compress = lf->opt.compress;
-	z->wake = true;
-	atomic_init(&z->stop, false);
-	pthread_mutex_init(&z->lock, NULL);
-	pthread_cond_init(&z->cond, NULL);
-	/* Signals are for the main thread's signalfd: the worker blocks all. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	err = -pthread_create(&z->thread, NULL, compress_worker, z);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (err < 0) {
-		pthread_mutex_destroy(&z->lock);
-		pthread_cond_destroy(&z->cond);
-		close(z->dirfd);
-		free(z);
-		return err;
-	}
-	lf->z = z;
-	return 0;
-}
-
 /* ------------------------------------------------------------------------ */
 /* Opening */
-
-/*
- * Cuts off a torn last line, which only a crash can leave: Linux may end a
- * write() early when SIGKILL arrives (between two pages of it), and a power
- * loss keeps whatever reached the disk. The part of the record that is there
- * is useless, and the next record would be appended to it, so it goes back
- * to the last newline. Only the last 2 * RECORD_MAX bytes are looked at: a
- * file whose last line is longer is not a torn record of ours and is left
- * alone. Returns the bytes cut.
- */
-static uint64_t cut_torn_tail(int dirfd, const char *name, int fd, uint64_t size)
-{
-	char buf[2 * RECORD_MAX];
-	uint64_t from = size > sizeof(buf) ? size - sizeof(buf) : 0;
-	ssize_t n;
-	int rfd;
-
-	if (size == 0)
-		return 0;
-	rfd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (rfd < 0)
-		return 0;
-	n = pread(rfd, buf, (size_t)(size - from), (off_t)from);
-	close(rfd);
-	if (n != (ssize_t)(size - from) || buf[n - 1] == '\n')
-		return 0;
-	while (n > 0 && buf[n - 1] != '\n')
-		n--;
-	if (n == 0 && from > 0)
-		return 0;
-	if (ftruncate(fd, (off_t)(from + (uint64_t)n)) < 0)
-		return 0;
-	return size - from - (uint64_t)n;
-}
 
 /* Opens the directory and the file anew and switches LF to them. On error
  * LF is unchanged. */
@@ -557,10 +106,10 @@ static int reopen_file(struct logfile *lf)
 	uint64_t cut;
 	int dirfd, fd;
 
-	dirfd = open_dir(lf->path);
+	dirfd = logopen_dir(lf->path);
 	if (dirfd < 0)
 		return dirfd;
-	fd = open_in(dirfd, lf->base, lf->opt.mode);
+	fd = logopen_file(dirfd, lf->base, lf->opt.mode);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		int err = fd < 0 ? fd : -errno;
 
@@ -575,19 +124,21 @@ static int reopen_file(struct logfile *lf)
 		close(lf->dirfd);
 	lf->fd = fd;
 	lf->dirfd = dirfd;
-	cut = cut_torn_tail(dirfd, lf->base, fd, (uint64_t)st.st_size);
+	cut = logopen_cut_torn(dirfd, lf->base, fd, (uint64_t)st.st_size);
 	lf->torn += cut;
 	lf->size = (uint64_t)st.st_size - cut;
 	lf->open_err = 0;
 	lf->reopen_due = false;
 	lf->dirty = false;
-	if (lf->z) {
-		pthread_mutex_lock(&lf->z->lock);
-		close(lf->z->dirfd);
-		lf->z->dirfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
-		pthread_mutex_unlock(&lf->z->lock);
-	}
+	if (lf->w)
+		logworker_set_dir(lf->w, dirfd);
 	return 0;
+}
+
+/* Whether O gives the worker thread something to do. */
+static bool wants_worker(const struct logfile_options *o)
+{
+	return o->compress || o->fsync != LOGFILE_FSYNC_NEVER;
 }
 
 int logfile_open(struct logfile **ret, const char *path, const struct logfile_options *opt)
@@ -615,8 +166,8 @@ int logfile_open(struct logfile **ret, const char *path, const struct logfile_op
 	lf->dirfd = -1;
 	strcpy(lf->path, path);
 	strcpy(lf->base, slash);
-	lf->next_check = ts_add_ns(util_mono_ts(), CHECK_INTERVAL_NS);
-	lf->next_fsync = ts_add_ns(util_mono_ts(), (long long)lf->opt.fsync_interval_ms * 1000000);
+	lf->next_check = util_mono_ns() + CHECK_INTERVAL_NS;
+	lf->next_fsync = util_mono_ns() + (uint64_t)lf->opt.fsync_interval_ms * 1000000;
 
 	if (strcmp(path, "-") == 0) {
 		lf->is_stdout = true;
@@ -624,8 +175,8 @@ int logfile_open(struct logfile **ret, const char *path, const struct logfile_op
 		err = lf->fd < 0 ? -errno : 0;
 	} else {
 		err = reopen_file(lf);
-		if (err == 0 && (lf->opt.compress || lf->opt.fsync != LOGFILE_FSYNC_NEVER))
-			err = compressor_new(lf);
+		if (err == 0 && wants_worker(&lf->opt))
+			err = logworker_new(&lf->w, lf->dirfd, lf->base, &lf->opt);
 	}
 	if (err < 0) {
 		logfile_close(lf);
@@ -638,18 +189,11 @@ int logfile_open(struct logfile **ret, const char *path, const struct logfile_op
 void logfile_set_options(struct logfile *lf, const struct logfile_options *opt)
 {
 	lf->opt = *opt;
-	if (lf->z) {
-		pthread_mutex_lock(&lf->z->lock);
-		lf->z->keep = opt->keep;
-		lf->z->mode = opt->mode;
-		lf->z->compress = opt->compress;
-		lf->z->wake = true; /* for files left uncompressed */
-		pthread_cond_signal(&lf->z->cond);
-		pthread_mutex_unlock(&lf->z->lock);
-	} else if (!lf->is_stdout && lf->dirfd >= 0 &&
-	           (opt->compress || opt->fsync != LOGFILE_FSYNC_NEVER)) {
+	if (lf->w) {
+		logworker_set_options(lf->w, opt);
+	} else if (!lf->is_stdout && lf->dirfd >= 0 && wants_worker(opt)) {
 		/* Without a thread, syncs happen inline and nothing is gzipped. */
-		(void)compressor_new(lf);
+		(void)logworker_new(&lf->w, lf->dirfd, lf->base, &lf->opt);
 	}
 }
 
@@ -671,8 +215,8 @@ static void sync_file_later(struct logfile *lf)
 
 	if (!lf->dirty || lf->fd < 0)
 		return;
-	fd = lf->z ? fcntl(lf->fd, F_DUPFD_CLOEXEC, 3) : -1;
-	if (fd >= 0 && compressor_sync(lf->z, fd, false)) {
+	fd = lf->w ? fcntl(lf->fd, F_DUPFD_CLOEXEC, 3) : -1;
+	if (fd >= 0 && logworker_fsync(lf->w, fd, false) == 0) {
 		lf->dirty = false;
 		return;
 	}
@@ -697,7 +241,6 @@ static void sync_file_later(struct logfile *lf)
 static int write_batch(struct logfile *lf, bool loss)
 {
 	size_t off = 0, lines = 0, whole = 0, records;
-	struct timespec now;
 	struct stat st;
 	int err = 0;
 
@@ -736,19 +279,10 @@ static int write_batch(struct logfile *lf, bool loss)
 
 	records = lines < lf->queued ? lines : lf->queued;
 	lf->written += records;
-	if (err < 0 && lf->queued > records) {
-		clock_gettime(CLOCK_REALTIME, &now);
-		if (!lf->loss.lost)
-			lf->loss.since = now;
-		lf->loss.until = now;
-		lf->loss.lost += lf->queued - records;
-		lf->dropped += lf->queued - records;
-	}
-	if (loss && lines == lf->queued + 1) {
-		lf->taken = lf->loss;
-		lf->have_taken = true;
-		memset(&lf->loss, 0, sizeof(lf->loss));
-	}
+	if (err < 0 && lf->queued > records)
+		logloss_count(&lf->loss, lf->queued - records);
+	if (loss && lines == lf->queued + 1)
+		logloss_written(&lf->loss);
 	lf->len = 0;
 	lf->queued = 0;
 	return err;
@@ -797,19 +331,15 @@ int logfile_append(struct logfile *lf, const char *line, size_t len)
  * reopened is tried again. Also picks up the size after an external
  * truncation and the worker's state.
  */
-static void check_file(struct logfile *lf, struct timespec now)
+static void check_file(struct logfile *lf, uint64_t now)
 {
 	struct stat st;
 	int err;
 
-	lf->next_check = ts_add_ns(now, CHECK_INTERVAL_NS);
+	lf->next_check = now + CHECK_INTERVAL_NS;
 	lf->rotate_blocked = false;
-	if (lf->z) {
-		pthread_mutex_lock(&lf->z->lock);
-		lf->compress_err = lf->z->err;
-		lf->compressed = lf->z->done;
-		pthread_mutex_unlock(&lf->z->lock);
-	}
+	if (lf->w)
+		lf->compress_err = logworker_error(lf->w);
 	if (lf->is_stdout)
 		return;
 	if (lf->fd >= 0 && fstat(lf->fd, &st) == 0 && st.st_nlink > 0 && !lf->reopen_due) {
@@ -828,93 +358,44 @@ static void check_file(struct logfile *lf, struct timespec now)
 		rotate_if_allowed(lf);
 }
 
+/* Writes the queued lines and the loss record after them; when the record
+ * would take the file past max_size, the lines are written first and the
+ * file is rotated. */
+static int write_with_loss(struct logfile *lf)
+{
+	char line[LOSS_MAX];
+	int err, n = logloss_format(&lf->loss, line, sizeof(line), lf->opt.format);
+
+	if (n <= 0)
+		return write_batch(lf, false);
+	if (too_big(lf, (size_t)n)) {
+		err = write_batch(lf, false);
+		if (err < 0)
+			return err;
+		if (lf->size > 0 && too_big(lf, (size_t)n))
+			rotate_if_allowed(lf);
+	}
+	memcpy(lf->buf + lf->len, line, (size_t)n);
+	lf->len += (size_t)n;
+	return write_batch(lf, true);
+}
+
 int logfile_flush(struct logfile *lf)
 {
-	struct timespec now = util_mono_ts(), real;
-	int err, n;
+	uint64_t now = util_mono_ns();
+	int err;
 
-	if (ts_reached(now, lf->next_check))
+	if (now >= lf->next_check)
 		check_file(lf, now);
-	if (lf->loss.lost && lf->fd >= 0) {
-		char line[LOSS_MAX];
-
-		clock_gettime(CLOCK_REALTIME, &real);
-		lf->loss.logged = real;
-		n = record_format_loss(line, sizeof(line), lf->opt.format, lf->loss.lost, &real,
-		                       &lf->loss.since, &lf->loss.until);
-		if (n > 0 && too_big(lf, (size_t)n)) {
-			err = write_batch(lf, false);
-			if (err < 0)
-				return err;
-			if (lf->size > 0 && too_big(lf, (size_t)n))
-				rotate_if_allowed(lf);
-		}
-		if (n > 0) {
-			memcpy(lf->buf + lf->len, line, (size_t)n);
-			lf->len += (size_t)n;
-			err = write_batch(lf, true);
-		} else {
-			err = write_batch(lf, false);
-		}
-	} else if (lf->len > 0) {
+	if (logloss_due(&lf->loss) && lf->fd >= 0)
+		err = write_with_loss(lf);
+	else if (lf->len > 0)
 		err = write_batch(lf, false);
-	} else {
-		err = lf->fd < 0 && lf->loss.lost ? lf->open_err : 0;
-	}
-	if (lf->opt.fsync == LOGFILE_FSYNC_INTERVAL && ts_reached(now, lf->next_fsync)) {
+	else
+		err = lf->fd < 0 && logloss_due(&lf->loss) ? lf->open_err : 0;
+	if (lf->opt.fsync == LOGFILE_FSYNC_INTERVAL && now >= lf->next_fsync) {
 		sync_file_later(lf);
-		lf->next_fsync = ts_add_ns(now, (long long)lf->opt.fsync_interval_ms * 1000000);
-	}
-	return err;
-}
-
-/* Whether PATH.K or PATH.K.gz exists (as anything, links included). */
-static bool gen_exists(const struct logfile *lf, unsigned k)
-{
-	char name[GEN_NAME_MAX];
-	struct stat st;
-
-	return fstatat(lf->dirfd, gen_name(name, lf->base, k, false), &st, AT_SYMLINK_NOFOLLOW) ==
-	           0 ||
-	       fstatat(lf->dirfd, gen_name(name, lf->base, k, true), &st, AT_SYMLINK_NOFOLLOW) == 0;
-}
-
-/*
- * The renames of a rotation, under the worker's lock so that it never renames
- * or deletes by a name that is shifting. Shifts PATH.1 ... up by one as far
- * as the first free number, or drops PATH.keep (and .gz) when there is none
- * below it, then renames PATH to PATH.1 if PATH is still this file (after an
- * external rotation it may be someone else's). Stopping at the first free
- * number keeps a rotation to the renames it needs: ENOENT renames all the
- * way up to keep = 1000 cost milliseconds.
- */
-static int shift_files(struct logfile *lf)
-{
-	char from[GEN_NAME_MAX], to[GEN_NAME_MAX];
-	unsigned keep = lf->opt.keep ? lf->opt.keep : 1, top = 1;
-	int err = 0;
-
-	if (lf->z)
-		pthread_mutex_lock(&lf->z->lock);
-	while (top < keep && gen_exists(lf, top))
-		top++;
-	for (int gz = 0; top == keep && gz < 2 && err == 0; gz++)
-		if (unlinkat(lf->dirfd, gen_name(to, lf->base, keep, gz), 0) < 0 && errno != ENOENT)
-			err = -errno;
-	for (unsigned k = top - 1; k >= 1 && err == 0; k--) {
-		for (int gz = 0; gz < 2 && err == 0; gz++) {
-			if (renameat(lf->dirfd, gen_name(from, lf->base, k, gz), lf->dirfd,
-			             gen_name(to, lf->base, k + 1, gz)) < 0 &&
-			    errno != ENOENT)
-				err = -errno;
-		}
-	}
-	if (err == 0 && same_file(lf->dirfd, lf->base, lf->fd) &&
-	    renameat(lf->dirfd, lf->base, lf->dirfd, gen_name(to, lf->base, 1, false)) < 0)
-		err = -errno;
-	if (lf->z) {
-		lf->z->rotations++;
-		pthread_mutex_unlock(&lf->z->lock);
+		lf->next_fsync = now + (uint64_t)lf->opt.fsync_interval_ms * 1000000;
 	}
 	return err;
 }
@@ -928,9 +409,12 @@ int logfile_rotate(struct logfile *lf)
 	err = write_batch(lf, false);
 	if (err < 0)
 		return err;
-	err = shift_files(lf);
+	if (lf->w)
+		err = logworker_shift(lf->w, lf->dirfd, lf->base, lf->opt.keep, lf->fd);
+	else
+		err = loggen_shift(lf->dirfd, lf->base, lf->opt.keep, lf->fd);
 	if (err == 0) {
-		fd = open_in(lf->dirfd, lf->base, lf->opt.mode);
+		fd = logopen_file(lf->dirfd, lf->base, lf->opt.mode);
 		if (fd < 0) {
 			/* Still writing to what is now PATH.1; retried each second. */
 			err = fd;
@@ -954,13 +438,13 @@ int logfile_rotate(struct logfile *lf)
 	 */
 	if (lf->opt.fsync == LOGFILE_FSYNC_NEVER) {
 		close(old);
-	} else if (!lf->z || !compressor_sync(lf->z, old, true)) {
+	} else if (!lf->w || logworker_fsync(lf->w, old, true) < 0) {
 		fdatasync(old);
 		close(old);
 		fsync(lf->dirfd);
 	}
-	if (lf->z)
-		compressor_wake(lf->z);
+	if (lf->w)
+		logworker_compress(lf->w);
 	return 0;
 }
 
@@ -986,7 +470,7 @@ void logfile_close(struct logfile *lf)
 		if (lf->opt.fsync != LOGFILE_FSYNC_NEVER && !lf->is_stdout)
 			sync_file(lf);
 	}
-	compressor_free(lf->z);
+	logworker_free(lf->w);
 	if (lf->fd >= 0)
 		close(lf->fd);
 	if (lf->dirfd >= 0)
@@ -1006,17 +490,12 @@ uint64_t logfile_written(const struct logfile *lf)
 
 uint64_t logfile_dropped(const struct logfile *lf)
 {
-	return lf->dropped;
+	return lf->loss.dropped;
 }
 
 uint64_t logfile_rotations(const struct logfile *lf)
 {
 	return lf->rotations;
-}
-
-uint64_t logfile_compressed(const struct logfile *lf)
-{
-	return lf->compressed;
 }
 
 uint64_t logfile_torn(const struct logfile *lf)
@@ -1043,9 +522,5 @@ int logfile_problem(const struct logfile *lf, const char **ret_what)
 
 bool logfile_take_loss(struct logfile *lf, struct logfile_loss *ret)
 {
-	if (!lf->have_taken)
-		return false;
-	*ret = lf->taken;
-	lf->have_taken = false;
-	return true;
+	return logloss_take(&lf->loss, ret);
 }
