@@ -197,19 +197,6 @@ static void load_config(const struct options *opt, struct config *cfg, const cha
 		fatal(CONFIG_EXIT, "%s", err);
 }
 
-/* The log file's settings out of CFG. */
-static void log_options(const struct config *cfg, struct logfile_options *o)
-{
-	logfile_options_default(o);
-	o->max_size = cfg->max_size;
-	o->keep = cfg->keep;
-	o->compress = cfg->compress;
-	o->fsync = cfg->fsync;
-	o->fsync_interval_ms = cfg->fsync_interval_ms;
-	o->mode = cfg->mode;
-	o->format = cfg->format;
-}
-
 /* Why the log file PATH could not be opened, for a message. */
 static const char *log_open_problem(int err)
 {
@@ -498,7 +485,7 @@ static void log_settings(const struct daemon *d, const char *what)
 		snprintf(events, sizeof(events), "on (read as they come)");
 	log_info("%s %s: polling every %" PRIu32 " ms, %s records to %s, journal %s, "
 		 "destroy events %s",
-		 what, d->source, d->cfg.interval_ms, record_format_name(d->cfg.format),
+		 what, d->source, d->cfg.interval_ms, record_format_name(d->cfg.log.format),
 		 d->cfg.log_path, d->cfg.journal ? "on" : "off", events);
 }
 
@@ -574,19 +561,16 @@ static void reload(struct daemon *d)
 {
 	struct config cfg;
 	struct logfile *newlog = NULL;
-	struct logfile_options lo;
 	const char *source;
 	char err[CONFIG_ERR_MAX], status[SDNOTIFY_STATUS_MAX];
 	int r;
 
 	sdnotify_reloading("reloading the configuration");
 	r = build_config(d->opt, &cfg, &source, err, sizeof(err));
-	if (r == 0)
-		log_options(&cfg, &lo);
 	if (r < 0) {
 		log_err("%s; keeping the running configuration", err);
 	} else if (strcmp(cfg.log_path, d->cfg.log_path) != 0 &&
-		   (r = logfile_open(&newlog, cfg.log_path, &lo)) < 0) {
+		   (r = logfile_open(&newlog, cfg.log_path, &cfg.log)) < 0) {
 		log_err("cannot open log file %s: %s; keeping the running configuration",
 			cfg.log_path, log_open_problem(r));
 	} else {
@@ -612,7 +596,7 @@ static void reload(struct daemon *d)
 		cfg.destroy_events = d->cfg.destroy_events;
 		cfg.event_buffer = d->cfg.event_buffer;
 		loop_set_batch(d->loop, cfg.event_batch_ms);
-		monitor_set_format(d->mon, cfg.format);
+		monitor_set_format(d->mon, cfg.log.format);
 		monitor_set_journal(d->mon, cfg.journal);
 		apply_attribution(d, &cfg);
 		if (memcmp(&cfg.filter, &d->cfg.filter, sizeof(cfg.filter)) != 0) {
@@ -631,7 +615,7 @@ static void reload(struct daemon *d)
 			d->log = newlog;
 			d->inc.write_err = 0;
 		} else {
-			logfile_set_options(d->log, &lo);
+			logfile_set_options(d->log, &cfg.log);
 		}
 		d->cfg = cfg;
 		d->source = source;
@@ -679,11 +663,7 @@ static void open_events(struct daemon *d)
 static struct logfile *open_log(const struct config *cfg)
 {
 	struct logfile *log;
-	struct logfile_options o;
-	int err;
-
-	log_options(cfg, &o);
-	err = logfile_open(&log, cfg->log_path, &o);
+	int err = logfile_open(&log, cfg->log_path, &cfg->log);
 
 	if (err < 0)
 		fatal(EX_CANTCREAT, "cannot open log file %s: %s", cfg->log_path,
@@ -727,7 +707,7 @@ static int run(struct daemon *d)
 {
 	int err, status = 0;
 
-	err = monitor_new(&d->mon, d->diag, d->log, d->cfg.format);
+	err = monitor_new(&d->mon, d->diag, d->log, d->cfg.log.format);
 	if (err == 0)
 		err = loop_new(&d->loop, d->cfg.interval_ms);
 	if (err < 0)
