@@ -1,7 +1,9 @@
 /*
- * config.c - the configuration: one table of keys, an inih-driven file parser
- * that refuses anything it does not fully understand, and a printer whose
- * output the parser reads back unchanged.
+ * config.c - the configuration: one table of keys (section, name, type,
+ * bounds, field, default) and one of what each type of key does (parse,
+ * print, describe, empty), an inih-driven file parser that refuses anything
+ * it does not fully understand, and a printer whose output the parser reads
+ * back unchanged.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -688,13 +690,44 @@ static const char *scan(const char *s, const char *chars)
 }
 
 /*
+ * Checks a "[section]" line, T at its '[', the way inih is about to read it.
+ * Returns false after recording an error.
+ */
+static bool parse_check_section(struct parse *p, const char *t)
+{
+	const char *end = scan(t + 1, "]");
+	char section[CONFIG_LINE_MAX + 1], names[96];
+
+	if (*end != ']') {
+		parse_syntax_error(p);
+		return false;
+	}
+	memcpy(section, t + 1, (size_t)(end - t - 1));
+	section[end - t - 1] = '\0';
+	/* inih ignores what follows the ']'; only a comment may. */
+	for (end++; isspace((unsigned char)*end); end++)
+		;
+	if (*end != '\0' && *end != ';') {
+		parse_syntax_error(p);
+		return false;
+	}
+	if (!section_known(section)) {
+		list_names(names, sizeof(names), NULL);
+		parse_fail(p, -EINVAL, p->lineno, "[%s]: unknown section (expected %s)", section,
+		           names);
+		return false;
+	}
+	p->prev = NULL;
+	return true;
+}
+
+/*
  * Checks one line (without its newline) the way inih is about to read it.
  * Returns false after recording an error.
  */
 static bool parse_check_line(struct parse *p, const char *line)
 {
 	const char *s = line, *t, *end;
-	char section[CONFIG_LINE_MAX + 1], names[96];
 
 	if (p->lineno == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
 		s += 3; /* a UTF-8 byte order mark, which inih skips */
@@ -721,31 +754,8 @@ static bool parse_check_line(struct parse *p, const char *line)
 			    "indented line (keys and [section] headers start in the first column)");
 		return false;
 	}
-
-	if (*t == '[') {
-		end = scan(t + 1, "]");
-		if (*end != ']') {
-			parse_syntax_error(p);
-			return false;
-		}
-		memcpy(section, t + 1, (size_t)(end - t - 1));
-		section[end - t - 1] = '\0';
-		/* inih ignores what follows the ']'; only a comment may. */
-		for (end++; isspace((unsigned char)*end); end++)
-			;
-		if (*end != '\0' && *end != ';') {
-			parse_syntax_error(p);
-			return false;
-		}
-		if (!section_known(section)) {
-			list_names(names, sizeof(names), NULL);
-			parse_fail(p, -EINVAL, p->lineno, "[%s]: unknown section (expected %s)",
-			           section, names);
-			return false;
-		}
-		p->prev = NULL;
-		return true;
-	}
+	if (*t == '[')
+		return parse_check_section(p, t);
 
 	/*
 	 * inih also takes "key: value", which this file does not, and a line
