@@ -11,6 +11,11 @@
 #include "incident.h"
 #include "logfile.h"
 
+struct cgroup_map;
+struct loop;
+struct monitor;
+struct procmap;
+
 /*
  * The running daemon: what a reload replaces and what it keeps. main() fills
  * in the first five fields; daemon_run() the rest.

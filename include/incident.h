@@ -1,5 +1,4 @@
-/* incident.h - what the daemon says about its own health: incidents, each logged once as it
- * begins and once as it ends, and the status line. */
+/* incident.h - the daemon's health: each incident logged as it begins and ends; the status line. */
 #ifndef TCPSTATED_INCIDENT_H
 #define TCPSTATED_INCIDENT_H
 

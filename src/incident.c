@@ -87,9 +87,11 @@ void incident_report_log(struct incidents *inc, struct logfile *log, const struc
 		log_info("writing %s again", logfile_path(log));
 	}
 
-	/* Another problem than the one under way is another incident. */
 	err = logfile_problem(log, &what);
-	if (err != inc->logfile.err && incident_end(&inc->logfile, NULL) && !err)
+	if (err == inc->logfile.err)
+		return;
+	/* Over, or another problem, which is another incident. */
+	if (incident_end(&inc->logfile, NULL) && !err)
 		log_info("%s: working again", logfile_path(log));
 	if (err && incident_begin(&inc->logfile, err, 1))
 		log_err("cannot %s (%s): %s; trying again every second", what, logfile_path(log),
@@ -99,10 +101,10 @@ void incident_report_log(struct incidents *inc, struct logfile *log, const struc
 void incident_report_journal(struct incidents *inc, const struct monitor_stats *st,
                              const char *log_path, bool dumped)
 {
-	uint64_t missed = st->journal_failed - inc->journal_failed;
+	uint64_t failed = st->journal_failed - inc->journal_failed, missed;
 
 	inc->journal_failed = st->journal_failed;
-	if (st->journal_error && incident_begin(&inc->journal, st->journal_error, missed))
+	if (st->journal_error && incident_begin(&inc->journal, st->journal_error, failed))
 		log_err("cannot send records to the journal: %s; still writing them to %s",
 		        strerror(-st->journal_error), log_path);
 	else if (!st->journal_error && dumped && incident_end(&inc->journal, &missed))
