@@ -65,12 +65,14 @@ static uint64_t records_lost(const struct daemon *d)
 	return d->lost_before + logfile_dropped(d->log);
 }
 
+/* The status line for systemd. */
 static void format_status(const struct daemon *d, char *buf, size_t size)
 {
 	incident_format_status(&d->inc, monitor_stats(d->mon), records_lost(d), d->events != NULL,
 	                       buf, size);
 }
 
+/* One poll, then what it changed: the incidents, the watchdog, systemd's status. */
 static void poll_once(struct daemon *d)
 {
 	const struct monitor_stats *st = monitor_stats(d->mon);
@@ -128,6 +130,7 @@ static void fit_watchdog(uint32_t interval_ms)
 		log_warn("cannot change the watchdog interval: %s", strerror(-err));
 }
 
+/* "WHAT SOURCE: polling every ...": the settings in force, at start and after a reload. */
 static void log_settings(const struct daemon *d, const char *what)
 {
 	char events[64] = "off";
