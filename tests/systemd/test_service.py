@@ -313,7 +313,7 @@ def run_steps():
     check(all(x.get("uid") == LISTEN_UID and x.get("inode") for x in est),
           "uid and inode seen without capabilities: %s" % est)
     check(any(x["to"] == "LISTEN" for x in recs), "log has the LISTEN")
-    # Destroy notifications reach the dynamic user without capabilities:
+    # Destroy notifications reach the daemon's user without capabilities:
     # the server's end closes and gets its summary.
     def summaries_8080():
         sums = []
@@ -346,7 +346,7 @@ def run_steps():
 
     # --- attribution: a transient service's connections, found by its unit.
     # The daemon reads the container's read-only /sys/fs/cgroup
-    # (ProtectControlGroups=yes) as its dynamic user.
+    # (ProtectControlGroups=yes) as its own user.
     r = sandbox("exec", "--", "systemd-run", "--unit=conn-test.service", "--wait", "--quiet",
                 "-p", "DynamicUser=yes", "python3", "-c", CONNECT_PY, "8090", "-",
                 check_rc=False)
