@@ -39,17 +39,6 @@
 /* Entries ahead of the one read that a pass over a table asks for. */
 #define DIFF_PREFETCH 8
 
-static const char *const how_names[DIFF_HOW_MAX] = {
-	[DIFF_HOW_INITIAL] = "initial",
-	[DIFF_HOW_POLL] = "poll",
-	[DIFF_HOW_DESTROY] = "destroy",
-};
-
-const char *diff_how_name(unsigned how)
-{
-	return util_name(how_names, DIFF_HOW_MAX, how, "unknown");
-}
-
 void diff_init(struct diff *d)
 {
 	memset(d, 0, sizeof(*d));
@@ -302,32 +291,6 @@ int diff_add(struct diff *d, struct snapshot *old, struct snapshot *new, const s
 	*slot = *sk;
 	diff_keep(d, old, new);
 	return 0;
-}
-
-static struct sock *sink_slot(void *user)
-{
-	struct diff_sink *ds = user;
-
-	return diff_slot(ds->d, ds->new);
-}
-
-static int sink_keep(void *user)
-{
-	struct diff_sink *ds = user;
-
-	diff_keep(ds->d, ds->old, ds->new);
-	return 0;
-}
-
-void diff_sink_init(struct diff_sink *ds, struct diff *d, struct snapshot *old,
-		    struct snapshot *new)
-{
-	*ds = (struct diff_sink){
-		.d = d,
-		.old = old,
-		.new = new,
-		.sink = {.slot = sink_slot, .keep = sink_keep, .user = ds},
-	};
 }
 
 int diff_query(struct diff *d, uint64_t cookie)
@@ -632,7 +595,7 @@ static int report_gone(const struct diff *d, const struct snapshot *old,
 			.sk = &o->sk,
 			.from = o->sk.state,
 			.to = SOCK_NONE,
-			.how = DIFF_HOW_POLL,
+			.how = TRANSITION_HOW_POLL,
 		};
 		int err;
 
@@ -645,7 +608,7 @@ static int report_gone(const struct diff *d, const struct snapshot *old,
 	return 0;
 }
 
-int diff_report(struct diff *d, struct snapshot *old, struct snapshot *new, enum diff_how how,
+int diff_report(struct diff *d, struct snapshot *old, struct snapshot *new, enum transition_how how,
 		diff_cb cb, void *user)
 {
 	int err;
@@ -694,8 +657,8 @@ int diff_report(struct diff *d, struct snapshot *old, struct snapshot *new, enum
 			.sk = &e->sk,
 			.from = o ? o->sk.state : SOCK_NONE,
 			.to = e->sk.state,
-			.how = e->by_event ? DIFF_HOW_DESTROY
-			       : o	   ? DIFF_HOW_POLL
+			.how = e->by_event ? TRANSITION_HOW_DESTROY
+			       : o	   ? TRANSITION_HOW_POLL
 					   : (uint8_t)how,
 		};
 
@@ -706,12 +669,4 @@ int diff_report(struct diff *d, struct snapshot *old, struct snapshot *new, enum
 			return err;
 	}
 	return 0;
-}
-
-int diff_run(struct diff *d, struct snapshot *old, struct snapshot *new, enum diff_how how,
-	     diff_cb cb, void *user)
-{
-	int err = diff_match(d, old, new);
-
-	return err ? err : diff_report(d, old, new, how, cb, user);
 }

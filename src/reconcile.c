@@ -193,7 +193,7 @@ static int emit(const struct reconcile_event *ev, const struct sock *sk, unsigne
 	    .sk = sk,
 	    .from = (uint8_t)from,
 	    .to = (uint8_t)to,
-	    .how = DIFF_HOW_DESTROY,
+	    .how = TRANSITION_HOW_DESTROY,
 	};
 
 	return cb(&t, NULL, user);

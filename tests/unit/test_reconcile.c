@@ -118,7 +118,7 @@ static void h_dump(struct harness *h, const struct sock *socks, size_t n)
 	CHECK_INT(diff_match(&h->diff, h->cur, h->next), 0);
 	CHECK_INT(reconcile_run(&h->rec, &h->diff, h->cur, h->next, collect, h), 0);
 	CHECK_INT(diff_report(&h->diff, h->cur, h->next,
-	                      h->have_first ? DIFF_HOW_POLL : DIFF_HOW_INITIAL, collect_diff, h),
+	                      h->have_first ? TRANSITION_HOW_POLL : TRANSITION_HOW_INITIAL, collect_diff, h),
 	          0);
 	for (size_t i = 0; i < h->nrecs; i++)
 		if (!h->recs[i].summary && h->recs[i].to == SOCK_NONE)
@@ -140,7 +140,7 @@ static void h_dump(struct harness *h, const struct sock *socks, size_t n)
 			CHECK_INT(r_->sk.cookie, cookie_);                                         \
 			CHECK_STR(sock_state_name(r_->from), sock_state_name(from_));              \
 			CHECK_STR(sock_state_name(r_->to), sock_state_name(to_));                  \
-			CHECK_STR(diff_how_name(r_->how), diff_how_name(how_));                    \
+			CHECK_STR(transition_how_name(r_->how), transition_how_name(how_));                    \
 			CHECK_INT(r_->ts.tv_sec, ts_);                                             \
 			CHECK_INT(r_->ts.tv_nsec, nsec_);                                          \
 		}                                                                                  \
@@ -174,7 +174,7 @@ static void test_tracked_close(void)
 	h_event(&h, 7, 40000, 80);
 	h_dump(&h, NULL, 0); /* 1003 */
 	CHECK_INT(h.nrecs, 2);
-	CHECK_REC(&h, 0, 7, SOCK_ESTABLISHED, SOCK_NONE, DIFF_HOW_DESTROY, 1002, HALF);
+	CHECK_REC(&h, 0, 7, SOCK_ESTABLISHED, SOCK_NONE, TRANSITION_HOW_DESTROY, 1002, HALF);
 	CHECK_SUM(&h, 1, 7, 1500000); /* first seen at 1001 */
 	h_dump(&h, NULL, 0);
 	CHECK_INT(h.nrecs, 0);
@@ -194,7 +194,7 @@ static void test_missing_then_event(void)
 	h_event(&h, 7, 40000, 80);
 	h_dump(&h, NULL, 0);
 	CHECK_INT(h.nrecs, 2);
-	CHECK_REC(&h, 0, 7, SOCK_ESTABLISHED, SOCK_NONE, DIFF_HOW_DESTROY, 1002, HALF);
+	CHECK_REC(&h, 0, 7, SOCK_ESTABLISHED, SOCK_NONE, TRANSITION_HOW_DESTROY, 1002, HALF);
 	h_dump(&h, NULL, 0);
 	CHECK_INT(h.nrecs, 0);
 	h_release(&h);
@@ -211,7 +211,7 @@ static void test_duplicate(void)
 	h_dump(&h, NULL, 0);
 	h_dump(&h, NULL, 0); /* 1003: gone, at 1002's time */
 	CHECK_INT(h.nrecs, 1);
-	CHECK_REC(&h, 0, 7, SOCK_ESTABLISHED, SOCK_NONE, DIFF_HOW_POLL, 1002, 0);
+	CHECK_REC(&h, 0, 7, SOCK_ESTABLISHED, SOCK_NONE, TRANSITION_HOW_POLL, 1002, 0);
 	h_event(&h, 7, 40000, 80);
 	h_dump(&h, NULL, 0);
 	CHECK_INT(h.nrecs, 0);
@@ -233,7 +233,7 @@ static void test_tracked_time_wait(void)
 	CHECK_INT(h.nrecs, 2);
 	/* Summary first as produced; monitor.c sorts transitions first at one time. */
 	CHECK_SUM(&h, 0, 7, 500000);
-	CHECK_REC(&h, 1, 7, SOCK_FIN_WAIT1, SOCK_TIME_WAIT, DIFF_HOW_DESTROY, 1001, HALF);
+	CHECK_REC(&h, 1, 7, SOCK_FIN_WAIT1, SOCK_TIME_WAIT, TRANSITION_HOW_DESTROY, 1001, HALF);
 	h_release(&h);
 }
 
@@ -250,13 +250,13 @@ static void test_untracked_time_wait(void)
 	h_dump(&h, &tw, 1);
 	CHECK_INT(h.nrecs, 2);
 	CHECK_SUM(&h, 0, 9, 500000); /* at most since the poll before */
-	CHECK_REC(&h, 1, 9, SOCK_NONE, SOCK_TIME_WAIT, DIFF_HOW_DESTROY, 1001, HALF);
+	CHECK_REC(&h, 1, 9, SOCK_NONE, SOCK_TIME_WAIT, TRANSITION_HOW_DESTROY, 1001, HALF);
 	h_dump(&h, &tw, 1);
 	CHECK_INT(h.nrecs, 0);
 	h_dump(&h, NULL, 0);
 	h_dump(&h, NULL, 0);
 	CHECK_INT(h.nrecs, 1);
-	CHECK_REC(&h, 0, 9, SOCK_TIME_WAIT, SOCK_NONE, DIFF_HOW_POLL, 1004, 0);
+	CHECK_REC(&h, 0, 9, SOCK_TIME_WAIT, SOCK_NONE, TRANSITION_HOW_POLL, 1004, 0);
 	h_release(&h);
 }
 
@@ -270,7 +270,7 @@ static void test_late_event_time_wait(void)
 	h_dump(&h, NULL, 0);
 	h_dump(&h, &tw, 1); /* 1002 */
 	CHECK_INT(h.nrecs, 1);
-	CHECK_REC(&h, 0, 9, SOCK_NONE, SOCK_TIME_WAIT, DIFF_HOW_POLL, 1002, 0);
+	CHECK_REC(&h, 0, 9, SOCK_NONE, SOCK_TIME_WAIT, TRANSITION_HOW_POLL, 1002, 0);
 	h_event(&h, 8, 40000, 80);
 	h_dump(&h, &tw, 1);
 	CHECK_INT(h.nrecs, 1);
@@ -279,8 +279,8 @@ static void test_late_event_time_wait(void)
 	h_event(&h, 10, 40000, 80);
 	h_dump(&h, &tw, 1);
 	CHECK_INT(h.nrecs, 3);
-	CHECK_REC(&h, 0, 10, SOCK_NONE, SOCK_CLOSE, DIFF_HOW_DESTROY, 1003, HALF);
-	CHECK_REC(&h, 1, 10, SOCK_CLOSE, SOCK_NONE, DIFF_HOW_DESTROY, 1003, HALF);
+	CHECK_REC(&h, 0, 10, SOCK_NONE, SOCK_CLOSE, TRANSITION_HOW_DESTROY, 1003, HALF);
+	CHECK_REC(&h, 1, 10, SOCK_CLOSE, SOCK_NONE, TRANSITION_HOW_DESTROY, 1003, HALF);
 	CHECK_SUM(&h, 2, 10, 500000);
 	h_release(&h);
 }
@@ -296,10 +296,10 @@ static void test_between_polls(void)
 	h_event(&h, 6, 80, 40000);
 	h_dump(&h, NULL, 0);
 	CHECK_INT(h.nrecs, 6);
-	CHECK_REC(&h, 0, 5, SOCK_NONE, SOCK_CLOSE, DIFF_HOW_DESTROY, 1001, HALF);
-	CHECK_REC(&h, 1, 5, SOCK_CLOSE, SOCK_NONE, DIFF_HOW_DESTROY, 1001, HALF);
+	CHECK_REC(&h, 0, 5, SOCK_NONE, SOCK_CLOSE, TRANSITION_HOW_DESTROY, 1001, HALF);
+	CHECK_REC(&h, 1, 5, SOCK_CLOSE, SOCK_NONE, TRANSITION_HOW_DESTROY, 1001, HALF);
 	CHECK_SUM(&h, 2, 5, 500000);
-	CHECK_REC(&h, 3, 6, SOCK_NONE, SOCK_CLOSE, DIFF_HOW_DESTROY, 1001, HALF);
+	CHECK_REC(&h, 3, 6, SOCK_NONE, SOCK_CLOSE, TRANSITION_HOW_DESTROY, 1001, HALF);
 	CHECK_INT(h.recs[3].sk.kind, SOCK_KIND_GONE);
 	h_release(&h);
 }
@@ -315,8 +315,8 @@ static void test_request(void)
 	h_event(&h, 7, 80, 40000);
 	h_dump(&h, NULL, 0);
 	CHECK_INT(h.nrecs, 3);
-	CHECK_REC(&h, 0, 7, SOCK_SYN_RECV, SOCK_ESTABLISHED, DIFF_HOW_DESTROY, 1001, HALF);
-	CHECK_REC(&h, 1, 7, SOCK_ESTABLISHED, SOCK_NONE, DIFF_HOW_DESTROY, 1001, HALF);
+	CHECK_REC(&h, 0, 7, SOCK_SYN_RECV, SOCK_ESTABLISHED, TRANSITION_HOW_DESTROY, 1001, HALF);
+	CHECK_REC(&h, 1, 7, SOCK_ESTABLISHED, SOCK_NONE, TRANSITION_HOW_DESTROY, 1001, HALF);
 	CHECK_SUM(&h, 2, 7, 500000);
 	h_release(&h);
 }
@@ -332,7 +332,7 @@ static void test_listener(void)
 	h_event(&h, 3, 80, 0);
 	h_dump(&h, NULL, 0);
 	CHECK_INT(h.nrecs, 1);
-	CHECK_REC(&h, 0, 3, SOCK_LISTEN, SOCK_NONE, DIFF_HOW_DESTROY, 1001, HALF);
+	CHECK_REC(&h, 0, 3, SOCK_LISTEN, SOCK_NONE, TRANSITION_HOW_DESTROY, 1001, HALF);
 	h_release(&h);
 }
 
@@ -356,13 +356,13 @@ static void test_hold(void)
 	CHECK_INT(h.nrecs, 0);
 	h_dump(&h, NULL, 0); /* 1003: the minisocket goes, the others are held */
 	CHECK_INT(h.nrecs, 1);
-	CHECK_REC(&h, 0, 9, SOCK_TIME_WAIT, SOCK_NONE, DIFF_HOW_POLL, 1002, 0);
+	CHECK_REC(&h, 0, 9, SOCK_TIME_WAIT, SOCK_NONE, TRANSITION_HOW_POLL, 1002, 0);
 	h_event(&h, 7, 40000, 80);
 	h_dump(&h, NULL, 0); /* 1004: 7 by its notification, 8 after the hold */
 	CHECK_INT(h.nrecs, 3);
-	CHECK_REC(&h, 0, 7, SOCK_ESTABLISHED, SOCK_NONE, DIFF_HOW_DESTROY, 1003, HALF);
+	CHECK_REC(&h, 0, 7, SOCK_ESTABLISHED, SOCK_NONE, TRANSITION_HOW_DESTROY, 1003, HALF);
 	CHECK_SUM(&h, 1, 7, 2500000);
-	CHECK_REC(&h, 2, 8, SOCK_ESTABLISHED, SOCK_NONE, DIFF_HOW_POLL, 1003, 0);
+	CHECK_REC(&h, 2, 8, SOCK_ESTABLISHED, SOCK_NONE, TRANSITION_HOW_POLL, 1003, 0);
 	/* 8's notification, if it comes now, is no second close. */
 	h_event(&h, 8, 40001, 80);
 	h_dump(&h, NULL, 0);
