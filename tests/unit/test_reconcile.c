@@ -1,11 +1,11 @@
 /*
  * test_reconcile.c - destroy notifications joined with polls (reconcile.c).
  *
- * The harness drives reconcile and diff as monitor.c does: notifications
- * queued between two dumps, then the dump, diff_match(), reconcile_run(),
- * diff_report(), the gone cookies noted, reconcile_end(), and the tables
- * swapped. Dumps are one second apart; a notification comes half a second
- * after the latest dump, so a record's time says where it came from.
+ * The harness drives them through the tracker, as monitor.c does:
+ * notifications queued between two dumps, then one tracker_poll() whose
+ * dump comes from an array. Dumps are one second apart; a notification
+ * comes half a second after the latest dump, so a record's time says where
+ * it came from.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -15,10 +15,9 @@
 
 #include "check.h"
 #include "socks.h"
-#include "diff.h"
 #include "reconcile.h"
-#include "snapshot.h"
 #include "sock.h"
+#include "tracker.h"
 
 struct rec {
 	struct timespec ts;
@@ -32,11 +31,9 @@ struct rec {
 #define RECS_MAX 64
 
 struct harness {
-	struct snapshot tables[2];
-	struct snapshot *cur, *next;
-	struct diff diff;
-	struct reconcile rec;
-	int have_first;
+	struct tracker *t;
+	const struct sock *socks; /* the next dump */
+	size_t nsocks;
 	time_t now;
 	struct rec recs[RECS_MAX];
 	size_t nrecs;
@@ -67,29 +64,16 @@ static int collect(const struct transition *t, const struct summary *s, void *us
 	return 0;
 }
 
-static int collect_diff(const struct transition *t, void *user)
-{
-	return collect(t, NULL, user);
-}
-
 static void h_init(struct harness *h, size_t limit)
 {
 	memset(h, 0, sizeof(*h));
-	snapshot_init(&h->tables[0]);
-	snapshot_init(&h->tables[1]);
-	h->cur = &h->tables[0];
-	h->next = &h->tables[1];
-	diff_init(&h->diff);
-	reconcile_init(&h->rec, limit);
+	CHECK_INT(tracker_new(&h->t, limit), 0);
 	h->now = 1000;
 }
 
 static void h_release(struct harness *h)
 {
-	snapshot_release(&h->tables[0]);
-	snapshot_release(&h->tables[1]);
-	diff_release(&h->diff);
-	reconcile_release(&h->rec);
+	tracker_free(h->t);
 }
 
 
@@ -101,33 +85,29 @@ static void h_event(struct harness *h, uint64_t cookie, uint16_t lport, uint16_t
 	    .bytes_acked = 10, .bytes_received = 20, .total_retrans = 1, .rtt_us = 30, .has = 7};
 	struct timespec ts = {.tv_sec = h->now, .tv_nsec = 500000000};
 
-	CHECK_INT(reconcile_add(&h->rec, &sk, &info, &ts), 0);
+	CHECK_INT(tracker_add_event(h->t, &sk, &info, &ts), 0);
+}
+
+/* The tracker's dump: the harness's sockets, a second after the last. */
+static int h_fill(void *user, const struct diag_sink *sink, struct timespec *ret_taken)
+{
+	struct harness *h = user;
+	int err = test_fill_sink(sink, h->socks, h->nsocks);
+
+	if (err)
+		return err;
+	h->now++;
+	*ret_taken = (struct timespec){.tv_sec = h->now};
+	return 0;
 }
 
 /* One poll whose dump returned the N sockets of SOCKS. */
 static void h_dump(struct harness *h, const struct sock *socks, size_t n)
 {
-	struct snapshot *swap;
-
-	snapshot_clear(h->next);
-	for (size_t i = 0; i < n; i++)
-		CHECK(snapshot_put(h->next, &socks[i]) >= 0);
-	h->now++;
-	h->next->taken = (struct timespec){.tv_sec = h->now};
+	h->socks = socks;
+	h->nsocks = n;
 	h->nrecs = 0;
-	CHECK_INT(diff_match(&h->diff, h->cur, h->next), 0);
-	CHECK_INT(reconcile_run(&h->rec, &h->diff, h->cur, h->next, collect, h), 0);
-	CHECK_INT(diff_report(&h->diff, h->cur, h->next,
-	                      h->have_first ? TRANSITION_HOW_POLL : TRANSITION_HOW_INITIAL, collect_diff, h),
-	          0);
-	for (size_t i = 0; i < h->nrecs; i++)
-		if (!h->recs[i].summary && h->recs[i].to == SOCK_NONE)
-			CHECK_INT(reconcile_note_gone(&h->rec, h->recs[i].sk.cookie), 0);
-	reconcile_end(&h->rec, &h->next->taken);
-	h->have_first = 1;
-	swap = h->cur;
-	h->cur = h->next;
-	h->next = swap;
+	CHECK_INT(tracker_poll(h->t, h_fill, h, collect, h), 0);
 }
 
 /* Record I is a transition of COOKIE FROM -> TO, HOW, at second TS (+ NSEC). */
@@ -215,7 +195,7 @@ static void test_duplicate(void)
 	h_event(&h, 7, 40000, 80);
 	h_dump(&h, NULL, 0);
 	CHECK_INT(h.nrecs, 0);
-	CHECK_INT(h.rec.stats.duplicates, 1);
+	CHECK_INT(tracker_stats(h.t)->duplicates, 1);
 	h_release(&h);
 }
 
@@ -350,7 +330,7 @@ static void test_hold(void)
 	struct sock all[3] = {socks[0], socks[1], tw};
 
 	h_init(&h, 100);
-	h.diff.hold_full_ms = 1500;
+	tracker_set_hold(h.t, 1500);
 	h_dump(&h, all, 3);  /* 1001 */
 	h_dump(&h, NULL, 0); /* 1002: all missing */
 	CHECK_INT(h.nrecs, 0);
@@ -373,20 +353,20 @@ static void test_hold(void)
 /* The queue's limit. */
 static void test_limit(void)
 {
-	struct harness h;
+	struct reconcile rec;
 	struct sock sk = test_sock(1, SOCK_CLOSE, SOCK_KIND_GONE, 1, 2);
 	struct sock_info info = {0};
 	struct timespec ts = {1, 0};
 
-	h_init(&h, 2);
-	CHECK_INT(reconcile_add(&h.rec, &sk, &info, &ts), 0);
-	CHECK_INT(reconcile_add(&h.rec, &sk, &info, &ts), 0);
-	CHECK_INT(reconcile_add(&h.rec, &sk, &info, &ts), -ENOBUFS);
-	CHECK_INT(h.rec.stats.overflow, 1);
-	CHECK_INT(h.rec.stats.events, 2);
-	reconcile_discard(&h.rec);
-	CHECK_INT(reconcile_add(&h.rec, &sk, &info, &ts), 0);
-	h_release(&h);
+	reconcile_init(&rec, 2);
+	CHECK_INT(reconcile_add(&rec, &sk, &info, &ts), 0);
+	CHECK_INT(reconcile_add(&rec, &sk, &info, &ts), 0);
+	CHECK_INT(reconcile_add(&rec, &sk, &info, &ts), -ENOBUFS);
+	CHECK_INT(rec.stats.overflow, 1);
+	CHECK_INT(rec.stats.events, 2);
+	reconcile_discard(&rec);
+	CHECK_INT(reconcile_add(&rec, &sk, &info, &ts), 0);
+	reconcile_release(&rec);
 }
 
 int main(void)
