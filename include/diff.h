@@ -40,7 +40,7 @@ struct diff_probe {
  * allocates nothing.
  */
 struct diff {
-	uint32_t run;		  /* this diff's number: see snapshot_entry.mark */
+	uint32_t run;		  /* this diff's number: see diff_mark.run */
 	size_t matched;		  /* entries of OLD found in NEW */
 	size_t next;		  /* OLD's entry after the last match */
 	struct diff_list appeared;  /* entries of NEW not in OLD, in dump order */
@@ -77,7 +77,7 @@ void diff_release(struct diff *d);
  * reconcile.c can join notifications with the matched tables in between.
  *
  * diff_match() finds each socket of NEW in OLD, links the two entries
- * (snapshot_entry prev, next and mark) and gives NEW's entries the 4-tuple
+ * (the entries' diff marks, diff_mark.h) and gives NEW's entries the 4-tuple
  * and first-seen time they had in OLD (a socket keeps the 4-tuple it was
  * first seen with). A socket the dump returned twice (it resumed before a
  * socket it had already returned) is folded into its first entry, the later
@@ -88,8 +88,8 @@ void diff_release(struct diff *d);
  *
  * diff_report() then reports every change. Sockets in NEW but not OLD
  * appear (HOW is TRANSITION_HOW_INITIAL for the first dump, else TRANSITION_HOW_POLL); a
- * changed state is FROM -> TO. Entries of OLD marked settled are left out
- * (reconcile.c reported them); a change of an entry of NEW marked by_event
+ * changed state is FROM -> TO. Entries of OLD marked rec.settled are left out
+ * (reconcile.c reported them); a change of an entry of NEW marked rec.by_event
  * carries its changed_at and TRANSITION_HOW_DESTROY. A socket missing from NEW is
  * carried into NEW as missing and reported gone only when the next dump
  * misses it too (a full socket: and it has been missing for

@@ -183,9 +183,9 @@ static void link_entries(struct diff *d, struct snapshot *old, struct snapshot *
 {
 	struct snapshot_entry *e = &new->entries[w];
 
-	o->mark = d->run;
-	o->next = (uint32_t)w + 1;
-	e->prev = (uint32_t)(o - old->entries) + 1;
+	o->diff.run = d->run;
+	o->diff.next = (uint32_t)w + 1;
+	e->diff.prev = (uint32_t)(o - old->entries) + 1;
 	e->sk.tuple = o->sk.tuple;
 	e->first_seen = o->first_seen;
 	d->matched++;
@@ -218,7 +218,7 @@ void diff_begin(struct diff *d, struct snapshot *old)
 	if (++d->run == 0) {
 		/* Once in 13 years at 10 polls/s: no old mark may pass for new. */
 		for (size_t i = 0; i < old->len; i++)
-			old->entries[i].mark = 0;
+			old->entries[i].diff.run = 0;
 		d->run = 1;
 	}
 	d->matched = 0;
@@ -249,14 +249,14 @@ static int match_last(struct diff *d, struct snapshot *old, struct snapshot *new
 		__builtin_prefetch(ahead);
 		__builtin_prefetch(ahead + sizeof(*old->entries) - 1);
 	}
-	e->prev = 0;
+	e->diff.prev = 0;
 	if (!o) {
 		list_push(&d->pending, w);
 		return 0;
 	}
 	d->next = (size_t)(o - old->entries) + 1;
-	if (o->mark == d->run) {
-		fold_repeat(d, new, o, o->next - 1, w);
+	if (o->diff.run == d->run) {
+		fold_repeat(d, new, o, o->diff.next - 1, w);
 		return 1;
 	}
 	link_entries(d, old, new, o, w);
@@ -368,9 +368,9 @@ static void compact(struct diff *d, struct snapshot *old, struct snapshot *new)
 		if (w != r)
 			new->entries[w] = *e;
 		e = &new->entries[w];
-		if (e->prev) {
-			old->entries[e->prev - 1].next = (uint32_t)w + 1;
-			if (e->sk.state != old->entries[e->prev - 1].sk.state)
+		if (e->diff.prev) {
+			old->entries[e->diff.prev - 1].diff.next = (uint32_t)w + 1;
+			if (e->sk.state != old->entries[e->diff.prev - 1].sk.state)
 				list_push(&d->changed, w);
 		} else {
 			list_push(&d->appeared, w);
@@ -440,10 +440,10 @@ static int resolve(struct diff *d, struct snapshot *old, struct snapshot *new)
 		p = filter_has(d, h) ? probe_at(d, o->sk.cookie, h) : NULL;
 		if (p && p->cookie) {
 			p->older = (uint32_t)i + 1;
-			if (p->pend && o->mark == d->run) {
+			if (p->pend && o->diff.run == d->run) {
 				/* A repeat of a socket matched in order: the
 				 * first entry stays, with the later data. */
-				size_t q = o->next - 1, w = p->pend - 1;
+				size_t q = o->diff.next - 1, w = p->pend - 1;
 
 				if (w > q) {
 					fold_repeat(d, new, o, q, w);
@@ -454,7 +454,7 @@ static int resolve(struct diff *d, struct snapshot *old, struct snapshot *new)
 					e->sk = new->entries[q].sk;
 					e->sk.tuple = o->sk.tuple;
 					e->first_seen = o->first_seen;
-					e->prev = (uint32_t)i + 1;
+					e->diff.prev = (uint32_t)i + 1;
 					new->entries[q].sk.cookie = 0;
 					new->repeats++;
 				}
@@ -467,7 +467,7 @@ static int resolve(struct diff *d, struct snapshot *old, struct snapshot *new)
 				}
 			}
 		}
-		if (o->mark != d->run)
+		if (o->diff.run != d->run)
 			list_push(&d->unmatched, i);
 	}
 	d->unmatched_known = 1;
@@ -480,7 +480,7 @@ static int resolve(struct diff *d, struct snapshot *old, struct snapshot *new)
 	for (size_t k = 0; k < d->pending.len; k++) {
 		size_t w = d->pending.v[k];
 
-		if (new->entries[w].prev)
+		if (new->entries[w].diff.prev)
 			continue;
 		list_push(&d->appeared, w);
 		list_push(&d->changed, w);
@@ -551,12 +551,12 @@ int diff_match(struct diff *d, struct snapshot *old, struct snapshot *new)
 struct snapshot_entry *diff_newer(const struct diff *d, struct snapshot *new,
 				  const struct snapshot_entry *o)
 {
-	return o->mark == d->run ? &new->entries[o->next - 1] : NULL;
+	return o->diff.run == d->run ? &new->entries[o->diff.next - 1] : NULL;
 }
 
 struct snapshot_entry *diff_older(struct snapshot *old, const struct snapshot_entry *e)
 {
-	return e->prev ? &old->entries[e->prev - 1] : NULL;
+	return e->diff.prev ? &old->entries[e->diff.prev - 1] : NULL;
 }
 
 /* Nonzero when the missing entry O may be declared gone at NOW. */
@@ -599,7 +599,7 @@ static int report_gone(const struct diff *d, const struct snapshot *old,
 		};
 		int err;
 
-		if (o->settled || !o->missing != !missing || !gone_now(d, new, o))
+		if (o->rec.settled || !o->missing != !missing || !gone_now(d, new, o))
 			continue;
 		err = cb(&t, user);
 		if (err)
@@ -617,7 +617,7 @@ int diff_report(struct diff *d, struct snapshot *old, struct snapshot *new, enum
 		d->unmatched.len = 0;
 		if (d->matched < old->len)
 			for (size_t i = 0; i < old->len; i++)
-				if (old->entries[i].mark != d->run)
+				if (old->entries[i].diff.run != d->run)
 					list_push(&d->unmatched, i);
 	}
 	if (d->unmatched.len && d->appeared.len) {
@@ -632,7 +632,7 @@ int diff_report(struct diff *d, struct snapshot *old, struct snapshot *new, enum
 		const struct snapshot_entry *o = &old->entries[d->unmatched.v[k]];
 		struct snapshot_entry *e;
 
-		if (o->settled || gone_now(d, new, o))
+		if (o->rec.settled || gone_now(d, new, o))
 			continue;
 		err = snapshot_put_missing(new, &o->sk, o->missing ? &o->missing_since : &new->taken,
 					   &e);
@@ -653,11 +653,11 @@ int diff_report(struct diff *d, struct snapshot *old, struct snapshot *new, enum
 		const struct snapshot_entry *e = &new->entries[d->changed.v[k]];
 		const struct snapshot_entry *o = diff_older(old, e);
 		struct transition t = {
-			.ts = e->by_event ? e->changed_at : new->taken,
+			.ts = e->rec.by_event ? e->changed_at : new->taken,
 			.sk = &e->sk,
 			.from = o ? o->sk.state : SOCK_NONE,
 			.to = e->sk.state,
-			.how = e->by_event ? TRANSITION_HOW_DESTROY
+			.how = e->rec.by_event ? TRANSITION_HOW_DESTROY
 			       : o	   ? TRANSITION_HOW_POLL
 					   : (uint8_t)how,
 		};
