@@ -389,18 +389,16 @@ static void compact(struct diff *d, struct snapshot *old, struct snapshot *new)
  * that one pass over OLD, in order, looks up. The same pass lists the
  * entries of OLD that no socket of NEW matched.
  */
-static int resolve(struct diff *d, struct snapshot *old, struct snapshot *new)
+/*
+ * Puts the cookies asked about and the pending entries of NEW into the
+ * probes. A cookie pending twice was returned twice, and in no near place of
+ * OLD either time: the later copy's data goes into the first entry. Returns
+ * the number of entries of NEW so dropped.
+ */
+static size_t probes_fill(struct diff *d, struct snapshot *new)
 {
 	size_t dropped = 0;
-	int err;
 
-	if (!d->pending.len && !d->queries.len)
-		return 0;
-	err = probe_reset(d, d->pending.len + d->queries.len);
-	if (!err)
-		err = list_reserve(&d->appeared, new->len);
-	if (err < 0)
-		return err;
 	for (size_t k = 0; k < d->queries.len; k++) {
 		uint64_t h = snapshot_cookie_hash(d->queries.v[k]);
 
@@ -414,8 +412,6 @@ static int resolve(struct diff *d, struct snapshot *old, struct snapshot *new)
 		struct diff_probe *p = probe_at(d, e->sk.cookie, h);
 
 		if (p->pend) {
-			/* Returned twice, and in no near place of OLD either time:
-			 * the later copy's data into the first. */
 			new->entries[p->pend - 1].sk = e->sk;
 			e->sk.cookie = 0;
 			new->repeats++;
@@ -426,10 +422,74 @@ static int resolve(struct diff *d, struct snapshot *old, struct snapshot *new)
 		p->pend = (uint32_t)w + 1;
 		filter_set(d, h);
 	}
+	return dropped;
+}
+
+/*
+ * The entry I of OLD has the cookie of the probe P: it is the one asked
+ * about, the older entry of P's pending entry, or, when the walk in dump
+ * order matched it already, the first copy of a repeat, which stays with the
+ * later data. Returns 1 when an entry of NEW was dropped, else 0.
+ */
+static int probe_hit(struct diff *d, struct snapshot *old, struct snapshot *new, size_t i,
+		     struct diff_probe *p)
+{
+	struct snapshot_entry *o = &old->entries[i];
+
+	p->older = (uint32_t)i + 1;
+	if (!p->pend)
+		return 0;
+	if (o->diff.run == d->run) {
+		size_t q = o->diff.next - 1, w = p->pend - 1;
+
+		if (w > q) {
+			fold_repeat(d, new, o, q, w);
+			new->entries[w].sk.cookie = 0;
+		} else {
+			struct snapshot_entry *e = &new->entries[w];
+
+			e->sk = new->entries[q].sk;
+			e->sk.tuple = o->sk.tuple;
+			e->first_seen = o->first_seen;
+			e->diff.prev = (uint32_t)i + 1;
+			new->entries[q].sk.cookie = 0;
+			new->repeats++;
+		}
+		return 1;
+	}
+	link_entries(d, old, new, o, p->pend - 1);
+	if (new->entries[p->pend - 1].sk.state != o->sk.state) {
+		list_push(&d->changed, p->pend - 1);
+		d->changed_unsorted = 1;
+	}
+	return 0;
+}
+
+/*
+ * Settles what the walk in dump order left open: the pending entries of NEW
+ * (not found near where the last match left off: new sockets, mostly) and
+ * the cookies asked about with diff_query(). Rather than index all of OLD
+ * for them, which costs a random write per socket, they go into a small hash
+ * that one pass over OLD, in order, looks up. The same pass lists the
+ * entries of OLD that no socket of NEW matched.
+ */
+static int resolve(struct diff *d, struct snapshot *old, struct snapshot *new)
+{
+	size_t dropped;
+	int err;
+
+	if (!d->pending.len && !d->queries.len)
+		return 0;
+	err = probe_reset(d, d->pending.len + d->queries.len);
+	if (!err)
+		err = list_reserve(&d->appeared, new->len);
+	if (err < 0)
+		return err;
+	dropped = probes_fill(d, new);
 
 	d->unmatched.len = 0;
 	for (size_t i = 0; i < old->len; i++) {
-		struct snapshot_entry *o = &old->entries[i];
+		const struct snapshot_entry *o = &old->entries[i];
 		struct diff_probe *p;
 		uint64_t h;
 
@@ -438,35 +498,8 @@ static int resolve(struct diff *d, struct snapshot *old, struct snapshot *new)
 			__builtin_prefetch(&old->entries[i + DIFF_PREFETCH].sk.cookie);
 		h = snapshot_cookie_hash(o->sk.cookie);
 		p = filter_has(d, h) ? probe_at(d, o->sk.cookie, h) : NULL;
-		if (p && p->cookie) {
-			p->older = (uint32_t)i + 1;
-			if (p->pend && o->diff.run == d->run) {
-				/* A repeat of a socket matched in order: the
-				 * first entry stays, with the later data. */
-				size_t q = o->diff.next - 1, w = p->pend - 1;
-
-				if (w > q) {
-					fold_repeat(d, new, o, q, w);
-					new->entries[w].sk.cookie = 0;
-				} else {
-					struct snapshot_entry *e = &new->entries[w];
-
-					e->sk = new->entries[q].sk;
-					e->sk.tuple = o->sk.tuple;
-					e->first_seen = o->first_seen;
-					e->diff.prev = (uint32_t)i + 1;
-					new->entries[q].sk.cookie = 0;
-					new->repeats++;
-				}
-				dropped++;
-			} else if (p->pend) {
-				link_entries(d, old, new, o, p->pend - 1);
-				if (new->entries[p->pend - 1].sk.state != o->sk.state) {
-					list_push(&d->changed, p->pend - 1);
-					d->changed_unsorted = 1;
-				}
-			}
-		}
+		if (p && p->cookie)
+			dropped += (size_t)probe_hit(d, old, new, i, p);
 		if (o->diff.run != d->run)
 			list_push(&d->unmatched, i);
 	}
@@ -608,6 +641,26 @@ static int report_gone(const struct diff *d, const struct snapshot *old,
 	return 0;
 }
 
+/* Carries the unmatched entries of OLD that are not gone yet into NEW, as
+ * missing. Returns 0 or -ENOMEM. */
+static int carry_missing(const struct diff *d, const struct snapshot *old, struct snapshot *new)
+{
+	for (size_t k = 0; k < d->unmatched.len; k++) {
+		const struct snapshot_entry *o = &old->entries[d->unmatched.v[k]];
+		struct snapshot_entry *e;
+		int err;
+
+		if (o->rec.settled || gone_now(d, new, o))
+			continue;
+		err = snapshot_put_missing(new, &o->sk, o->missing ? &o->missing_since : &new->taken,
+					   &e);
+		if (err < 0)
+			return err;
+		e->first_seen = o->first_seen;
+	}
+	return 0;
+}
+
 int diff_report(struct diff *d, struct snapshot *old, struct snapshot *new, enum transition_how how,
 		diff_cb cb, void *user)
 {
@@ -628,18 +681,9 @@ int diff_report(struct diff *d, struct snapshot *old, struct snapshot *new, enum
 
 	/* Carry the missing into NEW before any callback runs, so
 	 * that running out of memory leaves nothing half reported. */
-	for (size_t k = 0; k < d->unmatched.len; k++) {
-		const struct snapshot_entry *o = &old->entries[d->unmatched.v[k]];
-		struct snapshot_entry *e;
-
-		if (o->rec.settled || gone_now(d, new, o))
-			continue;
-		err = snapshot_put_missing(new, &o->sk, o->missing ? &o->missing_since : &new->taken,
-					   &e);
-		if (err < 0)
-			return err;
-		e->first_seen = o->first_seen;
-	}
+	err = carry_missing(d, old, new);
+	if (err < 0)
+		return err;
 
 	/* The sockets missing since the older dump carry its time, the ones
 	 * gone at once the newer one: report them in that order. */
