@@ -1,13 +1,14 @@
 /*
  * test_diff.c - the transition semantics of diff_run().
  *
- * The tests drive the diff the way monitor.c does: two tables swapped after
- * every successful diff, the next one cleared before it is filled, and its
- * "taken" time set before the diff runs. A dump is put into the table
- * (indexed, repeats folded), appended unindexed with its repeats left for
- * the diff, or, as monitor.c does, added to the diff socket by socket
- * (harness.fill). Each dump here is one second after
- * the previous one, so a record's time says which dump produced it.
+ * The tests drive the diff as a poll does: two tables swapped after every
+ * successful diff, the next one cleared before it is filled, and its "taken"
+ * time set before the diff runs. A dump is put into the table (indexed,
+ * repeats folded) or appended unindexed with its repeats left for the diff,
+ * then diff_match(); or it goes through the tracker, which adds it to the
+ * diff socket by socket, as the daemon does (harness.fill). Each dump here
+ * is one second after the previous one, so a record's time says which dump
+ * produced it.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -21,6 +22,7 @@
 #include "diff.h"
 #include "snapshot.h"
 #include "sock.h"
+#include "tracker.h"
 
 /* A copy of one transition: the socket it points to lives in a table that
  * later dumps reuse. */
@@ -36,6 +38,9 @@ struct harness {
 	struct snapshot tables[2];
 	struct snapshot *cur, *next;
 	struct diff diff;
+	struct tracker *t; /* FILL_TRACKER's: it has tables of its own */
+	const struct sock *socks; /* its next dump */
+	size_t nsocks;
 	int have_first;
 	time_t now; /* seconds; the time of the latest dump */
 	struct rec recs[RECS_MAX];
@@ -43,7 +48,7 @@ struct harness {
 	int fail_at;  /* fail the callback on this record (1-based); 0 = never */
 	int fail_with;
 	int calls; /* callbacks of the latest dump, failed one included */
-	enum { FILL_PUT, FILL_APPEND, FILL_ADD } fill; /* how a dump fills the table */
+	enum { FILL_PUT, FILL_APPEND, FILL_TRACKER } fill; /* how a dump fills the table */
 };
 
 static int collect(const struct transition *t, void *user)
@@ -67,6 +72,7 @@ static void h_init(struct harness *h)
 	h->cur = &h->tables[0];
 	h->next = &h->tables[1];
 	diff_init(&h->diff);
+	CHECK_INT(tracker_new(&h->t, 0), 0);
 	h->now = 1000;
 }
 
@@ -75,21 +81,58 @@ static void h_release(struct harness *h)
 	snapshot_release(&h->tables[0]);
 	snapshot_release(&h->tables[1]);
 	diff_release(&h->diff);
+	tracker_free(h->t);
 }
 
-/* One poll: the dump returned the N sockets of SOCKS. Returns diff_run()'s value. */
+static int collect_poll(const struct transition *t, const struct summary *s, void *user)
+{
+	(void)s; /* none: no notifications */
+	return collect(t, user);
+}
+
+/* The tracker's dump: the harness's sockets, a second after the last. */
+static int h_fill(void *user, const struct diag_sink *sink, struct timespec *ret_taken)
+{
+	struct harness *h = user;
+	int err = test_fill_sink(sink, h->socks, h->nsocks);
+
+	if (err)
+		return err;
+	h->now++;
+	*ret_taken = (struct timespec){.tv_sec = h->now, .tv_nsec = 0};
+	return 0;
+}
+
+/* h_dump() through the tracker: h->cur becomes its table, h->next the
+ * older table of the diff. */
+static int h_poll(struct harness *h, const struct sock *socks, size_t n)
+{
+	struct snapshot *old = tracker_table(h->t);
+	int err;
+
+	h->socks = socks;
+	h->nsocks = n;
+	h->nrecs = 0;
+	h->calls = 0;
+	err = tracker_poll(h->t, h_fill, h, collect_poll, h);
+	if (err)
+		return err;
+	h->next = old;
+	h->cur = tracker_table(h->t);
+	return 0;
+}
+
+/* One poll: the dump returned the N sockets of SOCKS. Returns the diff's value. */
 static int h_dump(struct harness *h, const struct sock *socks, size_t n)
 {
 	struct snapshot *swap;
 	int err;
 
+	if (h->fill == FILL_TRACKER)
+		return h_poll(h, socks, n);
 	snapshot_clear(h->next);
-	if (h->fill == FILL_ADD)
-		diff_begin(&h->diff, h->cur);
 	for (size_t i = 0; i < n; i++) {
-		if (h->fill == FILL_ADD)
-			CHECK_INT(diff_add(&h->diff, h->cur, h->next, &socks[i]), 0);
-		else if (h->fill == FILL_APPEND)
+		if (h->fill == FILL_APPEND)
 			CHECK_INT(snapshot_append(h->next, &socks[i]), 0);
 		else
 			CHECK(snapshot_put(h->next, &socks[i]) >= 0);
@@ -98,8 +141,7 @@ static int h_dump(struct harness *h, const struct sock *socks, size_t n)
 	h->next->taken = (struct timespec){.tv_sec = h->now, .tv_nsec = 0};
 	h->nrecs = 0;
 	h->calls = 0;
-	err = h->fill == FILL_ADD ? diff_end(&h->diff, h->cur, h->next)
-				  : diff_match(&h->diff, h->cur, h->next);
+	err = diff_match(&h->diff, h->cur, h->next);
 	if (!err)
 		err = diff_report(&h->diff, h->cur, h->next,
 				  h->have_first ? TRANSITION_HOW_POLL : TRANSITION_HOW_INITIAL, collect, h);
@@ -494,7 +536,7 @@ static void test_repeat_in_dump(void)
 	struct sock d1[] = {mk(1, SOCK_SYN_SENT, 40001, 9000), mk(2, SOCK_LISTEN, 9000, 0),
 			    mk(1, SOCK_ESTABLISHED, 40001, 9000)};
 
-	for (int fill = FILL_PUT; fill <= FILL_ADD; fill++) {
+	for (int fill = FILL_PUT; fill <= FILL_TRACKER; fill++) {
 		h_init(h);
 		h->fill = fill;
 		CHECK_INT(h_dump(h, d1, 3), 0);
@@ -522,7 +564,7 @@ static void test_repeat_of_known(void)
 			    mk(4, SOCK_CLOSE_WAIT, 40004, 9000), mk(1, SOCK_FIN_WAIT1, 40001, 9000),
 			    d1[1]};
 
-	for (int fill = FILL_APPEND; fill <= FILL_ADD; fill++) {
+	for (int fill = FILL_APPEND; fill <= FILL_TRACKER; fill++) {
 		h_init(h);
 		h->fill = fill;
 		CHECK_INT(h_dump(h, d1, 3), 0);
@@ -557,7 +599,7 @@ static void test_sequential_match(void)
 	for (int i = 0; i < N; i++)
 		d[i] = mk((uint64_t)i + 1, SOCK_ESTABLISHED, (uint16_t)(40000 + i), 9000);
 	h_init(h);
-	h->fill = FILL_ADD;
+	h->fill = FILL_TRACKER;
 	CHECK_INT(h_dump(h, d, N), 0);
 	CHECK_INT(h_dump(h, d, N), 0);
 	CHECK_INT(h->nrecs, 0);
@@ -592,7 +634,7 @@ static void test_far_reorder(void)
 
 	for (int i = 0; i < N; i++)
 		d[i] = mk((uint64_t)i + 1, SOCK_ESTABLISHED, (uint16_t)(40000 + i), 9000);
-	for (int fill = FILL_PUT; fill <= FILL_ADD; fill++) {
+	for (int fill = FILL_PUT; fill <= FILL_TRACKER; fill++) {
 		struct sock moved[N + 1];
 
 		h_init(h);
@@ -634,7 +676,7 @@ static void test_lookup(void)
 	struct sock d2[] = {d1[0], d1[1], d1[2]};
 
 	h_init(h);
-	h->fill = FILL_ADD;
+	h->fill = FILL_APPEND; /* the harness's tables, which the steps below drive */
 	CHECK_INT(h_dump(h, d1, 3), 0);
 	snapshot_clear(h->next);
 	diff_begin(&h->diff, h->cur);
@@ -820,7 +862,7 @@ static void test_random_sequence(void)
 	size_t nput, nother;
 
 	random_sequence(FILL_PUT, put, &nput, LOG_MAX);
-	for (int fill = FILL_APPEND; fill <= FILL_ADD; fill++) {
+	for (int fill = FILL_APPEND; fill <= FILL_TRACKER; fill++) {
 		random_sequence(fill, other, &nother, LOG_MAX);
 		CHECK_INT(nother, nput);
 		for (size_t i = 0; i < nput && i < nother; i++) {
