@@ -1,4 +1,5 @@
-/* diff_mark.h - the diff's mark on a snapshot entry: the links between an older and a newer table. */
+/* diff_mark.h - the diff's mark on a snapshot entry: the links between an older and a newer table.
+ */
 #ifndef TCPSTATED_DIFF_MARK_H
 #define TCPSTATED_DIFF_MARK_H
 

@@ -18,7 +18,7 @@
 #include <libmnl/libmnl.h>
 
 #include "diag_parse.h"
-#include "diff.h"
+#include "transition.h"
 #include "fuzz.h"
 #include "record.h"
 #include "sock.h"
