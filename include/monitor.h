@@ -1,4 +1,4 @@
-/* monitor.h - one poll: dump the sockets, diff against the last dump, log the changes. */
+/* monitor.h - one poll, from the netlink sockets to the log. */
 #ifndef TCPSTATED_MONITOR_H
 #define TCPSTATED_MONITOR_H
 
