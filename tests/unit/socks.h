@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include <sys/socket.h>
 
@@ -26,22 +27,35 @@ static inline struct sock test_sock(uint64_t cookie, unsigned state, unsigned ki
 	return sk;
 }
 
-/* A dump of the N sockets of SOCKS into SINK, as diag_dump_into() parses one:
- * each into the slot the sink gives, then kept. Returns 0, -ENOMEM, or the
- * sink's nonzero value. */
-static inline int test_fill_sink(const struct diag_sink *sink, const struct sock *socks, size_t n)
+/* A dump for the tracker: the N sockets of SOCKS, at the second after *NOW,
+ * which it advances. */
+struct test_dump {
+	const struct sock *socks;
+	size_t n;
+	time_t *now;
+};
+
+/* A tracker_dump_fn over a struct test_dump, which fills SINK as
+ * diag_dump_into() does: each socket into the slot the sink gives, then
+ * kept. Returns 0, -ENOMEM, or the sink's nonzero value. */
+static inline int test_dump_fill(void *user, const struct diag_sink *sink,
+				 struct timespec *ret_taken)
 {
-	for (size_t i = 0; i < n; i++) {
+	struct test_dump *d = user;
+
+	for (size_t i = 0; i < d->n; i++) {
 		struct sock *slot = sink->slot(sink->user);
 		int err;
 
 		if (!slot)
 			return -ENOMEM;
-		*slot = socks[i];
+		*slot = d->socks[i];
 		err = sink->keep(sink->user);
 		if (err)
 			return err;
 	}
+	++*d->now;
+	*ret_taken = (struct timespec){.tv_sec = *d->now};
 	return 0;
 }
 

@@ -39,8 +39,6 @@ struct harness {
 	struct snapshot *cur, *next;
 	struct diff diff;
 	struct tracker *t; /* FILL_TRACKER's: it has tables of its own */
-	const struct sock *socks; /* its next dump */
-	size_t nsocks;
 	int have_first;
 	time_t now; /* seconds; the time of the latest dump */
 	struct rec recs[RECS_MAX];
@@ -90,31 +88,17 @@ static int collect_poll(const struct transition *t, const struct summary *s, voi
 	return collect(t, user);
 }
 
-/* The tracker's dump: the harness's sockets, a second after the last. */
-static int h_fill(void *user, const struct diag_sink *sink, struct timespec *ret_taken)
-{
-	struct harness *h = user;
-	int err = test_fill_sink(sink, h->socks, h->nsocks);
-
-	if (err)
-		return err;
-	h->now++;
-	*ret_taken = (struct timespec){.tv_sec = h->now, .tv_nsec = 0};
-	return 0;
-}
-
 /* h_dump() through the tracker: h->cur becomes its table, h->next the
  * older table of the diff. */
 static int h_poll(struct harness *h, const struct sock *socks, size_t n)
 {
 	struct snapshot *old = tracker_table(h->t);
+	struct test_dump dump = {.socks = socks, .n = n, .now = &h->now};
 	int err;
 
-	h->socks = socks;
-	h->nsocks = n;
 	h->nrecs = 0;
 	h->calls = 0;
-	err = tracker_poll(h->t, h_fill, h, collect_poll, h);
+	err = tracker_poll(h->t, test_dump_fill, &dump, collect_poll, h);
 	if (err)
 		return err;
 	h->next = old;

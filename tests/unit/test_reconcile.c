@@ -32,8 +32,6 @@ struct rec {
 
 struct harness {
 	struct tracker *t;
-	const struct sock *socks; /* the next dump */
-	size_t nsocks;
 	time_t now;
 	struct rec recs[RECS_MAX];
 	size_t nrecs;
@@ -88,26 +86,13 @@ static void h_event(struct harness *h, uint64_t cookie, uint16_t lport, uint16_t
 	CHECK_INT(tracker_add_event(h->t, &sk, &info, &ts), 0);
 }
 
-/* The tracker's dump: the harness's sockets, a second after the last. */
-static int h_fill(void *user, const struct diag_sink *sink, struct timespec *ret_taken)
-{
-	struct harness *h = user;
-	int err = test_fill_sink(sink, h->socks, h->nsocks);
-
-	if (err)
-		return err;
-	h->now++;
-	*ret_taken = (struct timespec){.tv_sec = h->now};
-	return 0;
-}
-
 /* One poll whose dump returned the N sockets of SOCKS. */
 static void h_dump(struct harness *h, const struct sock *socks, size_t n)
 {
-	h->socks = socks;
-	h->nsocks = n;
+	struct test_dump dump = {.socks = socks, .n = n, .now = &h->now};
+
 	h->nrecs = 0;
-	CHECK_INT(tracker_poll(h->t, h_fill, h, collect, h), 0);
+	CHECK_INT(tracker_poll(h->t, test_dump_fill, &dump, collect, h), 0);
 }
 
 /* Record I is a transition of COOKIE FROM -> TO, HOW, at second TS (+ NSEC). */
