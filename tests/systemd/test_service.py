@@ -221,16 +221,16 @@ def main():
               and any(d.endswith("/tmpfiles.d") for d, _, fs in os.walk(stage)
                       if "tcpstated.conf" in fs) and "tcpstated.service" in staged,
               "cmake --install staged the sysusers.d and tmpfiles.d files")
-        # Start from the shipped configuration, with the journal on.
+        # Start from the shipped configuration (the journal is on by default).
         global BASE_CONF
         staged_conf = os.path.join(stage, CONF.lstrip("/"))
         if os.path.exists(staged_conf):
             with open(staged_conf) as f:
                 shipped = f.read()
-            check("\nenabled = no\n" in shipped and "\nformat = text\n" in shipped
+            check("\nenabled = yes\n" in shipped and "\nformat = text\n" in shipped
                   and "\ninterval_ms = 100\n" in shipped and "\npath = %s\n" % LOG in shipped,
                   "shipped configuration installed, logging to %s" % LOG)
-            BASE_CONF = shipped.replace("\nenabled = no\n", "\nenabled = yes\n")
+            BASE_CONF = shipped
         os.makedirs(os.path.dirname(staged_conf), exist_ok=True)
         with open(staged_conf, "w") as f:
             f.write(BASE_CONF)
