@@ -265,31 +265,31 @@ void journal_set_budget(struct journal *j, uint32_t rate, uint32_t burst)
 }
 
 /*
- * The token is taken before the entry is built: over the budget, which is
- * when records come fastest, a record costs no formatting at all.
+ * Sends the transition T or the summary S (the other is NULL) within J's
+ * budget. The token is taken before the entry is built: over the budget,
+ * which is when records come fastest, a record costs no formatting at all.
  */
-int journal_record(struct journal *j, const struct transition *t)
+static int record_within(struct journal *j, const struct transition *t, const struct summary *s)
 {
+	const struct timespec *ts = t ? &t->ts : &s->ts;
 	int err;
 
-	if (!jbudget_take(&j->budget, util_mono_ns(), &t->ts))
+	if (!jbudget_take(&j->budget, util_mono_ns(), ts))
 		return JOURNAL_OVER;
-	err = journal_send(t);
+	err = t ? journal_send(t) : journal_send_summary(s);
 	if (err < 0)
-		jbudget_failed(&j->budget, &t->ts);
+		jbudget_failed(&j->budget, ts);
 	return err;
+}
+
+int journal_record(struct journal *j, const struct transition *t)
+{
+	return record_within(j, t, NULL);
 }
 
 int journal_record_summary(struct journal *j, const struct summary *s)
 {
-	int err;
-
-	if (!jbudget_take(&j->budget, util_mono_ns(), &s->ts))
-		return JOURNAL_OVER;
-	err = journal_send_summary(s);
-	if (err < 0)
-		jbudget_failed(&j->budget, &s->ts);
-	return err;
+	return record_within(j, NULL, s);
 }
 
 int journal_not_sent_build(struct journal_entry *e, const struct jbudget_report *r,

@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -78,15 +79,32 @@ class Sandbox:
         return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
 
 
-def have_nspawn():
-    """Whether systemd-nspawn is there, installing systemd-container if not."""
-    for cmd in ("apt-get install -y -q --no-install-recommends systemd-container",
-                "apt-get update -q && apt-get install -y -q --no-install-recommends "
-                "systemd-container"):
-        if shutil.which("systemd-nspawn"):
+def have(path, package):
+    """Whether PATH is there, installing PACKAGE with apt-get if not."""
+    for cmd in ("apt-get install -y -q --no-install-recommends " + package,
+                "apt-get update -q && apt-get install -y -q --no-install-recommends " + package):
+        if shutil.which(path) or os.path.exists(path):
             return True
         subprocess.run(["sh", "-c", cmd], capture_output=True)
-    return shutil.which("systemd-nspawn") is not None
+    return shutil.which(path) is not None or os.path.exists(path)
+
+
+def preflight(needs=()):
+    """What a test under systemd-nspawn needs: root, TCPSTATED_BUILD_DIR,
+    systemd-nspawn, and each (path, package) of NEEDS. Returns the build
+    directory, or the exit status to leave with (77: skip) after saying why."""
+    if os.geteuid() != 0:
+        print("SKIP: needs root (systemd-nspawn)")
+        return 77
+    build = os.environ.get("TCPSTATED_BUILD_DIR")
+    if not build:
+        print("TCPSTATED_BUILD_DIR is not set", file=sys.stderr)
+        return 1
+    for path, package in (("systemd-nspawn", "systemd-container"), *needs):
+        if not have(path, package):
+            print("SKIP: %s is not available and %s cannot be installed" % (path, package))
+            return 77
+    return build
 
 
 def stage_install(build):

@@ -24,12 +24,11 @@ import math
 import os
 import shutil
 import socket
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sandboxlib import Checks, Sandbox, have_nspawn, sanitizer_dropin, stage_install  # noqa: E402
+from sandboxlib import Checks, Sandbox, preflight, sanitizer_dropin, stage_install  # noqa: E402
 
 UNIT = "tcpstated"
 LOG = "/var/log/tcpstated/transitions.log"
@@ -268,22 +267,9 @@ def many_hosts(build, stage_base):
 
 
 def main():
-    if os.geteuid() != 0:
-        print("SKIP: needs root (systemd-nspawn)")
-        return 77
-    build = os.environ.get("TCPSTATED_BUILD_DIR")
-    if not build:
-        print("TCPSTATED_BUILD_DIR is not set", file=sys.stderr)
-        return 1
-    if not have_nspawn():
-        print("SKIP: systemd-nspawn is not available and cannot be installed")
-        return 77
-    if not os.path.exists("/lib/systemd/systemd-journal-remote"):
-        subprocess.run(["apt-get", "install", "-y", "-q", "--no-install-recommends",
-                        "systemd-journal-remote"], capture_output=True)
-        if not os.path.exists("/lib/systemd/systemd-journal-remote"):
-            print("SKIP: systemd-journal-remote is not available and cannot be installed")
-            return 77
+    build = preflight([("/lib/systemd/systemd-journal-remote", "systemd-journal-remote")])
+    if isinstance(build, int):
+        return build
     t_begin = time.monotonic()
     stage, _, _ = stage_install(build)
     sanitizer_dropin(stage)

@@ -22,7 +22,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sandboxlib import (SANDBOX, Checks, Sandbox, have_nspawn, sanitizer_dropin,  # noqa: E402
+from sandboxlib import (SANDBOX, Checks, Sandbox, preflight, sanitizer_dropin,  # noqa: E402
                         stage_install)
 
 UNIT = "tcpstated"
@@ -149,16 +149,9 @@ def records_for(port, to=None):
 
 
 def main():
-    if os.geteuid() != 0:
-        print("SKIP: needs root (systemd-nspawn)")
-        return 77
-    build = os.environ.get("TCPSTATED_BUILD_DIR")
-    if not build:
-        print("TCPSTATED_BUILD_DIR is not set", file=sys.stderr)
-        return 1
-    if not have_nspawn():
-        print("SKIP: systemd-nspawn is not available and cannot be installed")
-        return 77
+    build = preflight()
+    if isinstance(build, int):
+        return build
 
     t_begin = time.monotonic()
     global SBIN
