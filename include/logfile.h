@@ -50,10 +50,12 @@ void logfile_options_default(struct logfile_options *o);
 /*
  * Opens PATH for appending (O_APPEND; created with OPT->mode, exactly, and its
  * missing parent directories with 0750); "-" means standard output, which is
- * never rotated. Refuses a path that is a symlink (-ELOOP) or not a regular
- * file (-EINVAL). Unless OPT says neither compress nor fsync, starts the
- * worker thread that gzips rotated files and syncs. OPT NULL means the
- * defaults. Returns 0 and *ret, or -errno.
+ * never rotated nor locked. Refuses a path that is a symlink (-ELOOP) or not
+ * a regular file (-EINVAL), and a log that another logfile_open(), in this
+ * process or another, holds open (-EBUSY; logfile_holder() says who).
+ * Unless OPT says neither compress nor fsync, starts the worker thread that
+ * gzips rotated files and syncs. OPT NULL means the defaults. Returns 0 and
+ * *ret, or -errno.
  */
 int logfile_open(struct logfile **ret, const char *path, const struct logfile_options *opt);
 
@@ -90,6 +92,10 @@ int logfile_reopen(struct logfile *lf);
 /* Rotates now (PATH -> PATH.1, ...), after writing the queued lines.
  * Returns 0 or -errno, in which case the file is still written. */
 int logfile_rotate(struct logfile *lf);
+
+/* The pid of the process holding the log PATH open, as it wrote it into the
+ * lock: > 0, 0 when unknown (or when nothing holds it), or -errno. */
+int logfile_holder(const char *path);
 
 /* The path LF was opened with. */
 const char *logfile_path(const struct logfile *lf);

@@ -30,6 +30,7 @@
 
 #include "logfile.h"
 #include "loggen.h"
+#include "loglock.h"
 #include "logloss.h"
 #include "logopen.h"
 #include "logworker.h"
@@ -42,8 +43,9 @@
 #define CHECK_INTERVAL_NS 1000000000ULL
 
 struct logfile {
-	int fd;    /* -1 while the file cannot be reopened */
-	int dirfd; /* the log's directory; -1 for standard output */
+	int fd;     /* -1 while the file cannot be reopened */
+	int dirfd;  /* the log's directory; -1 for standard output */
+	int lockfd; /* holds the log's lock (loglock.c); -1 for standard output */
 	bool is_stdout;
 	char path[PATH_MAX];
 	char base[NAME_MAX + 1]; /* the file's name in its directory */
@@ -98,21 +100,44 @@ void logfile_options_default(struct logfile_options *o)
 /* ------------------------------------------------------------------------ */
 /* Opening */
 
-/* Opens the directory and the file anew and switches LF to them. On error
- * LF is unchanged. */
+/*
+ * Holds the log's lock in DIRFD: keeps the one LF holds while its lock file
+ * is still there, else takes it anew (at open, or after the directory was
+ * deleted and made again, when another daemon may have taken it meanwhile).
+ */
+static int lock_log(struct logfile *lf, int dirfd)
+{
+	char name[LOGGEN_NAME_MAX];
+	int fd;
+
+	if (lf->lockfd >= 0 && loggen_same_file(dirfd, loglock_name(name, lf->base), lf->lockfd))
+		return 0;
+	fd = loglock_take(dirfd, lf->base, lf->opt.mode);
+	if (fd < 0)
+		return fd;
+	if (lf->lockfd >= 0)
+		close(lf->lockfd);
+	lf->lockfd = fd;
+	return 0;
+}
+
+/* Opens the directory, the lock and the file anew and switches LF to them.
+ * On error LF is unchanged but for the lock. The lock comes before the file,
+ * whose torn tail is cut off: in a file another daemon is writing, that
+ * would be a record being written. */
 static int reopen_file(struct logfile *lf)
 {
 	struct stat st;
 	uint64_t cut;
-	int dirfd, fd;
+	int dirfd, fd, err;
 
-	dirfd = logopen_dir(lf->path);
+	dirfd = logopen_dir(lf->path, true);
 	if (dirfd < 0)
 		return dirfd;
-	fd = logopen_file(dirfd, lf->base, lf->opt.mode);
+	err = lock_log(lf, dirfd);
+	fd = err < 0 ? err : logopen_file(dirfd, lf->base, lf->opt.mode);
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		int err = fd < 0 ? fd : -errno;
-
+		err = fd < 0 ? fd : -errno;
 		if (fd >= 0)
 			close(fd);
 		close(dirfd);
@@ -164,6 +189,7 @@ int logfile_open(struct logfile **ret, const char *path, const struct logfile_op
 		logfile_options_default(&lf->opt);
 	lf->fd = -1;
 	lf->dirfd = -1;
+	lf->lockfd = -1;
 	strcpy(lf->path, path);
 	strcpy(lf->base, slash);
 	lf->next_check = util_mono_ns() + CHECK_INTERVAL_NS;
@@ -475,7 +501,23 @@ void logfile_close(struct logfile *lf)
 		close(lf->fd);
 	if (lf->dirfd >= 0)
 		close(lf->dirfd);
+	/* Last: the next daemon starts once this one is done with the file. */
+	if (lf->lockfd >= 0)
+		close(lf->lockfd);
 	free(lf);
+}
+
+int logfile_holder(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	int dirfd, pid;
+
+	dirfd = logopen_dir(path, false);
+	if (dirfd < 0)
+		return dirfd;
+	pid = loglock_holder(dirfd, slash ? slash + 1 : path);
+	close(dirfd);
+	return pid;
 }
 
 const char *logfile_path(const struct logfile *lf)

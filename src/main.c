@@ -211,8 +211,18 @@ static void log_options(const struct config *cfg, struct logfile_options *o)
 }
 
 /* Why the log file PATH could not be opened, for a message. */
-static const char *log_open_problem(int err)
+static const char *log_open_problem(int err, const char *path)
 {
+	static char busy[64];
+	int pid;
+
+	if (err == -EBUSY) {
+		pid = logfile_holder(path);
+		if (pid <= 0)
+			return "in use by another process";
+		snprintf(busy, sizeof(busy), "in use by pid %d", pid);
+		return busy;
+	}
 	return err == -ELOOP	? "it is a symbolic link, which tcpstated does not follow"
 	       : err == -EINVAL ? "not a regular file"
 				: strerror(-err);
@@ -588,7 +598,7 @@ static void reload(struct daemon *d)
 	} else if (strcmp(cfg.log_path, d->cfg.log_path) != 0 &&
 		   (r = logfile_open(&newlog, cfg.log_path, &lo)) < 0) {
 		log_err("cannot open log file %s: %s; keeping the running configuration",
-			cfg.log_path, log_open_problem(r));
+			cfg.log_path, log_open_problem(r, cfg.log_path));
 	} else {
 		if (strcmp(cfg.netns, d->cfg.netns) != 0) {
 			log_warn("[poll] netns changed to \"%s\"; a namespace is entered only at "
@@ -687,7 +697,7 @@ static struct logfile *open_log(const struct config *cfg)
 
 	if (err < 0)
 		fatal(EX_CANTCREAT, "cannot open log file %s: %s", cfg->log_path,
-		      log_open_problem(err));
+		      log_open_problem(err, cfg->log_path));
 	if (logfile_torn(log))
 		log_warn("cut %" PRIu64 " bytes of a record torn by a crash off the end of %s",
 			 logfile_torn(log), cfg->log_path);

@@ -11,6 +11,7 @@
 
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <zlib.h>
 
@@ -416,8 +417,8 @@ static void test_short_write(void)
 /* The directory deleted underneath: recreated at the next check (1 s). */
 static void test_directory_deleted(void)
 {
-	char dir[300], line[128], *buf;
-	struct logfile *lf;
+	char dir[300], lock[320], line[128], *buf;
+	struct logfile *lf, *other = NULL;
 	struct timespec wait = {1, 100000000};
 	unsigned next = 1;
 	size_t len;
@@ -428,12 +429,17 @@ static void test_directory_deleted(void)
 	make_line(line, 0);
 	CHECK_INT(logfile_append(lf, line, 100), 0);
 	CHECK_INT(logfile_flush(lf), 0);
+	/* As rm -r would: the log, its lock, then the directory. */
 	CHECK_INT(unlink(path), 0);
+	snprintf(lock, sizeof(lock), "%s/.t.log.lock", dir);
+	CHECK_INT(unlink(lock), 0);
 	CHECK_INT(rmdir(dir), 0);
 	nanosleep(&wait, NULL);
 	make_line(line, 1);
 	CHECK_INT(logfile_append(lf, line, 100), 0);
 	CHECK_INT(logfile_flush(lf), 0);
+	/* The lock was taken again in the new directory. */
+	CHECK_INT(logfile_open(&other, path, NULL), -EBUSY);
 	logfile_close(lf);
 	buf = slurp("sub/t.log", &len);
 	CHECK(buf != NULL);
@@ -442,6 +448,84 @@ static void test_directory_deleted(void)
 	CHECK_INT(next, 2);
 	free(buf);
 	snprintf(path, sizeof(path), "%s/t.log", tmpdir);
+	remove_all();
+}
+
+/* Opens the log in a child process, which holds it until told through
+ * *RET_GO (closed). Returns the child's pid. */
+static pid_t hold_in_child(int *ret_go)
+{
+	int ready[2], go[2];
+	struct logfile *lf;
+	pid_t pid;
+	char c;
+
+	*ret_go = -1;
+	if (pipe(ready) < 0 || pipe(go) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		int ok = logfile_open(&lf, path, NULL) == 0;
+
+		close(go[1]);
+		if (write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 0)
+			ok = 0;
+		if (ok)
+			logfile_close(lf);
+		_exit(ok ? 0 : 1);
+	}
+	close(ready[1]);
+	close(go[0]);
+	if (pid > 0 && read(ready[0], &c, 1) != 1)
+		pid = -1;
+	close(ready[0]);
+	*ret_go = go[1];
+	return pid;
+}
+
+/*
+ * One log, one writer: a second open is refused, with the holder's pid, for
+ * as long as the first holds it, across a rename and reopen (logrotate) and
+ * a rotation. Standard output is never locked.
+ */
+static void test_lock(void)
+{
+	struct logfile *a, *b = NULL;
+	char renamed[300];
+	int go, status;
+	pid_t child;
+
+	CHECK_INT(logfile_holder(path), -ENOENT);
+	CHECK_INT(logfile_open(&a, path, NULL), 0);
+	CHECK_INT(logfile_open(&b, path, NULL), -EBUSY);
+	CHECK(b == NULL);
+	CHECK_INT(logfile_holder(path), getpid());
+	snprintf(renamed, sizeof(renamed), "%s.1", path);
+	CHECK_INT(rename(path, renamed), 0);
+	CHECK_INT(logfile_reopen(a), 0);
+	CHECK_INT(logfile_open(&b, path, NULL), -EBUSY);
+	CHECK_INT(logfile_rotate(a), 0);
+	CHECK_INT(logfile_open(&b, path, NULL), -EBUSY);
+	logfile_close(a);
+	CHECK_INT(logfile_holder(path), 0);
+	CHECK_INT(logfile_open(&b, path, NULL), 0);
+	logfile_close(b);
+
+	/* Held by another process: its pid. */
+	child = hold_in_child(&go);
+	CHECK(child > 0);
+	CHECK_INT(logfile_open(&b, path, NULL), -EBUSY);
+	CHECK_INT(logfile_holder(path), child);
+	close(go);
+	CHECK_INT(waitpid(child, &status, 0), child);
+	CHECK_INT(status, 0);
+	CHECK_INT(logfile_open(&b, path, NULL), 0);
+	logfile_close(b);
+
+	CHECK_INT(logfile_open(&a, "-", NULL), 0);
+	CHECK_INT(logfile_open(&b, "-", NULL), 0);
+	logfile_close(a);
+	logfile_close(b);
 	remove_all();
 }
 
@@ -531,6 +615,7 @@ int main(void)
 	test_short_write();
 	test_directory_deleted();
 	test_torn_tail();
+	test_lock();
 	test_fsync_policies();
 	rmdir(tmpdir);
 	return CHECK_DONE();
