@@ -78,9 +78,10 @@ int logfile_append(struct logfile *lf, const char *line, size_t len);
 
 /*
  * Writes every queued line, and after records were lost, the loss record.
- * Once a second it also checks that the file still has a name (recreating
- * the file and its directory when they were deleted) and retries a rotation
- * that failed. Returns 0 or -errno; while it fails, lines are counted as
+ * A write that went to a file deleted meanwhile is written again to the file
+ * (and directory) made anew at the path. Once a second, written or not, it
+ * also checks that the file still has a name and retries a rotation or a
+ * reopen that failed. Returns 0 or -errno; while it fails, lines are counted as
  * dropped and the loss record waits for a write that works.
  */
 int logfile_flush(struct logfile *lf);

@@ -251,23 +251,11 @@ static void sync_file_later(struct logfile *lf)
 	sync_file(lf);
 }
 
-/*
- * Writes the LEN bytes of whole lines in lf->buf: QUEUED records, then the
- * loss record when LOSS. A write that fails can still have written part of
- * the batch, ending in the middle of a line (a full disk takes what fits).
- * That torn line is cut off again with ftruncate() to the end of the last
- * whole line: the file's size after the partial write minus the bytes of the
- * torn line. ftruncate() frees blocks, so it works on a full disk; only if it
- * fails too (EIO) can a torn line stay, and then the next line written starts
- * with its own timestamp after it. The size comes from fstat() rather than
- * from lf->size, which another program may have made stale (copytruncate).
- * Writing every line with its own write() would not help: a line can itself
- * be written in part.
- */
-static int write_batch(struct logfile *lf, bool loss)
+/* Writes the lf->len bytes of lf->buf to the file. Returns 0 or -errno, and
+ * in *RET_OFF the bytes written. */
+static int write_buf(const struct logfile *lf, size_t *ret_off)
 {
-	size_t off = 0, lines = 0, whole = 0, records;
-	struct stat st;
+	size_t off = 0;
 	int err = 0;
 
 	if (lf->fd < 0)
@@ -284,6 +272,58 @@ static int write_batch(struct logfile *lf, bool loss)
 		else
 			off += (size_t)n;
 	}
+	*ret_off = off;
+	return err;
+}
+
+/*
+ * Writes lf->buf to the file that has the log's name. Writes to a file that
+ * lost its last name (deleted, or its directory deleted) succeed, and what
+ * they hold is lost unseen, so after each batch one fstat() reads the link
+ * count: at 0 the file (and directory) is made again and the batch written
+ * there as well. No record is lost to a deletion then, whenever it happens;
+ * a batch that reached the file before the deletion is written again, and
+ * the first copy went with the deleted file. When the file cannot be made
+ * again, the batch is lost and counted. The fstat() costs well under a
+ * microsecond a batch (docs/performance.md); leaving deletions to the check
+ * of check_file(), once a second, lost up to a second of records unseen.
+ */
+static int write_named(struct logfile *lf, size_t *ret_off)
+{
+	struct stat st;
+	int err = write_buf(lf, ret_off);
+
+	if (err < 0 || lf->is_stdout || lf->len == 0 || fstat(lf->fd, &st) < 0 || st.st_nlink > 0)
+		return err;
+	err = reopen_file(lf);
+	if (err == 0)
+		return write_buf(lf, ret_off);
+	close(lf->fd);
+	lf->fd = -1;
+	lf->open_err = err;
+	*ret_off = 0;
+	return err;
+}
+
+/*
+ * Writes the LEN bytes of whole lines in lf->buf: QUEUED records, then the
+ * loss record when LOSS. A write that fails can still have written part of
+ * the batch, ending in the middle of a line (a full disk takes what fits).
+ * That torn line is cut off again with ftruncate() to the end of the last
+ * whole line: the file's size after the partial write minus the bytes of the
+ * torn line. ftruncate() frees blocks, so it works on a full disk; only if it
+ * fails too (EIO) can a torn line stay, and then the next line written starts
+ * with its own timestamp after it. The size comes from fstat() rather than
+ * from lf->size, which another program may have made stale (copytruncate).
+ * Writing every line with its own write() would not help: a line can itself
+ * be written in part.
+ */
+static int write_batch(struct logfile *lf, bool loss)
+{
+	size_t off, lines = 0, whole = 0, records;
+	struct stat st;
+	int err = write_named(lf, &off);
+
 	if (off == lf->len) {
 		/* All of it, which is whole lines, one per record: no need to
 		 * count them (a batch under churn is hundreds of KiB). */

@@ -529,6 +529,74 @@ static void test_lock(void)
 	remove_all();
 }
 
+/*
+ * The log deleted between two polls: the next batch goes to a new file at
+ * PATH at once, and none is lost. When the file cannot be made again (here
+ * a plain file took the directory's name), the batch is lost and counted,
+ * and the loss record follows when the file can be made.
+ */
+static void test_file_deleted(void)
+{
+	struct timespec wait = {1, 100000000};
+	struct logfile_loss loss = {0};
+	char dir[300], cmd[400], line[128], *buf;
+	struct logfile *lf;
+	unsigned next = 1;
+	size_t len;
+	FILE *f;
+
+	lf = open_with(0, 10, false);
+	make_line(line, 0);
+	CHECK_INT(logfile_append(lf, line, 100), 0);
+	CHECK_INT(logfile_flush(lf), 0);
+	CHECK_INT(unlink(path), 0);
+	for (unsigned i = 1; i < 3; i++) {
+		make_line(line, i);
+		CHECK_INT(logfile_append(lf, line, 100), 0);
+	}
+	CHECK_INT(logfile_flush(lf), 0);
+	CHECK_INT(logfile_written(lf), 3);
+	CHECK_INT(logfile_dropped(lf), 0);
+	buf = slurp("t.log", &len);
+	CHECK(buf != NULL);
+	if (buf)
+		check_lines("t.log", buf, len, &next);
+	CHECK_INT(next, 3);
+	free(buf);
+	logfile_close(lf);
+	remove_all();
+
+	snprintf(dir, sizeof(dir), "%s/sub", tmpdir);
+	snprintf(path, sizeof(path), "%s/sub/t.log", tmpdir);
+	lf = open_with(0, 10, false);
+	snprintf(cmd, sizeof(cmd), "rm -r -- '%s'", dir);
+	CHECK_INT(system(cmd), 0);
+	f = fopen(dir, "w");
+	CHECK(f != NULL);
+	if (f)
+		fclose(f);
+	for (unsigned i = 0; i < 2; i++) {
+		make_line(line, i);
+		CHECK_INT(logfile_append(lf, line, 100), 0);
+	}
+	CHECK_INT(logfile_flush(lf), -ENOTDIR);
+	CHECK_INT(logfile_dropped(lf), 2);
+	CHECK_INT(unlink(dir), 0);
+	nanosleep(&wait, NULL);
+	make_line(line, 2);
+	CHECK_INT(logfile_append(lf, line, 100), 0);
+	CHECK_INT(logfile_flush(lf), 0);
+	CHECK(logfile_take_loss(lf, &loss));
+	CHECK_INT(loss.lost, 2);
+	logfile_close(lf);
+	buf = slurp("sub/t.log", &len);
+	CHECK(buf && len > 100 && memcmp(buf, "line 000002", 11) == 0);
+	CHECK(buf && strstr(buf + 100, " lost 2 records since=") != NULL);
+	free(buf);
+	snprintf(path, sizeof(path), "%s/t.log", tmpdir);
+	remove_all();
+}
+
 /* fsync = interval and never: the same lines, whatever the policy. */
 static void test_fsync_policies(void)
 {
@@ -616,6 +684,7 @@ int main(void)
 	test_directory_deleted();
 	test_torn_tail();
 	test_lock();
+	test_file_deleted();
 	test_fsync_policies();
 	rmdir(tmpdir);
 	return CHECK_DONE();
