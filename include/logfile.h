@@ -53,8 +53,9 @@ void logfile_options_default(struct logfile_options *o);
  * never rotated nor locked. Refuses a path that is a symlink (-ELOOP) or not
  * a regular file (-EINVAL), and a log that another logfile_open(), in this
  * process or another, holds open (-EBUSY; logfile_holder() says who).
- * Unless OPT says neither compress nor fsync, starts the worker thread that
- * gzips rotated files and syncs. OPT NULL means the defaults. Returns 0 and
+ * With max_size set, deletes the rotated files numbered above keep. Unless
+ * OPT says neither compress nor fsync, starts the worker thread that gzips
+ * rotated files and syncs. OPT NULL means the defaults. Returns 0 and
  * *ret, or -errno.
  */
 int logfile_open(struct logfile **ret, const char *path, const struct logfile_options *opt);
@@ -63,7 +64,8 @@ int logfile_open(struct logfile **ret, const char *path, const struct logfile_op
  * a rotated file it had not finished uncompressed. Accepts NULL. */
 void logfile_close(struct logfile *lf);
 
-/* Applies OPT from the next line on (reload). */
+/* Applies OPT from the next line on (reload). With max_size set, the rotated
+ * files numbered above OPT's keep are deleted, as at open. */
 void logfile_set_options(struct logfile *lf, const struct logfile_options *opt);
 
 /*

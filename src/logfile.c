@@ -166,6 +166,24 @@ static bool wants_worker(const struct logfile_options *o)
 	return o->compress || o->fsync != LOGFILE_FSYNC_NEVER;
 }
 
+/*
+ * Deletes the rotated files numbered above keep, which a larger keep left
+ * behind. With a worker, under its lock: it compresses a file unlocked, but
+ * renames the result into place under the lock, and only to a number within
+ * keep as it stands then. Only while the rotation is built in: with
+ * max_size = 0 files such as PATH.11 are logrotate's. A file that cannot be
+ * deleted stays; the rotation that would delete it says why.
+ */
+static void prune(struct logfile *lf)
+{
+	if (lf->is_stdout || lf->dirfd < 0 || lf->opt.max_size == 0)
+		return;
+	if (lf->w)
+		(void)logworker_prune(lf->w, lf->dirfd, lf->base, lf->opt.keep);
+	else
+		(void)loggen_prune(lf->dirfd, lf->base, lf->opt.keep);
+}
+
 int logfile_open(struct logfile **ret, const char *path, const struct logfile_options *opt)
 {
 	struct logfile *lf;
@@ -201,6 +219,8 @@ int logfile_open(struct logfile **ret, const char *path, const struct logfile_op
 		err = lf->fd < 0 ? -errno : 0;
 	} else {
 		err = reopen_file(lf);
+		if (err == 0)
+			prune(lf);
 		if (err == 0 && wants_worker(&lf->opt))
 			err = logworker_new(&lf->w, lf->dirfd, lf->base, &lf->opt);
 	}
@@ -216,10 +236,14 @@ void logfile_set_options(struct logfile *lf, const struct logfile_options *opt)
 {
 	lf->opt = *opt;
 	if (lf->w) {
+		/* The worker's keep first: it renames only within it from now on. */
 		logworker_set_options(lf->w, opt);
-	} else if (!lf->is_stdout && lf->dirfd >= 0 && wants_worker(opt)) {
+		prune(lf);
+	} else {
+		prune(lf);
 		/* Without a thread, syncs happen inline and nothing is gzipped. */
-		(void)logworker_new(&lf->w, lf->dirfd, lf->base, &lf->opt);
+		if (!lf->is_stdout && lf->dirfd >= 0 && wants_worker(opt))
+			(void)logworker_new(&lf->w, lf->dirfd, lf->base, &lf->opt);
 	}
 }
 

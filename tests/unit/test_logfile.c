@@ -597,6 +597,100 @@ static void test_file_deleted(void)
 	remove_all();
 }
 
+/* Creates NAME in tmpdir holding one line. */
+static void touch(const char *name)
+{
+	char p[512];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", tmpdir, name);
+	f = fopen(p, "w");
+	CHECK(f != NULL);
+	if (f) {
+		fputs("old\n", f);
+		fclose(f);
+	}
+}
+
+/*
+ * A lower keep, on reload or at open, deletes the rotated files above it,
+ * gaps and symlinks included (not what they point to), and nothing else;
+ * with max_size = 0 nothing at all, as logrotate may own them. With the
+ * worker compressing meanwhile, no file above keep comes back.
+ */
+static void test_keep_lowered(void)
+{
+	static const char *const mine[] = {"t.log.3", "t.log.4.gz", "t.log.5", "t.log.5.gz",
+	                                   "t.log.9"};
+	static const char *const others[] = {"t.log.06", "t.log.7x", "t.log.7.bz2",
+	                                     "t.log.0",  "u.log.9",  "t.log"};
+	struct timespec pause = {0, 10000000};
+	struct logfile_options o;
+	struct logfile *lf;
+	char victim[512], link[512], line[128], name[64];
+
+	for (size_t i = 0; i < sizeof(mine) / sizeof(mine[0]); i++)
+		touch(mine[i]);
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+		touch(others[i]);
+	touch("t.log.1");
+	touch("t.log.2.gz");
+	touch("victim");
+	snprintf(victim, sizeof(victim), "%s/victim", tmpdir);
+	snprintf(link, sizeof(link), "%s/t.log.12", tmpdir);
+	CHECK_INT(symlink(victim, link), 0);
+
+	logfile_options_default(&o);
+	o.max_size = 0;
+	o.keep = 10;
+	CHECK_INT(logfile_open(&lf, path, &o), 0);
+	o.keep = 2;
+	logfile_set_options(lf, &o);
+	CHECK(exists("t.log.3") && exists("t.log.12"));
+	o.max_size = 4096;
+	logfile_set_options(lf, &o);
+	for (size_t i = 0; i < sizeof(mine) / sizeof(mine[0]); i++)
+		CHECK(!exists(mine[i]));
+	CHECK(!exists("t.log.12"));
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+		CHECK(exists(others[i]));
+	CHECK(exists("t.log.1") && exists("t.log.2.gz") && exists("victim"));
+	logfile_close(lf);
+
+	/* At open. */
+	touch("t.log.3");
+	o.keep = 2;
+	CHECK_INT(logfile_open(&lf, path, &o), 0);
+	CHECK(!exists("t.log.3") && exists("t.log.2.gz"));
+	logfile_close(lf);
+	remove_all();
+
+	/* While the worker gzips: rotate 8 times, then keep 2 at once. */
+	lf = open_with(4096, 10, true);
+	for (unsigned i = 0; i < 8; i++) {
+		make_line(line, i);
+		CHECK_INT(logfile_append(lf, line, 100), 0);
+		CHECK_INT(logfile_rotate(lf), 0);
+	}
+	logfile_options_default(&o);
+	o.max_size = 4096;
+	o.keep = 2;
+	o.compress = true;
+	logfile_set_options(lf, &o);
+	for (int i = 0; i < 1000 && (exists("t.log.1") || exists("t.log.2")); i++)
+		nanosleep(&pause, NULL);
+	logfile_close(lf);
+	CHECK(exists("t.log.1.gz") && exists("t.log.2.gz"));
+	for (unsigned k = 3; k <= 9; k++) {
+		snprintf(name, sizeof(name), "t.log.%u", k);
+		CHECK(!exists(name));
+		snprintf(name, sizeof(name), "t.log.%u.gz", k);
+		CHECK(!exists(name));
+	}
+	CHECK(!exists(".t.log.gz.tmp"));
+	remove_all();
+}
+
 /* fsync = interval and never: the same lines, whatever the policy. */
 static void test_fsync_policies(void)
 {
@@ -685,6 +779,7 @@ int main(void)
 	test_torn_tail();
 	test_lock();
 	test_file_deleted();
+	test_keep_lowered();
 	test_fsync_policies();
 	rmdir(tmpdir);
 	return CHECK_DONE();
