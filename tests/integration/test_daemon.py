@@ -356,6 +356,32 @@ def test_one_daemon_per_log():
         srv.close()
 
 
+def test_log_deleted():
+    """The log file deleted while the daemon writes it: the records of the
+    next poll are in a new file at the path, none lost to the deleted file
+    (which the check that runs once a second would have let happen), and no
+    loss record."""
+    with Netns() as ns:
+        socks = [listener(socket.AF_INET)]
+        eps = [Endpoint(socks[0])]
+        d = Daemon(ns)
+        d.wait_transition(eps[0], "NONE", "LISTEN")
+        for _ in range(3):
+            os.unlink(d.log)
+            socks.append(listener(socket.AF_INET))
+            eps.append(Endpoint(socks[-1]))
+            d.wait_transition(eps[-1], "NONE", "LISTEN")
+            time.sleep(0.05)
+        socks[-1].close()
+        d.wait_transition(eps[-1], "LISTEN", "NONE")
+        d.stop()
+        check_equal(d.losses(), [], "loss records")
+        check_exact(d.records(), [[eps[-1].record("NONE", "LISTEN", how="poll"),
+                                   eps[-1].record("LISTEN", "NONE", how="poll")]])
+        for s in socks[:-1]:
+            s.close()
+
+
 def test_many_connections():
     """300 connections opened at once and then closed while the daemon
     polls: every socket's records chain up (from NONE, each from where the
@@ -446,4 +472,4 @@ def test_many_connections():
 if __name__ == "__main__":
     main([test_sigterm, test_sigint, test_initial_records, test_reused_tuple,
           test_once, test_reopen, test_log_file_mode, test_one_daemon_per_log,
-          test_many_connections])
+          test_log_deleted, test_many_connections])
