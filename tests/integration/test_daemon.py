@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """The daemon's behaviour: signals, initial records, reused 4-tuples, --once,
-log reopening, the log file's mode, and many connections at once.
+log reopening, the log file's mode, one daemon per log, a deleted log, and
+many connections at once.
 
 Run by hand: see README.md in this directory.
 """
