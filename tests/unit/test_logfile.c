@@ -103,6 +103,20 @@ static void check_lines(const char *what, const char *buf, size_t len, unsigned 
 	}
 }
 
+/* Checks that NAME holds exactly the lines FIRST ... END - 1. */
+static void check_file(const char *name, unsigned first, unsigned end)
+{
+	unsigned next = first;
+	size_t len;
+	char *buf = slurp(name, &len);
+
+	CHECK(buf != NULL);
+	if (buf)
+		check_lines(name, buf, len, &next);
+	CHECK_INT(next, end);
+	free(buf);
+}
+
 static struct logfile *open_with(uint64_t max_size, unsigned keep, bool compress)
 {
 	struct logfile_options o;
@@ -119,9 +133,7 @@ static struct logfile *open_with(uint64_t max_size, unsigned keep, bool compress
 static void test_whole_batches(void)
 {
 	struct logfile *lf = open_with(0, 10, false);
-	char line[128], *buf;
-	unsigned next = 0;
-	size_t len;
+	char line[128];
 
 	/* More than the 64 KiB batch: written in whole lines, in order. */
 	for (unsigned i = 0; i < 1000; i++) {
@@ -132,12 +144,7 @@ static void test_whole_batches(void)
 	CHECK_INT(logfile_written(lf), 1000);
 	CHECK_INT(logfile_dropped(lf), 0);
 	logfile_close(lf);
-	buf = slurp("t.log", &len);
-	CHECK(buf != NULL);
-	if (buf)
-		check_lines("t.log", buf, len, &next);
-	CHECK_INT(next, 1000);
-	free(buf);
+	check_file("t.log", 0, 1000);
 	remove_all();
 }
 
@@ -417,11 +424,9 @@ static void test_short_write(void)
 /* The directory deleted underneath: recreated at the next check (1 s). */
 static void test_directory_deleted(void)
 {
-	char dir[300], lock[320], line[128], *buf;
+	char dir[300], lock[320], line[128];
 	struct logfile *lf, *other = NULL;
 	struct timespec wait = {1, 100000000};
-	unsigned next = 1;
-	size_t len;
 
 	snprintf(dir, sizeof(dir), "%s/sub", tmpdir);
 	snprintf(path, sizeof(path), "%s/sub/t.log", tmpdir);
@@ -441,12 +446,7 @@ static void test_directory_deleted(void)
 	/* The lock was taken again in the new directory. */
 	CHECK_INT(logfile_open(&other, path, NULL), -EBUSY);
 	logfile_close(lf);
-	buf = slurp("sub/t.log", &len);
-	CHECK(buf != NULL);
-	if (buf)
-		check_lines("sub/t.log", buf, len, &next);
-	CHECK_INT(next, 2);
-	free(buf);
+	check_file("sub/t.log", 1, 2);
 	snprintf(path, sizeof(path), "%s/t.log", tmpdir);
 	remove_all();
 }
@@ -529,6 +529,17 @@ static void test_lock(void)
 	remove_all();
 }
 
+/* Queues lines FIRST ... FIRST + N - 1. */
+static void append_lines(struct logfile *lf, unsigned first, unsigned n)
+{
+	char line[128];
+
+	for (unsigned i = first; i < first + n; i++) {
+		make_line(line, i);
+		CHECK_INT(logfile_append(lf, line, 100), 0);
+	}
+}
+
 /*
  * The log deleted between two polls: the next batch goes to a new file at
  * PATH at once, and none is lost. When the file cannot be made again (here
@@ -539,30 +550,20 @@ static void test_file_deleted(void)
 {
 	struct timespec wait = {1, 100000000};
 	struct logfile_loss loss = {0};
-	char dir[300], cmd[400], line[128], *buf;
+	char dir[300], cmd[400], *buf;
 	struct logfile *lf;
-	unsigned next = 1;
 	size_t len;
 	FILE *f;
 
 	lf = open_with(0, 10, false);
-	make_line(line, 0);
-	CHECK_INT(logfile_append(lf, line, 100), 0);
+	append_lines(lf, 0, 1);
 	CHECK_INT(logfile_flush(lf), 0);
 	CHECK_INT(unlink(path), 0);
-	for (unsigned i = 1; i < 3; i++) {
-		make_line(line, i);
-		CHECK_INT(logfile_append(lf, line, 100), 0);
-	}
+	append_lines(lf, 1, 2);
 	CHECK_INT(logfile_flush(lf), 0);
 	CHECK_INT(logfile_written(lf), 3);
 	CHECK_INT(logfile_dropped(lf), 0);
-	buf = slurp("t.log", &len);
-	CHECK(buf != NULL);
-	if (buf)
-		check_lines("t.log", buf, len, &next);
-	CHECK_INT(next, 3);
-	free(buf);
+	check_file("t.log", 1, 3);
 	logfile_close(lf);
 	remove_all();
 
@@ -575,16 +576,12 @@ static void test_file_deleted(void)
 	CHECK(f != NULL);
 	if (f)
 		fclose(f);
-	for (unsigned i = 0; i < 2; i++) {
-		make_line(line, i);
-		CHECK_INT(logfile_append(lf, line, 100), 0);
-	}
+	append_lines(lf, 0, 2);
 	CHECK_INT(logfile_flush(lf), -ENOTDIR);
 	CHECK_INT(logfile_dropped(lf), 2);
 	CHECK_INT(unlink(dir), 0);
 	nanosleep(&wait, NULL);
-	make_line(line, 2);
-	CHECK_INT(logfile_append(lf, line, 100), 0);
+	append_lines(lf, 2, 1);
 	CHECK_INT(logfile_flush(lf), 0);
 	CHECK(logfile_take_loss(lf, &loss));
 	CHECK_INT(loss.lost, 2);
@@ -627,7 +624,7 @@ static void test_keep_lowered(void)
 	struct timespec pause = {0, 10000000};
 	struct logfile_options o;
 	struct logfile *lf;
-	char victim[512], link[512], line[128], name[64];
+	char victim[512], link[512], name[64];
 
 	for (size_t i = 0; i < sizeof(mine) / sizeof(mine[0]); i++)
 		touch(mine[i]);
@@ -668,8 +665,7 @@ static void test_keep_lowered(void)
 	/* While the worker gzips: rotate 8 times, then keep 2 at once. */
 	lf = open_with(4096, 10, true);
 	for (unsigned i = 0; i < 8; i++) {
-		make_line(line, i);
-		CHECK_INT(logfile_append(lf, line, 100), 0);
+		append_lines(lf, i, 1);
 		CHECK_INT(logfile_rotate(lf), 0);
 	}
 	logfile_options_default(&o);
@@ -697,9 +693,7 @@ static void test_fsync_policies(void)
 	struct timespec pause = {0, 5000000};
 	struct logfile_options o;
 	struct logfile *lf;
-	char line[128], *buf;
-	unsigned next = 0;
-	size_t len;
+	char line[128];
 
 	for (int policy = 0; policy < LOGFILE_FSYNC_MAX; policy++) {
 		logfile_options_default(&o);
@@ -719,13 +713,7 @@ static void test_fsync_policies(void)
 		                                                : policy == 1 ? "rotate"
 		                                                              : "interval");
 		CHECK_INT(logfile_fsync_from_name(logfile_fsync_name((unsigned)policy)), policy);
-		next = 40;
-		buf = slurp("t.log", &len);
-		CHECK(buf != NULL);
-		if (buf)
-			check_lines("t.log", buf, len, &next);
-		CHECK_INT(next, 60);
-		free(buf);
+		check_file("t.log", 40, 60);
 		remove_all();
 	}
 	CHECK_INT(logfile_fsync_from_name("always"), -EINVAL);
