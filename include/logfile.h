@@ -83,8 +83,8 @@ int logfile_append(struct logfile *lf, const char *line, size_t len);
  * A write that went to a file deleted meanwhile is written again to the file
  * (and directory) made anew at the path. Once a second, written or not, it
  * also checks that the file still has a name and retries a rotation or a
- * reopen that failed. Returns 0 or -errno; while it fails, lines are counted as
- * dropped and the loss record waits for a write that works.
+ * reopen that failed. Returns 0 or -errno; while it fails, lines are counted
+ * as dropped and the loss record waits for a write that works.
  */
 int logfile_flush(struct logfile *lf);
 
