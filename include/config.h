@@ -27,13 +27,8 @@ struct config {
 	uint64_t event_buffer;	   /* [poll] event_buffer, bytes */
 	uint32_t event_batch_ms;   /* [poll] event_batch_ms; 0 = read each notification at once */
 	char log_path[PATH_MAX];   /* [log] path; "-" = standard output */
-	enum record_format format; /* [log] format = text | json */
-	uint64_t max_size;	   /* [log] max_size, bytes */
-	uint32_t keep;		   /* [log] keep, rotated files kept, >= 1 */
-	bool compress;		   /* [log] compress, gzip rotated files */
-	enum logfile_fsync fsync;  /* [log] fsync = never | rotate | interval */
-	uint32_t fsync_interval_ms; /* [log] fsync_interval_ms */
-	uint32_t mode;		   /* [log] mode, of created log files (octal) */
+	struct logfile_options log; /* [log] format, max_size, keep, compress, fsync,
+				       fsync_interval_ms, mode */
 	bool journal;		   /* [journal] enabled */
 	bool attrib_cgroups;	   /* [attribution] cgroups */
 	bool attrib_processes;	   /* [attribution] processes */

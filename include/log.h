@@ -11,10 +11,7 @@
  * priority prefix ("<3>") so journald files it at the right level.
  */
 
-/* Sets whether log_debug() prints. */
-void log_set_verbose(int verbose);
-
-void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* One message at LOG_INFO, LOG_WARNING or LOG_ERR; never fails. */
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

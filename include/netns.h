@@ -16,10 +16,13 @@ int netns_path(const char *spec, char *buf, size_t size);
 int netns_open(const char *path);
 
 /*
- * Moves the calling thread (the daemon has one) into the network namespace
- * open at FD, which must be a network namespace file; FD stays open.
- * Returns 0, or -errno: -EPERM without CAP_SYS_ADMIN, -EINVAL when FD is not
- * a network namespace.
+ * Moves the calling thread, and the threads it creates later, into the
+ * network namespace open at FD, which must be a network namespace file; FD
+ * stays open. Threads already running stay where they are, so call it from
+ * the thread that opens the netlink sockets, before it opens them (the log's
+ * worker thread, started earlier, does only file I/O, which the namespace
+ * does not affect). Returns 0, or -errno: -EPERM without CAP_SYS_ADMIN,
+ * -EINVAL when FD is not a network namespace.
  */
 int netns_enter(int fd);
 

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "diff.h"
+#include "transition.h"
 #include "sock.h"
 
 enum record_format {
@@ -52,7 +52,7 @@ int record_format_addr(char *buf, size_t size, int family, const uint8_t addr[16
 /*
  * Writes the loss record: LOST records could not be written between SINCE and
  * UNTIL (the first and the last failed write), logged at TS. Not a
- * transition: JSON has "event":"lost" and none of a transition's keys after
+ * transition: JSON has "kind":"lost" and none of a transition's keys after
  * "ts"; text has "lost" where a transition has its family. Same return
  * convention as record_format().
  */

@@ -8,8 +8,9 @@
 /*
  * Every function is a no-op returning 0 when the process was not started by
  * systemd with a notification socket (NOTIFY_SOCKET unset). Errors are
- * returned as -errno and never logged here. Single-threaded: the module keeps
- * the watchdog and status state of the one process.
+ * returned as -errno and never logged here. Not thread-safe: the module keeps
+ * the process's one watchdog and status state, so only the polling thread
+ * calls it.
  */
 
 /*

@@ -1,7 +1,9 @@
 /*
- * config.c - the configuration: one table of keys, an inih-driven file parser
- * that refuses anything it does not fully understand, and a printer whose
- * output the parser reads back unchanged.
+ * config.c - the configuration: one table of keys (section, name, type,
+ * bounds, field, default) and one of what each type of key does (parse,
+ * print, describe, empty), an inih-driven file parser that refuses anything
+ * it does not fully understand, and a printer whose output the parser reads
+ * back unchanged.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -16,8 +18,8 @@
 #include <ini.h>
 
 #include "config.h"
+#include "util.h"
 
-#define ARRAY_SIZE(a)     (sizeof(a) / sizeof((a)[0]))
 #define PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 
 /*
@@ -39,11 +41,12 @@ enum key_type {
 	KEY_FORMAT, /* enum record_format, by record_format_name() */
 	KEY_PATH,   /* char[PATH_MAX], non-empty */
 	KEY_FSYNC,  /* enum logfile_fsync, by logfile_fsync_name() */
-	KEY_MODE,   /* uint32_t, octal file mode: owner rw, nothing beyond 0666 */
+	KEY_MODE,   /* unsigned, octal file mode: owner rw, nothing beyond 0666 */
 	KEY_NETNS,  /* char[PATH_MAX]: a name in /run/netns or a path; empty = our own */
 	KEY_PORTS,  /* struct filter_ports: "80 443 8000-8100"; empty = any */
 	KEY_ADDRS,  /* struct filter_addrs: "10.0.0.0/8 ::1"; empty = any */
 	KEY_STATES, /* uint32_t state bits: "ESTABLISHED TIME_WAIT"; empty = all */
+	KEY_TYPE_MAX
 };
 
 struct config_key {
@@ -56,45 +59,42 @@ struct config_key {
 	const char *def;   /* the default, spelled as in the file */
 };
 
+#define FIELD(f) offsetof(struct config, f)
+
 /*
  * Every key, grouped by section in the order config_print() writes them. The
  * defaults are text run through config_set(), so a default can never be a
  * value that the file itself would refuse.
  */
 static const struct config_key keys[] = {
-    {"poll", "interval_ms", KEY_UINT, 10, 60000, NULL, offsetof(struct config, interval_ms), "100"},
-    {"poll", "netns", KEY_NETNS, 0, 0, NULL, offsetof(struct config, netns), ""},
-    {"poll", "destroy_events", KEY_BOOL, 0, 0, NULL, offsetof(struct config, destroy_events), "yes"},
-    {"poll", "event_buffer", KEY_SIZE, 4 * KIB, 1 * GIB, NULL, offsetof(struct config, event_buffer),
-     "16M"},
-    {"poll", "event_batch_ms", KEY_UINT, 0, 1000, NULL, offsetof(struct config, event_batch_ms),
-     "10"},
-    {"log", "path", KEY_PATH, 0, 0, NULL, offsetof(struct config, log_path),
-     "/var/log/tcpstated/transitions.log"},
-    {"log", "format", KEY_FORMAT, 0, 0, NULL, offsetof(struct config, format), "text"},
-    {"log", "max_size", KEY_SIZE, 4 * KIB, 1024 * GIB, "never rotate",
-     offsetof(struct config, max_size), "100M"},
-    {"log", "keep", KEY_UINT, 1, 1000, NULL, offsetof(struct config, keep), "10"},
-    {"log", "compress", KEY_BOOL, 0, 0, NULL, offsetof(struct config, compress), "no"},
-    {"log", "fsync", KEY_FSYNC, 0, 0, NULL, offsetof(struct config, fsync), "rotate"},
-    {"log", "fsync_interval_ms", KEY_UINT, 10, 3600000, NULL,
-     offsetof(struct config, fsync_interval_ms), "1000"},
-    {"log", "mode", KEY_MODE, 0, 0, NULL, offsetof(struct config, mode), "0640"},
-    {"journal", "enabled", KEY_BOOL, 0, 0, NULL, offsetof(struct config, journal), "no"},
-    {"attribution", "cgroups", KEY_BOOL, 0, 0, NULL, offsetof(struct config, attrib_cgroups),
-     "yes"},
-    {"attribution", "processes", KEY_BOOL, 0, 0, NULL,
-     offsetof(struct config, attrib_processes), "no"},
-    {"filter", "ports", KEY_PORTS, 0, 0, NULL, offsetof(struct config, filter.ports), ""},
-    {"filter", "local_ports", KEY_PORTS, 0, 0, NULL, offsetof(struct config, filter.local_ports),
-     ""},
-    {"filter", "remote_ports", KEY_PORTS, 0, 0, NULL,
-     offsetof(struct config, filter.remote_ports), ""},
-    {"filter", "addresses", KEY_ADDRS, 0, 0, NULL, offsetof(struct config, filter.addrs), ""},
-    {"filter", "states", KEY_STATES, 0, 0, NULL, offsetof(struct config, filter.states), ""},
+    {"poll", "interval_ms", KEY_UINT, 10, 60000, NULL, FIELD(interval_ms), "100"},
+    {"poll", "netns", KEY_NETNS, 0, 0, NULL, FIELD(netns), ""},
+    {"poll", "destroy_events", KEY_BOOL, 0, 0, NULL, FIELD(destroy_events), "yes"},
+    {"poll", "event_buffer", KEY_SIZE, 4 * KIB, 1 * GIB, NULL, FIELD(event_buffer), "16M"},
+    {"poll", "event_batch_ms", KEY_UINT, 0, 1000, NULL, FIELD(event_batch_ms), "10"},
+    {"log", "path", KEY_PATH, 0, 0, NULL, FIELD(log_path), "/var/log/tcpstated/transitions.log"},
+    {"log", "format", KEY_FORMAT, 0, 0, NULL, FIELD(log.format), "text"},
+    {"log", "max_size", KEY_SIZE, 4 * KIB, 1024 * GIB, "never rotate", FIELD(log.max_size), "100M"},
+    {"log", "keep", KEY_UINT, 1, 1000, NULL, FIELD(log.keep), "10"},
+    {"log", "compress", KEY_BOOL, 0, 0, NULL, FIELD(log.compress), "no"},
+    {"log", "fsync", KEY_FSYNC, 0, 0, NULL, FIELD(log.fsync), "rotate"},
+    {"log", "fsync_interval_ms", KEY_UINT, 10, 3600000, NULL, FIELD(log.fsync_interval_ms), "1000"},
+    {"log", "mode", KEY_MODE, 0, 0, NULL, FIELD(log.mode), "0640"},
+    {"journal", "enabled", KEY_BOOL, 0, 0, NULL, FIELD(journal), "no"},
+    {"attribution", "cgroups", KEY_BOOL, 0, 0, NULL, FIELD(attrib_cgroups), "yes"},
+    {"attribution", "processes", KEY_BOOL, 0, 0, NULL, FIELD(attrib_processes), "no"},
+    {"filter", "ports", KEY_PORTS, 0, 0, NULL, FIELD(filter.ports), ""},
+    {"filter", "local_ports", KEY_PORTS, 0, 0, NULL, FIELD(filter.local_ports), ""},
+    {"filter", "remote_ports", KEY_PORTS, 0, 0, NULL, FIELD(filter.remote_ports), ""},
+    {"filter", "addresses", KEY_ADDRS, 0, 0, NULL, FIELD(filter.addrs), ""},
+    {"filter", "states", KEY_STATES, 0, 0, NULL, FIELD(filter.states), ""},
 };
 
-#define KEY_COUNT ARRAY_SIZE(keys)
+#define KEY_COUNT UTIL_LEN(keys)
+
+/* The longest value config_print() writes: a path, or a full filter list. */
+#define VALUE_MAX PATH_MAX
+_Static_assert(FILTER_MAX *(INET6_ADDRSTRLEN + 5) + 1 <= VALUE_MAX, "a [filter] list fits");
 
 static const struct {
 	const char *name;
@@ -171,6 +171,13 @@ static void list_names(char *buf, size_t len, const char *section)
 		append(buf, len, "%s%s", list_sep(i, n), names[i]);
 }
 
+/* "text or json": the N names that NAME_OF gives, as a list. */
+static void list_values(char *buf, size_t len, unsigned n, const char *(*name_of)(unsigned))
+{
+	for (unsigned i = 0; i < n; i++)
+		append(buf, len, "%s%s", list_sep(i, n), name_of(i));
+}
+
 static bool section_known(const char *section)
 {
 	size_t i;
@@ -192,7 +199,7 @@ static const struct config_key *key_find(const char *section, const char *name)
 }
 
 /* Writes SIZE with the largest suffix that divides it exactly. */
-static void format_size(char *buf, size_t len, uint64_t size)
+static void spell_size(char *buf, size_t len, uint64_t size)
 {
 	if (size != 0 && size % GIB == 0)
 		snprintf(buf, len, "%lluG", (unsigned long long)(size / GIB));
@@ -202,95 +209,6 @@ static void format_size(char *buf, size_t len, uint64_t size)
 		snprintf(buf, len, "%lluK", (unsigned long long)(size / KIB));
 	else
 		snprintf(buf, len, "%llu", (unsigned long long)size);
-}
-
-/* The size of the field of a key of TYPE, for the types that can be empty. */
-static size_t key_size(enum key_type type)
-{
-	switch (type) {
-	case KEY_PORTS:
-		return sizeof(struct filter_ports);
-	case KEY_ADDRS:
-		return sizeof(struct filter_addrs);
-	case KEY_STATES:
-		return sizeof(uint32_t);
-	default:
-		return 1; /* a string: its NUL */
-	}
-}
-
-/* What an empty value means for a key of TYPE, or NULL when it is an error. */
-static const char *empty_meaning(enum key_type type)
-{
-	switch (type) {
-	case KEY_NETNS:
-		return "the namespace tcpstated runs in";
-	case KEY_PORTS:
-		return "any port";
-	case KEY_ADDRS:
-		return "any address";
-	case KEY_STATES:
-		return "every state";
-	default:
-		return NULL;
-	}
-}
-
-/* The "expected ..." part of a message about K's value. */
-static void describe(char *buf, size_t len, const struct config_key *k)
-{
-	char lo[32], hi[32];
-	unsigned i;
-
-	buf[0] = '\0';
-	switch (k->type) {
-	case KEY_UINT:
-		snprintf(buf, len, "a whole number from %llu to %llu", (unsigned long long)k->min,
-		         (unsigned long long)k->max);
-		break;
-	case KEY_SIZE:
-		format_size(lo, sizeof(lo), k->min);
-		format_size(hi, sizeof(hi), k->max);
-		if (k->zero)
-			append(buf, len, "0 (%s) or ", k->zero);
-		append(buf, len, "a size from %s to %s (bytes, or with a suffix K, M or G)", lo,
-		       hi);
-		break;
-	case KEY_BOOL:
-		snprintf(buf, len, "yes or no (or true/false, on/off, 1/0)");
-		break;
-	case KEY_FORMAT:
-		for (i = 0; i < RECORD_FORMAT_MAX; i++)
-			append(buf, len, "%s%s", list_sep(i, RECORD_FORMAT_MAX),
-			       record_format_name(i));
-		break;
-	case KEY_PATH:
-		snprintf(buf, len, "a file name, or - for standard output");
-		break;
-	case KEY_FSYNC:
-		for (i = 0; i < LOGFILE_FSYNC_MAX; i++)
-			append(buf, len, "%s%s", list_sep(i, LOGFILE_FSYNC_MAX),
-			       logfile_fsync_name(i));
-		break;
-	case KEY_MODE:
-		snprintf(buf, len,
-			 "an octal file mode from 0600 to 0666 with owner read and write (0600)");
-		break;
-	case KEY_NETNS:
-		snprintf(buf, len, "a name in /run/netns or a path such as /proc/PID/ns/net");
-		break;
-	case KEY_PORTS:
-		snprintf(buf, len, "ports or ranges such as 80 443 8000-8100");
-		break;
-	case KEY_ADDRS:
-		snprintf(buf, len, "addresses or prefixes such as 10.0.0.0/8 ::1");
-		break;
-	case KEY_STATES:
-		snprintf(buf, len, "TCP states such as ESTABLISHED TIME_WAIT");
-		break;
-	}
-	if (empty_meaning(k->type))
-		append(buf, len, ", or nothing (%s)", empty_meaning(k->type));
 }
 
 /*
@@ -360,22 +278,275 @@ static const char *path_problem(const char *value)
 }
 
 /*
- * Writes "[section] key: PROBLEM, expected ..." into ERR and returns -EINVAL.
- * The expectation comes from the table, so every message about a key's value
- * states the same rule.
+ * One value being set, as the per-type parsers below see it. A parser that
+ * refuses the value says why in WHY, which config_set() turns into
+ * "[section] key: WHY, expected ...".
  */
-static PRINTF(4, 5) int value_error(const struct config_key *k, char *err, size_t errlen,
-                                    const char *fmt, ...)
+struct setting {
+	const struct config_key *key;
+	const char *value; /* as the file spells it, never empty */
+	const char *shown; /* the same, fit for quoting in a message */
+	char why[160];
+};
+
+static PRINTF(2, 3) int refuse(struct setting *s, const char *fmt, ...)
 {
-	char problem[256], expect[160];
 	va_list ap;
 
-	if (!err || errlen == 0)
-		return -EINVAL;
 	va_start(ap, fmt);
-	vsnprintf(problem, sizeof(problem), fmt, ap);
+	vsnprintf(s->why, sizeof(s->why), fmt, ap);
 	va_end(ap);
-	describe(expect, sizeof(expect), k);
+	return -EINVAL;
+}
+
+static int refuse_invalid(struct setting *s)
+{
+	return refuse(s, "invalid value \"%s\"", s->shown);
+}
+
+/* A number of KEY_UINT or KEY_SIZE within the key's bounds (or 0, when that has a meaning). */
+static int parse_bounded(struct setting *s, bool suffix, uint64_t *ret)
+{
+	const struct config_key *k = s->key;
+	int r = parse_number(s->value, suffix, ret);
+
+	if (r == -EINVAL)
+		return refuse_invalid(s);
+	if (r < 0 || ((*ret < k->min || *ret > k->max) && !(*ret == 0 && k->zero)))
+		return refuse(s, "%s is out of range", s->shown);
+	return 0;
+}
+
+static int parse_uint(struct setting *s, void *field)
+{
+	uint64_t n;
+	int r = parse_bounded(s, false, &n);
+
+	if (r == 0)
+		*(uint32_t *)field = (uint32_t)n;
+	return r;
+}
+
+static int parse_size(struct setting *s, void *field)
+{
+	uint64_t n;
+	int r = parse_bounded(s, true, &n);
+
+	if (r == 0)
+		*(uint64_t *)field = n;
+	return r;
+}
+
+static int parse_bool(struct setting *s, void *field)
+{
+	for (size_t i = 0; i < UTIL_LEN(bool_names); i++) {
+		if (strcasecmp(s->value, bool_names[i].name) == 0) {
+			*(bool *)field = bool_names[i].value;
+			return 0;
+		}
+	}
+	return refuse_invalid(s);
+}
+
+static int parse_format(struct setting *s, void *field)
+{
+	int r = record_format_from_name(s->value);
+
+	if (r < 0)
+		return refuse_invalid(s);
+	*(enum record_format *)field = (enum record_format)r;
+	return 0;
+}
+
+static int parse_fsync(struct setting *s, void *field)
+{
+	int r = logfile_fsync_from_name(s->value);
+
+	if (r < 0)
+		return refuse_invalid(s);
+	*(enum logfile_fsync *)field = (enum logfile_fsync)r;
+	return 0;
+}
+
+/*
+ * Octal digits only; execute, set-id and sticky bits make no sense for a log,
+ * and the daemon must be able to reopen its own file.
+ */
+static int parse_mode(struct setting *s, void *field)
+{
+	const char *v = s->value;
+	uint64_t n = 0;
+	size_t i;
+
+	for (i = 0; v[i] >= '0' && v[i] <= '7' && n <= 07777; i++)
+		n = n * 8 + (uint64_t)(v[i] - '0');
+	if (v[i] != '\0' || i > 5)
+		return refuse_invalid(s);
+	if ((n & ~(uint64_t)0666) || (n & 0600) != 0600)
+		return refuse(s, "%s is out of range", s->shown);
+	*(unsigned *)field = (unsigned)n;
+	return 0;
+}
+
+static int parse_path(struct setting *s, void *field)
+{
+	const char *problem = path_problem(s->value);
+
+	if (problem)
+		return refuse(s, "invalid value \"%s\" (%s)", s->shown, problem);
+	memcpy(field, s->value, strlen(s->value) + 1);
+	return 0;
+}
+
+static int parse_netns(struct setting *s, void *field)
+{
+	if (strcmp(s->value, ".") == 0 || strcmp(s->value, "..") == 0)
+		return refuse(s, "invalid value \"%s\" (not a namespace name)", s->shown);
+	return parse_path(s, field);
+}
+
+static int parse_ports(struct setting *s, void *field)
+{
+	return filter_parse_ports(s->value, field, s->why, sizeof(s->why));
+}
+
+static int parse_addrs(struct setting *s, void *field)
+{
+	return filter_parse_addrs(s->value, field, s->why, sizeof(s->why));
+}
+
+static int parse_states(struct setting *s, void *field)
+{
+	return filter_parse_states(s->value, field, s->why, sizeof(s->why));
+}
+
+static void print_uint(const void *field, char *buf, size_t len)
+{
+	snprintf(buf, len, "%u", (unsigned)*(const uint32_t *)field);
+}
+
+static void print_size(const void *field, char *buf, size_t len)
+{
+	spell_size(buf, len, *(const uint64_t *)field);
+}
+
+static void print_bool(const void *field, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", *(const bool *)field ? "yes" : "no");
+}
+
+static void print_format(const void *field, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", record_format_name(*(const enum record_format *)field));
+}
+
+static void print_fsync(const void *field, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", logfile_fsync_name(*(const enum logfile_fsync *)field));
+}
+
+static void print_mode(const void *field, char *buf, size_t len)
+{
+	snprintf(buf, len, "%04o", *(const unsigned *)field);
+}
+
+static void print_string(const void *field, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", (const char *)field);
+}
+
+static void print_ports(const void *field, char *buf, size_t len)
+{
+	filter_format_ports(field, buf, len);
+}
+
+static void print_addrs(const void *field, char *buf, size_t len)
+{
+	filter_format_addrs(field, buf, len);
+}
+
+static void print_states(const void *field, char *buf, size_t len)
+{
+	filter_format_states(*(const uint32_t *)field, buf, len);
+}
+
+static void expect_uint(const struct config_key *k, char *buf, size_t len)
+{
+	append(buf, len, "a whole number from %llu to %llu", (unsigned long long)k->min,
+	       (unsigned long long)k->max);
+}
+
+static void expect_size(const struct config_key *k, char *buf, size_t len)
+{
+	char lo[32], hi[32];
+
+	spell_size(lo, sizeof(lo), k->min);
+	spell_size(hi, sizeof(hi), k->max);
+	if (k->zero)
+		append(buf, len, "0 (%s) or ", k->zero);
+	append(buf, len, "a size from %s to %s (bytes, or with a suffix K, M or G)", lo, hi);
+}
+
+static void expect_format(const struct config_key *k, char *buf, size_t len)
+{
+	list_values(buf, len, RECORD_FORMAT_MAX, record_format_name);
+}
+
+static void expect_fsync(const struct config_key *k, char *buf, size_t len)
+{
+	list_values(buf, len, LOGFILE_FSYNC_MAX, logfile_fsync_name);
+}
+
+/* What a key of each type does: one row per enum key_type. */
+struct config_type {
+	/* Reads S->value into FIELD. Returns 0, or -EINVAL with S->why set. */
+	int (*parse)(struct setting *s, void *field);
+	/* Writes FIELD into BUF as the file spells it ("" for an empty value). */
+	void (*print)(const void *field, char *buf, size_t len);
+	/* Appends the "expected ..." part of a message, when it depends on the
+	 * key; else it is EXPECT. */
+	void (*expect_key)(const struct config_key *k, char *buf, size_t len);
+	const char *expect;
+	const char *empty; /* what an empty value means; NULL: it is an error */
+	size_t empty_size; /* bytes an empty value clears: each is all zero bytes */
+};
+
+static const struct config_type types[KEY_TYPE_MAX] = {
+    [KEY_UINT] = {parse_uint, print_uint, expect_uint, NULL, NULL, 0},
+    [KEY_SIZE] = {parse_size, print_size, expect_size, NULL, NULL, 0},
+    [KEY_BOOL] = {parse_bool, print_bool, NULL, "yes or no (or true/false, on/off, 1/0)", NULL, 0},
+    [KEY_FORMAT] = {parse_format, print_format, expect_format, NULL, NULL, 0},
+    [KEY_PATH] = {parse_path, print_string, NULL, "a file name, or - for standard output", NULL, 0},
+    [KEY_FSYNC] = {parse_fsync, print_fsync, expect_fsync, NULL, NULL, 0},
+    [KEY_MODE] = {parse_mode, print_mode, NULL,
+                  "an octal file mode from 0600 to 0666 with owner read and write (0600)", NULL, 0},
+    [KEY_NETNS] = {parse_netns, print_string, NULL,
+                   "a name in /run/netns or a path such as /proc/PID/ns/net",
+                   "the namespace tcpstated runs in", 1},
+    [KEY_PORTS] = {parse_ports, print_ports, NULL, "ports or ranges such as 80 443 8000-8100",
+                   "any port", sizeof(struct filter_ports)},
+    [KEY_ADDRS] = {parse_addrs, print_addrs, NULL, "addresses or prefixes such as 10.0.0.0/8 ::1",
+                   "any address", sizeof(struct filter_addrs)},
+    [KEY_STATES] = {parse_states, print_states, NULL, "TCP states such as ESTABLISHED TIME_WAIT",
+                    "every state", sizeof(uint32_t)},
+};
+
+/*
+ * Writes "[section] key: PROBLEM, expected ..." into ERR and returns -EINVAL.
+ * The expectation comes from the tables, so every message about a key's value
+ * states the same rule.
+ */
+static int value_error(const struct config_key *k, const char *problem, char *err, size_t errlen)
+{
+	const struct config_type *t = &types[k->type];
+	char expect[160] = "";
+
+	if (t->expect_key)
+		t->expect_key(k, expect, sizeof(expect));
+	else
+		append(expect, sizeof(expect), "%s", t->expect);
+	if (t->empty)
+		append(expect, sizeof(expect), ", or nothing (%s)", t->empty);
 	set_error(err, errlen, "[%s] %s: %s, expected %s", k->section, k->name, problem, expect);
 	return -EINVAL;
 }
@@ -384,11 +555,10 @@ int config_set(struct config *cfg, const char *section, const char *key, const c
                char *err, size_t errlen)
 {
 	const struct config_key *k;
-	char *field, names[96], shown[80], why[160];
-	const char *problem;
-	uint64_t n = 0;
-	size_t i;
-	int r;
+	const struct config_type *t;
+	char names[96], shown[80];
+	struct setting s;
+	void *field;
 
 	if (!section_known(section)) {
 		list_names(names, sizeof(names), NULL);
@@ -401,100 +571,18 @@ int config_set(struct config *cfg, const char *section, const char *key, const c
 		set_error(err, errlen, "[%s] %s: unknown key (expected %s)", section, key, names);
 		return -ENOENT;
 	}
-	if (value[0] == '\0') {
-		if (!empty_meaning(k->type))
-			return value_error(k, err, errlen, "empty value");
-		/* Every such key's empty value is all zero bytes. */
-		memset((char *)cfg + k->offset, 0, key_size(k->type));
-		return 0;
-	}
-	quote(shown, sizeof(shown), value);
+	t = &types[k->type];
 	field = (char *)cfg + k->offset;
-
-	switch (k->type) {
-	case KEY_UINT:
-	case KEY_SIZE:
-		r = parse_number(value, k->type == KEY_SIZE, &n);
-		if (r == -EINVAL)
-			return value_error(k, err, errlen, "invalid value \"%s\"", shown);
-		if (r < 0 || ((n < k->min || n > k->max) && !(n == 0 && k->zero)))
-			return value_error(k, err, errlen, "%s is out of range", shown);
-		if (k->type == KEY_UINT)
-			*(uint32_t *)(void *)field = (uint32_t)n;
-		else
-			*(uint64_t *)(void *)field = n;
-		return 0;
-
-	case KEY_BOOL:
-		for (i = 0; i < ARRAY_SIZE(bool_names); i++) {
-			if (strcasecmp(value, bool_names[i].name) == 0) {
-				*(bool *)(void *)field = bool_names[i].value;
-				return 0;
-			}
-		}
-		break;
-
-	case KEY_FORMAT:
-		r = record_format_from_name(value);
-		if (r >= 0) {
-			*(enum record_format *)(void *)field = (enum record_format)r;
-			return 0;
-		}
-		break;
-
-	case KEY_FSYNC:
-		r = logfile_fsync_from_name(value);
-		if (r >= 0) {
-			*(enum logfile_fsync *)(void *)field = (enum logfile_fsync)r;
-			return 0;
-		}
-		break;
-
-	case KEY_MODE:
-		/* Octal digits only; execute, set-id and sticky bits make no sense
-		 * for a log, and the daemon must be able to reopen its own file. */
-		for (i = 0, n = 0; value[i] >= '0' && value[i] <= '7' && n <= 07777; i++)
-			n = n * 8 + (uint64_t)(value[i] - '0');
-		if (value[i] != '\0' || i > 5)
-			return value_error(k, err, errlen, "invalid value \"%s\"", shown);
-		if ((n & ~(uint64_t)0666) || (n & 0600) != 0600)
-			return value_error(k, err, errlen, "%s is out of range", shown);
-		*(uint32_t *)(void *)field = (uint32_t)n;
-		return 0;
-
-	case KEY_PATH:
-		problem = path_problem(value);
-		if (problem)
-			return value_error(k, err, errlen, "invalid value \"%s\" (%s)", shown,
-			                   problem);
-		memcpy(field, value, strlen(value) + 1);
-		return 0;
-
-	case KEY_NETNS:
-		problem = path_problem(value);
-		if (!problem && (strcmp(value, ".") == 0 || strcmp(value, "..") == 0))
-			problem = "not a namespace name";
-		if (problem)
-			return value_error(k, err, errlen, "invalid value \"%s\" (%s)", shown,
-			                   problem);
-		memcpy(field, value, strlen(value) + 1);
-		return 0;
-
-	case KEY_PORTS:
-	case KEY_ADDRS:
-	case KEY_STATES:
-		r = k->type == KEY_PORTS
-			? filter_parse_ports(value, (struct filter_ports *)(void *)field, why,
-					     sizeof(why))
-		    : k->type == KEY_ADDRS
-			? filter_parse_addrs(value, (struct filter_addrs *)(void *)field, why,
-					     sizeof(why))
-			: filter_parse_states(value, (uint32_t *)(void *)field, why, sizeof(why));
-		if (r < 0)
-			return value_error(k, err, errlen, "%s", why);
+	if (value[0] == '\0') {
+		if (!t->empty)
+			return value_error(k, "empty value", err, errlen);
+		memset(field, 0, t->empty_size);
 		return 0;
 	}
-	return value_error(k, err, errlen, "invalid value \"%s\"", shown);
+	s = (struct setting){.key = k, .value = value, .shown = quote(shown, sizeof(shown), value)};
+	if (t->parse(&s, field) < 0)
+		return value_error(k, s.why, err, errlen);
+	return 0;
 }
 
 void config_defaults(struct config *cfg)
@@ -511,59 +599,16 @@ void config_defaults(struct config *cfg)
 
 void config_print(const struct config *cfg, FILE *f)
 {
-	const char *field;
-	char size[32], list[FILTER_MAX * (INET6_ADDRSTRLEN + 5) + 1];
+	char value[VALUE_MAX];
 	size_t i;
 
 	for (i = 0; i < KEY_COUNT; i++) {
 		const struct config_key *k = &keys[i];
 
-		field = (const char *)cfg + k->offset;
 		if (i == 0 || strcmp(k->section, keys[i - 1].section) != 0)
 			fprintf(f, "%s[%s]\n", i == 0 ? "" : "\n", k->section);
-		fprintf(f, "%s =", k->name);
-		switch (k->type) {
-		case KEY_UINT:
-			fprintf(f, " %u\n", (unsigned)*(const uint32_t *)(const void *)field);
-			break;
-		case KEY_SIZE:
-			format_size(size, sizeof(size), *(const uint64_t *)(const void *)field);
-			fprintf(f, " %s\n", size);
-			break;
-		case KEY_BOOL:
-			fprintf(f, " %s\n", *(const bool *)(const void *)field ? "yes" : "no");
-			break;
-		case KEY_FORMAT:
-			fprintf(
-			    f, " %s\n",
-			    record_format_name(*(const enum record_format *)(const void *)field));
-			break;
-		case KEY_PATH:
-		case KEY_NETNS:
-			fprintf(f, "%s%s\n", field[0] ? " " : "", field);
-			break;
-		case KEY_PORTS:
-		case KEY_ADDRS:
-		case KEY_STATES:
-			if (k->type == KEY_PORTS)
-				filter_format_ports((const struct filter_ports *)(const void *)field,
-						    list, sizeof(list));
-			else if (k->type == KEY_ADDRS)
-				filter_format_addrs((const struct filter_addrs *)(const void *)field,
-						    list, sizeof(list));
-			else
-				filter_format_states(*(const uint32_t *)(const void *)field, list,
-						     sizeof(list));
-			fprintf(f, "%s%s\n", list[0] ? " " : "", list);
-			break;
-		case KEY_FSYNC:
-			fprintf(f, " %s\n",
-				logfile_fsync_name(*(const enum logfile_fsync *)(const void *)field));
-			break;
-		case KEY_MODE:
-			fprintf(f, " %04o\n", (unsigned)*(const uint32_t *)(const void *)field);
-			break;
-		}
+		types[k->type].print((const char *)cfg + k->offset, value, sizeof(value));
+		fprintf(f, "%s =%s%s\n", k->name, value[0] ? " " : "", value);
 	}
 }
 
@@ -645,13 +690,44 @@ static const char *scan(const char *s, const char *chars)
 }
 
 /*
+ * Checks a "[section]" line, T at its '[', the way inih is about to read it.
+ * Returns false after recording an error.
+ */
+static bool parse_check_section(struct parse *p, const char *t)
+{
+	const char *end = scan(t + 1, "]");
+	char section[CONFIG_LINE_MAX + 1], names[96];
+
+	if (*end != ']') {
+		parse_syntax_error(p);
+		return false;
+	}
+	memcpy(section, t + 1, (size_t)(end - t - 1));
+	section[end - t - 1] = '\0';
+	/* inih ignores what follows the ']'; only a comment may. */
+	for (end++; isspace((unsigned char)*end); end++)
+		;
+	if (*end != '\0' && *end != ';') {
+		parse_syntax_error(p);
+		return false;
+	}
+	if (!section_known(section)) {
+		list_names(names, sizeof(names), NULL);
+		parse_fail(p, -EINVAL, p->lineno, "[%s]: unknown section (expected %s)", section,
+		           names);
+		return false;
+	}
+	p->prev = NULL;
+	return true;
+}
+
+/*
  * Checks one line (without its newline) the way inih is about to read it.
  * Returns false after recording an error.
  */
 static bool parse_check_line(struct parse *p, const char *line)
 {
 	const char *s = line, *t, *end;
-	char section[CONFIG_LINE_MAX + 1], names[96];
 
 	if (p->lineno == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
 		s += 3; /* a UTF-8 byte order mark, which inih skips */
@@ -678,31 +754,8 @@ static bool parse_check_line(struct parse *p, const char *line)
 			    "indented line (keys and [section] headers start in the first column)");
 		return false;
 	}
-
-	if (*t == '[') {
-		end = scan(t + 1, "]");
-		if (*end != ']') {
-			parse_syntax_error(p);
-			return false;
-		}
-		memcpy(section, t + 1, (size_t)(end - t - 1));
-		section[end - t - 1] = '\0';
-		/* inih ignores what follows the ']'; only a comment may. */
-		for (end++; isspace((unsigned char)*end); end++)
-			;
-		if (*end != '\0' && *end != ';') {
-			parse_syntax_error(p);
-			return false;
-		}
-		if (!section_known(section)) {
-			list_names(names, sizeof(names), NULL);
-			parse_fail(p, -EINVAL, p->lineno, "[%s]: unknown section (expected %s)",
-			           section, names);
-			return false;
-		}
-		p->prev = NULL;
-		return true;
-	}
+	if (*t == '[')
+		return parse_check_section(p, t);
 
 	/*
 	 * inih also takes "key: value", which this file does not, and a line

@@ -13,13 +13,7 @@
 
 #include "log.h"
 
-static int verbose;
 static int journal = -1; /* unknown until the first message */
-
-void log_set_verbose(int v)
-{
-	verbose = v;
-}
 
 /* Whether standard error is the journal stream systemd gave us. */
 static int stderr_is_journal(void)
@@ -54,17 +48,6 @@ static __attribute__((format(printf, 2, 0))) void vlog(int prio, const char *fmt
 		vlog(prio, fmt, ap);             \
 		va_end(ap);                      \
 	}
-
-void log_debug(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!verbose)
-		return;
-	va_start(ap, fmt);
-	vlog(LOG_DEBUG, fmt, ap);
-	va_end(ap);
-}
 
 DEFINE_LOG(log_info, LOG_INFO)
 DEFINE_LOG(log_warn, LOG_WARNING)

@@ -23,7 +23,7 @@
 #define ADDR_COLUMN 21
 /* Wide enough for "ESTABLISHED". */
 #define STATE_COLUMN 11
-/* Wide enough for every diff_how name. */
+/* Wide enough for every transition_how name. */
 #define HOW_COLUMN 7
 
 /* "[" + IPv6 text + "]:" + port. */
@@ -169,9 +169,9 @@ static char *pad_column(char *start, char *end, int width)
 	return end;
 }
 
-/* "127.0.0.1:80", "[::1]:80"; port 0 (a listener's peer) as "*", like
- * netstat. Writes at most ENDPOINT_MAX - 1 bytes at P; returns the end. */
-static char *put_endpoint(char *p, int family, const uint8_t addr[16], uint16_t port)
+/* "127.0.0.1:80", "[::1]:80"; port 0 as "*" when ANY_PORT, else as "0".
+ * Writes at most ENDPOINT_MAX - 1 bytes at P; returns the end. */
+static char *put_endpoint(char *p, int family, const uint8_t addr[16], uint16_t port, int any_port)
 {
 	if (family == AF_INET6)
 		*p++ = '[';
@@ -179,7 +179,7 @@ static char *put_endpoint(char *p, int family, const uint8_t addr[16], uint16_t 
 	if (family == AF_INET6)
 		*p++ = ']';
 	*p++ = ':';
-	if (port)
+	if (port || !any_port)
 		p = put_u64(p, port);
 	else
 		*p++ = '*';
@@ -187,15 +187,33 @@ static char *put_endpoint(char *p, int family, const uint8_t addr[16], uint16_t 
 }
 
 /* The same, padded to the address column. */
-static char *put_endpoint_column(char *p, int family, const uint8_t addr[16], uint16_t port)
+static char *put_endpoint_column(char *p, int family, const uint8_t addr[16], uint16_t port,
+				 int any_port)
 {
-	return pad_column(p, put_endpoint(p, family, addr, port), ADDR_COLUMN);
+	return pad_column(p, put_endpoint(p, family, addr, port, any_port), ADDR_COLUMN);
 }
 
 /* The same as a string in BUF, which holds ENDPOINT_MAX bytes. */
-static void format_endpoint(char *buf, int family, const uint8_t addr[16], uint16_t port)
+static void format_endpoint(char *buf, int family, const uint8_t addr[16], uint16_t port,
+			    int any_port)
 {
-	*put_endpoint(buf, family, addr, port) = '\0';
+	*put_endpoint(buf, family, addr, port, any_port) = '\0';
+}
+
+/*
+ * Only a listener's peer is "any port", written "*" as netstat does. Every
+ * other port 0 is a real value and is written as a number, so that a grep
+ * for a port finds it: a connect() refused or aborted (tcp_disconnect()
+ * clears the remote port) reads "127.0.0.1:0", not "127.0.0.1:*".
+ */
+static int is_listener(const struct sock *sk)
+{
+	return sk->state == SOCK_LISTEN;
+}
+
+static int transition_is_listener(const struct transition *t)
+{
+	return is_listener(t->sk) || t->from == SOCK_LISTEN || t->to == SOCK_LISTEN;
 }
 
 /* Copies LINE, N bytes and a NUL, into BUF of SIZE bytes as snprintf() would
@@ -436,15 +454,15 @@ static int format_text(char *buf, size_t size, const struct transition *t, const
 	*p++ = ' ';
 	p = put_str(p, family_name(tu->family));
 	*p++ = ' ';
-	p = put_endpoint_column(p, tu->family, tu->laddr, tu->lport);
+	p = put_endpoint_column(p, tu->family, tu->laddr, tu->lport, 0);
 	p = put_str(p, " \u2192 ");
-	p = put_endpoint_column(p, tu->family, tu->raddr, tu->rport);
+	p = put_endpoint_column(p, tu->family, tu->raddr, tu->rport, transition_is_listener(t));
 	*p++ = ' ';
 	p = pad_column(p, put_str(p, sock_state_name(t->from)), STATE_COLUMN);
 	p = put_str(p, " \u2192 ");
 	p = pad_column(p, put_str(p, sock_state_name(t->to)), STATE_COLUMN);
 	*p++ = ' ';
-	p = pad_column(p, put_str(p, diff_how_name(t->how)), HOW_COLUMN);
+	p = pad_column(p, put_str(p, transition_how_name(t->how)), HOW_COLUMN);
 	p = put_str(p, " cookie=");
 	p = put_u64(p, sk->cookie);
 	if (has_uid(sk)) {
@@ -505,7 +523,7 @@ static char *put_json(char *buf, const struct transition *t, const char *ts)
 	p = put_str(p, "\",\"to\":\"");
 	p = put_str(p, sock_state_name(t->to));
 	p = put_str(p, "\",\"how\":\"");
-	p = put_str(p, diff_how_name(t->how));
+	p = put_str(p, transition_how_name(t->how));
 	p = put_str(p, "\",\"cookie\":");
 	p = put_u64(p, sk->cookie);
 	if (has_uid(sk)) {
@@ -552,7 +570,7 @@ int record_format_loss(char *buf, size_t size, enum record_format fmt, uint64_t 
 		return -EOVERFLOW;
 	if (fmt == RECORD_JSON)
 		n = snprintf(buf, size,
-			     "{\"ts\":\"%s\",\"event\":\"lost\",\"lost\":%" PRIu64
+			     "{\"ts\":\"%s\",\"kind\":\"lost\",\"lost\":%" PRIu64
 			     ",\"since\":\"%s\",\"until\":\"%s\"}\n",
 			     t, lost, a, b);
 	else
@@ -573,8 +591,8 @@ int record_format_row(char *buf, size_t size, const struct sock *sk)
 	char local[ENDPOINT_MAX], remote[ENDPOINT_MAX], uid[16] = "-", ino[16] = "-";
 	int n;
 
-	format_endpoint(local, tu->family, tu->laddr, tu->lport);
-	format_endpoint(remote, tu->family, tu->raddr, tu->rport);
+	format_endpoint(local, tu->family, tu->laddr, tu->lport, 0);
+	format_endpoint(remote, tu->family, tu->raddr, tu->rport, is_listener(sk));
 	if (has_uid(sk))
 		snprintf(uid, sizeof(uid), "%" PRIu32, sk->uid);
 	if (has_inode(sk))
@@ -659,9 +677,9 @@ int record_format_summary(char *buf, size_t size, const struct summary *s, enum 
 		*p++ = ' ';
 		p = put_str(p, family_name(tu->family));
 		*p++ = ' ';
-		p = put_endpoint_column(p, tu->family, tu->laddr, tu->lport);
+		p = put_endpoint_column(p, tu->family, tu->laddr, tu->lport, 0);
 		p = put_str(p, " \u2192 ");
-		p = put_endpoint_column(p, tu->family, tu->raddr, tu->rport);
+		p = put_endpoint_column(p, tu->family, tu->raddr, tu->rport, is_listener(s->sk));
 		p = put_str(p, " summary cookie=");
 		p = put_u64(p, s->sk->cookie);
 		p = put_figures(p, s, 0);

@@ -424,15 +424,21 @@ def _text_unescape(s):
     return re.sub(r"\\x([0-9a-f]{2})", lambda m: chr(int(m.group(1), 16)), s)
 
 
-def _endpoint_text(addr, port, family):
-    return (f"[{addr}]" if family == "ipv6" else addr) + f":{port or '*'}"
+def _endpoint_text(addr, port, family, any_port=False):
+    """A listener's peer (ANY_PORT) has port "*"; any other port 0 is "0"."""
+    return (f"[{addr}]" if family == "ipv6" else addr) + \
+        f":{'*' if any_port and not port else port}"
+
+
+def _is_listener(r):
+    return "LISTEN" in (r.get("from"), r.get("to"))
 
 
 def format_text(r):
     """Record R as the text format should render it, columns and all."""
     line = (f"{r['ts']} {r['family']} "
             f"{_endpoint_text(r['laddr'], r['lport'], r['family']):<21} → "
-            f"{_endpoint_text(r['raddr'], r['rport'], r['family']):<21} "
+            f"{_endpoint_text(r['raddr'], r['rport'], r['family'], _is_listener(r)):<21} "
             f"{r['from']:<11} → {r['to']:<11} {r['how']:<7} "
             f"cookie={r['cookie']}")
     if "uid" in r:
@@ -446,13 +452,15 @@ def format_text(r):
     return line
 
 
-def _split_endpoint(text, family, line):
+def _split_endpoint(text, family, line, any_port=False):
+    """Address and port of TEXT; "*" is a port only where ANY_PORT (a
+    listener's peer): every other port 0 must read "0", so grep finds it."""
     addr, _, port = text.rpartition(":")
     if family == "ipv6":
         check(addr.startswith("[") and addr.endswith("]"),
               f"IPv6 address without brackets in {line!r}")
         addr = addr[1:-1]
-    check(port == "*" or port.isdigit(), f"bad port in {line!r}")
+    check((any_port and port == "*") or port.isdigit(), f"bad port in {line!r}")
     return addr, 0 if port == "*" else int(port)
 
 
@@ -482,7 +490,8 @@ def parse_text(line):
     g = m.groupdict()
     r = {"ts": g["ts"], "family": g["family"]}
     r["laddr"], r["lport"] = _split_endpoint(g["laddr"], g["family"], line)
-    r["raddr"], r["rport"] = _split_endpoint(g["raddr"], g["family"], line)
+    r["raddr"], r["rport"] = _split_endpoint(
+        g["raddr"], g["family"], line, "LISTEN" in (g["from"], g["to"]))
     r.update({"from": g["from"], "to": g["to"], "how": g["how"],
               "cookie": int(g["cookie"])})
     if g["uid"] is not None:
@@ -501,24 +510,24 @@ def parse_text(line):
 _LOSS_TEXT_RE = re.compile(
     r"(?P<ts>\S+) lost (?P<lost>\d+) records since=(?P<since>\S+) "
     r"until=(?P<until>\S+)")
-LOSS_KEYS = ["ts", "event", "lost", "since", "until"]
+LOSS_KEYS = ["ts", "kind", "lost", "since", "until"]
 
 
 def parse_loss(line, fmt):
     """The loss record on LINE as a dict (JSON's keys), or None when LINE is
     not one. A line that claims to be one must be exactly right."""
     if fmt == "json":
-        if '"event":' not in line:
+        if '"kind":"lost"' not in line:
             return None
         r = json.loads(line)
         check_equal(list(r), LOSS_KEYS, f"keys of the loss record {line!r}")
-        check_equal(r["event"], "lost", f"event of {line!r}")
+        check_equal(r["kind"], "lost", f"kind of {line!r}")
     else:
         if " lost " not in line[:40]:
             return None
         m = _LOSS_TEXT_RE.fullmatch(line)
         check(m, f"text loss record does not parse: {line!r}")
-        r = {"ts": m["ts"], "event": "lost", "lost": int(m["lost"]),
+        r = {"ts": m["ts"], "kind": "lost", "lost": int(m["lost"]),
              "since": m["since"], "until": m["until"]}
     for k in ("ts", "since", "until"):
         check(_TS_RE.fullmatch(r[k]), f"{k} is not RFC 3339 in {line!r}")

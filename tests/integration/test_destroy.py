@@ -9,6 +9,7 @@
 - rapid 4-tuple reuse: a fixed client port, RST, reconnect: two stories;
 - a connection that lived and died between two polls: NONE -> CLOSE -> NONE
   with its summary;
+- a refused connect() in text: every port a number (":0", not ":*");
 - an overrun of the notification socket (tiny buffer, burst while the daemon
   is stopped): reported once, followed by a resync, no false records, the
   loss counted in the exit summary;
@@ -27,9 +28,9 @@ import time
 
 from tcpstate_testlib import (Daemon, Endpoint, Netns, accept, check,
                               check_equal, check_valid_paths, connect,
-                              connect_finish, connect_start, exchange,
-                              listener, main, nft_drop, rst_close, run, show,
-                              strip_ts, wait_until)
+                              connect_finish, connect_start, cookie, exchange,
+                              fail, listener, main, nft_drop, rst_close, run,
+                              show, strip_ts, wait_until)
 
 
 def event_socket_drops(ns):
@@ -81,6 +82,35 @@ def test_between_polls():
             check(0 < s[0]["lifetime_us"] < 10_000_000, f"lifetime in {s[0]}")
         check_valid_paths(d.records())
         d.stop()
+
+
+def test_refused_text():
+    # A connect() refused by a RST, in the text format, never dumped. A fact
+    # of the kernel: a failed connect() runs tcp_disconnect(), which clears
+    # the remote port and the unbound local address before the socket is
+    # freed. Neither end is a listener, so port 0 reads as a number
+    # ("127.0.0.1:0", which grep ':0 ' finds), never as a listener's "*".
+    with Netns() as ns:
+        d = Daemon(ns, fmt="text", destroy_events=True)
+        d.sync()
+        c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            c.connect(("127.0.0.1", 9199))
+            fail("connect to a closed port succeeded")
+        except ConnectionRefusedError:
+            pass
+        ck = cookie(c)
+        c.close()
+        d.wait_for(lambda r: r["cookie"] == ck and r["to"] == "NONE",
+                   "the refused socket's end")
+        d.stop()
+        mine = [line for line in d.raw().decode().splitlines()
+                if f" cookie={ck}" in line]
+        check(mine, f"no lines about cookie {ck}:\n{d.describe()}")
+        for line in mine:
+            check(":*" not in line, f"a port written as * in {line!r}")
+            check(re.search(r" → 127\.0\.0\.1:0 ", line),
+                  f"the remote end is not 127.0.0.1:0 in {line!r}")
 
 
 def test_handshake_identity():
@@ -311,5 +341,5 @@ def test_timing():
 
 
 if __name__ == "__main__":
-    main([test_between_polls, test_handshake_identity,
+    main([test_between_polls, test_refused_text, test_handshake_identity,
           test_time_wait_continuity, test_reuse, test_overrun, test_timing])

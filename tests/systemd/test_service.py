@@ -4,9 +4,10 @@
 PID 1 on the build machines is not systemd, so this boots a throw-away
 systemd container (systemd-sandbox.sh, beside this file) on an overlay of the
 host's root, with the output of `cmake --install` copied in, and drives the
-service the way its users do: systemctl start, tail the log, journalctl
-queries, systemctl reload, a bad configuration, a stalled daemon killed by the
-watchdog, systemctl stop; and systemd-analyze security.
+service the way its users do: systemctl start, tail the log (as root and as a
+member of adm), journalctl queries, systemctl reload (also with a drop-in
+that starts the daemon with another --config), a bad configuration, a stalled
+daemon killed by the watchdog, systemctl stop; and systemd-analyze security.
 
 Environment: TCPSTATED_BUILD_DIR (the build to install, required),
 TCPSTATED_SANITIZE=ON for a sanitizer build. Needs root; exits 77 (skip) only
@@ -30,6 +31,7 @@ WATCHDOG_SEC = 5  # the unit's WatchdogSec=
 EXPOSURE_MAX = 0.8  # docs/systemd.md: measured under systemd 252
 ID_APPEARED = "47c5afb8f94f4b73b2778622ab66d4a0"
 LISTEN_UID = 4242  # an unprivileged user owns the test's sockets
+SBIN = None  # where the unit's ExecStart= finds tcpstated, read from the unit
 
 # The configuration the test starts with when the tree ships none; else the
 # shipped one with the journal on.
@@ -210,6 +212,15 @@ def main():
         units = [os.path.join(d, f) for d, _, fs in os.walk(stage) for f in fs
                  if f == "tcpstated.service"]
         check(len(units) == 1, "cmake --install staged one unit: %s" % units)
+        global SBIN
+        with open(units[0]) as f:
+            SBIN = re.search(r"^ExecStart=(\S+)$", f.read(), re.M).group(1)
+        staged = {f for _, _, fs in os.walk(stage) for f in fs}
+        check(any(d.endswith("/sysusers.d") for d, _, fs in os.walk(stage)
+                  if "tcpstated.conf" in fs)
+              and any(d.endswith("/tmpfiles.d") for d, _, fs in os.walk(stage)
+                      if "tcpstated.conf" in fs) and "tcpstated.service" in staged,
+              "cmake --install staged the sysusers.d and tmpfiles.d files")
         # Start from the shipped configuration, with the journal on.
         global BASE_CONF
         staged_conf = os.path.join(stage, CONF.lstrip("/"))
@@ -239,6 +250,12 @@ def main():
                 return 77
             return 1
         log("sandbox %s up after %.1f s" % (env["SANDBOX_NAME"], time.monotonic() - t_begin))
+        # What a package's postinst (or cmake --install into the running
+        # system, as root) does: the user, then its log directory.
+        r = inside("systemd-sysusers tcpstated.conf && systemd-tmpfiles --create tcpstated.conf",
+                   check_rc=False)
+        check(r.returncode == 0, "systemd-sysusers and systemd-tmpfiles --create: %s"
+              % r.stderr.strip())
         run_steps()
     finally:
         sandbox("down", check_rc=False, timeout=90)
@@ -266,9 +283,22 @@ def run_steps():
     log("exec to READY=1: %.1f ms" % ready_ms)
     check(0 < ready_ms < 5000, "READY=1 within 5 s of exec (%.1f ms)" % ready_ms)
     check(inside("test -f %s" % LOG, check_rc=False).returncode == 0, "log file exists at READY")
-    st = inside("stat -c '%U %a' $(readlink -f /var/log/tcpstated)/transitions.log").stdout.split()
-    check(st[0] not in ("root", "0") and st[1] == "600",
-          "log written by the dynamic user, mode 600: %s" % st)
+    st = inside("stat -c '%U %G %a %F' /var/log/tcpstated /var/log/tcpstated/transitions.log"
+                ).stdout.splitlines()
+    check(st == ["tcpstated adm 2750 directory", "tcpstated adm 640 regular file"]
+          or st == ["tcpstated adm 2750 directory", "tcpstated adm 640 regular empty file"],
+          "log directory tcpstated:adm 2750, log written by tcpstated, group adm, 640: %s" % st)
+    # Debian's admins read logs as members of adm; others cannot.
+    inside("useradd --system --no-create-home --groups adm admreader")
+    r = inside("runuser -u admreader -- cat %s" % LOG, check_rc=False)
+    check(r.returncode == 0 and r.stdout == read_log(),
+          "a member of adm can cat the log: %s" % r.stderr.strip())
+    r = inside("setpriv --reuid=%d --regid=%d --clear-groups cat %s" % (LISTEN_UID, LISTEN_UID, LOG),
+               check_rc=False)
+    check(r.returncode != 0 and "Permission denied" in r.stderr,
+          "a user outside adm cannot: %s" % r.stderr.strip())
+    ids = inside("id tcpstated").stdout
+    check(" groups=" in ids and "(adm)" not in ids, "the daemon's user is not in adm: %s" % ids)
     caps = inside("grep CapEff /proc/%s/status" % p["MainPID"]).stdout.split()
     check(caps[-1] == "0000000000000000", "no capabilities: %s" % caps)
 
@@ -283,7 +313,7 @@ def run_steps():
     check(all(x.get("uid") == LISTEN_UID and x.get("inode") for x in est),
           "uid and inode seen without capabilities: %s" % est)
     check(any(x["to"] == "LISTEN" for x in recs), "log has the LISTEN")
-    # Destroy notifications reach the dynamic user without capabilities:
+    # Destroy notifications reach the daemon's user without capabilities:
     # the server's end closes and gets its summary.
     def summaries_8080():
         sums = []
@@ -316,7 +346,7 @@ def run_steps():
 
     # --- attribution: a transient service's connections, found by its unit.
     # The daemon reads the container's read-only /sys/fs/cgroup
-    # (ProtectControlGroups=yes) as its dynamic user.
+    # (ProtectControlGroups=yes) as its own user.
     r = sandbox("exec", "--", "systemd-run", "--unit=conn-test.service", "--wait", "--quiet",
                 "-p", "DynamicUser=yes", "python3", "-c", CONNECT_PY, "8090", "-",
                 check_rc=False)
@@ -403,6 +433,8 @@ def run_steps():
     check("Watchdog timeout" in inside("journalctl -u %s -o cat" % UNIT).stdout,
           "systemd logged the watchdog timeout")
 
+    drop_in_reload()
+
     # --- security
     r = inside("systemd-analyze security %s --no-pager" % UNIT, check_rc=False)
     m = re.search(r"Overall exposure level for %s\.service: ([0-9.]+)" % UNIT, r.stdout)
@@ -426,6 +458,33 @@ def run_steps():
     check(text.endswith("\n"), "log ends with a whole record")
     check("stopped after" in inside("journalctl -o cat _SYSTEMD_INVOCATION_ID=%s" %
                                     invocation).stdout, "daemon logged its stop summary")
+
+
+def drop_in_reload():
+    """A drop-in that starts the daemon with another --config: systemctl
+    reload checks that file, the one the daemon runs with, not the default."""
+    other = "/etc/tcpstated/other.conf"
+    inside("cat > %s" % other, inp=BASE_CONF.replace("interval_ms = 100", "interval_ms = 150"))
+    inside("mkdir -p /etc/systemd/system/%s.service.d && cat > "
+           "/etc/systemd/system/%s.service.d/config.conf" % (UNIT, UNIT),
+           inp="[Service]\nExecStart=\nExecStart=%s --config %s\n" % (SBIN, other))
+    inside("systemctl daemon-reload && systemctl restart %s" % UNIT)
+    pid = show("MainPID")["MainPID"]
+    check(wait_for("start with other.conf", lambda: "polling every 150 ms" in inside(
+        "journalctl -u %s -o cat _PID=%s" % (UNIT, pid)).stdout), "drop-in: started with %s" % other)
+    # The default file is broken, the one in use is not: reload succeeds.
+    write_conf(BASE_CONF.replace("[journal]", "[journal]\nbogus = 1"))
+    r = inside("systemctl reload %s" % UNIT, check_rc=False)
+    check(r.returncode == 0, "drop-in: reload checks %s, not %s: %s" % (other, CONF, r.stderr.strip()))
+    # And the one in use broken: reload fails, the daemon runs on.
+    write_conf(BASE_CONF)
+    inside("cat >> %s" % other, inp="bogus = 1\n")
+    r = inside("systemctl reload %s" % UNIT, check_rc=False)
+    check(r.returncode != 0, "drop-in: reload fails on a bad %s" % other)
+    p = show("MainPID", "SubState")
+    check(p["MainPID"] == pid and p["SubState"] == "running", "drop-in: still running: %s" % p)
+    inside("rm -r /etc/systemd/system/%s.service.d %s && systemctl daemon-reload && "
+           "systemctl restart %s" % (UNIT, other, UNIT))
 
 
 if __name__ == "__main__":

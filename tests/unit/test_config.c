@@ -58,16 +58,16 @@ static void test_defaults(void)
 	config_defaults(&cfg);
 	CHECK_INT(cfg.interval_ms, 100);
 	CHECK_STR(cfg.log_path, "/var/log/tcpstated/transitions.log");
-	CHECK_INT(cfg.format, RECORD_TEXT);
-	CHECK_INT(cfg.max_size, 100 * MIB);
+	CHECK_INT(cfg.log.format, RECORD_TEXT);
+	CHECK_INT(cfg.log.max_size, 100 * MIB);
 	CHECK(cfg.destroy_events);
 	CHECK_INT(cfg.event_buffer, 16 * MIB);
 	CHECK_INT(cfg.event_batch_ms, 10);
-	CHECK_INT(cfg.keep, 10);
-	CHECK(!cfg.compress);
-	CHECK_INT(cfg.fsync, LOGFILE_FSYNC_ROTATE);
-	CHECK_INT(cfg.fsync_interval_ms, 1000);
-	CHECK_INT(cfg.mode, 0640);
+	CHECK_INT(cfg.log.keep, 10);
+	CHECK(!cfg.log.compress);
+	CHECK_INT(cfg.log.fsync, LOGFILE_FSYNC_ROTATE);
+	CHECK_INT(cfg.log.fsync_interval_ms, 1000);
+	CHECK_INT(cfg.log.mode, 0640);
 	CHECK(!cfg.journal);
 
 	/* An empty file, and one of comments only, change nothing. */
@@ -157,14 +157,14 @@ static void test_good_file(void)
 	CHECK_STR(err, "");
 	CHECK_INT(cfg.interval_ms, 250);
 	CHECK_STR(cfg.log_path, "/tmp/x.log");
-	CHECK_INT(cfg.format, RECORD_JSON);
-	CHECK_INT(cfg.max_size, 1024 * MIB);
-	CHECK_INT(cfg.keep, 1000);
+	CHECK_INT(cfg.log.format, RECORD_JSON);
+	CHECK_INT(cfg.log.max_size, 1024 * MIB);
+	CHECK_INT(cfg.log.keep, 1000);
 	CHECK(cfg.journal);
 
 	/* Keys not in the file keep what CFG held. */
 	CHECK_INT(load(&cfg, "[log]\nkeep = 3\n"), 0);
-	CHECK_INT(cfg.keep, 3);
+	CHECK_INT(cfg.log.keep, 3);
 	CHECK_INT(cfg.interval_ms, 100);
 
 	/* CRLF line ends, a byte order mark, no final newline, a section twice. */
@@ -172,7 +172,7 @@ static void test_good_file(void)
 	                     "[log]\nkeep = 7"),
 	          0);
 	CHECK_INT(cfg.interval_ms, 10);
-	CHECK_INT(cfg.keep, 7);
+	CHECK_INT(cfg.log.keep, 7);
 
 	/* A '#' or ';' inside a value without a blank before it is part of it. */
 	CHECK_INT(load(&cfg, "[log]\npath = /tmp/a;b#c\n"), 0);
@@ -205,7 +205,7 @@ static void test_numbers(void)
 	CHECK_INT(set(&cfg, "poll", "interval_ms", "0100"), 0);
 	CHECK_INT(cfg.interval_ms, 100);
 	CHECK_INT(set(&cfg, "log", "keep", "1"), 0);
-	CHECK_INT(cfg.keep, 1);
+	CHECK_INT(cfg.log.keep, 1);
 
 	static const char *const bad[] = {"100ms", "10 0", "-5",  "+50", "0x10", "1e3",
 	                                  "1.5",   "abc",  " 50", "50 ", "100K"};
@@ -265,17 +265,17 @@ static void test_sizes(void)
 
 	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		CHECK_INT(set(&cfg, "log", "max_size", good[i].text), 0);
-		CHECK_INT(cfg.max_size, good[i].bytes);
+		CHECK_INT(cfg.log.max_size, good[i].bytes);
 	}
 	for (i = 0; i < sizeof(junk) / sizeof(junk[0]); i++) {
 		CHECK_INT(set(&cfg, "log", "max_size", junk[i]), -EINVAL);
 		CHECK_CONTAINS(err, "[log] max_size: invalid value");
-		CHECK_INT(cfg.max_size, 100 * MIB);
+		CHECK_INT(cfg.log.max_size, 100 * MIB);
 	}
 	for (i = 0; i < sizeof(range) / sizeof(range[0]); i++) {
 		CHECK_INT(set(&cfg, "log", "max_size", range[i]), -EINVAL);
 		CHECK_CONTAINS(err, "is out of range");
-		CHECK_INT(cfg.max_size, 100 * MIB);
+		CHECK_INT(cfg.log.max_size, 100 * MIB);
 	}
 	CHECK_INT(set(&cfg, "log", "max_size", "2K"), -EINVAL);
 	CHECK_STR(err, "[log] max_size: 2K is out of range, expected 0 (never rotate) or a size "
@@ -363,9 +363,9 @@ static void test_format_and_path(void)
 	char *longpath;
 
 	CHECK_INT(set(&cfg, "log", "format", "json"), 0);
-	CHECK_INT(cfg.format, RECORD_JSON);
+	CHECK_INT(cfg.log.format, RECORD_JSON);
 	CHECK_INT(set(&cfg, "log", "format", "text"), 0);
-	CHECK_INT(cfg.format, RECORD_TEXT);
+	CHECK_INT(cfg.log.format, RECORD_TEXT);
 	CHECK_INT(set(&cfg, "log", "format", "xml"), -EINVAL);
 	CHECK_STR(err, "[log] format: invalid value \"xml\", expected text or json");
 	CHECK_INT(set(&cfg, "log", "format", "JSON"), -EINVAL);
@@ -562,7 +562,7 @@ static void test_unchanged_on_error(void)
 
 	config_defaults(&cfg);
 	cfg.interval_ms = 1234;
-	cfg.keep = 99;
+	cfg.log.keep = 99;
 	before = cfg;
 	/* The error comes after good lines that set keys. */
 	CHECK_INT(config_load_string(&cfg, "t.conf",
@@ -590,25 +590,25 @@ static void test_log_keys(void)
 	struct config cfg;
 
 	CHECK_INT(set(&cfg, "log", "compress", "yes"), 0);
-	CHECK(cfg.compress);
+	CHECK(cfg.log.compress);
 	CHECK_INT(set(&cfg, "log", "fsync", "never"), 0);
-	CHECK_INT(cfg.fsync, LOGFILE_FSYNC_NEVER);
+	CHECK_INT(cfg.log.fsync, LOGFILE_FSYNC_NEVER);
 	CHECK_INT(set(&cfg, "log", "fsync", "interval"), 0);
-	CHECK_INT(cfg.fsync, LOGFILE_FSYNC_INTERVAL);
+	CHECK_INT(cfg.log.fsync, LOGFILE_FSYNC_INTERVAL);
 	CHECK_INT(set(&cfg, "log", "fsync", "always"), -EINVAL);
 	CHECK_STR(err, "[log] fsync: invalid value \"always\", expected never, rotate or interval");
 	CHECK_INT(set(&cfg, "log", "fsync_interval_ms", "10"), 0);
-	CHECK_INT(cfg.fsync_interval_ms, 10);
+	CHECK_INT(cfg.log.fsync_interval_ms, 10);
 	CHECK_INT(set(&cfg, "log", "fsync_interval_ms", "9"), -EINVAL);
 	CHECK_STR(err, "[log] fsync_interval_ms: 9 is out of range, expected a whole number "
 	               "from 10 to 3600000");
 
 	CHECK_INT(set(&cfg, "log", "mode", "0600"), 0);
-	CHECK_INT(cfg.mode, 0600);
+	CHECK_INT(cfg.log.mode, 0600);
 	CHECK_INT(set(&cfg, "log", "mode", "644"), 0);
-	CHECK_INT(cfg.mode, 0644);
+	CHECK_INT(cfg.log.mode, 0644);
 	CHECK_INT(set(&cfg, "log", "mode", "00660"), 0);
-	CHECK_INT(cfg.mode, 0660);
+	CHECK_INT(cfg.log.mode, 0660);
 	CHECK_INT(set(&cfg, "log", "mode", "0755"), -EINVAL);
 	CHECK_STR(err, "[log] mode: 0755 is out of range, expected an octal file mode from 0600 "
 	               "to 0666 with owner read and write (0600)");
@@ -708,9 +708,9 @@ static void test_round_trip(void)
 		CHECK_STR(err, "");
 		CHECK_INT(back.interval_ms, cfg.interval_ms);
 		CHECK_STR(back.log_path, cfg.log_path);
-		CHECK_INT(back.format, cfg.format);
-		CHECK_INT(back.max_size, cfg.max_size);
-		CHECK_INT(back.keep, cfg.keep);
+		CHECK_INT(back.log.format, cfg.log.format);
+		CHECK_INT(back.log.max_size, cfg.log.max_size);
+		CHECK_INT(back.log.keep, cfg.log.keep);
 		CHECK_INT(back.journal, cfg.journal);
 		CHECK(memcmp(&back, &cfg, sizeof(cfg)) == 0);
 	}

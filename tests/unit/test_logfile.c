@@ -413,7 +413,7 @@ static void test_short_write(void)
 	if (buf) {
 		check_lines("t.log", buf, 1000, &next);
 		CHECK(memcmp(buf + 1000, "line 000020", 11) == 0);
-		CHECK(strstr(buf + 1100, "\"event\":\"lost\",\"lost\":10,\"since\":\"") ==
+		CHECK(strstr(buf + 1100, "\"kind\":\"lost\",\"lost\":10,\"since\":\"") ==
 		      buf + 1100 + 36);
 		CHECK(buf[len - 1] == '\n');
 	}

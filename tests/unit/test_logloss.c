@@ -32,7 +32,7 @@ static void test_count_and_take(void)
 
 	n = logloss_format(&l, line, sizeof(line), RECORD_JSON);
 	CHECK(n > 0 && line[n - 1] == '\n');
-	CHECK(strstr(line, "\"event\":\"lost\",\"lost\":5,") != NULL);
+	CHECK(strstr(line, "\"kind\":\"lost\",\"lost\":5,") != NULL);
 	logloss_written(&l);
 	CHECK(!logloss_due(&l));
 	CHECK(logloss_take(&l, &got));

@@ -173,7 +173,7 @@ static void test_ipv4(void)
 	struct sock sk = mk(AF_INET, "127.0.0.1", 40000, "127.0.0.1", 9000, SOCK_ESTABLISHED,
 			    SOCK_KIND_FULL);
 	struct transition t = {.ts = TS, .sk = &sk, .from = SOCK_NONE, .to = SOCK_ESTABLISHED,
-			       .how = DIFF_HOW_POLL};
+			       .how = TRANSITION_HOW_POLL};
 
 	sk.cookie = 4097;
 	sk.uid = 1000;
@@ -188,7 +188,7 @@ static void test_ipv4(void)
 		   "\"from\":\"NONE\",\"to\":\"ESTABLISHED\",\"how\":\"poll\",\"cookie\":4097,"
 		   "\"uid\":1000,\"inode\":12345}\n");
 
-	t.how = DIFF_HOW_INITIAL;
+	t.how = TRANSITION_HOW_INITIAL;
 	check_line(&t, RECORD_TEXT,
 		   "2023-11-14T22:13:20.123456Z ipv4 127.0.0.1:40000       \u2192 127.0.0.1:9000"
 		   "        NONE        \u2192 ESTABLISHED initial cookie=4097"
@@ -200,7 +200,7 @@ static void test_ipv4(void)
 		   "\"uid\":1000,\"inode\":12345}\n");
 
 	/* Vanished: to NONE; the record describes the socket as it was. */
-	t.how = DIFF_HOW_POLL;
+	t.how = TRANSITION_HOW_POLL;
 	t.from = SOCK_CLOSE_WAIT;
 	t.to = SOCK_NONE;
 	sk.tuple.laddr[3] = 2;
@@ -222,7 +222,7 @@ static void test_listen(void)
 	struct sock sk = mk(AF_INET, "0.0.0.0", 22, "0.0.0.0", 0, SOCK_LISTEN, SOCK_KIND_FULL);
 	struct sock sk6 = mk(AF_INET6, "::", 443, "::", 0, SOCK_LISTEN, SOCK_KIND_FULL);
 	struct transition t = {.ts = TS, .sk = &sk, .from = SOCK_NONE, .to = SOCK_LISTEN,
-			       .how = DIFF_HOW_INITIAL};
+			       .how = TRANSITION_HOW_INITIAL};
 
 	sk.cookie = 1;
 	sk.inode = 777;
@@ -248,6 +248,44 @@ static void test_listen(void)
 		   "\"laddr\":\"::\",\"lport\":443,\"raddr\":\"::\",\"rport\":0,"
 		   "\"from\":\"NONE\",\"to\":\"LISTEN\",\"how\":\"initial\",\"cookie\":2,"
 		   "\"uid\":33,\"inode\":778}\n");
+
+	/* A listener that closes is still one: its socket may already be
+	 * reported in CLOSE, the record's from-state says what it was. */
+	sk6.state = SOCK_CLOSE;
+	t.from = SOCK_LISTEN;
+	t.to = SOCK_NONE;
+	t.how = TRANSITION_HOW_DESTROY;
+	check_line(&t, RECORD_TEXT,
+		   "2023-11-14T22:13:20.123456Z ipv6 [::]:443              \u2192 [::]:*"
+		   "                LISTEN      \u2192 NONE        destroy cookie=2"
+		   " uid=33 ino=778\n");
+}
+
+/* Port 0 anywhere but a listener's peer is a number, so that grep finds it:
+ * a refused connect() (the kernel clears the remote port) and a socket
+ * whose local port was already released. */
+static void test_port_zero(void)
+{
+	struct sock sk = mk(AF_INET, "127.0.0.1", 40000, "127.0.0.1", 0, SOCK_CLOSE,
+			    SOCK_KIND_GONE);
+	struct transition t = {.ts = TS, .sk = &sk, .from = SOCK_SYN_SENT, .to = SOCK_NONE,
+			       .how = TRANSITION_HOW_DESTROY};
+
+	sk.cookie = 9;
+	check_line(&t, RECORD_TEXT,
+		   "2023-11-14T22:13:20.123456Z ipv4 127.0.0.1:40000       \u2192 127.0.0.1:0"
+		   "           SYN_SENT    \u2192 NONE        destroy cookie=9\n");
+	check_line(&t, RECORD_JSON,
+		   "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv4\","
+		   "\"laddr\":\"127.0.0.1\",\"lport\":40000,\"raddr\":\"127.0.0.1\",\"rport\":0,"
+		   "\"from\":\"SYN_SENT\",\"to\":\"NONE\",\"how\":\"destroy\",\"cookie\":9}\n");
+
+	sk.tuple.lport = 0;
+	sk.tuple.rport = 9199;
+	t.to = SOCK_CLOSE;
+	check_line(&t, RECORD_TEXT,
+		   "2023-11-14T22:13:20.123456Z ipv4 127.0.0.1:0           \u2192 127.0.0.1:9199"
+		   "        SYN_SENT    \u2192 CLOSE       destroy cookie=9\n");
 }
 
 /* IPv6 and v4-mapped: brackets in text, plain addresses in JSON. */
@@ -258,7 +296,7 @@ static void test_ipv6(void)
 	struct sock mapped = mk(AF_INET6, "::ffff:127.0.0.1", 9001, "::ffff:127.0.0.1", 40003,
 				SOCK_ESTABLISHED, SOCK_KIND_FULL);
 	struct transition t = {.ts = TS, .sk = &sk, .from = SOCK_ESTABLISHED,
-			       .to = SOCK_FIN_WAIT1, .how = DIFF_HOW_POLL};
+			       .to = SOCK_FIN_WAIT1, .how = TRANSITION_HOW_POLL};
 
 	sk.cookie = 18446744073709551615ULL;
 	sk.uid = 4294967295u;
@@ -301,7 +339,7 @@ static void test_kinds(void)
 	struct sock tw = mk(AF_INET6, "::1", 40005, "::1", 9000, SOCK_TIME_WAIT,
 			    SOCK_KIND_TIMEWAIT);
 	struct transition t = {.ts = TS, .sk = &orphan, .from = SOCK_CLOSE_WAIT,
-			       .to = SOCK_LAST_ACK, .how = DIFF_HOW_POLL};
+			       .to = SOCK_LAST_ACK, .how = TRANSITION_HOW_POLL};
 
 	orphan.cookie = 10;
 	orphan.uid = 1000;
@@ -355,7 +393,7 @@ static void test_owner(void)
 			       .sk = &sk,
 			       .from = SOCK_NONE,
 			       .to = SOCK_ESTABLISHED,
-			       .how = DIFF_HOW_POLL,
+			       .how = TRANSITION_HOW_POLL,
 			       .owner = &o};
 
 	sk.cookie = 7;
@@ -413,7 +451,7 @@ static void check_owner(const struct sock_owner *o, const char *json_tail, const
 	struct sock sk = mk(AF_INET, "127.0.0.1", 80, "127.0.0.1", 40000, SOCK_ESTABLISHED,
 			    SOCK_KIND_FULL);
 	struct transition t = {.ts = TS, .sk = &sk, .from = SOCK_NONE, .to = SOCK_ESTABLISHED,
-			       .how = DIFF_HOW_POLL, .owner = o};
+			       .how = TRANSITION_HOW_POLL, .owner = o};
 
 	sk.cookie = 7;
 	sk.uid = 33;
@@ -552,7 +590,7 @@ static void test_longest(void)
 			       .sk = &sk,
 			       .from = SOCK_ESTABLISHED,
 			       .to = SOCK_ESTABLISHED,
-			       .how = DIFF_HOW_INITIAL};
+			       .how = TRANSITION_HOW_INITIAL};
 	char buf[RECORD_MAX];
 	int n;
 
@@ -630,7 +668,7 @@ static void test_small_buffer(void)
 	struct sock sk = mk(AF_INET6, "::ffff:127.0.0.1", 9001, "::1", 40003, SOCK_ESTABLISHED,
 			    SOCK_KIND_FULL);
 	struct transition t = {.ts = TS, .sk = &sk, .from = SOCK_NONE, .to = SOCK_ESTABLISHED,
-			       .how = DIFF_HOW_POLL};
+			       .how = TRANSITION_HOW_POLL};
 
 	sk.cookie = 123456789;
 	sk.uid = 1000;
@@ -670,11 +708,11 @@ static void test_all_json(void)
 	int bad = 0, lines = 0;
 
 	sk.uid = 1;
-	for (unsigned combo = 0; combo < SOCK_KIND_MAX * 2 * SOCK_STATE_MAX * DIFF_HOW_MAX;
+	for (unsigned combo = 0; combo < SOCK_KIND_MAX * 2 * SOCK_STATE_MAX * TRANSITION_HOW_MAX;
 	     combo++) {
-		unsigned how = combo % DIFF_HOW_MAX, from = combo / DIFF_HOW_MAX % SOCK_STATE_MAX;
-		unsigned ino = combo / DIFF_HOW_MAX / SOCK_STATE_MAX % 2;
-		unsigned kind = combo / DIFF_HOW_MAX / SOCK_STATE_MAX / 2;
+		unsigned how = combo % TRANSITION_HOW_MAX, from = combo / TRANSITION_HOW_MAX % SOCK_STATE_MAX;
+		unsigned ino = combo / TRANSITION_HOW_MAX / SOCK_STATE_MAX % 2;
+		unsigned kind = combo / TRANSITION_HOW_MAX / SOCK_STATE_MAX / 2;
 		const char *const *keys = KEYS_BARE;
 
 		if (kind == SOCK_KIND_FULL)
@@ -691,7 +729,7 @@ static void test_all_json(void)
 		lines += 2;
 	}
 	CHECK_INT(bad, 0);
-	CHECK_INT(lines, 2 * SOCK_KIND_MAX * 2 * SOCK_STATE_MAX * DIFF_HOW_MAX);
+	CHECK_INT(lines, 2 * SOCK_KIND_MAX * 2 * SOCK_STATE_MAX * TRANSITION_HOW_MAX);
 
 	/* And the checker itself can fail. */
 	CHECK(!json_line_ok("{\"ts\":\"x}\n", KEYS_BARE));
@@ -784,7 +822,8 @@ static void test_summary(void)
 		      "          summary cookie=4097 lifetime_us=0 bytes_sent=0 bytes_received=0"
 		      " retrans=0 rtt_us=0\n");
 
-	/* IPv6, a peer port 0, and every figure at its largest. */
+	/* IPv6, a peer port 0 (an abortive close clears it; no listener, so a
+	 * number, not "*"), and every figure at its largest. */
 	s.sk = &sk6;
 	sk6.cookie = UINT64_MAX;
 	s.lifetime_us = UINT64_MAX;
@@ -798,7 +837,7 @@ static void test_summary(void)
 		      "\"bytes_sent\":18446744073709551615,\"bytes_received\":18446744073709551614,"
 		      "\"retrans\":4294967295,\"rtt_us\":4294967294}\n");
 	check_summary(&s, RECORD_TEXT,
-		      "2023-11-14T22:13:20.123456Z ipv6 [2001:db8::10]:8080   \u2192 [::]:*"
+		      "2023-11-14T22:13:20.123456Z ipv6 [2001:db8::10]:8080   \u2192 [::]:0"
 		      "                summary cookie=18446744073709551615"
 		      " lifetime_us=18446744073709551615 bytes_sent=18446744073709551615"
 		      " bytes_received=18446744073709551614 retrans=4294967295 rtt_us=4294967294\n");
@@ -853,6 +892,65 @@ static void test_summary(void)
 	CHECK_INT(record_format_summary(buf, sizeof(buf), &s, RECORD_TEXT), -EOVERFLOW);
 }
 
+/* The Nth (from 1) blank-separated field of the text line LINE, into OUT. */
+static void text_field(const char *line, int n, char *out, size_t size)
+{
+	size_t len = 0;
+
+	for (int i = 1; *line; i++) {
+		while (*line == ' ')
+			line++;
+		len = strcspn(line, " \n");
+		if (i == n)
+			break;
+		line += len;
+		len = 0;
+	}
+	snprintf(out, size, "%.*s", (int)len, line);
+}
+
+/* The loss record, and the one rule that tells every line that is not a
+ * transition: in JSON a "kind" key (second, after "ts"), in text no arrow
+ * as the seventh field (where a transition has one between its states). */
+static void test_loss(void)
+{
+	const struct timespec since = {.tv_sec = 1699999990, .tv_nsec = 1000},
+			      until = {.tv_sec = 1699999999, .tv_nsec = 999999999};
+	struct sock sk = mk(AF_INET, "10.0.0.1", 40000, "10.0.0.2", 443, SOCK_CLOSE,
+			    SOCK_KIND_GONE);
+	struct transition t = {.ts = TS, .sk = &sk, .from = SOCK_ESTABLISHED, .to = SOCK_NONE,
+			       .how = TRANSITION_HOW_DESTROY};
+	struct summary sum = {.ts = TS, .sk = &sk, .lifetime_us = 5};
+	char buf[RECORD_MAX], field[64];
+
+	CHECK_INT(record_format_loss(buf, sizeof(buf), RECORD_JSON, 123, &TS, &since, &until),
+		  (long long)strlen(buf));
+	CHECK_STR(buf, "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"kind\":\"lost\",\"lost\":123,"
+		       "\"since\":\"2023-11-14T22:13:10.000001Z\","
+		       "\"until\":\"2023-11-14T22:13:19.999999Z\"}\n");
+	CHECK(json_line_ok(buf, (const char *const[]){"ts", "kind", "lost", "since", "until",
+						      NULL}));
+	CHECK_INT(record_format_loss(buf, sizeof(buf), RECORD_TEXT, 123, &TS, &since, &until),
+		  (long long)strlen(buf));
+	CHECK_STR(buf, "2023-11-14T22:13:20.123456Z lost 123 records"
+		       " since=2023-11-14T22:13:10.000001Z until=2023-11-14T22:13:19.999999Z\n");
+	text_field(buf, 7, field, sizeof(field));
+	CHECK_STR(field, "");
+	CHECK_INT(record_format_loss(buf, 40, RECORD_JSON, 1, &TS, &since, &until), -ENOSPC);
+
+	CHECK(record_format(buf, sizeof(buf), &t, RECORD_JSON) > 0);
+	CHECK(!strstr(buf, "\"kind\""));
+	CHECK(record_format(buf, sizeof(buf), &t, RECORD_TEXT) > 0);
+	text_field(buf, 7, field, sizeof(field));
+	CHECK_STR(field, "\u2192");
+
+	CHECK(record_format_summary(buf, sizeof(buf), &sum, RECORD_JSON) > 0);
+	CHECK(strncmp(buf + 35, ",\"kind\":\"summary\",", 18) == 0);
+	CHECK(record_format_summary(buf, sizeof(buf), &sum, RECORD_TEXT) > 0);
+	text_field(buf, 7, field, sizeof(field));
+	CHECK_STR(field, "cookie=0");
+}
+
 /* The --once table: header and rows share their columns. */
 static void test_row(void)
 {
@@ -901,6 +999,13 @@ static void test_row(void)
 	CHECK(record_format_row(buf, sizeof(buf), &orphan) > 0);
 	CHECK_STR(buf, "LAST_ACK         0      1 127.0.0.1:9000        127.0.0.1:40007       "
 		       "4            0        -\n");
+
+	/* Only a listener's peer port 0 is "*". */
+	orphan.state = SOCK_CLOSE;
+	orphan.tuple.rport = 0;
+	CHECK(record_format_row(buf, sizeof(buf), &orphan) > 0);
+	CHECK_STR(buf, "CLOSE            0      1 127.0.0.1:9000        127.0.0.1:0           "
+		       "4            0        -\n");
 }
 
 int main(void)
@@ -910,6 +1015,7 @@ int main(void)
 	test_addr();
 	test_ipv4();
 	test_listen();
+	test_port_zero();
 	test_ipv6();
 	test_kinds();
 	test_longest();
@@ -918,6 +1024,7 @@ int main(void)
 	test_small_buffer();
 	test_all_json();
 	test_summary();
+	test_loss();
 	test_row();
 	return CHECK_DONE();
 }
