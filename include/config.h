@@ -30,6 +30,8 @@ struct config {
 	struct logfile_options log; /* [log] format, max_size, keep, compress, fsync,
 				       fsync_interval_ms, mode */
 	bool journal;		   /* [journal] enabled */
+	uint32_t journal_rate;	   /* [journal] rate: entries a second */
+	uint32_t journal_burst;	   /* [journal] burst: entries at once */
 	bool attrib_cgroups;	   /* [attribution] cgroups */
 	bool attrib_processes;	   /* [attribution] processes */
 	struct filter filter;	   /* [filter] ports, local_ports, remote_ports, addresses, states */

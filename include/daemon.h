@@ -12,6 +12,7 @@
 #include "logfile.h"
 
 struct cgroup_map;
+struct journal;
 struct loop;
 struct monitor;
 struct procmap;
@@ -30,6 +31,8 @@ struct daemon {
 	struct monitor *mon;        /* keeps the socket table across reloads */
 	struct cgroup_map *cgroups; /* NULL: no cgroup attribution */
 	struct procmap *procs;      /* NULL: no process attribution */
+	struct journal *journal;    /* NULL: records not sent to the journal */
+	bool journal_absent_said;   /* "no journal here" was logged */
 	struct loop *loop;
 	struct incidents inc;
 	uint64_t lost_before; /* records lost in log files closed by a reload */

@@ -15,6 +15,7 @@
 
 #include "cgroup.h"
 #include "daemon.h"
+#include "journal.h"
 #include "log.h"
 #include "loop.h"
 #include "monitor.h"
@@ -82,6 +83,17 @@ static void format_status(const struct daemon *d, char *buf, size_t size)
 	                       buf, size);
 }
 
+/*
+ * The "not sent" entry, when one is due (ALL: whatever was held back, at a
+ * stop or when the journal is turned off). One that cannot be sent is tried
+ * again at the next poll; the journal's failure is an incident of its own.
+ */
+static void report_not_sent(struct daemon *d, bool all)
+{
+	if (d->journal)
+		(void)journal_report(d->journal, logfile_path(d->log), all);
+}
+
 /* One poll, then what it changed: the incidents, the watchdog, systemd's status. */
 static void poll_once(struct daemon *d)
 {
@@ -94,6 +106,7 @@ static void poll_once(struct daemon *d)
 	incident_report_dump(&d->inc, err);
 	incident_report_log(&d->inc, d->log, st, d->cfg.journal, err == 0);
 	incident_report_journal(&d->inc, st, logfile_path(d->log), err == 0);
+	report_not_sent(d, false);
 
 	/*
 	 * The watchdog is fed only here, after a poll returned, so a poll that
@@ -140,10 +153,14 @@ static void fit_watchdog(uint32_t interval_ms)
 		log_warn("cannot change the watchdog interval: %s", strerror(-err));
 }
 
-/* "WHAT SOURCE: polling every ...": the settings in force, at start and after a reload. */
+/*
+ * "WHAT SOURCE: polling every ...": the settings in force, at start and after
+ * a reload. Under systemd it is a journal entry of its own, with its
+ * MESSAGE_ID and the settings as fields; elsewhere a line on standard error.
+ */
 static void log_settings(const struct daemon *d, const char *what)
 {
-	char events[64] = "off";
+	char events[64] = "off", journal_budget[80], msg[PATH_MAX + 256];
 
 	if (d->cfg.destroy_events && d->cfg.event_batch_ms > 0)
 		snprintf(events, sizeof(events),
@@ -151,10 +168,44 @@ static void log_settings(const struct daemon *d, const char *what)
 		         d->cfg.event_batch_ms);
 	else if (d->cfg.destroy_events)
 		snprintf(events, sizeof(events), "on (read as they come)");
-	log_info("%s %s: polling every %" PRIu32 " ms, %s records to %s, journal %s, "
+	snprintf(journal_budget, sizeof(journal_budget),
+	         "on (at most %" PRIu32 " entries a second, %" PRIu32 " at once)",
+	         d->cfg.journal_rate, d->cfg.journal_burst);
+	snprintf(msg, sizeof(msg),
+	         "%s %s: polling every %" PRIu32 " ms, %s records to %s, journal %s, "
 	         "destroy events %s",
 	         what, d->source, d->cfg.interval_ms, record_format_name(d->cfg.log.format),
-	         d->cfg.log_path, d->cfg.journal ? "on" : "off", events);
+	         d->cfg.log_path, d->journal ? journal_budget : "off", events);
+	if (!log_to_journal() ||
+	    journal_send_settings(strcmp(what, "reloaded") == 0, msg, &d->cfg, d->source) < 0)
+		log_info("%s", msg);
+}
+
+/*
+ * Sends records to the journal as CFG says, within its budget. Where there
+ * is no journal (a run outside systemd), says so once and goes on without
+ * it. Never fails.
+ */
+static void apply_journal(struct daemon *d, const struct config *cfg)
+{
+	bool absent = cfg->journal && !journal_available();
+
+	if (absent && !d->journal_absent_said)
+		log_info("no journal on this host (no " JOURNAL_SOCKET_PATH "); records go to %s only",
+		         cfg->log_path);
+	d->journal_absent_said |= absent;
+	if (!cfg->journal || absent) {
+		report_not_sent(d, true);
+		monitor_set_journal(d->mon, NULL);
+		journal_free(d->journal);
+		d->journal = NULL;
+	} else if (d->journal) {
+		journal_set_budget(d->journal, cfg->journal_rate, cfg->journal_burst);
+	} else if (journal_new(&d->journal, cfg->journal_rate, cfg->journal_burst) < 0) {
+		log_warn("out of memory; records go to %s only", cfg->log_path);
+	} else {
+		monitor_set_journal(d->mon, d->journal);
+	}
 }
 
 /* Turns process attribution on or off as CFG says. Never fails. */
@@ -240,7 +291,7 @@ static void reload_apply(struct daemon *d, struct config *cfg, const char *sourc
 	}
 	loop_set_batch(d->loop, cfg->event_batch_ms);
 	monitor_set_format(d->mon, cfg->log.format);
-	monitor_set_journal(d->mon, cfg->journal);
+	apply_journal(d, cfg);
 	apply_procs(d, cfg);
 	apply_cgroups(d, cfg);
 	if (memcmp(&cfg->filter, &d->cfg.filter, sizeof(cfg->filter)) != 0) {
@@ -362,7 +413,7 @@ static void start(struct daemon *d)
 		err = loop_new(&d->loop, d->cfg.interval_ms);
 	if (err < 0)
 		fatal(EX_OSERR, "cannot start: %s", strerror(-err));
-	monitor_set_journal(d->mon, d->cfg.journal);
+	apply_journal(d, &d->cfg);
 	monitor_set_filter(d->mon, &d->cfg.filter);
 	apply_procs(d, &d->cfg);
 	apply_cgroups(d, &d->cfg);
@@ -415,6 +466,8 @@ int daemon_run(struct daemon *d)
 			break;
 	}
 	incident_log_stopped(&d->inc, monitor_stats(d->mon), records_lost(d));
+	report_not_sent(d, true);
+	journal_free(d->journal);
 	loop_free(d->loop);
 	monitor_free(d->mon);
 	diag_events_free(d->events);

@@ -189,6 +189,9 @@ void incident_format_status(const struct incidents *inc, const struct monitor_st
 	             st->sockets, st->transitions, inc->missed_total, st->dumps_failed);
 	if (n > 0 && (size_t)n < size && lost)
 		n += snprintf(buf + n, size - (size_t)n, ", %" PRIu64 " records lost", lost);
+	if (n > 0 && (size_t)n < size && st->journal_over + st->journal_failed)
+		n += snprintf(buf + n, size - (size_t)n, ", %" PRIu64 " not sent to the journal",
+		              st->journal_over + st->journal_failed);
 	if (n > 0 && (size_t)n < size && events)
 		n += snprintf(buf + n, size - (size_t)n,
 		              ", %" PRIu64 " destroy events, %" PRIu64 " destroy events lost",
@@ -205,7 +208,9 @@ void incident_log_stopped(const struct incidents *inc, const struct monitor_stat
 	incident_format_timing(inc, timing, sizeof(timing));
 	log_info("stopped after %" PRIu64 " polls: %" PRIu64 " transitions logged, %" PRIu64
 	         " summaries, %" PRIu64 " records lost, %" PRIu64 " dumps failed, %" PRIu64
-	         " polls skipped, %" PRIu64 " destroy events, %" PRIu64 " destroy events lost; %s",
+	         " polls skipped, %" PRIu64 " destroy events, %" PRIu64 " destroy events lost, %" PRIu64
+	         " not sent to the journal; %s",
 	         st->polls, st->transitions, st->summaries, lost, st->dumps_failed,
-	         inc->missed_total, st->events, st->events_lost, timing);
+	         inc->missed_total, st->events, st->events_lost,
+	         st->journal_over + st->journal_failed, timing);
 }

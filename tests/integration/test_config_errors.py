@@ -211,7 +211,8 @@ def check_config_shipped():
     res = run("--config", path, "--check-config")
     expect(res, 0)
     for line in ("interval_ms = 100", "path = /var/log/tcpstated/transitions.log",
-                 "format = text", "max_size = 100M", "keep = 10", "enabled = no"):
+                 "format = text", "max_size = 100M", "keep = 10", "enabled = yes",
+                 "rate = 200", "burst = 2000"):
         if line not in res.stdout.splitlines():
             raise AssertionError(f"shipped config: output lacks {line!r}:\n{res.stdout}")
 

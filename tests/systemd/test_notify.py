@@ -151,6 +151,11 @@ def main():
         check(rc == 0, "exit 0, got %d" % rc)
         check("bogus: unknown key" in err and "keeping the running configuration" in err,
               "bad file reported and ignored: %r" % err[-300:])
+        # The journal is on by default; a host without journald is said
+        # once, at start, and not again at each of the reloads.
+        if not os.path.exists("/run/systemd/journal/socket"):
+            check(err.count("no journal on this host") == 1,
+                  "no journal here: said once in %d reloads" % err.count("reloaded "))
         with open(log_a) as f:
             a = f.read()
         check(not a or a.endswith("\n"), "old log closed on a whole record")

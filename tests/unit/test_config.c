@@ -68,7 +68,9 @@ static void test_defaults(void)
 	CHECK_INT(cfg.log.fsync, LOGFILE_FSYNC_ROTATE);
 	CHECK_INT(cfg.log.fsync_interval_ms, 1000);
 	CHECK_INT(cfg.log.mode, 0640);
-	CHECK(!cfg.journal);
+	CHECK(cfg.journal);
+	CHECK_INT(cfg.journal_rate, 200);
+	CHECK_INT(cfg.journal_burst, 2000);
 
 	/* An empty file, and one of comments only, change nothing. */
 	struct config def = cfg;
@@ -152,7 +154,8 @@ static void test_good_file(void)
 	                     "max_size = 1G\n"
 	                     "keep = 1000\n"
 	                     "[journal]\n"
-	                     "enabled = Yes\n"),
+	                     "enabled = No\n"
+	                     "rate = 50\n"),
 	          0);
 	CHECK_STR(err, "");
 	CHECK_INT(cfg.interval_ms, 250);
@@ -160,7 +163,9 @@ static void test_good_file(void)
 	CHECK_INT(cfg.log.format, RECORD_JSON);
 	CHECK_INT(cfg.log.max_size, 1024 * MIB);
 	CHECK_INT(cfg.log.keep, 1000);
-	CHECK(cfg.journal);
+	CHECK(!cfg.journal);
+	CHECK_INT(cfg.journal_rate, 50);
+	CHECK_INT(cfg.journal_burst, 2000);
 
 	/* Keys not in the file keep what CFG held. */
 	CHECK_INT(load(&cfg, "[log]\nkeep = 3\n"), 0);
@@ -339,8 +344,10 @@ static void test_booleans(void)
 	struct config cfg;
 	size_t i;
 
+	config_defaults(&cfg);
 	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-		CHECK_INT(set(&cfg, "journal", "enabled", yes[i]), 0);
+		cfg.journal = false;
+		CHECK_INT(config_set(&cfg, "journal", "enabled", yes[i], err, sizeof(err)), 0);
 		CHECK(cfg.journal);
 	}
 	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
@@ -353,6 +360,8 @@ static void test_booleans(void)
 		CHECK_CONTAINS(err, "[journal] enabled: invalid value \"");
 		CHECK_CONTAINS(err, "expected yes or no");
 	}
+	CHECK_INT(set(&cfg, "journal", "rate", "0"), -EINVAL);
+	CHECK_INT(set(&cfg, "journal", "burst", "10000001"), -EINVAL);
 	CHECK_INT(set(&cfg, "journal", "enabled", ""), -EINVAL);
 	CHECK_CONTAINS(err, "[journal] enabled: empty value, expected yes or no");
 }
@@ -662,7 +671,9 @@ static void test_round_trip(void)
 		               "mode = 0640\n"
 		               "\n"
 		               "[journal]\n"
-		               "enabled = no\n"
+		               "enabled = yes\n"
+		               "rate = 200\n"
+		               "burst = 2000\n"
 		               "\n"
 		               "[attribution]\n"
 		               "cgroups = yes\n"
@@ -688,7 +699,9 @@ static void test_round_trip(void)
 		CHECK_INT(config_set(&cfg, "log", "format", "json", err, sizeof(err)), 0);
 		CHECK_INT(config_set(&cfg, "log", "max_size", sizes[i], err, sizeof(err)), 0);
 		CHECK_INT(config_set(&cfg, "log", "keep", "1", err, sizeof(err)), 0);
-		CHECK_INT(config_set(&cfg, "journal", "enabled", "on", err, sizeof(err)), 0);
+		CHECK_INT(config_set(&cfg, "journal", "enabled", "off", err, sizeof(err)), 0);
+		CHECK_INT(config_set(&cfg, "journal", "rate", "1", err, sizeof(err)), 0);
+		CHECK_INT(config_set(&cfg, "journal", "burst", "10000000", err, sizeof(err)), 0);
 		CHECK_INT(config_set(&cfg, "log", "compress", "yes", err, sizeof(err)), 0);
 		CHECK_INT(config_set(&cfg, "log", "fsync", i % 2 ? "interval" : "never", err,
 		                     sizeof(err)),
