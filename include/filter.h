@@ -48,7 +48,8 @@ struct filter {
 /*
  * Parsers for the config values: a list separated by blanks or commas.
  * Ports: "80 443 8000-8100". Addresses: "10.0.0.0/8 ::1 192.0.2.7".
- * States: "ESTABLISHED TIME_WAIT" (netstat's names, not NONE).
+ * States: "ESTABLISHED TIME_WAIT" (netstat's names, not NONE; in any case,
+ * and ss's too: "established time-wait fin-wait-1 estab").
  * An empty list means "any". Each fills *RET only on success and returns 0,
  * or -EINVAL with what is wrong in WHY (e.g. "\"70000\" is not a port").
  */

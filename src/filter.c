@@ -21,6 +21,7 @@
  * group (the last alternative simply falls through). Groups are ANDed by
  * coming one after the other.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,6 +176,44 @@ int filter_parse_addrs(const char *s, struct filter_addrs *ret, char *why, size_
 	return 0;
 }
 
+/* ss's names that are not netstat's in another case or with '-' for '_'. */
+static const struct {
+	const char *name;
+	enum sock_state state;
+} ss_states[] = {
+    {"ESTAB", SOCK_ESTABLISHED},
+    {"LISTENING", SOCK_LISTEN},
+    {"CLOSED", SOCK_CLOSE},
+    {"UNCONN", SOCK_CLOSE},
+};
+
+/*
+ * The state that TOK names, netstat's way (TIME_WAIT, FIN_WAIT1) or ss's
+ * (time-wait, fin-wait-1, estab, listening, closed), in any case; or -EINVAL.
+ * NONE is not a state a socket can be in.
+ */
+static int state_from_name(const char *tok)
+{
+	char name[TOKEN_MAX];
+	size_t n = 0;
+	int st;
+
+	for (const char *p = tok; *p && n + 1 < sizeof(name); p++) {
+		/* ss's FIN-WAIT-1 is netstat's FIN_WAIT1. */
+		if (*p == '-' && p[1] >= '0' && p[1] <= '9' && p[2] == '\0')
+			continue;
+		name[n++] = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+	}
+	name[n] = '\0';
+	st = sock_state_from_name(name);
+	if (st > SOCK_NONE)
+		return st;
+	for (size_t i = 0; i < sizeof(ss_states) / sizeof(ss_states[0]); i++)
+		if (strcmp(name, ss_states[i].name) == 0)
+			return (int)ss_states[i].state;
+	return -EINVAL;
+}
+
 int filter_parse_states(const char *s, uint32_t *ret, char *why, size_t whylen)
 {
 	char tok[TOKEN_MAX];
@@ -184,10 +223,11 @@ int filter_parse_states(const char *s, uint32_t *ret, char *why, size_t whylen)
 	while ((n = next_token(&s, tok)) != 0) {
 		if (n < 0)
 			return WHY("\"%s\" is not a TCP state", tok);
-		st = sock_state_from_name(tok);
-		if (st <= SOCK_NONE)
-			return WHY("\"%s\" is not a TCP state (LISTEN, SYN_SENT, SYN_RECV, "
-			           "ESTABLISHED, FIN_WAIT1, ...)",
+		st = state_from_name(tok);
+		if (st < 0)
+			return WHY("\"%s\" is not a TCP state (LISTEN SYN_SENT SYN_RECV ESTABLISHED "
+			           "FIN_WAIT1 FIN_WAIT2 CLOSE_WAIT CLOSING LAST_ACK TIME_WAIT CLOSE, "
+			           "or as ss spells them)",
 			           tok);
 		states |= 1u << st;
 	}

@@ -224,6 +224,27 @@ def check_config_good():
 
 
 @case
+def habits_from_other_files():
+    # Quotes, '#' comments after a value, a mode without its 0, state names
+    # as ss spells them: each means what its writer meant.
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_conf(tmp, "[poll]\ninterval_ms = 250 # four a second\n"
+                               "[log]\npath = \"/tmp/q.log\"\nmode = 644\n"
+                               "[filter]\nstates = established time-wait Fin-Wait-1\n")
+        res = run("--config", path, "--check-config")
+        expect(res, 0)
+        for line in ("interval_ms = 250", "path = /tmp/q.log", "mode = 0644",
+                     "states = ESTABLISHED FIN_WAIT1 TIME_WAIT"):
+            if line not in res.stdout.splitlines():
+                raise AssertionError(f"--check-config output lacks {line!r}:\n{res.stdout}")
+    # What cannot be meant one way fails, saying what to write.
+    file_error("[log]\npath = \"/tmp/q.log\n", 2, "[log] path: unmatched quote",
+               "write it without them")
+    file_error("[filter]\nstates = timewait\n", 2, '"timewait" is not a TCP state',
+               "TIME_WAIT", "or as ss spells them")
+
+
+@case
 def check_config_shipped():
     path = os.path.join(SOURCE_DIR, "conf", "tcpstated.conf")
     res = run("--config", path, "--check-config")
