@@ -5,16 +5,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "attrib.h"
 #include "cli.h"
 #include "config.h"
 #include "diag.h"
 #include "incident.h"
 #include "logfile.h"
 
-struct cgroup_map;
 struct loop;
 struct monitor;
-struct procmap;
 
 /*
  * The running daemon: what a reload replaces and what it keeps. main() fills
@@ -28,8 +27,7 @@ struct daemon {
 	struct logfile *log;        /* owned by the caller; a reload may replace it */
 	struct diag_events *events; /* NULL: polling alone */
 	struct monitor *mon;        /* keeps the socket table across reloads */
-	struct cgroup_map *cgroups; /* NULL: no cgroup attribution */
-	struct procmap *procs;      /* NULL: no process attribution */
+	struct attrib attrib;       /* the maps the monitor's records use */
 	struct loop *loop;
 	struct incidents inc;
 	uint64_t lost_before; /* records lost in log files closed by a reload */

@@ -13,12 +13,11 @@
 #include <string.h>
 #include <sysexits.h>
 
-#include "cgroup.h"
+#include "attrib.h"
 #include "daemon.h"
 #include "log.h"
 #include "loop.h"
 #include "monitor.h"
-#include "procmap.h"
 #include "sdnotify.h"
 #include "util.h"
 
@@ -147,48 +146,12 @@ static void log_settings(const struct daemon *d, const char *what)
 	         d->cfg.log_path, d->cfg.journal ? "on" : "off", events);
 }
 
-/* Turns process attribution on or off as CFG says. Never fails. */
-static void apply_procs(struct daemon *d, const struct config *cfg)
+/* Attribution as CFG says, for the monitor's records. Never fails. */
+static void apply_attrib(struct daemon *d, const struct config *cfg)
 {
-	if (!cfg->attrib_processes) {
-		monitor_set_procs(d->mon, NULL);
-		procmap_free(d->procs);
-		d->procs = NULL;
-	} else if (!d->procs) {
-		if (procmap_new(&d->procs, "/proc") < 0)
-			log_warn("out of memory; records will have no pid or comm");
-		else
-			monitor_set_procs(d->mon, d->procs);
-	}
-}
-
-/*
- * Turns cgroup attribution on or off as CFG says. When cgroup2 is not
- * mounted, says so once and goes on without it. Never fails.
- */
-static void apply_cgroups(struct daemon *d, const struct config *cfg)
-{
-	char root[PATH_MAX];
-	int err;
-
-	if (!cfg->attrib_cgroups) {
-		monitor_set_cgroups(d->mon, NULL);
-		cgroup_map_free(d->cgroups);
-		d->cgroups = NULL;
-		return;
-	}
-	if (d->cgroups)
-		return;
-	err = cgroup_find_root(root, sizeof(root));
-	if (err == 0)
-		err = cgroup_map_new(&d->cgroups, root);
-	if (err < 0) {
-		log_warn("no cgroup2 file system at " CGROUP_ROOT " (%s); records will have no "
-		         "cgroup or unit",
-		         strerror(-err));
-		return;
-	}
-	monitor_set_cgroups(d->mon, d->cgroups);
+	attrib_apply(&d->attrib, cfg);
+	monitor_set_procs(d->mon, d->attrib.procs);
+	monitor_set_cgroups(d->mon, d->attrib.cgroups);
 }
 
 /* Of a reloaded CFG, what applies only at the next start: the running values are kept. */
@@ -231,8 +194,7 @@ static void reload_apply(struct daemon *d, struct config *cfg, const char *sourc
 	loop_set_batch(d->loop, cfg->event_batch_ms);
 	monitor_set_format(d->mon, cfg->log.format);
 	monitor_set_journal(d->mon, cfg->journal);
-	apply_procs(d, cfg);
-	apply_cgroups(d, cfg);
+	apply_attrib(d, cfg);
 	if (memcmp(&cfg->filter, &d->cfg.filter, sizeof(cfg->filter)) != 0) {
 		r = daemon_apply_filter(d->diag, d->mon, cfg);
 		if (r < 0) {
@@ -354,8 +316,7 @@ static void start(struct daemon *d)
 		fatal(EX_OSERR, "cannot start: %s", strerror(-err));
 	monitor_set_journal(d->mon, d->cfg.journal);
 	monitor_set_filter(d->mon, &d->cfg.filter);
-	apply_procs(d, &d->cfg);
-	apply_cgroups(d, &d->cfg);
+	apply_attrib(d, &d->cfg);
 	fit_watchdog(d->cfg.interval_ms);
 	loop_set_batch(d->loop, d->cfg.event_batch_ms);
 	open_events(d);
@@ -408,7 +369,6 @@ int daemon_run(struct daemon *d)
 	loop_free(d->loop);
 	monitor_free(d->mon);
 	diag_events_free(d->events);
-	cgroup_map_free(d->cgroups);
-	procmap_free(d->procs);
+	attrib_release(&d->attrib);
 	return status;
 }

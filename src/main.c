@@ -15,9 +15,8 @@
 #include "log.h"
 #include "logfile.h"
 #include "netns.h"
-#include "record.h"
+#include "once.h"
 #include "sdnotify.h"
-#include "snapshot.h"
 
 /*
  * Opens the network namespace that SPEC names, as the start and
@@ -75,27 +74,6 @@ static void check_config(const struct config *cfg, const char *source)
 	cli_print_config(cfg, source);
 }
 
-/* --once: one dump, printed as a table, like `ss -tan`. Returns 0 or -errno. */
-static int print_table(struct diag *diag)
-{
-	struct snapshot s;
-	char row[RECORD_MAX];
-	int err;
-
-	snapshot_init(&s);
-	err = diag_dump(diag, snapshot_put_cb, &s);
-	if (err < 0) {
-		snapshot_release(&s);
-		return err;
-	}
-	fputs(record_table_header(), stdout);
-	for (size_t i = 0; i < s.len; i++)
-		if (record_format_row(row, sizeof(row), &s.entries[i].sk) > 0)
-			fputs(row, stdout);
-	snapshot_release(&s);
-	return fflush(stdout) == 0 ? 0 : -errno;
-}
-
 int main(int argc, char **argv)
 {
 	struct cli_options opt;
@@ -122,7 +100,7 @@ int main(int argc, char **argv)
 	if (err < 0)
 		fatal(EX_SOFTWARE, "cannot compile [filter]: %s", strerror(-err));
 	if (opt.once) {
-		err = print_table(d.diag);
+		err = once_print(d.diag, &d.cfg, stdout);
 		if (err < 0)
 			log_err("socket dump failed: %s", strerror(-err));
 		status = err < 0 ? EX_OSERR : 0;

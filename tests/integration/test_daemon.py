@@ -5,6 +5,7 @@ log reopening, the log file's mode, and many connections at once.
 Run by hand: see README.md in this directory.
 """
 
+import json
 import os
 import signal
 import socket
@@ -217,7 +218,8 @@ def test_reused_tuple():
 
 
 def test_once():
-    """--once prints the namespace's sockets as a table and exits 0."""
+    """--once prints the namespace's sockets as a table and exits 0: ss -tan's
+    columns, and with [attribution] (cgroups on by default) the unit."""
     with Netns() as ns:
         socks = []
         for family in FAMILIES:
@@ -226,29 +228,79 @@ def test_once():
         with tempfile.TemporaryDirectory() as tmp:
             out = run([tcpstated_path(), "--config", write_config(tmp),
                        "--once"], timeout=10)
+            bare = run([tcpstated_path(), "--config", write_config(
+                tmp, "[attribution]\ncgroups = no\n"), "--once"], timeout=10)
         lines = out.splitlines()
         check(lines, "--once printed nothing")
         check_equal([w.lower() for w in lines[0].split()],
                     ["state", "recv-q", "send-q", "local-address:port",
-                     "peer-address:port", "cookie", "uid", "inode"],
+                     "peer-address:port", "cookie", "uid", "inode", "unit"],
                     "the header line of --once")
+        check_equal([w.lower() for w in bare.splitlines()[0].split()],
+                    ["state", "recv-q", "send-q", "local-address:port",
+                     "peer-address:port", "cookie", "uid", "inode"],
+                    "the header line of --once without attribution")
 
         def endpoint(addr, port, family):
             return (f"[{addr}]" if family == "ipv6" else addr) + \
                 f":{port or '*'}"
 
         # No data was sent: every queue is empty, except a listener's
-        # Send-Q, which is its backlog (128, see listener()).
+        # Send-Q, which is its backlog (128, see listener()). The test's own
+        # cgroup has a unit or none ("-"), the same for every socket.
+        unit = {line.split()[-1] for line in lines[1:]}
+        check(len(unit) == 1, f"sockets of one process in several units: {unit}")
         want = []
         for e in map(Endpoint, socks):
             want.append(["ESTABLISHED" if e.rport else "LISTEN", "0",
                          "0" if e.rport else "128",
                          endpoint(e.laddr, e.lport, e.family),
                          endpoint(e.raddr, e.rport, e.family),
-                         str(e.cookie), str(e.uid), str(e.inode)])
+                         str(e.cookie), str(e.uid), str(e.inode), *unit])
         check_equal(sorted(line.split() for line in lines[1:]), sorted(want),
                     "the rows of --once")
+        check_equal(sorted(line.split() for line in bare.splitlines()[1:]),
+                    sorted(w[:-1] for w in want), "the rows of --once without attribution")
         for s in socks:
+            s.close()
+
+
+def test_once_json_processes():
+    """--once --format json: one JSON object per socket, with its owner's
+    cgroup, pid and command ([attribution] processes), like ss -tanp; only
+    the sockets in [filter] states; and --log-file is not written."""
+    with Netns() as ns:
+        srv = listener(socket.AF_INET)
+        c, a = pair(srv)
+        with open("/proc/self/comm") as f:
+            comm = f.read().rstrip("\n")
+        with open("/proc/self/cgroup") as f:
+            cgroup = [line.split(":", 2)[2].rstrip("\n") for line in f
+                      if line.startswith("0::")]
+        with tempfile.TemporaryDirectory() as tmp:
+            log = os.path.join(tmp, "never.log")
+            out = run([tcpstated_path(), "--config", write_config(
+                tmp, "[attribution]\nprocesses = yes\n[filter]\nstates = established\n"),
+                "--once", "--format", "json", "--log-file", log], timeout=10)
+            check(not os.path.exists(log), "--once wrote to --log-file")
+        objs = [json.loads(line) for line in out.splitlines()]
+        want = {Endpoint(s).cookie: Endpoint(s) for s in (c, a)}
+        check_equal(sorted(o["cookie"] for o in objs), sorted(want),
+                    "the sockets of --once --format json (ESTABLISHED only)")
+        for o in objs:
+            e = want[o["cookie"]]
+            check_equal({k: o[k] for k in ("kind", "family", "laddr", "lport", "raddr",
+                                           "rport", "state", "rqueue", "wqueue", "uid",
+                                           "inode", "pid", "comm")},
+                        {"kind": "socket", "family": e.family, "laddr": e.laddr,
+                         "lport": e.lport, "raddr": e.raddr, "rport": e.rport,
+                         "state": "ESTABLISHED", "rqueue": 0, "wqueue": 0, "uid": e.uid,
+                         "inode": e.inode, "pid": os.getpid(), "comm": comm},
+                        f"the JSON object of {e}")
+            if cgroup:
+                check_equal(o.get("cgroup"), cgroup[0], f"the cgroup of {e}")
+            check(o["ts"].endswith("Z"), f"no time in {o}")
+        for s in (srv, c, a):
             s.close()
 
 
@@ -410,4 +462,4 @@ def test_many_connections():
 
 if __name__ == "__main__":
     main([test_sigterm, test_sigint, test_initial_records, test_reused_tuple,
-          test_once, test_reopen, test_log_file_mode, test_many_connections])
+          test_once, test_once_json_processes, test_reopen, test_log_file_mode, test_many_connections])
