@@ -6,12 +6,14 @@
  * start-up failures exit with the status README.md lists.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "attrib.h"
 #include "daemon.h"
@@ -29,11 +31,56 @@ static const char *log_open_problem(int err)
 	                        : strerror(-err);
 }
 
+/*
+ * Whether the log file at PATH holds records of another format than FMT, by
+ * its first byte: a JSON record starts with '{', a text one with a digit.
+ * Standard output, and a file that is empty or cannot be read, hold none.
+ */
+static bool holds_other_format(const char *path, enum record_format fmt)
+{
+	char c;
+	ssize_t n;
+	int fd;
+
+	if (strcmp(path, "-") == 0)
+		return false;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return false;
+	n = read(fd, &c, 1);
+	close(fd);
+	return n == 1 && (c == '{') != (fmt == RECORD_JSON);
+}
+
+/*
+ * A log file holds records of one format, or jq and grep could not read it:
+ * when LOG's file holds the other one (the format changed since it was
+ * written), it is rotated away first, as max_size would, and a new file is
+ * started. Returns 0, or -errno when the rotation failed.
+ */
+static int start_format(struct logfile *log, enum record_format fmt)
+{
+	int err;
+
+	if (!holds_other_format(logfile_path(log), fmt))
+		return 0;
+	err = logfile_rotate(log);
+	if (err == 0)
+		log_info("%s held records of another format: rotated to %s.1, so that the new "
+		         "file holds only %s records",
+		         logfile_path(log), logfile_path(log), record_format_name(fmt));
+	return err;
+}
+
 struct logfile *daemon_open_log(const struct config *cfg)
 {
 	struct logfile *log;
 	int err = logfile_open(&log, cfg->log_path, &cfg->log);
 
+	if (err == 0 && (err = start_format(log, cfg->log.format)) < 0)
+		fatal(EX_CANTCREAT, "cannot rotate log file %s, which holds records of another "
+		      "format than %s: %s", cfg->log_path, record_format_name(cfg->log.format),
+		      strerror(-err));
 	if (err < 0)
 		fatal(EX_CANTCREAT, "cannot open log file %s: %s", cfg->log_path,
 		      log_open_problem(err));
@@ -192,6 +239,12 @@ static void reload_apply(struct daemon *d, struct config *cfg, const char *sourc
 		fit_watchdog(cfg->interval_ms);
 	}
 	loop_set_batch(d->loop, cfg->event_batch_ms);
+	if (!newlog && (r = start_format(d->log, cfg->log.format)) < 0) {
+		log_err("cannot rotate %s to start a file of %s records: %s; keeping %s",
+		        logfile_path(d->log), record_format_name(cfg->log.format), strerror(-r),
+		        record_format_name(d->cfg.log.format));
+		cfg->log.format = d->cfg.log.format;
+	}
 	monitor_set_format(d->mon, cfg->log.format);
 	monitor_set_journal(d->mon, cfg->journal);
 	apply_attrib(d, cfg);
@@ -228,6 +281,20 @@ static void reopen_log(struct daemon *d)
 		        strerror(-err));
 }
 
+/* A reload's new log file, CFG's, in CFG's format from its first line on.
+ * Returns 0 and *RET, or -errno. */
+static int open_new_log(struct logfile **ret, const struct config *cfg)
+{
+	struct logfile *log;
+	int err = logfile_open(&log, cfg->log_path, &cfg->log);
+
+	if (err == 0 && (err = start_format(log, cfg->log.format)) < 0)
+		logfile_close(log);
+	if (err == 0)
+		*ret = log;
+	return err;
+}
+
 /*
  * SIGHUP: reads the configuration again and applies it. An invalid file, or a
  * new log path that cannot be opened, is reported and the running
@@ -249,7 +316,7 @@ static void reload(struct daemon *d)
 	if (r < 0)
 		log_err("%s; keeping the running configuration", err);
 	else if (strcmp(cfg.log_path, d->cfg.log_path) != 0 &&
-	         (r = logfile_open(&newlog, cfg.log_path, &cfg.log)) < 0)
+	         (r = open_new_log(&newlog, &cfg)) < 0)
 		log_err("cannot open log file %s: %s; keeping the running configuration",
 		        cfg.log_path, log_open_problem(r));
 	else

@@ -373,6 +373,34 @@ def test_log_file_mode():
         srv.close()
 
 
+def test_format_change_at_start():
+    """A daemon started with --format json on a log of text records rotates
+    the text file away first (to .1), and the other way round: no file ever
+    holds both formats."""
+    with Netns() as ns:
+        srv = listener(socket.AF_INET)
+        ep = Endpoint(srv)
+        d = Daemon(ns, fmt="text")
+        d.wait_transition(ep, "NONE", "LISTEN")
+        d.stop()
+        for fmt, other in (("json", "text"), ("text", "json")):
+            d2 = Daemon(ns, fmt=fmt, log=d.log)
+            # Read the log only once it is the new file.
+            wait_until(lambda: "held records of another format" in d2.stderr(),
+                       f"the {other} file rotated away", on_timeout=d2.describe)
+            d2.wait_for(lambda r: r["cookie"] == ep.cookie and r["how"] == "initial",
+                        f"the initial record of {ep} in {fmt}")
+            d2.stop()
+            check(f"held records of another format: rotated to {d.log}.1" in d2.stderr(),
+                  f"the rotation is said:\n{d2.stderr()}")
+            check_equal(len(d2.records()), len(d2.raw().splitlines()),
+                        f"lines of {d.log} that are not {fmt} records")
+            with open(d.log + ".1", "rb") as f:
+                first = f.read(1)
+            check_equal(first == b"{", other == "json", f"{d.log}.1 holds {other}")
+        srv.close()
+
+
 def test_many_connections():
     """300 connections opened at once and then closed while the daemon
     polls: every socket's records chain up (from NONE, each from where the
@@ -462,4 +490,5 @@ def test_many_connections():
 
 if __name__ == "__main__":
     main([test_sigterm, test_sigint, test_initial_records, test_reused_tuple,
-          test_once, test_once_json_processes, test_reopen, test_log_file_mode, test_many_connections])
+          test_once, test_once_json_processes, test_reopen, test_log_file_mode,
+          test_format_change_at_start, test_many_connections])

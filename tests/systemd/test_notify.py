@@ -5,7 +5,8 @@ Plays systemd's part: a datagram socket as NOTIFY_SOCKET and a watchdog of
 WATCHDOG_USEC for the daemon's PID, and checks what the daemon says: READY=1
 with a status first, watchdog pings at half the interval, status at most once
 a second, RELOADING=1 / READY=1 around a reload that switches the log to JSON
-and to another file, WATCHDOG_USEC= when the poll interval outgrows the
+and to another file, and back to text in the same file (rotated first, so
+that no file mixes formats), WATCHDOG_USEC= when the poll interval outgrows the
 watchdog, STOPPING=1 on SIGTERM. Needs no root: sock_diag dumps the host's
 sockets for any user. Environment: TCPSTATED, the daemon binary.
 """
@@ -127,6 +128,7 @@ def main():
         r = listen_record()
         check(r is not None and r["how"] == "poll", "JSON record in the new file after reload")
         srv.close()
+        port_json = port
 
         # Back to 100 ms: the unit's watchdog again.
         write_conf(log_b, "json", 100)
@@ -134,6 +136,39 @@ def main():
         proc.send_signal(signal.SIGHUP)
         recv_until(lambda m: "READY=1" in m.split("\n"), 5)
         check("WATCHDOG_USEC=1000000" in [m for _, m in msgs], "watchdog back to 1 s")
+
+        # Back to text in the same file: the JSON file is rotated away first,
+        # so that each file holds one format (jq reads the one, grep the other).
+        write_conf(log_b, "text", 100)
+        del msgs[:]
+        proc.send_signal(signal.SIGHUP)
+        check(recv_until(lambda m: "READY=1" in m.split("\n"), 5) is not None,
+              "READY=1 after a reload to text")
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen()
+        port = srv.getsockname()[1]
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            with open(log_b) as f:
+                text = f.read()
+            if f":{port} " in text:
+                break
+            time.sleep(0.1)
+        srv.close()
+        check(f"127.0.0.1:{port} " in text and "NONE" in text and "LISTEN" in text,
+              "text record in the file after the reload to text")
+        check(text and not any(line.startswith("{") for line in text.splitlines()),
+              "no JSON record in the text file: %r" % text[:300])
+        with open(log_b + ".1") as f:
+            old = f.read().splitlines()
+        try:
+            parsed = [json.loads(line) for line in old]
+        except ValueError as e:
+            parsed = []
+            check(False, "the rotated file is JSON Lines: %s" % e)
+        check(parsed and any(r.get("lport") == port_json for r in parsed),
+              "the JSON records kept whole in %s.1" % log_b)
 
         # A bad file: error, old configuration kept, still READY.
         with open(conf, "a") as f:
