@@ -2,6 +2,7 @@
 #ifndef TCPSTATED_ATTRIB_H
 #define TCPSTATED_ATTRIB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config.h"
@@ -14,6 +15,7 @@ struct cgroup_map;
 struct attrib {
 	struct cgroup_map *cgroups;
 	struct procmap *procs;
+	bool procs_own_only; /* no CAP_SYS_PTRACE: only our own uid's processes are read */
 };
 
 /*
@@ -23,6 +25,9 @@ struct attrib {
  * unit), or no CAP_SYS_PTRACE (other users' processes unseen). Never fails.
  */
 void attrib_apply(struct attrib *a, const struct config *cfg);
+
+/* A's attribution in words, for the start line: "cgroups, processes", or "off". */
+void attrib_describe(const struct attrib *a, char *buf, size_t size);
 
 /* Frees A's maps. */
 void attrib_release(struct attrib *a);

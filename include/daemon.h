@@ -30,6 +30,7 @@ struct daemon {
 	struct attrib attrib;       /* the maps the monitor's records use */
 	struct loop *loop;
 	struct incidents inc;
+	bool journal;         /* records also go to the journal: asked for, and journald is there */
 	uint64_t lost_before; /* records lost in log files closed by a reload */
 	bool ready;           /* READY=1 sent */
 };

@@ -62,6 +62,9 @@ void filter_format_ports(const struct filter_ports *p, char *buf, size_t size);
 void filter_format_addrs(const struct filter_addrs *a, char *buf, size_t size);
 void filter_format_states(uint32_t states, char *buf, size_t size);
 
+/* F in words for a message: "ports 80 443, states ESTABLISHED", or "none". */
+void filter_describe(const struct filter *f, char *buf, size_t size);
+
 /*
  * Compiles F's ports and addresses into inet_diag bytecode (the payload of
  * an INET_DIAG_REQ_BYTECODE attribute) in BUF of SIZE bytes. Returns its

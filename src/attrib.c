@@ -57,7 +57,8 @@ static void apply_procs(struct attrib *a, bool on)
 		log_warn("out of memory; records will have no pid or comm");
 		return;
 	}
-	if (!may_read_other_fds())
+	a->procs_own_only = !may_read_other_fds();
+	if (a->procs_own_only)
 		log_warn("[attribution] processes: without CAP_SYS_PTRACE only the processes "
 		         "of uid %u are seen; sockets of other users' processes get no pid or "
 		         "comm",
@@ -89,6 +90,15 @@ void attrib_apply(struct attrib *a, const struct config *cfg)
 {
 	apply_procs(a, cfg->attrib_processes);
 	apply_cgroups(a, cfg->attrib_cgroups);
+}
+
+void attrib_describe(const struct attrib *a, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s%s%s%s", a->cgroups ? "cgroups" : "",
+	         a->cgroups && a->procs ? ", " : "", a->procs ? "processes" : "",
+	         a->procs && a->procs_own_only ? " (own uid only)"
+	         : !a->cgroups && !a->procs    ? "off"
+	                                       : "");
 }
 
 void attrib_release(struct attrib *a)

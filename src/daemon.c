@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "attrib.h"
@@ -22,6 +24,9 @@
 #include "monitor.h"
 #include "sdnotify.h"
 #include "util.h"
+
+/* Where journald takes the entries that sd_journal_send() writes. */
+#define JOURNAL_SOCKET "/run/systemd/journal/socket"
 
 /* Why the log file could not be opened (ERR, -errno), for a message. */
 static const char *log_open_problem(int err)
@@ -128,7 +133,7 @@ static void poll_once(struct daemon *d)
 	if (d->events)
 		incident_report_overrun(&d->inc, st);
 	incident_report_dump(&d->inc, err);
-	incident_report_log(&d->inc, d->log, st, d->cfg.journal, err == 0);
+	incident_report_log(&d->inc, d->log, st, d->journal, err == 0);
 	incident_report_journal(&d->inc, st, logfile_path(d->log), err == 0);
 
 	/*
@@ -176,21 +181,54 @@ static void fit_watchdog(uint32_t interval_ms)
 		log_warn("cannot change the watchdog interval: %s", strerror(-err));
 }
 
-/* "WHAT SOURCE: polling every ...": the settings in force, at start and after a reload. */
+/*
+ * "WHAT SOURCE: polling every ...": the settings in force, at start and after
+ * a reload, as they are rather than as asked for (a journal that is not
+ * there is off, attribution that cannot be had is not named).
+ */
 static void log_settings(const struct daemon *d, const char *what)
 {
-	char events[64] = "off";
+	char events[64] = "off", filter[256], attrib[64];
 
-	if (d->cfg.destroy_events && d->cfg.event_batch_ms > 0)
+	if (d->events && d->cfg.event_batch_ms > 0)
 		snprintf(events, sizeof(events),
 		         "on (read in batches, at most %" PRIu32 " ms late)",
 		         d->cfg.event_batch_ms);
-	else if (d->cfg.destroy_events)
+	else if (d->events)
 		snprintf(events, sizeof(events), "on (read as they come)");
+	filter_describe(&d->cfg.filter, filter, sizeof(filter));
+	attrib_describe(&d->attrib, attrib, sizeof(attrib));
 	log_info("%s %s: polling every %" PRIu32 " ms, %s records to %s, journal %s, "
-	         "destroy events %s",
+	         "destroy events %s, filter %s, attribution %s",
 	         what, d->source, d->cfg.interval_ms, record_format_name(d->cfg.log.format),
-	         d->cfg.log_path, d->cfg.journal ? "on" : "off", events);
+	         d->cfg.log_path,
+	         d->journal ? "on" : d->cfg.journal ? "off (no journald)" : "off", events,
+	         filter, attrib);
+}
+
+/*
+ * Whether CFG's journal can be had. sd_journal_send() writes to journald's
+ * socket, and with no journald (a container, a system without systemd)
+ * every record's send would fail: that is said once here, and the journal
+ * left off, rather than an error for the first record and "journal on".
+ */
+static bool journal_wanted(const struct config *cfg)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX, .sun_path = JOURNAL_SOCKET};
+	int fd, err = 0;
+
+	if (!cfg->journal)
+		return false;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (const struct sockaddr *)&sa, sizeof(sa)) < 0)
+		err = -errno;
+	if (fd >= 0)
+		close(fd);
+	if (err < 0)
+		log_warn("[journal] enabled, but no journald listens on " JOURNAL_SOCKET " (%s); "
+		         "records go to the log file only",
+		         strerror(-err));
+	return err == 0;
 }
 
 /* Attribution as CFG says, for the monitor's records. Never fails. */
@@ -246,7 +284,8 @@ static void reload_apply(struct daemon *d, struct config *cfg, const char *sourc
 		cfg->log.format = d->cfg.log.format;
 	}
 	monitor_set_format(d->mon, cfg->log.format);
-	monitor_set_journal(d->mon, cfg->journal);
+	d->journal = journal_wanted(cfg);
+	monitor_set_journal(d->mon, d->journal);
 	apply_attrib(d, cfg);
 	if (memcmp(&cfg->filter, &d->cfg.filter, sizeof(cfg->filter)) != 0) {
 		r = daemon_apply_filter(d->diag, d->mon, cfg);
@@ -381,7 +420,8 @@ static void start(struct daemon *d)
 		err = loop_new(&d->loop, d->cfg.interval_ms);
 	if (err < 0)
 		fatal(EX_OSERR, "cannot start: %s", strerror(-err));
-	monitor_set_journal(d->mon, d->cfg.journal);
+	d->journal = journal_wanted(&d->cfg);
+	monitor_set_journal(d->mon, d->journal);
 	monitor_set_filter(d->mon, &d->cfg.filter);
 	apply_attrib(d, &d->cfg);
 	fit_watchdog(d->cfg.interval_ms);

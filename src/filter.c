@@ -284,6 +284,38 @@ void filter_format_states(uint32_t states, char *buf, size_t size)
 			append(buf, size, sock_state_name(st));
 }
 
+/* Appends ", KEY VALUE" (no comma first) to BUF when VALUE is not empty. */
+static void describe_key(char *buf, size_t size, const char *key, const char *value)
+{
+	size_t used = strnlen(buf, size);
+
+	if (value[0] && used + 1 < size)
+		snprintf(buf + used, size - used, "%s%s %s", used ? ", " : "", key, value);
+}
+
+void filter_describe(const struct filter *f, char *buf, size_t size)
+{
+	const struct {
+		const char *key;
+		const struct filter_ports *ports;
+	} lists[] = {{"ports", &f->ports},
+	             {"local_ports", &f->local_ports},
+	             {"remote_ports", &f->remote_ports}};
+	char value[FILTER_MAX * 48];
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		filter_format_ports(lists[i].ports, value, sizeof(value));
+		describe_key(buf, size, lists[i].key, value);
+	}
+	filter_format_addrs(&f->addrs, value, sizeof(value));
+	describe_key(buf, size, "addresses", value);
+	filter_format_states(f->states, value, sizeof(value));
+	describe_key(buf, size, "states", value);
+	if (!buf[0])
+		snprintf(buf, size, "none");
+}
+
 /* ---- user-space matching ---- */
 
 static bool port_in(const struct filter_ports *p, uint16_t port)

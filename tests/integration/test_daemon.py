@@ -10,6 +10,7 @@ import os
 import signal
 import socket
 import stat
+import subprocess
 import tempfile
 import time
 
@@ -401,6 +402,61 @@ def test_format_change_at_start():
         srv.close()
 
 
+def start_line(argv, wrapper):
+    """Runs tcpstated (ARGV) under the command WRAPPER, with journald's socket
+    hidden (a tmpfs over /run in a mount namespace of its own: the host may
+    have one), until it has said how it started; returns its stderr."""
+    with tempfile.TemporaryFile("w+") as err:
+        p = subprocess.Popen(
+            ["unshare", "-m", "sh", "-c",
+             'mount -t tmpfs none /run && exec "$@"', "sh", *wrapper, *argv],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+        try:
+            def said():
+                err.seek(0)
+                return "started with" in err.read() or p.poll() is not None
+            wait_until(said, "the start line")
+            p.send_signal(signal.SIGTERM)
+            check_equal(p.wait(timeout=10), 0, "exit status on SIGTERM")
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        err.seek(0)
+        return err.read()
+
+
+def test_degradations_said():
+    """What was asked for and cannot be had is said once, at start, and the
+    start line names what is in effect: [journal] with no journald,
+    [attribution] processes without CAP_SYS_PTRACE, the filter."""
+    with Netns():
+        with tempfile.TemporaryDirectory() as tmp:
+            conf = write_config(tmp, "[journal]\nenabled = yes\n[attribution]\n"
+                                     "processes = yes\n[filter]\nports = 80 443\n"
+                                     "states = established time-wait\n")
+            argv = [tcpstated_path(), "--config", conf, "--log-file",
+                    os.path.join(tmp, "t.log")]
+            full = start_line(argv, [])
+            capless = start_line(argv, ["setpriv", "--bounding-set=-sys_ptrace"])
+    journal = ("[journal] enabled, but no journald listens on "
+               "/run/systemd/journal/socket (No such file or directory); records go "
+               "to the log file only")
+    ptrace = ("[attribution] processes: without CAP_SYS_PTRACE only the processes of "
+              "uid 0 are seen; sockets of other users' processes get no pid or comm")
+    for err, who in ((full, "as root"), (capless, "without CAP_SYS_PTRACE")):
+        check_equal(err.count(journal), 1, f"the journal's warning {who}:\n{err}")
+        check("journal off (no journald)" in err and "journal on" not in err,
+              f"the start line's journal {who}:\n{err}")
+        check("filter ports 80 443, states ESTABLISHED TIME_WAIT, " in err,
+              f"the start line's filter {who}:\n{err}")
+    check(ptrace not in full and "attribution cgroups, processes\n" in full,
+          f"the start line's attribution as root:\n{full}")
+    check(capless.count(ptrace) == 1 and
+          "attribution cgroups, processes (own uid only)\n" in capless,
+          f"without CAP_SYS_PTRACE:\n{capless}")
+
+
 def test_many_connections():
     """300 connections opened at once and then closed while the daemon
     polls: every socket's records chain up (from NONE, each from where the
@@ -491,4 +547,4 @@ def test_many_connections():
 if __name__ == "__main__":
     main([test_sigterm, test_sigint, test_initial_records, test_reused_tuple,
           test_once, test_once_json_processes, test_reopen, test_log_file_mode,
-          test_format_change_at_start, test_many_connections])
+          test_format_change_at_start, test_degradations_said, test_many_connections])

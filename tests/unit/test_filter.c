@@ -246,6 +246,20 @@ static void test_parse_states(void)
 	               "FIN_WAIT1 FIN_WAIT2 CLOSE_WAIT CLOSING LAST_ACK TIME_WAIT CLOSE, or as ss "
 	               "spells them)");
 
+	/* In words, for the start line. */
+	struct filter d = {0};
+	filter_describe(&d, buf, sizeof(buf));
+	CHECK_STR(buf, "none");
+	CHECK_INT(filter_parse_ports("80 8000-8100", &d.ports, why, sizeof(why)), 0);
+	CHECK_INT(filter_parse_ports("443", &d.remote_ports, why, sizeof(why)), 0);
+	CHECK_INT(filter_parse_addrs("10.0.0.0/8", &d.addrs, why, sizeof(why)), 0);
+	d.states = (1u << SOCK_ESTABLISHED) | (1u << SOCK_TIME_WAIT);
+	filter_describe(&d, buf, sizeof(buf));
+	CHECK_STR(buf, "ports 80 8000-8100, remote_ports 443, addresses 10.0.0.0/8, "
+	               "states ESTABLISHED TIME_WAIT");
+	filter_describe(&d, buf, 12);
+	CHECK_STR(buf, "ports 80 80");
+
 	struct filter f = {.states = (1u << SOCK_ESTABLISHED)};
 	CHECK(filter_match_states(&f, SOCK_NONE, SOCK_ESTABLISHED));
 	CHECK(filter_match_states(&f, SOCK_ESTABLISHED, SOCK_FIN_WAIT1));
