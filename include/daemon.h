@@ -26,6 +26,7 @@ struct daemon {
 	struct diag *diag;          /* owned by the caller */
 	struct logfile *log;        /* owned by the caller; a reload may replace it */
 	struct diag_events *events; /* NULL: polling alone */
+	uint64_t event_buffer;      /* its receive buffer as granted, bytes */
 	struct monitor *mon;        /* keeps the socket table across reloads */
 	struct attrib attrib;       /* the maps the monitor's records use */
 	struct loop *loop;

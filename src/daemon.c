@@ -119,8 +119,8 @@ static uint64_t records_lost(const struct daemon *d)
 /* The status line for systemd. */
 static void format_status(const struct daemon *d, char *buf, size_t size)
 {
-	incident_format_status(&d->inc, monitor_stats(d->mon), records_lost(d), d->events != NULL,
-	                       buf, size);
+	incident_format_status(&d->inc, monitor_stats(d->mon), records_lost(d),
+	                       d->events ? d->event_buffer : 0, buf, size);
 }
 
 /* One poll, then what it changed: the incidents, the watchdog, systemd's status. */
@@ -367,12 +367,21 @@ static void reload(struct daemon *d)
 }
 
 /*
+ * The receive buffer asked for when [poll] event_buffer is 0: enough for
+ * ~25,000 notifications the daemon has not read yet. Without CAP_NET_ADMIN
+ * (the service has none) net.core.rmem_max caps it, silently.
+ */
+#define EVENT_BUFFER_AUTO (16 * 1024 * 1024)
+
+/*
  * Joins the destroy notification groups, unless the configuration says not
- * to. Where that fails, says so once and polls alone.
+ * to. Where that fails, says so once and polls alone. The buffer granted is
+ * in the status line; it is a warning only when the administrator asked for
+ * a size and got less, since the default takes what the system allows.
  */
 static void open_events(struct daemon *d)
 {
-	int want = (int)d->cfg.event_buffer, got = 0;
+	int want = d->cfg.event_buffer ? (int)d->cfg.event_buffer : EVENT_BUFFER_AUTO, got = 0;
 	int err;
 
 	if (!d->cfg.destroy_events)
@@ -385,11 +394,13 @@ static void open_events(struct daemon *d)
 		d->events = NULL;
 		return;
 	}
-	/* The kernel reports twice what it reserves, for its bookkeeping. */
-	if (got / 2 < want)
-		log_info("destroy notifications: receive buffer %d bytes, not the %d asked for "
-		         "(net.core.rmem_max, or CAP_NET_ADMIN, raises it)",
-		         got / 2, want);
+	d->event_buffer = (uint64_t)got;
+	if (d->cfg.event_buffer && got < want)
+		log_warn("[poll] event_buffer: the kernel granted %d KiB of the %d KiB asked for; "
+		         "without CAP_NET_ADMIN net.core.rmem_max caps it (sysctl -w "
+		         "net.core.rmem_max=%d raises it; event_buffer = 0 takes what it allows "
+		         "without this warning)",
+		         got / 1024, want / 1024, want);
 	monitor_set_events(d->mon, d->events);
 	loop_watch(d->loop, diag_events_fd(d->events));
 }

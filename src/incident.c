@@ -177,7 +177,7 @@ void incident_format_timing(const struct incidents *inc, char *buf, size_t size)
 }
 
 void incident_format_status(const struct incidents *inc, const struct monitor_stats *st,
-                            uint64_t lost, bool events, char *buf, size_t size)
+                            uint64_t lost, uint64_t event_buffer, char *buf, size_t size)
 {
 	char timing[128];
 	int n;
@@ -189,10 +189,11 @@ void incident_format_status(const struct incidents *inc, const struct monitor_st
 	             st->sockets, st->transitions, inc->missed_total, st->dumps_failed);
 	if (n > 0 && (size_t)n < size && lost)
 		n += snprintf(buf + n, size - (size_t)n, ", %" PRIu64 " records lost", lost);
-	if (n > 0 && (size_t)n < size && events)
+	if (n > 0 && (size_t)n < size && event_buffer)
 		n += snprintf(buf + n, size - (size_t)n,
-		              ", %" PRIu64 " destroy events, %" PRIu64 " destroy events lost",
-		              st->events, st->events_lost);
+		              ", %" PRIu64 " destroy events, %" PRIu64 " destroy events lost "
+		              "(buffer %" PRIu64 " KiB)",
+		              st->events, st->events_lost, event_buffer / 1024);
 	if (n > 0 && (size_t)n < size)
 		snprintf(buf + n, size - (size_t)n, "; %s", timing);
 }

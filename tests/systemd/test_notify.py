@@ -7,7 +7,9 @@ with a status first, watchdog pings at half the interval, status at most once
 a second, RELOADING=1 / READY=1 around a reload that switches the log to JSON
 and to another file, and back to text in the same file (rotated first, so
 that no file mixes formats), WATCHDOG_USEC= when the poll interval outgrows the
-watchdog, STOPPING=1 on SIGTERM. Needs no root: sock_diag dumps the host's
+watchdog, STOPPING=1 on SIGTERM; and the notifications' receive buffer as
+granted in the status, a warning only when a size asked for was not.
+Needs no root: sock_diag dumps the host's
 sockets for any user. Environment: TCPSTATED, the daemon binary.
 """
 import json
@@ -27,6 +29,43 @@ def check(cond, what):
     print(("ok   " if cond else "FAIL ") + what, flush=True)
     if not cond:
         failures.append(what)
+
+
+def event_buffer(binary, d):
+    """[poll] event_buffer: the default takes what net.core.rmem_max allows
+    and says so only in the status; a size asked for and not granted is a
+    warning that names the sysctl. Without CAP_NET_ADMIN (dropped when root,
+    as the service has none), so that rmem_max caps the buffer."""
+    with open("/proc/sys/net/core/rmem_max") as f:
+        rmem_max = int(f.read())
+    wrapper = ["setpriv", "--bounding-set=-net_admin"] if os.geteuid() == 0 else []
+    conf = os.path.join(d, "buffer.conf")
+    for text, warned in (("", False), ("event_buffer = 1G\n", True)):
+        with open(conf, "w") as f:
+            f.write("[poll]\n%s[log]\npath = %s\n" % (text, os.path.join(d, "buffer.log")))
+        ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        ns_path = os.path.join(d, "notify-buffer")
+        ns.bind(ns_path)
+        ns.settimeout(10)
+        proc = subprocess.Popen(wrapper + [binary, "--config", conf],
+                                env=dict(os.environ, NOTIFY_SOCKET=ns_path),
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            first = ns.recv(4096).decode()
+        except socket.timeout:
+            first = ""
+        proc.send_signal(signal.SIGTERM)
+        err = proc.communicate(timeout=10)[1]
+        ns.close()
+        os.unlink(ns_path)
+        what = "event_buffer %s" % (text.strip() or "by default")
+        want = min(rmem_max, 16 << 20) if not warned else min(rmem_max, 1 << 30)
+        check("(buffer %d KiB)" % (want // 1024) in first,
+              "%s: the buffer granted in the status: %r" % (what, first))
+        check(("net.core.rmem_max" in err) == warned and
+              ("sysctl -w net.core.rmem_max=1073741824" in err) == warned,
+              "%s: %s warning naming the sysctl: %r" % (what, "a" if warned else "no",
+                                                        err[-400:]))
 
 
 def main():
@@ -189,6 +228,7 @@ def main():
         with open(log_a) as f:
             a = f.read()
         check(not a or a.endswith("\n"), "old log closed on a whole record")
+        event_buffer(binary, d)
     finally:
         if proc.poll() is None:
             proc.kill()

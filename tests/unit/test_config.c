@@ -61,7 +61,7 @@ static void test_defaults(void)
 	CHECK_INT(cfg.log.format, RECORD_TEXT);
 	CHECK_INT(cfg.log.max_size, 100 * MIB);
 	CHECK(cfg.destroy_events);
-	CHECK_INT(cfg.event_buffer, 16 * MIB);
+	CHECK_INT(cfg.event_buffer, 0);
 	CHECK_INT(cfg.event_batch_ms, 10);
 	CHECK_INT(cfg.log.keep, 10);
 	CHECK(!cfg.log.compress);
@@ -295,11 +295,17 @@ static void test_destroy_events(void)
 	CHECK_INT(cfg.event_buffer, 64 * 1024);
 	CHECK_INT(set(&cfg, "poll", "event_buffer", "1G"), 0);
 	CHECK_INT(cfg.event_buffer, 1024 * MIB);
-	CHECK_INT(set(&cfg, "poll", "event_buffer", "0"), -EINVAL);
-	CHECK_CONTAINS(err, "[poll] event_buffer: 0 is out of range");
+	/* 0, the default: what the system allows (a size is the admin's, and
+	 * getting less is then worth a warning). */
+	CHECK_INT(set(&cfg, "poll", "event_buffer", "0"), 0);
+	CHECK_INT(cfg.event_buffer, 0);
+	CHECK_INT(set(&cfg, "poll", "event_buffer", "1K"), -EINVAL);
+	CHECK_STR(err, "[poll] event_buffer: 1K is out of range, expected 0 (as much as the "
+	               "system allows, up to 16M) or a size from 4K to 1G (bytes, or with a "
+	               "suffix K, M or G)");
 	CHECK_INT(set(&cfg, "poll", "event_buffer", "2G"), -EINVAL);
 	CHECK_CONTAINS(err, "is out of range");
-	CHECK_INT(cfg.event_buffer, 16 * MIB);
+	CHECK_INT(cfg.event_buffer, 0);
 }
 
 /* The hold-off between reads of the notification socket: 0 (read each one at
@@ -706,7 +712,7 @@ static void test_round_trip(void)
 		               "interval_ms = 100\n"
 		               "netns =\n"
 		               "destroy_events = yes\n"
-		               "event_buffer = 16M\n"
+		               "event_buffer = 0\n"
 		               "event_batch_ms = 10\n"
 		               "\n"
 		               "[log]\n"
