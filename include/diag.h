@@ -9,8 +9,9 @@
 
 struct diag;
 
-/* Called once for every socket in a dump; a nonzero return aborts the dump
- * and becomes diag_dump()'s return value. */
+/* Called once for every socket in a dump. Returns 0, or a -errno that aborts
+ * the dump and becomes diag_dump()'s return value (a positive value aborts it
+ * too, as -EIO). */
 typedef int (*diag_sock_cb)(const struct sock *sk, void *user);
 
 /* Opens a sock_diag netlink socket in the caller's network namespace.
@@ -33,15 +34,16 @@ int diag_set_filter(struct diag *d, const void *bc, size_t len);
  * kernel's tables, calling CB for each. Returns 0 when the whole dump arrived,
  * or -errno: -ENOBUFS (receive queue overrun), -EINTR (kernel flagged the dump
  * interrupted), -EBADMSG (a message failed to parse), -EPROTO (bad sequence
- * or port id), or the error the kernel or recvmsg reported. After an error the
- * socket is drained and ready for the next dump.
+ * or port id), the callback's -errno, or the error the kernel or recvmsg
+ * reported. After an error the socket is drained and ready for the next
+ * dump.
  */
 int diag_dump(struct diag *d, diag_sock_cb cb, void *user);
 
 /*
  * Where diag_dump_into() parses each socket: SLOT gives the place for the
- * next one (NULL: out of memory), KEEP takes it once it is filled (a nonzero
- * return aborts the dump, as from a diag_sock_cb). A slot not kept (a
+ * next one (NULL: out of memory, the dump fails with -ENOMEM), KEEP takes it
+ * once it is filled and returns as a diag_sock_cb does. A slot not kept (a
  * message about a socket that is not TCP over IP) is handed out again.
  */
 struct diag_sink {

@@ -6,38 +6,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "diag.h"
 #include "snapshot.h"
-
-enum diff_how {
-	DIFF_HOW_INITIAL, /* present when tcpstated started */
-	DIFF_HOW_POLL,	  /* seen by comparing two dumps */
-	DIFF_HOW_DESTROY, /* told, or timed, by a destroy notification */
-	DIFF_HOW_MAX
-};
-
-/* "initial", "poll", "destroy". Never NULL. */
-const char *diff_how_name(unsigned how);
-
-struct transition {
-	struct timespec ts;	 /* CLOCK_REALTIME */
-	const struct sock *sk; /* the socket, with its first-seen 4-tuple */
-	uint8_t from;		 /* enum sock_state; SOCK_NONE = appeared */
-	uint8_t to;		 /* enum sock_state; SOCK_NONE = vanished */
-	uint8_t how;		 /* enum diff_how */
-	const struct sock_owner *owner; /* NULL: not looked up (set by the monitor) */
-};
-
-/*
- * The summary of a connection that ended: its full socket was destroyed.
- * Figures the kernel did not report are flagged off in info.has.
- */
-struct summary {
-	struct timespec ts;	 /* the destroy notification's receive time */
-	const struct sock *sk;	 /* the connection's identity and 4-tuple */
-	uint64_t lifetime_us;	 /* from first sight (or the poll before) to ts */
-	struct sock_info info;	 /* final tcp_info figures */
-};
+#include "transition.h"
 
 /* Receives each transition; a nonzero return stops the diff and is returned. */
 typedef int (*diff_cb)(const struct transition *t, void *user);
@@ -70,7 +40,7 @@ struct diff_probe {
  * allocates nothing.
  */
 struct diff {
-	uint32_t run;		  /* this diff's number: see snapshot_entry.mark */
+	uint32_t run;		  /* this diff's number: see diff_mark.run */
 	size_t matched;		  /* entries of OLD found in NEW */
 	size_t next;		  /* OLD's entry after the last match */
 	struct diff_list appeared;  /* entries of NEW not in OLD, in dump order */
@@ -107,7 +77,7 @@ void diff_release(struct diff *d);
  * reconcile.c can join notifications with the matched tables in between.
  *
  * diff_match() finds each socket of NEW in OLD, links the two entries
- * (snapshot_entry prev, next and mark) and gives NEW's entries the 4-tuple
+ * (the entries' diff marks, diff_mark.h) and gives NEW's entries the 4-tuple
  * and first-seen time they had in OLD (a socket keeps the 4-tuple it was
  * first seen with). A socket the dump returned twice (it resumed before a
  * socket it had already returned) is folded into its first entry, the later
@@ -117,10 +87,10 @@ void diff_release(struct diff *d);
  * (NEW is then unusable: dump again).
  *
  * diff_report() then reports every change. Sockets in NEW but not OLD
- * appear (HOW is DIFF_HOW_INITIAL for the first dump, else DIFF_HOW_POLL); a
- * changed state is FROM -> TO. Entries of OLD marked settled are left out
- * (reconcile.c reported them); a change of an entry of NEW marked by_event
- * carries its changed_at and DIFF_HOW_DESTROY. A socket missing from NEW is
+ * appear (HOW is TRANSITION_HOW_INITIAL for the first dump, else TRANSITION_HOW_POLL); a
+ * changed state is FROM -> TO. Entries of OLD marked rec.settled are left out
+ * (reconcile.c reported them); a change of an entry of NEW marked rec.by_event
+ * carries its changed_at and TRANSITION_HOW_DESTROY. A socket missing from NEW is
  * carried into NEW as missing and reported gone only when the next dump
  * misses it too (a full socket: and it has been missing for
  * D->hold_full_ms), or at once when a new socket took its 4-tuple; its
@@ -130,7 +100,7 @@ void diff_release(struct diff *d);
  * Returns 0, the callback's nonzero value, or -ENOMEM.
  */
 int diff_match(struct diff *d, struct snapshot *old, struct snapshot *new);
-int diff_report(struct diff *d, struct snapshot *old, struct snapshot *new, enum diff_how how,
+int diff_report(struct diff *d, struct snapshot *old, struct snapshot *new, enum transition_how how,
 		diff_cb cb, void *user);
 
 /*
@@ -163,19 +133,6 @@ struct snapshot_entry *diff_lookup(const struct diff *d, struct snapshot *old, u
  */
 struct sock *diff_slot(struct diff *d, struct snapshot *new);
 void diff_keep(struct diff *d, struct snapshot *old, struct snapshot *new);
-
-/* The two as a diag_sink (diag.h), for diag_dump_into(&ds->sink). */
-struct diff_sink {
-	struct diff *d;
-	struct snapshot *old, *new;
-	struct diag_sink sink;
-};
-void diff_sink_init(struct diff_sink *ds, struct diff *d, struct snapshot *old,
-		    struct snapshot *new);
-
-/* diff_match() then diff_report(). */
-int diff_run(struct diff *d, struct snapshot *old, struct snapshot *new,
-	     enum diff_how how, diff_cb cb, void *user);
 
 /* After diff_match(): the entry of NEW that is the same socket as the entry
  * O of OLD, or NULL when the dump did not return it. */

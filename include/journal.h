@@ -7,7 +7,7 @@
 #include <time.h>
 #include <sys/uio.h>
 
-#include "diff.h"
+#include "transition.h"
 #include "record.h"
 
 /* Kinds of record, each with a fixed MESSAGE_ID (docs/systemd.md). */

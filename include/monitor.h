@@ -1,4 +1,4 @@
-/* monitor.h - one poll: dump the sockets, diff against the last dump, log the changes. */
+/* monitor.h - one poll, from the netlink sockets to the log. */
 #ifndef TCPSTATED_MONITOR_H
 #define TCPSTATED_MONITOR_H
 
@@ -17,9 +17,7 @@ struct monitor_stats {
 	uint64_t polls;		/* dumps diffed */
 	uint64_t dumps_failed;	/* dumps that failed and were not diffed */
 	uint64_t transitions;	/* records produced */
-	uint64_t repeats;	/* sockets a dump returned twice */
 	size_t sockets;		/* sockets in the latest dump */
-	size_t sockets_missing; /* tracked but absent from the latest dump */
 	int write_error;	/* -errno of this poll's failed log write, or 0 */
 	uint64_t journal_failed; /* records the journal did not take */
 	int journal_error;	/* -errno of this poll's first failed journal send, or 0 */
@@ -27,8 +25,6 @@ struct monitor_stats {
 	uint64_t events;	/* destroy notifications read */
 	uint64_t events_lost;	/* notifications the kernel dropped or the queue refused */
 	uint64_t overruns;	/* reads that found notifications dropped */
-	uint64_t duplicates;	/* notifications about sockets a poll had reported gone */
-	int events_overrun;	/* the last read lost notifications */
 };
 
 /* Destroy notifications queued between two polls, at most (a resource

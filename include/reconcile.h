@@ -79,9 +79,9 @@ int reconcile_query(const struct reconcile *r, struct diff *d);
  * - about a tracked socket that NEW lacks: its last state -> NONE at the
  *   notification's time (a request socket or a SYN_SENT socket that had
  *   completed its handshake goes through ESTABLISHED first); the entry of OLD
- *   is marked settled, so that the diff leaves it out;
+ *   is marked rec.settled, so that the diff leaves it out;
  * - about a tracked socket that NEW has as a TIME_WAIT or FIN_WAIT2
- *   minisocket: its entry in NEW is marked by_event, so that the diff reports
+ *   minisocket: its entry in NEW is marked rec.by_event, so that the diff reports
  *   the change at the notification's time;
  * - about a socket never dumped whose 4-tuple a minisocket new in NEW (or
  *   new in the last poll) holds: the same connection, which reached TIME_WAIT;

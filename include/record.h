@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "diff.h"
+#include "transition.h"
 #include "sock.h"
 
 enum record_format {

@@ -6,36 +6,28 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "diff_mark.h"
+#include "reconcile_mark.h"
 #include "sock.h"
 
 /*
- * One tracked socket: what the last dump said of it, plus what the tracker
- * remembers across dumps.
+ * One tracked socket: what the last dump said of it, what is remembered
+ * across dumps, and the marks of the modules that compare two tables, each
+ * in a block its owner declares.
  */
 struct snapshot_entry {
 	struct sock sk;
+	struct diff_mark diff; /* diff.c's links to the other table */
 	/* Set while the socket is absent from the latest dump but not yet
 	 * declared gone: a dump that raced with socket churn can miss a socket,
 	 * so absence counts only once it is seen twice (see diff.c). */
 	uint8_t missing;
-	/* Set on an entry of the older table by reconcile.c: a destroy
-	 * notification said the socket is gone and its record is written; the
-	 * diff leaves it out. */
-	uint8_t settled;
-	/* Set on an entry of the newer dump by reconcile.c: a destroy
-	 * notification timed its change (at changed_at, how "destroy"). */
-	uint8_t by_event;
-	/* The links diff_match() makes between an older and a newer table. In
-	 * the newer one, prev is the older table's entry of the same socket
-	 * (index + 1; 0: it appeared). In the older one, next is the newer
-	 * table's entry (index + 1), valid only while mark is that diff's run
-	 * number, so that no pass over the older table has to clear them. */
-	uint32_t prev;
-	uint32_t next;
-	uint32_t mark;
+	struct reconcile_mark rec; /* what reconcile.c settled, for the diff */
 	struct timespec missing_since; /* when the first dump missed it */
+	struct timespec first_seen;    /* when tcpstated first saw the connection */
+	/* When its latest change happened, where a notification told it better
+	 * than the dump's time (rec.by_event). */
 	struct timespec changed_at;
-	struct timespec first_seen; /* when tcpstated first saw the connection */
 };
 
 /* One slot of the index: which entry, and a tag from its cookie's hash. */
@@ -58,7 +50,7 @@ struct snapshot {
 	size_t indexed;		 /* entries[0..indexed) are in the index */
 	int slots_dirty;	 /* the index holds stale slots (indexed is 0) */
 	size_t repeats;		 /* sockets the dump returned more than once */
-	size_t missing;		 /* entries diff_run() carried in as missing */
+	size_t missing;		 /* entries carried in as missing (snapshot_put_missing()) */
 	struct timespec taken; /* CLOCK_REALTIME when the dump completed */
 };
 

@@ -28,9 +28,19 @@
 /* Where journald takes the entries that sd_journal_send() writes. */
 #define JOURNAL_SOCKET "/run/systemd/journal/socket"
 
-/* Why the log file could not be opened (ERR, -errno), for a message. */
-static const char *log_open_problem(int err)
+/* Why the log file PATH could not be opened (ERR, -errno), for a message. */
+static const char *log_open_problem(int err, const char *path)
 {
+	static char busy[64];
+	int pid;
+
+	if (err == -EBUSY) {
+		pid = logfile_holder(path);
+		if (pid <= 0)
+			return "in use by another process";
+		snprintf(busy, sizeof(busy), "in use by pid %d", pid);
+		return busy;
+	}
 	return err == -ELOOP    ? "it is a symbolic link, which tcpstated does not follow"
 	       : err == -EINVAL ? "not a regular file"
 	                        : strerror(-err);
@@ -88,7 +98,7 @@ struct logfile *daemon_open_log(const struct config *cfg)
 		      strerror(-err));
 	if (err < 0)
 		fatal(EX_CANTCREAT, "cannot open log file %s: %s", cfg->log_path,
-		      log_open_problem(err));
+		      log_open_problem(err, cfg->log_path));
 	if (logfile_torn(log))
 		log_warn("cut %" PRIu64 " bytes of a record torn by a crash off the end of %s",
 		         logfile_torn(log), cfg->log_path);
@@ -357,7 +367,7 @@ static void reload(struct daemon *d)
 	else if (strcmp(cfg.log_path, d->cfg.log_path) != 0 &&
 	         (r = open_new_log(&newlog, &cfg)) < 0)
 		log_err("cannot open log file %s: %s; keeping the running configuration",
-		        cfg.log_path, log_open_problem(r));
+		        cfg.log_path, log_open_problem(r, cfg.log_path));
 	else
 		reload_apply(d, &cfg, source, newlog);
 	if (!newlog)

@@ -39,17 +39,6 @@
 /* Entries ahead of the one read that a pass over a table asks for. */
 #define DIFF_PREFETCH 8
 
-static const char *const how_names[DIFF_HOW_MAX] = {
-	[DIFF_HOW_INITIAL] = "initial",
-	[DIFF_HOW_POLL] = "poll",
-	[DIFF_HOW_DESTROY] = "destroy",
-};
-
-const char *diff_how_name(unsigned how)
-{
-	return util_name(how_names, DIFF_HOW_MAX, how, "unknown");
-}
-
 void diff_init(struct diff *d)
 {
 	memset(d, 0, sizeof(*d));
@@ -194,9 +183,9 @@ static void link_entries(struct diff *d, struct snapshot *old, struct snapshot *
 {
 	struct snapshot_entry *e = &new->entries[w];
 
-	o->mark = d->run;
-	o->next = (uint32_t)w + 1;
-	e->prev = (uint32_t)(o - old->entries) + 1;
+	o->diff.run = d->run;
+	o->diff.next = (uint32_t)w + 1;
+	e->diff.prev = (uint32_t)(o - old->entries) + 1;
 	e->sk.tuple = o->sk.tuple;
 	e->first_seen = o->first_seen;
 	d->matched++;
@@ -229,7 +218,7 @@ void diff_begin(struct diff *d, struct snapshot *old)
 	if (++d->run == 0) {
 		/* Once in 13 years at 10 polls/s: no old mark may pass for new. */
 		for (size_t i = 0; i < old->len; i++)
-			old->entries[i].mark = 0;
+			old->entries[i].diff.run = 0;
 		d->run = 1;
 	}
 	d->matched = 0;
@@ -260,14 +249,14 @@ static int match_last(struct diff *d, struct snapshot *old, struct snapshot *new
 		__builtin_prefetch(ahead);
 		__builtin_prefetch(ahead + sizeof(*old->entries) - 1);
 	}
-	e->prev = 0;
+	e->diff.prev = 0;
 	if (!o) {
 		list_push(&d->pending, w);
 		return 0;
 	}
 	d->next = (size_t)(o - old->entries) + 1;
-	if (o->mark == d->run) {
-		fold_repeat(d, new, o, o->next - 1, w);
+	if (o->diff.run == d->run) {
+		fold_repeat(d, new, o, o->diff.next - 1, w);
 		return 1;
 	}
 	link_entries(d, old, new, o, w);
@@ -302,32 +291,6 @@ int diff_add(struct diff *d, struct snapshot *old, struct snapshot *new, const s
 	*slot = *sk;
 	diff_keep(d, old, new);
 	return 0;
-}
-
-static struct sock *sink_slot(void *user)
-{
-	struct diff_sink *ds = user;
-
-	return diff_slot(ds->d, ds->new);
-}
-
-static int sink_keep(void *user)
-{
-	struct diff_sink *ds = user;
-
-	diff_keep(ds->d, ds->old, ds->new);
-	return 0;
-}
-
-void diff_sink_init(struct diff_sink *ds, struct diff *d, struct snapshot *old,
-		    struct snapshot *new)
-{
-	*ds = (struct diff_sink){
-		.d = d,
-		.old = old,
-		.new = new,
-		.sink = {.slot = sink_slot, .keep = sink_keep, .user = ds},
-	};
 }
 
 int diff_query(struct diff *d, uint64_t cookie)
@@ -405,9 +368,9 @@ static void compact(struct diff *d, struct snapshot *old, struct snapshot *new)
 		if (w != r)
 			new->entries[w] = *e;
 		e = &new->entries[w];
-		if (e->prev) {
-			old->entries[e->prev - 1].next = (uint32_t)w + 1;
-			if (e->sk.state != old->entries[e->prev - 1].sk.state)
+		if (e->diff.prev) {
+			old->entries[e->diff.prev - 1].diff.next = (uint32_t)w + 1;
+			if (e->sk.state != old->entries[e->diff.prev - 1].sk.state)
 				list_push(&d->changed, w);
 		} else {
 			list_push(&d->appeared, w);
@@ -426,18 +389,16 @@ static void compact(struct diff *d, struct snapshot *old, struct snapshot *new)
  * that one pass over OLD, in order, looks up. The same pass lists the
  * entries of OLD that no socket of NEW matched.
  */
-static int resolve(struct diff *d, struct snapshot *old, struct snapshot *new)
+/*
+ * Puts the cookies asked about and the pending entries of NEW into the
+ * probes. A cookie pending twice was returned twice, and in no near place of
+ * OLD either time: the later copy's data goes into the first entry. Returns
+ * the number of entries of NEW so dropped.
+ */
+static size_t probes_fill(struct diff *d, struct snapshot *new)
 {
 	size_t dropped = 0;
-	int err;
 
-	if (!d->pending.len && !d->queries.len)
-		return 0;
-	err = probe_reset(d, d->pending.len + d->queries.len);
-	if (!err)
-		err = list_reserve(&d->appeared, new->len);
-	if (err < 0)
-		return err;
 	for (size_t k = 0; k < d->queries.len; k++) {
 		uint64_t h = snapshot_cookie_hash(d->queries.v[k]);
 
@@ -451,8 +412,6 @@ static int resolve(struct diff *d, struct snapshot *old, struct snapshot *new)
 		struct diff_probe *p = probe_at(d, e->sk.cookie, h);
 
 		if (p->pend) {
-			/* Returned twice, and in no near place of OLD either time:
-			 * the later copy's data into the first. */
 			new->entries[p->pend - 1].sk = e->sk;
 			e->sk.cookie = 0;
 			new->repeats++;
@@ -463,10 +422,74 @@ static int resolve(struct diff *d, struct snapshot *old, struct snapshot *new)
 		p->pend = (uint32_t)w + 1;
 		filter_set(d, h);
 	}
+	return dropped;
+}
+
+/*
+ * The entry I of OLD has the cookie of the probe P: it is the one asked
+ * about, the older entry of P's pending entry, or, when the walk in dump
+ * order matched it already, the first copy of a repeat, which stays with the
+ * later data. Returns 1 when an entry of NEW was dropped, else 0.
+ */
+static int probe_hit(struct diff *d, struct snapshot *old, struct snapshot *new, size_t i,
+		     struct diff_probe *p)
+{
+	struct snapshot_entry *o = &old->entries[i];
+
+	p->older = (uint32_t)i + 1;
+	if (!p->pend)
+		return 0;
+	if (o->diff.run == d->run) {
+		size_t q = o->diff.next - 1, w = p->pend - 1;
+
+		if (w > q) {
+			fold_repeat(d, new, o, q, w);
+			new->entries[w].sk.cookie = 0;
+		} else {
+			struct snapshot_entry *e = &new->entries[w];
+
+			e->sk = new->entries[q].sk;
+			e->sk.tuple = o->sk.tuple;
+			e->first_seen = o->first_seen;
+			e->diff.prev = (uint32_t)i + 1;
+			new->entries[q].sk.cookie = 0;
+			new->repeats++;
+		}
+		return 1;
+	}
+	link_entries(d, old, new, o, p->pend - 1);
+	if (new->entries[p->pend - 1].sk.state != o->sk.state) {
+		list_push(&d->changed, p->pend - 1);
+		d->changed_unsorted = 1;
+	}
+	return 0;
+}
+
+/*
+ * Settles what the walk in dump order left open: the pending entries of NEW
+ * (not found near where the last match left off: new sockets, mostly) and
+ * the cookies asked about with diff_query(). Rather than index all of OLD
+ * for them, which costs a random write per socket, they go into a small hash
+ * that one pass over OLD, in order, looks up. The same pass lists the
+ * entries of OLD that no socket of NEW matched.
+ */
+static int resolve(struct diff *d, struct snapshot *old, struct snapshot *new)
+{
+	size_t dropped;
+	int err;
+
+	if (!d->pending.len && !d->queries.len)
+		return 0;
+	err = probe_reset(d, d->pending.len + d->queries.len);
+	if (!err)
+		err = list_reserve(&d->appeared, new->len);
+	if (err < 0)
+		return err;
+	dropped = probes_fill(d, new);
 
 	d->unmatched.len = 0;
 	for (size_t i = 0; i < old->len; i++) {
-		struct snapshot_entry *o = &old->entries[i];
+		const struct snapshot_entry *o = &old->entries[i];
 		struct diff_probe *p;
 		uint64_t h;
 
@@ -475,36 +498,9 @@ static int resolve(struct diff *d, struct snapshot *old, struct snapshot *new)
 			__builtin_prefetch(&old->entries[i + DIFF_PREFETCH].sk.cookie);
 		h = snapshot_cookie_hash(o->sk.cookie);
 		p = filter_has(d, h) ? probe_at(d, o->sk.cookie, h) : NULL;
-		if (p && p->cookie) {
-			p->older = (uint32_t)i + 1;
-			if (p->pend && o->mark == d->run) {
-				/* A repeat of a socket matched in order: the
-				 * first entry stays, with the later data. */
-				size_t q = o->next - 1, w = p->pend - 1;
-
-				if (w > q) {
-					fold_repeat(d, new, o, q, w);
-					new->entries[w].sk.cookie = 0;
-				} else {
-					struct snapshot_entry *e = &new->entries[w];
-
-					e->sk = new->entries[q].sk;
-					e->sk.tuple = o->sk.tuple;
-					e->first_seen = o->first_seen;
-					e->prev = (uint32_t)i + 1;
-					new->entries[q].sk.cookie = 0;
-					new->repeats++;
-				}
-				dropped++;
-			} else if (p->pend) {
-				link_entries(d, old, new, o, p->pend - 1);
-				if (new->entries[p->pend - 1].sk.state != o->sk.state) {
-					list_push(&d->changed, p->pend - 1);
-					d->changed_unsorted = 1;
-				}
-			}
-		}
-		if (o->mark != d->run)
+		if (p && p->cookie)
+			dropped += (size_t)probe_hit(d, old, new, i, p);
+		if (o->diff.run != d->run)
 			list_push(&d->unmatched, i);
 	}
 	d->unmatched_known = 1;
@@ -517,7 +513,7 @@ static int resolve(struct diff *d, struct snapshot *old, struct snapshot *new)
 	for (size_t k = 0; k < d->pending.len; k++) {
 		size_t w = d->pending.v[k];
 
-		if (new->entries[w].prev)
+		if (new->entries[w].diff.prev)
 			continue;
 		list_push(&d->appeared, w);
 		list_push(&d->changed, w);
@@ -588,12 +584,12 @@ int diff_match(struct diff *d, struct snapshot *old, struct snapshot *new)
 struct snapshot_entry *diff_newer(const struct diff *d, struct snapshot *new,
 				  const struct snapshot_entry *o)
 {
-	return o->mark == d->run ? &new->entries[o->next - 1] : NULL;
+	return o->diff.run == d->run ? &new->entries[o->diff.next - 1] : NULL;
 }
 
 struct snapshot_entry *diff_older(struct snapshot *old, const struct snapshot_entry *e)
 {
-	return e->prev ? &old->entries[e->prev - 1] : NULL;
+	return e->diff.prev ? &old->entries[e->diff.prev - 1] : NULL;
 }
 
 /* Nonzero when the missing entry O may be declared gone at NOW. */
@@ -632,11 +628,11 @@ static int report_gone(const struct diff *d, const struct snapshot *old,
 			.sk = &o->sk,
 			.from = o->sk.state,
 			.to = SOCK_NONE,
-			.how = DIFF_HOW_POLL,
+			.how = TRANSITION_HOW_POLL,
 		};
 		int err;
 
-		if (o->settled || !o->missing != !missing || !gone_now(d, new, o))
+		if (o->rec.settled || !o->missing != !missing || !gone_now(d, new, o))
 			continue;
 		err = cb(&t, user);
 		if (err)
@@ -645,7 +641,27 @@ static int report_gone(const struct diff *d, const struct snapshot *old,
 	return 0;
 }
 
-int diff_report(struct diff *d, struct snapshot *old, struct snapshot *new, enum diff_how how,
+/* Carries the unmatched entries of OLD that are not gone yet into NEW, as
+ * missing. Returns 0 or -ENOMEM. */
+static int carry_missing(const struct diff *d, const struct snapshot *old, struct snapshot *new)
+{
+	for (size_t k = 0; k < d->unmatched.len; k++) {
+		const struct snapshot_entry *o = &old->entries[d->unmatched.v[k]];
+		struct snapshot_entry *e;
+		int err;
+
+		if (o->rec.settled || gone_now(d, new, o))
+			continue;
+		err = snapshot_put_missing(new, &o->sk, o->missing ? &o->missing_since : &new->taken,
+					   &e);
+		if (err < 0)
+			return err;
+		e->first_seen = o->first_seen;
+	}
+	return 0;
+}
+
+int diff_report(struct diff *d, struct snapshot *old, struct snapshot *new, enum transition_how how,
 		diff_cb cb, void *user)
 {
 	int err;
@@ -654,7 +670,7 @@ int diff_report(struct diff *d, struct snapshot *old, struct snapshot *new, enum
 		d->unmatched.len = 0;
 		if (d->matched < old->len)
 			for (size_t i = 0; i < old->len; i++)
-				if (old->entries[i].mark != d->run)
+				if (old->entries[i].diff.run != d->run)
 					list_push(&d->unmatched, i);
 	}
 	if (d->unmatched.len && d->appeared.len) {
@@ -665,18 +681,9 @@ int diff_report(struct diff *d, struct snapshot *old, struct snapshot *new, enum
 
 	/* Carry the missing into NEW before any callback runs, so
 	 * that running out of memory leaves nothing half reported. */
-	for (size_t k = 0; k < d->unmatched.len; k++) {
-		const struct snapshot_entry *o = &old->entries[d->unmatched.v[k]];
-		struct snapshot_entry *e;
-
-		if (o->settled || gone_now(d, new, o))
-			continue;
-		err = snapshot_put_missing(new, &o->sk, o->missing ? &o->missing_since : &new->taken,
-					   &e);
-		if (err < 0)
-			return err;
-		e->first_seen = o->first_seen;
-	}
+	err = carry_missing(d, old, new);
+	if (err < 0)
+		return err;
 
 	/* The sockets missing since the older dump carry its time, the ones
 	 * gone at once the newer one: report them in that order. */
@@ -690,12 +697,12 @@ int diff_report(struct diff *d, struct snapshot *old, struct snapshot *new, enum
 		const struct snapshot_entry *e = &new->entries[d->changed.v[k]];
 		const struct snapshot_entry *o = diff_older(old, e);
 		struct transition t = {
-			.ts = e->by_event ? e->changed_at : new->taken,
+			.ts = e->rec.by_event ? e->changed_at : new->taken,
 			.sk = &e->sk,
 			.from = o ? o->sk.state : SOCK_NONE,
 			.to = e->sk.state,
-			.how = e->by_event ? DIFF_HOW_DESTROY
-			       : o	   ? DIFF_HOW_POLL
+			.how = e->rec.by_event ? TRANSITION_HOW_DESTROY
+			       : o	   ? TRANSITION_HOW_POLL
 					   : (uint8_t)how,
 		};
 
@@ -706,12 +713,4 @@ int diff_report(struct diff *d, struct snapshot *old, struct snapshot *new, enum
 			return err;
 	}
 	return 0;
-}
-
-int diff_run(struct diff *d, struct snapshot *old, struct snapshot *new, enum diff_how how,
-	     diff_cb cb, void *user)
-{
-	int err = diff_match(d, old, new);
-
-	return err ? err : diff_report(d, old, new, how, cb, user);
 }

@@ -145,7 +145,7 @@ int journal_entry_build(struct journal_entry *e, const struct transition *t)
 		return err;
 	add(e, "TCPSTATE_FROM=%s", sock_state_name(t->from));
 	add(e, "TCPSTATE_TO=%s", sock_state_name(t->to));
-	add(e, "TCPSTATE_HOW=%s", diff_how_name(t->how));
+	add(e, "TCPSTATE_HOW=%s", transition_how_name(t->how));
 	/* As in the log file: uid only for full sockets, inode only where the
 	 * kernel has one (not for minisockets and orphans). */
 	if (sk->kind == SOCK_KIND_FULL)

@@ -1,10 +1,8 @@
 /*
- * monitor.c - one poll: dump the sockets, diff against the last dump, log.
- *
- * Two socket tables are swapped every poll: the current one (what we know)
- * and the next one (being filled by the dump). Both keep their memory, so a
- * steady state allocates nothing. A dump that fails is never diffed: a lost
- * dump must not read as closed sockets.
+ * monitor.c - one poll, from the netlink sockets to the log: destroy
+ * notifications read and queued, the dump handed to the tracker
+ * (tracker.c), whose records are sorted by time, filtered, given their
+ * owner and written.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -12,17 +10,11 @@
 #include <time.h>
 
 #include "cgroup.h"
-#include "diff.h"
 #include "journal.h"
 #include "monitor.h"
 #include "procmap.h"
-#include "reconcile.h"
-#include "snapshot.h"
+#include "tracker.h"
 #include "util.h"
-
-/* How long a full socket may be missing from dumps, with notifications on,
- * before its absence alone makes it gone. */
-#define MONITOR_HOLD_FULL_MS 1000
 
 /* One record of a poll, held until the poll's records are sorted by time. */
 struct item {
@@ -41,14 +33,10 @@ struct monitor {
 	struct filter filter; /* which records to write */
 	struct cgroup_map *cgroups; /* NULL: no cgroup attribution */
 	struct procmap *procs;	    /* NULL: no process attribution */
-	struct snapshot tables[2];
-	struct snapshot *cur, *next;
-	struct diff diff;
-	int have_first; /* a dump has been diffed: later appearances are "poll" */
+	struct tracker *tracker;
 	struct diag_events *events; /* NULL: polling alone */
-	struct reconcile rec;
 	uint64_t drops_base; /* the kernel's drop count when events were set */
-	int resync_polls;    /* polls left that count absence without a hold */
+	int events_refused;  /* this read found the queue full */
 	struct item *items;  /* this poll's records */
 	size_t items_len, items_cap;
 	struct monitor_stats stats;
@@ -59,17 +47,13 @@ int monitor_new(struct monitor **ret, struct diag *diag, struct logfile *log,
 {
 	struct monitor *m = calloc(1, sizeof(*m));
 
-	if (!m)
+	if (!m || tracker_new(&m->tracker, MONITOR_EVENTS_MAX) < 0) {
+		free(m);
 		return -ENOMEM;
+	}
 	m->diag = diag;
 	m->log = log;
 	m->fmt = fmt;
-	snapshot_init(&m->tables[0]);
-	snapshot_init(&m->tables[1]);
-	m->cur = &m->tables[0];
-	m->next = &m->tables[1];
-	diff_init(&m->diff);
-	reconcile_init(&m->rec, MONITOR_EVENTS_MAX);
 	*ret = m;
 	return 0;
 }
@@ -78,10 +62,7 @@ void monitor_free(struct monitor *m)
 {
 	if (!m)
 		return;
-	snapshot_release(&m->tables[0]);
-	snapshot_release(&m->tables[1]);
-	diff_release(&m->diff);
-	reconcile_release(&m->rec);
+	tracker_free(m->tracker);
 	free(m->items);
 	free(m);
 }
@@ -138,6 +119,7 @@ void monitor_set_events(struct monitor *m, struct diag_events *ev)
 {
 	m->events = ev;
 	m->drops_base = 0;
+	tracker_set_hold(m->tracker, ev ? TRACKER_HOLD_FULL_MS : 0);
 	if (ev)
 		(void)diag_events_drops(ev, &m->drops_base);
 }
@@ -150,10 +132,10 @@ static int queue_event(const struct sock *sk, const struct sock_info *info, void
 
 	if (clock_gettime(CLOCK_REALTIME, &now) < 0)
 		return -errno;
-	err = reconcile_add(&m->rec, sk, info, &now);
+	err = tracker_add_event(m->tracker, sk, info, &now);
 	if (err == -ENOBUFS) {
 		m->stats.events_lost++;
-		m->stats.events_overrun = 1;
+		m->events_refused = 1;
 		return 0;
 	}
 	if (err == 0)
@@ -167,15 +149,15 @@ int monitor_read_events(struct monitor *m)
 
 	if (!m->events)
 		return 0;
-	m->stats.events_overrun = 0;
+	m->events_refused = 0;
 	do {
 		err = diag_events_read(m->events, queue_event, m);
 		if (err == -ENOBUFS)
 			overrun = 1;
 	} while (err == -ENOBUFS);
-	if (overrun || m->stats.events_overrun) {
+	if (overrun || m->events_refused) {
 		m->stats.overruns++;
-		m->resync_polls = 2; /* the resync dump, and the one that confirms */
+		tracker_resync(m->tracker);
 	}
 	if (overrun) {
 		uint64_t drops;
@@ -188,7 +170,7 @@ int monitor_read_events(struct monitor *m)
 	}
 	if (err < 0)
 		return err;
-	return overrun || m->stats.events_overrun ? -ENOBUFS : 0;
+	return overrun || m->events_refused ? -ENOBUFS : 0;
 }
 
 /* Adds a transition (T) or a summary (S) to this poll's records. */
@@ -210,11 +192,6 @@ static int add_item(const struct transition *t, const struct summary *s, void *u
 	}
 	m->items_len++;
 	return 0;
-}
-
-static int add_transition(const struct transition *t, void *user)
-{
-	return add_item(t, NULL, user);
 }
 
 static const struct timespec *item_ts(const struct item *it)
@@ -254,9 +231,6 @@ static void write_item(struct monitor *m, struct item *it)
 		m->stats.summaries++;
 	} else {
 		it->t.sk = &it->sk;
-		if (it->t.to == SOCK_NONE && it->t.how == DIFF_HOW_POLL &&
-		    it->sk.kind != SOCK_KIND_TIMEWAIT)
-			(void)reconcile_note_gone(&m->rec, it->sk.cookie);
 		if (!filter_match_states(&m->filter, it->t.from, it->t.to) ||
 		    !filter_match_tuple(&m->filter, &it->sk.tuple))
 			return;
@@ -279,42 +253,25 @@ static void write_item(struct monitor *m, struct item *it)
 	}
 }
 
+/* The tracker's dump: the kernel's, parsed straight into its table. */
+static int dump(void *user, const struct diag_sink *sink, struct timespec *ret_taken)
+{
+	struct monitor *m = user;
+	int err = diag_dump_into(m->diag, sink);
+
+	if (err == 0 && clock_gettime(CLOCK_REALTIME, ret_taken) < 0)
+		err = -errno;
+	return err;
+}
+
 int monitor_poll(struct monitor *m)
 {
-	struct diff_sink sink;
-	struct snapshot *swap;
 	int err;
 
 	/* Notifications read now are about sockets destroyed before the dump. */
 	(void)monitor_read_events(m);
-	snapshot_clear(m->next);
 	m->items_len = 0;
-	/* Each socket is matched against the last table as it arrives. */
-	diff_begin(&m->diff, m->cur);
-	diff_sink_init(&sink, &m->diff, m->cur, m->next);
-	err = diag_dump_into(m->diag, &sink.sink);
-	if (err == 0)
-		err = clock_gettime(CLOCK_REALTIME, &m->next->taken) < 0 ? -errno : 0;
-	/*
-	 * With notifications flowing, a full socket's end is told by its
-	 * notification; absence from dumps (which race with churn) only counts
-	 * after a while. Right after notifications were lost, absence counts
-	 * as it does without them, so that the resync settles their sockets.
-	 */
-	m->diff.hold_full_ms = m->events && !m->resync_polls ? MONITOR_HOLD_FULL_MS : 0;
-	if (m->resync_polls)
-		m->resync_polls--;
-	/* Matched first, so that the notifications join the matched tables;
-	 * then reported. */
-	if (err == 0)
-		err = reconcile_query(&m->rec, &m->diff);
-	if (err == 0)
-		err = diff_end(&m->diff, m->cur, m->next);
-	if (err == 0)
-		err = reconcile_run(&m->rec, &m->diff, m->cur, m->next, add_item, m);
-	if (err == 0)
-		err = diff_report(&m->diff, m->cur, m->next,
-				  m->have_first ? DIFF_HOW_POLL : DIFF_HOW_INITIAL, add_transition, m);
+	err = tracker_poll(m->tracker, dump, m, add_item, m);
 	if (err < 0) {
 		m->stats.dumps_failed++;
 		return err;
@@ -327,17 +284,8 @@ int monitor_poll(struct monitor *m)
 	for (size_t i = 0; i < m->items_len; i++)
 		write_item(m, &m->items[i]);
 	m->items_len = 0;
-	reconcile_end(&m->rec, &m->next->taken);
-
-	m->have_first = 1;
 	m->stats.polls++;
-	m->stats.repeats += m->next->repeats;
-	m->stats.sockets = snapshot_present(m->next);
-	m->stats.sockets_missing = m->next->len - m->stats.sockets;
-	m->stats.duplicates = m->rec.stats.duplicates;
-	swap = m->cur;
-	m->cur = m->next;
-	m->next = swap;
+	m->stats.sockets = tracker_stats(m->tracker)->sockets;
 
 	err = logfile_flush(m->log);
 	if (err < 0 && !m->stats.write_error)

@@ -171,7 +171,7 @@ static struct snapshot_entry *tw_find(const struct reconcile *r, const struct sn
 	for (size_t h = sock_tuple_hash(t) & r->tw_mask; r->tw[h]; h = (h + 1) & r->tw_mask) {
 		struct snapshot_entry *e = &new->entries[r->tw[h] - 1];
 
-		if (!e->by_event && sock_tuple_equal(&e->sk.tuple, t))
+		if (!e->rec.by_event && sock_tuple_equal(&e->sk.tuple, t))
 			return e;
 	}
 	return NULL;
@@ -193,7 +193,7 @@ static int emit(const struct reconcile_event *ev, const struct sock *sk, unsigne
 	    .sk = sk,
 	    .from = (uint8_t)from,
 	    .to = (uint8_t)to,
-	    .how = DIFF_HOW_DESTROY,
+	    .how = TRANSITION_HOW_DESTROY,
 	};
 
 	return cb(&t, NULL, user);
@@ -243,11 +243,11 @@ static int join_tracked(struct reconcile_event *ev, struct snapshot_entry *o, co
 
 	if (e && !e->missing) {
 		/* It lives on as a minisocket: the diff reports the change. */
-		e->by_event = 1;
+		e->rec.by_event = 1;
 		e->changed_at = ev->ts;
 		return summarize(ev, &o->sk, &o->first_seen, cb, user);
 	}
-	o->settled = 1;
+	o->rec.settled = 1;
 	if (reached_established(&o->sk, &ev->info)) {
 		err = emit(ev, &o->sk, from, SOCK_ESTABLISHED, cb, user);
 		if (err)
@@ -270,18 +270,18 @@ static int join_untracked(struct reconcile *r, struct reconcile_event *ev, struc
 
 		if (!o) {
 			/* Its minisocket appears in this dump. */
-			w->by_event = 1;
+			w->rec.by_event = 1;
 			w->changed_at = ev->ts;
 			w->first_seen = r->last;
 			return summarize(ev, &w->sk, &r->last, cb, user);
 		}
-		if (!o->by_event && o->first_seen.tv_sec == r->last.tv_sec &&
+		if (!o->rec.by_event && o->first_seen.tv_sec == r->last.tv_sec &&
 		    o->first_seen.tv_nsec == r->last.tv_nsec) {
 			/* Its minisocket appeared in the last dump, which ran
 			 * while this notification was on its way. The mark on
 			 * the older table's entry claims it (the diff does not
 			 * look at it there). */
-			o->by_event = 1;
+			o->rec.by_event = 1;
 			return summarize(ev, &o->sk, &r->before, cb, user);
 		}
 	}
@@ -321,7 +321,7 @@ int reconcile_run(struct reconcile *r, const struct diff *d, struct snapshot *ol
 		struct reconcile_event *ev = &r->ev[i];
 		struct snapshot_entry *o = diff_lookup(d, old, ev->sk.cookie);
 
-		if (was_gone(r, ev->sk.cookie) || (o && o->settled)) {
+		if (was_gone(r, ev->sk.cookie) || (o && o->rec.settled)) {
 			r->stats.duplicates++;
 			continue;
 		}

@@ -23,7 +23,7 @@
 #define ADDR_COLUMN 21
 /* Wide enough for "ESTABLISHED". */
 #define STATE_COLUMN 11
-/* Wide enough for every diff_how name. */
+/* Wide enough for every transition_how name. */
 #define HOW_COLUMN 7
 
 /* "[" + IPv6 text + "]:" + port. */
@@ -462,7 +462,7 @@ static int format_text(char *buf, size_t size, const struct transition *t, const
 	p = put_str(p, " \u2192 ");
 	p = pad_column(p, put_str(p, sock_state_name(t->to)), STATE_COLUMN);
 	*p++ = ' ';
-	p = pad_column(p, put_str(p, diff_how_name(t->how)), HOW_COLUMN);
+	p = pad_column(p, put_str(p, transition_how_name(t->how)), HOW_COLUMN);
 	p = put_str(p, " cookie=");
 	p = put_u64(p, sk->cookie);
 	if (has_uid(sk)) {
@@ -523,7 +523,7 @@ static char *put_json(char *buf, const struct transition *t, const char *ts)
 	p = put_str(p, "\",\"to\":\"");
 	p = put_str(p, sock_state_name(t->to));
 	p = put_str(p, "\",\"how\":\"");
-	p = put_str(p, diff_how_name(t->how));
+	p = put_str(p, transition_how_name(t->how));
 	p = put_str(p, "\",\"cookie\":");
 	p = put_u64(p, sk->cookie);
 	if (has_uid(sk)) {

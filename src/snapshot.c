@@ -130,8 +130,9 @@ struct sock *snapshot_slot(struct snapshot *s)
 	}
 	e = &s->entries[s->len];
 	/* All but the socket, which the caller writes. */
-	e->missing = e->settled = e->by_event = 0;
-	e->prev = e->next = e->mark = 0;
+	e->diff = (struct diff_mark){0};
+	e->missing = 0;
+	e->rec = (struct reconcile_mark){0};
 	e->missing_since = e->changed_at = e->first_seen = (struct timespec){0};
 	return &e->sk;
 }

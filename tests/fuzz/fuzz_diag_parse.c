@@ -18,7 +18,7 @@
 #include <libmnl/libmnl.h>
 
 #include "diag_parse.h"
-#include "diff.h"
+#include "transition.h"
 #include "fuzz.h"
 #include "record.h"
 #include "sock.h"
@@ -49,7 +49,7 @@ static void format_sock(const struct sock *sk)
 		.sk = sk,
 		.from = (uint8_t)(sk->rqueue % (SOCK_STATE_MAX + 1)),
 		.to = sk->state,
-		.how = (uint8_t)(sk->wqueue % (DIFF_HOW_MAX + 1)),
+		.how = (uint8_t)(sk->wqueue % (TRANSITION_HOW_MAX + 1)),
 	};
 	char buf[RECORD_MAX];
 	int n;

@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
-"""The daemon's behaviour: signals, initial records, reused 4-tuples, --once,
-log reopening, the log file's mode, and many connections at once.
+"""The daemon's behaviour: signals, initial records, reused 4-tuples, --once
+(table and JSON, with owners), log reopening, the log file's mode, one format
+per log file, what cannot be had said at start, one daemon per log, a
+deleted log, and many connections at once.
 
 Run by hand: see README.md in this directory.
 """
@@ -17,7 +19,7 @@ import time
 from tcpstate_testlib import (Daemon, Endpoint, Netns, accept, check,
                               check_equal, check_exact, check_sequences,
                               check_ts_order, connect, connect_finish,
-                              connect_start, exchange, index_of, listener,
+                              connect_start, exchange, fail, index_of, listener,
                               loopback, main, rst_close, run, show,
                               tcpstated_path, wait_until, write_config)
 
@@ -457,6 +459,66 @@ def test_degradations_said():
           f"without CAP_SYS_PTRACE:\n{capless}")
 
 
+def test_one_daemon_per_log():
+    """A second daemon on a log that a first one writes exits 73
+    (EX_CANTCREAT), naming the first one's pid, and writes nothing, even
+    after the first has reopened the log renamed by logrotate. Once the first
+    has stopped, the log is free again."""
+    with Netns() as ns:
+        srv = listener(socket.AF_INET)
+        ep = Endpoint(srv)
+        d = Daemon(ns)
+        d.wait_transition(ep, "NONE", "LISTEN")
+        os.rename(d.log, d.log + ".1")
+        d.proc.send_signal(signal.SIGUSR1)
+        wait_until(lambda: os.path.exists(d.log), "a new log file after SIGUSR1",
+                   on_timeout=d.describe)
+        second = Daemon(ns, log=d.log)
+        try:
+            rc = second.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            fail(f"a second daemon on {d.log} still runs\n{second.describe()}")
+        check_equal(rc, 73, f"exit status of a second daemon\n{second.describe()}")
+        check(f"tcpstated: cannot open log file {d.log}: in use by pid {d.proc.pid}\n"
+              in second.stderr(), f"the second daemon's message:\n{second.stderr()}")
+        d.sync()
+        d.stop()
+        records = d.records(d.log + ".1") + d.records()
+        check_equal([r["how"] for r in records if r["cookie"] == ep.cookie],
+                    ["initial"], f"records of {ep} (the second daemon's included)")
+        third = Daemon(ns, log=d.log)
+        third.wait_for(lambda r: r["cookie"] == ep.cookie and r["how"] == "initial",
+                       f"the initial record of {ep} by a daemon started after the first")
+        third.stop()
+        srv.close()
+
+
+def test_log_deleted():
+    """The log file deleted while the daemon writes it: the records of the
+    next poll are in a new file at the path, none lost to the deleted file
+    (which the check that runs once a second would have let happen), and no
+    loss record."""
+    with Netns() as ns:
+        socks = [listener(socket.AF_INET)]
+        eps = [Endpoint(socks[0])]
+        d = Daemon(ns)
+        d.wait_transition(eps[0], "NONE", "LISTEN")
+        for _ in range(3):
+            os.unlink(d.log)
+            socks.append(listener(socket.AF_INET))
+            eps.append(Endpoint(socks[-1]))
+            d.wait_transition(eps[-1], "NONE", "LISTEN")
+            time.sleep(0.05)
+        socks[-1].close()
+        d.wait_transition(eps[-1], "LISTEN", "NONE")
+        d.stop()
+        check_equal(d.losses(), [], "loss records")
+        check_exact(d.records(), [[eps[-1].record("NONE", "LISTEN", how="poll"),
+                                   eps[-1].record("LISTEN", "NONE", how="poll")]])
+        for s in socks[:-1]:
+            s.close()
+
+
 def test_many_connections():
     """300 connections opened at once and then closed while the daemon
     polls: every socket's records chain up (from NONE, each from where the
@@ -547,4 +609,5 @@ def test_many_connections():
 if __name__ == "__main__":
     main([test_sigterm, test_sigint, test_initial_records, test_reused_tuple,
           test_once, test_once_json_processes, test_reopen, test_log_file_mode,
-          test_format_change_at_start, test_degradations_said, test_many_connections])
+          test_format_change_at_start, test_degradations_said, test_one_daemon_per_log,
+          test_log_deleted, test_many_connections])

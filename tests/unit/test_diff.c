@@ -1,13 +1,14 @@
 /*
  * test_diff.c - the transition semantics of diff_run().
  *
- * The tests drive the diff the way monitor.c does: two tables swapped after
- * every successful diff, the next one cleared before it is filled, and its
- * "taken" time set before the diff runs. A dump is put into the table
- * (indexed, repeats folded), appended unindexed with its repeats left for
- * the diff, or, as monitor.c does, added to the diff socket by socket
- * (harness.fill). Each dump here is one second after
- * the previous one, so a record's time says which dump produced it.
+ * The tests drive the diff as a poll does: two tables swapped after every
+ * successful diff, the next one cleared before it is filled, and its "taken"
+ * time set before the diff runs. A dump is put into the table (indexed,
+ * repeats folded) or appended unindexed with its repeats left for the diff,
+ * then diff_match(); or it goes through the tracker, which adds it to the
+ * diff socket by socket, as the daemon does (harness.fill). Each dump here
+ * is one second after the previous one, so a record's time says which dump
+ * produced it.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -21,6 +22,7 @@
 #include "diff.h"
 #include "snapshot.h"
 #include "sock.h"
+#include "tracker.h"
 
 /* A copy of one transition: the socket it points to lives in a table that
  * later dumps reuse. */
@@ -36,6 +38,7 @@ struct harness {
 	struct snapshot tables[2];
 	struct snapshot *cur, *next;
 	struct diff diff;
+	struct tracker *t; /* FILL_TRACKER's: it has tables of its own */
 	int have_first;
 	time_t now; /* seconds; the time of the latest dump */
 	struct rec recs[RECS_MAX];
@@ -43,7 +46,7 @@ struct harness {
 	int fail_at;  /* fail the callback on this record (1-based); 0 = never */
 	int fail_with;
 	int calls; /* callbacks of the latest dump, failed one included */
-	enum { FILL_PUT, FILL_APPEND, FILL_ADD } fill; /* how a dump fills the table */
+	enum { FILL_PUT, FILL_APPEND, FILL_TRACKER } fill; /* how a dump fills the table */
 };
 
 static int collect(const struct transition *t, void *user)
@@ -67,6 +70,7 @@ static void h_init(struct harness *h)
 	h->cur = &h->tables[0];
 	h->next = &h->tables[1];
 	diff_init(&h->diff);
+	CHECK_INT(tracker_new(&h->t, 0), 0);
 	h->now = 1000;
 }
 
@@ -75,21 +79,44 @@ static void h_release(struct harness *h)
 	snapshot_release(&h->tables[0]);
 	snapshot_release(&h->tables[1]);
 	diff_release(&h->diff);
+	tracker_free(h->t);
 }
 
-/* One poll: the dump returned the N sockets of SOCKS. Returns diff_run()'s value. */
+static int collect_poll(const struct transition *t, const struct summary *s, void *user)
+{
+	(void)s; /* none: no notifications */
+	return collect(t, user);
+}
+
+/* h_dump() through the tracker: h->cur becomes its table, h->next the
+ * older table of the diff. */
+static int h_poll(struct harness *h, const struct sock *socks, size_t n)
+{
+	struct snapshot *old = tracker_table(h->t);
+	struct test_dump dump = {.socks = socks, .n = n, .now = &h->now};
+	int err;
+
+	h->nrecs = 0;
+	h->calls = 0;
+	err = tracker_poll(h->t, test_dump_fill, &dump, collect_poll, h);
+	if (err)
+		return err;
+	h->next = old;
+	h->cur = tracker_table(h->t);
+	return 0;
+}
+
+/* One poll: the dump returned the N sockets of SOCKS. Returns the diff's value. */
 static int h_dump(struct harness *h, const struct sock *socks, size_t n)
 {
 	struct snapshot *swap;
 	int err;
 
+	if (h->fill == FILL_TRACKER)
+		return h_poll(h, socks, n);
 	snapshot_clear(h->next);
-	if (h->fill == FILL_ADD)
-		diff_begin(&h->diff, h->cur);
 	for (size_t i = 0; i < n; i++) {
-		if (h->fill == FILL_ADD)
-			CHECK_INT(diff_add(&h->diff, h->cur, h->next, &socks[i]), 0);
-		else if (h->fill == FILL_APPEND)
+		if (h->fill == FILL_APPEND)
 			CHECK_INT(snapshot_append(h->next, &socks[i]), 0);
 		else
 			CHECK(snapshot_put(h->next, &socks[i]) >= 0);
@@ -98,11 +125,10 @@ static int h_dump(struct harness *h, const struct sock *socks, size_t n)
 	h->next->taken = (struct timespec){.tv_sec = h->now, .tv_nsec = 0};
 	h->nrecs = 0;
 	h->calls = 0;
-	err = h->fill == FILL_ADD ? diff_end(&h->diff, h->cur, h->next)
-				  : diff_match(&h->diff, h->cur, h->next);
+	err = diff_match(&h->diff, h->cur, h->next);
 	if (!err)
 		err = diff_report(&h->diff, h->cur, h->next,
-				  h->have_first ? DIFF_HOW_POLL : DIFF_HOW_INITIAL, collect, h);
+				  h->have_first ? TRANSITION_HOW_POLL : TRANSITION_HOW_INITIAL, collect, h);
 	if (err)
 		return err;
 	h->have_first = 1;
@@ -127,7 +153,7 @@ static struct sock mk(uint64_t cookie, unsigned state, uint16_t lport, uint16_t 
 			CHECK_INT(r_->sk.cookie, cookie_);                               \
 			CHECK_STR(sock_state_name(r_->from), sock_state_name(from_));    \
 			CHECK_STR(sock_state_name(r_->to), sock_state_name(to_));        \
-			CHECK_STR(diff_how_name(r_->how), diff_how_name(how_));          \
+			CHECK_STR(transition_how_name(r_->how), transition_how_name(how_));          \
 			CHECK_INT(r_->ts.tv_sec, ts_);                                   \
 			CHECK_INT(r_->ts.tv_nsec, 0);                                    \
 		}                                                                        \
@@ -135,10 +161,10 @@ static struct sock mk(uint64_t cookie, unsigned state, uint16_t lport, uint16_t 
 
 static void test_how_names(void)
 {
-	CHECK_STR(diff_how_name(DIFF_HOW_INITIAL), "initial");
-	CHECK_STR(diff_how_name(DIFF_HOW_POLL), "poll");
-	CHECK_STR(diff_how_name(DIFF_HOW_MAX), "unknown");
-	CHECK_STR(diff_how_name(1000), "unknown");
+	CHECK_STR(transition_how_name(TRANSITION_HOW_INITIAL), "initial");
+	CHECK_STR(transition_how_name(TRANSITION_HOW_POLL), "poll");
+	CHECK_STR(transition_how_name(TRANSITION_HOW_MAX), "unknown");
+	CHECK_STR(transition_how_name(1000), "unknown");
 }
 
 /* The first dump reports every socket as "initial"; the next one only changes. */
@@ -157,15 +183,15 @@ static void test_initial(void)
 	h_init(h);
 	CHECK_INT(h_dump(h, d1, 3), 0);
 	CHECK_INT(h->nrecs, 3);
-	CHECK_REC(h, 0, 1, SOCK_NONE, SOCK_LISTEN, DIFF_HOW_INITIAL, 1001);
-	CHECK_REC(h, 1, 2, SOCK_NONE, SOCK_ESTABLISHED, DIFF_HOW_INITIAL, 1001);
-	CHECK_REC(h, 2, 3, SOCK_NONE, SOCK_TIME_WAIT, DIFF_HOW_INITIAL, 1001);
+	CHECK_REC(h, 0, 1, SOCK_NONE, SOCK_LISTEN, TRANSITION_HOW_INITIAL, 1001);
+	CHECK_REC(h, 1, 2, SOCK_NONE, SOCK_ESTABLISHED, TRANSITION_HOW_INITIAL, 1001);
+	CHECK_REC(h, 2, 3, SOCK_NONE, SOCK_TIME_WAIT, TRANSITION_HOW_INITIAL, 1001);
 	CHECK_INT(snapshot_present(h->cur), 3);
 
 	/* Unchanged sockets say nothing; a new one appears by poll. */
 	CHECK_INT(h_dump(h, d2, 4), 0);
 	CHECK_INT(h->nrecs, 1);
-	CHECK_REC(h, 0, 4, SOCK_NONE, SOCK_SYN_SENT, DIFF_HOW_POLL, 1002);
+	CHECK_REC(h, 0, 4, SOCK_NONE, SOCK_SYN_SENT, TRANSITION_HOW_POLL, 1002);
 	CHECK_INT(h_dump(h, d2, 4), 0);
 	CHECK_INT(h->nrecs, 0);
 	h_release(h);
@@ -185,13 +211,13 @@ static void test_lifecycle(void)
 	CHECK_INT(h_dump(h, &l, 1), 0); /* 1001 */
 	CHECK_INT(h_dump(h, d_syn, 2), 0); /* 1002 */
 	CHECK_INT(h->nrecs, 1);
-	CHECK_REC(h, 0, 7, SOCK_NONE, SOCK_SYN_SENT, DIFF_HOW_POLL, 1002);
+	CHECK_REC(h, 0, 7, SOCK_NONE, SOCK_SYN_SENT, TRANSITION_HOW_POLL, 1002);
 	CHECK_INT(h_dump(h, d_est, 2), 0); /* 1003 */
 	CHECK_INT(h->nrecs, 1);
-	CHECK_REC(h, 0, 7, SOCK_SYN_SENT, SOCK_ESTABLISHED, DIFF_HOW_POLL, 1003);
+	CHECK_REC(h, 0, 7, SOCK_SYN_SENT, SOCK_ESTABLISHED, TRANSITION_HOW_POLL, 1003);
 	CHECK_INT(h_dump(h, d_fin, 2), 0); /* 1004: order in the dump does not matter */
 	CHECK_INT(h->nrecs, 1);
-	CHECK_REC(h, 0, 7, SOCK_ESTABLISHED, SOCK_FIN_WAIT1, DIFF_HOW_POLL, 1004);
+	CHECK_REC(h, 0, 7, SOCK_ESTABLISHED, SOCK_FIN_WAIT1, TRANSITION_HOW_POLL, 1004);
 
 	/* Missed once: carried, no record. */
 	CHECK_INT(h_dump(h, &l, 1), 0); /* 1005 */
@@ -203,7 +229,7 @@ static void test_lifecycle(void)
 	/* Missed twice: one record, stamped with the first dump that missed it. */
 	CHECK_INT(h_dump(h, &l, 1), 0); /* 1006 */
 	CHECK_INT(h->nrecs, 1);
-	CHECK_REC(h, 0, 7, SOCK_FIN_WAIT1, SOCK_NONE, DIFF_HOW_POLL, 1005);
+	CHECK_REC(h, 0, 7, SOCK_FIN_WAIT1, SOCK_NONE, TRANSITION_HOW_POLL, 1005);
 	CHECK(snapshot_find(h->cur, 7) == NULL);
 	CHECK_INT(h->cur->len, 1);
 
@@ -217,7 +243,7 @@ static void test_lifecycle(void)
 	CHECK_INT(h->nrecs, 0);
 	CHECK_INT(h_dump(h, NULL, 0), 0); /* 1010 */
 	CHECK_INT(h->nrecs, 1);
-	CHECK_REC(h, 0, 1, SOCK_LISTEN, SOCK_NONE, DIFF_HOW_POLL, 1009);
+	CHECK_REC(h, 0, 1, SOCK_LISTEN, SOCK_NONE, TRANSITION_HOW_POLL, 1009);
 	CHECK_INT(h->cur->len, 0);
 	h_release(h);
 	free(h);
@@ -243,7 +269,7 @@ static void test_missing_once(void)
 	CHECK_INT(h->cur->len, 2);
 	CHECK_INT(h_dump(h, both2, 2), 0); /* 1003: back, one in another state */
 	CHECK_INT(h->nrecs, 1);
-	CHECK_REC(h, 0, 6, SOCK_ESTABLISHED, SOCK_CLOSE_WAIT, DIFF_HOW_POLL, 1003);
+	CHECK_REC(h, 0, 6, SOCK_ESTABLISHED, SOCK_CLOSE_WAIT, TRANSITION_HOW_POLL, 1003);
 	CHECK_INT(snapshot_present(h->cur), 2);
 	CHECK(snapshot_find(h->cur, 5) && !snapshot_find(h->cur, 5)->missing);
 
@@ -271,9 +297,9 @@ static void test_vanish_first(void)
 	CHECK_INT(h->nrecs, 0);
 	CHECK_INT(h_dump(h, d3, 2), 0); /* 1003: 2 gone, 3 appears, 1 changes */
 	CHECK_INT(h->nrecs, 3);
-	CHECK_REC(h, 0, 2, SOCK_ESTABLISHED, SOCK_NONE, DIFF_HOW_POLL, 1002);
-	CHECK_REC(h, 1, 3, SOCK_NONE, SOCK_SYN_SENT, DIFF_HOW_POLL, 1003);
-	CHECK_REC(h, 2, 1, SOCK_ESTABLISHED, SOCK_FIN_WAIT1, DIFF_HOW_POLL, 1003);
+	CHECK_REC(h, 0, 2, SOCK_ESTABLISHED, SOCK_NONE, TRANSITION_HOW_POLL, 1002);
+	CHECK_REC(h, 1, 3, SOCK_NONE, SOCK_SYN_SENT, TRANSITION_HOW_POLL, 1003);
+	CHECK_REC(h, 2, 1, SOCK_ESTABLISHED, SOCK_FIN_WAIT1, TRANSITION_HOW_POLL, 1003);
 	h_release(h);
 	free(h);
 }
@@ -294,8 +320,8 @@ static void test_tuple_reuse(void)
 	CHECK_INT(h_dump(h, &old_tw, 1), 0); /* 1001 */
 	CHECK_INT(h_dump(h, &new_syn, 1), 0); /* 1002 */
 	CHECK_INT(h->nrecs, 2);
-	CHECK_REC(h, 0, 10, SOCK_TIME_WAIT, SOCK_NONE, DIFF_HOW_POLL, 1002);
-	CHECK_REC(h, 1, 11, SOCK_NONE, SOCK_SYN_SENT, DIFF_HOW_POLL, 1002);
+	CHECK_REC(h, 0, 10, SOCK_TIME_WAIT, SOCK_NONE, TRANSITION_HOW_POLL, 1002);
+	CHECK_REC(h, 1, 11, SOCK_NONE, SOCK_SYN_SENT, TRANSITION_HOW_POLL, 1002);
 	if (h->nrecs == 2) {
 		CHECK(h->recs[0].sk.cookie != h->recs[1].sk.cookie);
 		CHECK(sock_tuple_equal(&h->recs[0].sk.tuple, &h->recs[1].sk.tuple));
@@ -304,7 +330,7 @@ static void test_tuple_reuse(void)
 	CHECK_INT(h->cur->len, 1);
 	CHECK_INT(h_dump(h, &new_est, 1), 0); /* 1003: no second vanish of 10 */
 	CHECK_INT(h->nrecs, 1);
-	CHECK_REC(h, 0, 11, SOCK_SYN_SENT, SOCK_ESTABLISHED, DIFF_HOW_POLL, 1003);
+	CHECK_REC(h, 0, 11, SOCK_SYN_SENT, SOCK_ESTABLISHED, TRANSITION_HOW_POLL, 1003);
 	CHECK_INT(h_dump(h, &new_est, 1), 0);
 	CHECK_INT(h->nrecs, 0);
 
@@ -316,8 +342,8 @@ static void test_tuple_reuse(void)
 	CHECK_INT(h->nrecs, 0);
 	CHECK_INT(h_dump(h, &new_syn, 1), 0); /* 1003 */
 	CHECK_INT(h->nrecs, 2);
-	CHECK_REC(h, 0, 10, SOCK_TIME_WAIT, SOCK_NONE, DIFF_HOW_POLL, 1002);
-	CHECK_REC(h, 1, 11, SOCK_NONE, SOCK_SYN_SENT, DIFF_HOW_POLL, 1003);
+	CHECK_REC(h, 0, 10, SOCK_TIME_WAIT, SOCK_NONE, TRANSITION_HOW_POLL, 1002);
+	CHECK_REC(h, 1, 11, SOCK_NONE, SOCK_SYN_SENT, TRANSITION_HOW_POLL, 1003);
 	CHECK_INT(h_dump(h, &new_syn, 1), 0);
 	CHECK_INT(h->nrecs, 0);
 
@@ -328,7 +354,7 @@ static void test_tuple_reuse(void)
 	CHECK_INT(h_dump(h, &old_tw, 1), 0); /* 1001 */
 	CHECK_INT(h_dump(h, &new_syn, 1), 0); /* 1002 */
 	CHECK_INT(h->nrecs, 1);
-	CHECK_REC(h, 0, 11, SOCK_NONE, SOCK_SYN_SENT, DIFF_HOW_POLL, 1002);
+	CHECK_REC(h, 0, 11, SOCK_NONE, SOCK_SYN_SENT, TRANSITION_HOW_POLL, 1002);
 	h_release(h);
 	free(h);
 }
@@ -351,9 +377,9 @@ static void test_vanish_order_by_time(void)
 	CHECK_INT(h_dump(h, d2, 1), 0); /* 1002: 2 missing */
 	CHECK_INT(h_dump(h, d3, 1), 0); /* 1003: 2 gone, 1 replaced by 3 */
 	CHECK_INT(h->nrecs, 3);
-	CHECK_REC(h, 0, 2, SOCK_ESTABLISHED, SOCK_NONE, DIFF_HOW_POLL, 1002);
-	CHECK_REC(h, 1, 1, SOCK_ESTABLISHED, SOCK_NONE, DIFF_HOW_POLL, 1003);
-	CHECK_REC(h, 2, 3, SOCK_NONE, SOCK_SYN_SENT, DIFF_HOW_POLL, 1003);
+	CHECK_REC(h, 0, 2, SOCK_ESTABLISHED, SOCK_NONE, TRANSITION_HOW_POLL, 1002);
+	CHECK_REC(h, 1, 1, SOCK_ESTABLISHED, SOCK_NONE, TRANSITION_HOW_POLL, 1003);
+	CHECK_REC(h, 2, 3, SOCK_NONE, SOCK_SYN_SENT, TRANSITION_HOW_POLL, 1003);
 	h_release(h);
 	free(h);
 }
@@ -372,15 +398,15 @@ static void test_shared_tuple(void)
 	h_init(h);
 	CHECK_INT(h_dump(h, both, 2), 0); /* 1001: both listeners, both reported */
 	CHECK_INT(h->nrecs, 2);
-	CHECK_REC(h, 0, 1, SOCK_NONE, SOCK_LISTEN, DIFF_HOW_INITIAL, 1001);
-	CHECK_REC(h, 1, 2, SOCK_NONE, SOCK_LISTEN, DIFF_HOW_INITIAL, 1001);
+	CHECK_REC(h, 0, 1, SOCK_NONE, SOCK_LISTEN, TRANSITION_HOW_INITIAL, 1001);
+	CHECK_REC(h, 1, 2, SOCK_NONE, SOCK_LISTEN, TRANSITION_HOW_INITIAL, 1001);
 
 	h_release(h);
 	h_init(h);
 	CHECK_INT(h_dump(h, &l1, 1), 0); /* 1001 */
 	CHECK_INT(h_dump(h, &l2, 1), 0); /* 1002: l1 missed once, l2 appears */
 	CHECK_INT(h->nrecs, 1);
-	CHECK_REC(h, 0, 2, SOCK_NONE, SOCK_LISTEN, DIFF_HOW_POLL, 1002);
+	CHECK_REC(h, 0, 2, SOCK_NONE, SOCK_LISTEN, TRANSITION_HOW_POLL, 1002);
 	CHECK(snapshot_find(h->cur, 1) && snapshot_find(h->cur, 1)->missing);
 	CHECK_INT(h_dump(h, both, 2), 0); /* 1003: l1 back */
 	CHECK_INT(h->nrecs, 0);
@@ -388,16 +414,16 @@ static void test_shared_tuple(void)
 	CHECK_INT(h->nrecs, 0);
 	CHECK_INT(h_dump(h, &l2, 1), 0); /* 1005 */
 	CHECK_INT(h->nrecs, 1);
-	CHECK_REC(h, 0, 1, SOCK_LISTEN, SOCK_NONE, DIFF_HOW_POLL, 1004);
+	CHECK_REC(h, 0, 1, SOCK_LISTEN, SOCK_NONE, TRANSITION_HOW_POLL, 1004);
 
 	/* Unconnected sockets bound to the same port. */
 	CHECK_INT(h_dump(h, &c1, 1), 0); /* 1006: l2 missed */
 	CHECK_INT(h->nrecs, 1);
-	CHECK_REC(h, 0, 3, SOCK_NONE, SOCK_CLOSE, DIFF_HOW_POLL, 1006);
+	CHECK_REC(h, 0, 3, SOCK_NONE, SOCK_CLOSE, TRANSITION_HOW_POLL, 1006);
 	CHECK_INT(h_dump(h, &c2, 1), 0); /* 1007 */
 	CHECK_INT(h->nrecs, 2);
-	CHECK_REC(h, 0, 2, SOCK_LISTEN, SOCK_NONE, DIFF_HOW_POLL, 1006);
-	CHECK_REC(h, 1, 4, SOCK_NONE, SOCK_CLOSE, DIFF_HOW_POLL, 1007);
+	CHECK_REC(h, 0, 2, SOCK_LISTEN, SOCK_NONE, TRANSITION_HOW_POLL, 1006);
+	CHECK_REC(h, 1, 4, SOCK_NONE, SOCK_CLOSE, TRANSITION_HOW_POLL, 1007);
 	CHECK(snapshot_find(h->cur, 3) && snapshot_find(h->cur, 3)->missing);
 	h_release(h);
 	free(h);
@@ -418,7 +444,7 @@ static void test_first_seen_tuple(void)
 	CHECK_INT(h_dump(h, &est, 1), 0); /* 1001 */
 	CHECK_INT(h_dump(h, &closed, 1), 0); /* 1002 */
 	CHECK_INT(h->nrecs, 1);
-	CHECK_REC(h, 0, 9, SOCK_ESTABLISHED, SOCK_CLOSE, DIFF_HOW_POLL, 1002);
+	CHECK_REC(h, 0, 9, SOCK_ESTABLISHED, SOCK_CLOSE, TRANSITION_HOW_POLL, 1002);
 	if (h->nrecs == 1)
 		CHECK_INT(h->recs[0].sk.tuple.lport, 40000);
 	e = snapshot_find(h->cur, 9);
@@ -429,7 +455,7 @@ static void test_first_seen_tuple(void)
 	 * does not make it gone: its own 4-tuple is the first-seen one. */
 	CHECK_INT(h_dump(h, d4, 2), 0); /* 1003 */
 	CHECK_INT(h->nrecs, 1);
-	CHECK_REC(h, 0, 12, SOCK_NONE, SOCK_SYN_SENT, DIFF_HOW_POLL, 1003);
+	CHECK_REC(h, 0, 12, SOCK_NONE, SOCK_SYN_SENT, TRANSITION_HOW_POLL, 1003);
 
 	CHECK_INT(h_dump(h, &other, 1), 0); /* 1004: 9 missed */
 	CHECK_INT(h->nrecs, 0);
@@ -437,7 +463,7 @@ static void test_first_seen_tuple(void)
 	CHECK(e && e->missing && e->sk.tuple.lport == 40000);
 	CHECK_INT(h_dump(h, &other, 1), 0); /* 1005: 9 gone */
 	CHECK_INT(h->nrecs, 1);
-	CHECK_REC(h, 0, 9, SOCK_CLOSE, SOCK_NONE, DIFF_HOW_POLL, 1004);
+	CHECK_REC(h, 0, 9, SOCK_CLOSE, SOCK_NONE, TRANSITION_HOW_POLL, 1004);
 	if (h->nrecs == 1)
 		CHECK_INT(h->recs[0].sk.tuple.lport, 40000);
 	h_release(h);
@@ -470,7 +496,7 @@ static void test_callback_error(void)
 	h->fail_at = 0;
 	CHECK_INT(h_dump(h, d1, 3), 0);
 	CHECK_INT(h->nrecs, 3);
-	CHECK_REC(h, 0, 1, SOCK_NONE, SOCK_ESTABLISHED, DIFF_HOW_INITIAL, 1003);
+	CHECK_REC(h, 0, 1, SOCK_NONE, SOCK_ESTABLISHED, TRANSITION_HOW_INITIAL, 1003);
 
 	/* A failing vanish record stops the diff before the appearances. */
 	h->fail_at = 1;
@@ -481,8 +507,8 @@ static void test_callback_error(void)
 	h->fail_at = 0;
 	CHECK_INT(h_dump(h, d2, 1), 0);
 	CHECK_INT(h->nrecs, 2);
-	CHECK_REC(h, 0, 2, SOCK_ESTABLISHED, SOCK_NONE, DIFF_HOW_POLL, 1005);
-	CHECK_REC(h, 1, 4, SOCK_NONE, SOCK_ESTABLISHED, DIFF_HOW_POLL, 1005);
+	CHECK_REC(h, 0, 2, SOCK_ESTABLISHED, SOCK_NONE, TRANSITION_HOW_POLL, 1005);
+	CHECK_REC(h, 1, 4, SOCK_NONE, SOCK_ESTABLISHED, TRANSITION_HOW_POLL, 1005);
 	h_release(h);
 	free(h);
 }
@@ -494,13 +520,13 @@ static void test_repeat_in_dump(void)
 	struct sock d1[] = {mk(1, SOCK_SYN_SENT, 40001, 9000), mk(2, SOCK_LISTEN, 9000, 0),
 			    mk(1, SOCK_ESTABLISHED, 40001, 9000)};
 
-	for (int fill = FILL_PUT; fill <= FILL_ADD; fill++) {
+	for (int fill = FILL_PUT; fill <= FILL_TRACKER; fill++) {
 		h_init(h);
 		h->fill = fill;
 		CHECK_INT(h_dump(h, d1, 3), 0);
 		CHECK_INT(h->nrecs, 2);
-		CHECK_REC(h, 0, 1, SOCK_NONE, SOCK_ESTABLISHED, DIFF_HOW_INITIAL, 1001);
-		CHECK_REC(h, 1, 2, SOCK_NONE, SOCK_LISTEN, DIFF_HOW_INITIAL, 1001);
+		CHECK_REC(h, 0, 1, SOCK_NONE, SOCK_ESTABLISHED, TRANSITION_HOW_INITIAL, 1001);
+		CHECK_REC(h, 1, 2, SOCK_NONE, SOCK_LISTEN, TRANSITION_HOW_INITIAL, 1001);
 		CHECK_INT(h->cur->repeats, 1);
 		CHECK_INT(h->cur->len, 2);
 		h_release(h);
@@ -522,15 +548,15 @@ static void test_repeat_of_known(void)
 			    mk(4, SOCK_CLOSE_WAIT, 40004, 9000), mk(1, SOCK_FIN_WAIT1, 40001, 9000),
 			    d1[1]};
 
-	for (int fill = FILL_APPEND; fill <= FILL_ADD; fill++) {
+	for (int fill = FILL_APPEND; fill <= FILL_TRACKER; fill++) {
 		h_init(h);
 		h->fill = fill;
 		CHECK_INT(h_dump(h, d1, 3), 0);
 		CHECK_INT(h_dump(h, d2, 6), 0);
 		CHECK_INT(h->nrecs, 3);
-		CHECK_REC(h, 0, 1, SOCK_ESTABLISHED, SOCK_FIN_WAIT1, DIFF_HOW_POLL, 1002);
-		CHECK_REC(h, 1, 3, SOCK_NONE, SOCK_SYN_SENT, DIFF_HOW_POLL, 1002);
-		CHECK_REC(h, 2, 4, SOCK_ESTABLISHED, SOCK_CLOSE_WAIT, DIFF_HOW_POLL, 1002);
+		CHECK_REC(h, 0, 1, SOCK_ESTABLISHED, SOCK_FIN_WAIT1, TRANSITION_HOW_POLL, 1002);
+		CHECK_REC(h, 1, 3, SOCK_NONE, SOCK_SYN_SENT, TRANSITION_HOW_POLL, 1002);
+		CHECK_REC(h, 2, 4, SOCK_ESTABLISHED, SOCK_CLOSE_WAIT, TRANSITION_HOW_POLL, 1002);
 		CHECK_INT(h->cur->repeats, 2);
 		CHECK_INT(h->cur->len, 4);
 		CHECK(snapshot_find(h->cur, 1) && snapshot_find(h->cur, 1)->sk.state == SOCK_FIN_WAIT1);
@@ -557,7 +583,7 @@ static void test_sequential_match(void)
 	for (int i = 0; i < N; i++)
 		d[i] = mk((uint64_t)i + 1, SOCK_ESTABLISHED, (uint16_t)(40000 + i), 9000);
 	h_init(h);
-	h->fill = FILL_ADD;
+	h->fill = FILL_TRACKER;
 	CHECK_INT(h_dump(h, d, N), 0);
 	CHECK_INT(h_dump(h, d, N), 0);
 	CHECK_INT(h->nrecs, 0);
@@ -572,8 +598,8 @@ static void test_sequential_match(void)
 	d[N - 1] = mk(1000, SOCK_SYN_SENT, 50000, 9000);
 	CHECK_INT(h_dump(h, d, N), 0);
 	CHECK_INT(h->nrecs, 2);
-	CHECK_REC(h, 0, 101, SOCK_ESTABLISHED, SOCK_NONE, DIFF_HOW_POLL, 1003);
-	CHECK_REC(h, 1, 1000, SOCK_NONE, SOCK_SYN_SENT, DIFF_HOW_POLL, 1004);
+	CHECK_REC(h, 0, 101, SOCK_ESTABLISHED, SOCK_NONE, TRANSITION_HOW_POLL, 1003);
+	CHECK_REC(h, 1, 1000, SOCK_NONE, SOCK_SYN_SENT, TRANSITION_HOW_POLL, 1004);
 	CHECK_INT(h->next->indexed, 0);
 	h_release(h);
 	free(h);
@@ -592,7 +618,7 @@ static void test_far_reorder(void)
 
 	for (int i = 0; i < N; i++)
 		d[i] = mk((uint64_t)i + 1, SOCK_ESTABLISHED, (uint16_t)(40000 + i), 9000);
-	for (int fill = FILL_PUT; fill <= FILL_ADD; fill++) {
+	for (int fill = FILL_PUT; fill <= FILL_TRACKER; fill++) {
 		struct sock moved[N + 1];
 
 		h_init(h);
@@ -604,7 +630,7 @@ static void test_far_reorder(void)
 		memcpy(&moved[1], d, (N - 1) * sizeof(*d));
 		CHECK_INT(h_dump(h, moved, N), 0);
 		CHECK_INT(h->nrecs, 1);
-		CHECK_REC(h, 0, N, SOCK_ESTABLISHED, SOCK_CLOSE_WAIT, DIFF_HOW_POLL, 1002);
+		CHECK_REC(h, 0, N, SOCK_ESTABLISHED, SOCK_CLOSE_WAIT, TRANSITION_HOW_POLL, 1002);
 		CHECK_INT(h->cur->len, N);
 		CHECK(h->cur->entries[0].sk.cookie == N);
 		if (fill != FILL_PUT) {
@@ -613,7 +639,7 @@ static void test_far_reorder(void)
 			moved[N].state = SOCK_LAST_ACK;
 			CHECK_INT(h_dump(h, moved, N + 1), 0);
 			CHECK_INT(h->nrecs, 1);
-			CHECK_REC(h, 0, N, SOCK_CLOSE_WAIT, SOCK_LAST_ACK, DIFF_HOW_POLL, 1003);
+			CHECK_REC(h, 0, N, SOCK_CLOSE_WAIT, SOCK_LAST_ACK, TRANSITION_HOW_POLL, 1003);
 			CHECK_INT(h->cur->len, N);
 			CHECK_INT(h->cur->repeats, 1);
 			CHECK(h->cur->entries[0].sk.cookie == N);
@@ -634,7 +660,7 @@ static void test_lookup(void)
 	struct sock d2[] = {d1[0], d1[1], d1[2]};
 
 	h_init(h);
-	h->fill = FILL_ADD;
+	h->fill = FILL_APPEND; /* the harness's tables, which the steps below drive */
 	CHECK_INT(h_dump(h, d1, 3), 0);
 	snapshot_clear(h->next);
 	diff_begin(&h->diff, h->cur);
@@ -675,7 +701,7 @@ static void test_abandoned_match(void)
 
 	CHECK_INT(h_dump(h, d2, 2), 0); /* the retry */
 	CHECK_INT(h->nrecs, 1);
-	CHECK_REC(h, 0, 1, SOCK_ESTABLISHED, SOCK_FIN_WAIT1, DIFF_HOW_POLL, 1002);
+	CHECK_REC(h, 0, 1, SOCK_ESTABLISHED, SOCK_FIN_WAIT1, TRANSITION_HOW_POLL, 1002);
 	CHECK_INT(h->cur->repeats, 0);
 	CHECK_INT(h->cur->len, 2);
 	h_release(h);
@@ -798,7 +824,7 @@ static void random_sequence(int fill, struct rec *log, size_t *nlog, size_t log_
 				else
 					CHECK_INT(r->ts.tv_sec, h->now - 1);
 			}
-			CHECK_INT(r->how, (dump == 0 ? DIFF_HOW_INITIAL : DIFF_HOW_POLL));
+			CHECK_INT(r->how, (dump == 0 ? TRANSITION_HOW_INITIAL : TRANSITION_HOW_POLL));
 		}
 	}
 	for (uint64_t c = 1; c < next_cookie; c++)
@@ -820,7 +846,7 @@ static void test_random_sequence(void)
 	size_t nput, nother;
 
 	random_sequence(FILL_PUT, put, &nput, LOG_MAX);
-	for (int fill = FILL_APPEND; fill <= FILL_ADD; fill++) {
+	for (int fill = FILL_APPEND; fill <= FILL_TRACKER; fill++) {
 		random_sequence(fill, other, &nother, LOG_MAX);
 		CHECK_INT(nother, nput);
 		for (size_t i = 0; i < nput && i < nother; i++) {

@@ -44,7 +44,7 @@ static void test_appeared_ipv4(void)
 	    .sk = &sk,
 	    .from = SOCK_NONE,
 	    .to = SOCK_ESTABLISHED,
-	    .how = DIFF_HOW_POLL,
+	    .how = TRANSITION_HOW_POLL,
 	};
 	struct journal_entry e;
 
@@ -95,7 +95,7 @@ static void test_vanished_orphan(void)
 {
 	struct sock sk = make_sock(AF_INET, "10.0.0.1", 80, "10.0.0.2", 5555);
 	struct transition t = {
-	    .sk = &sk, .from = SOCK_LAST_ACK, .to = SOCK_NONE, .how = DIFF_HOW_POLL};
+	    .sk = &sk, .from = SOCK_LAST_ACK, .to = SOCK_NONE, .how = TRANSITION_HOW_POLL};
 	struct journal_entry e;
 
 	sk.inode = 0; /* orphaned: a uid, no inode */
@@ -119,7 +119,7 @@ static void test_owner(void)
 	    .sk = &sk,
 	    .from = SOCK_NONE,
 	    .to = SOCK_ESTABLISHED,
-	    .how = DIFF_HOW_POLL,
+	    .how = TRANSITION_HOW_POLL,
 	    .owner = &o,
 	};
 	struct journal_entry e;

@@ -1,11 +1,11 @@
 /*
  * test_reconcile.c - destroy notifications joined with polls (reconcile.c).
  *
- * The harness drives reconcile and diff as monitor.c does: notifications
- * queued between two dumps, then the dump, diff_match(), reconcile_run(),
- * diff_report(), the gone cookies noted, reconcile_end(), and the tables
- * swapped. Dumps are one second apart; a notification comes half a second
- * after the latest dump, so a record's time says where it came from.
+ * The harness drives them through the tracker, as monitor.c does:
+ * notifications queued between two dumps, then one tracker_poll() whose
+ * dump comes from an array. Dumps are one second apart; a notification
+ * comes half a second after the latest dump, so a record's time says where
+ * it came from.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -15,10 +15,9 @@
 
 #include "check.h"
 #include "socks.h"
-#include "diff.h"
 #include "reconcile.h"
-#include "snapshot.h"
 #include "sock.h"
+#include "tracker.h"
 
 struct rec {
 	struct timespec ts;
@@ -32,11 +31,7 @@ struct rec {
 #define RECS_MAX 64
 
 struct harness {
-	struct snapshot tables[2];
-	struct snapshot *cur, *next;
-	struct diff diff;
-	struct reconcile rec;
-	int have_first;
+	struct tracker *t;
 	time_t now;
 	struct rec recs[RECS_MAX];
 	size_t nrecs;
@@ -67,29 +62,16 @@ static int collect(const struct transition *t, const struct summary *s, void *us
 	return 0;
 }
 
-static int collect_diff(const struct transition *t, void *user)
-{
-	return collect(t, NULL, user);
-}
-
 static void h_init(struct harness *h, size_t limit)
 {
 	memset(h, 0, sizeof(*h));
-	snapshot_init(&h->tables[0]);
-	snapshot_init(&h->tables[1]);
-	h->cur = &h->tables[0];
-	h->next = &h->tables[1];
-	diff_init(&h->diff);
-	reconcile_init(&h->rec, limit);
+	CHECK_INT(tracker_new(&h->t, limit), 0);
 	h->now = 1000;
 }
 
 static void h_release(struct harness *h)
 {
-	snapshot_release(&h->tables[0]);
-	snapshot_release(&h->tables[1]);
-	diff_release(&h->diff);
-	reconcile_release(&h->rec);
+	tracker_free(h->t);
 }
 
 
@@ -101,33 +83,16 @@ static void h_event(struct harness *h, uint64_t cookie, uint16_t lport, uint16_t
 	    .bytes_acked = 10, .bytes_received = 20, .total_retrans = 1, .rtt_us = 30, .has = 7};
 	struct timespec ts = {.tv_sec = h->now, .tv_nsec = 500000000};
 
-	CHECK_INT(reconcile_add(&h->rec, &sk, &info, &ts), 0);
+	CHECK_INT(tracker_add_event(h->t, &sk, &info, &ts), 0);
 }
 
 /* One poll whose dump returned the N sockets of SOCKS. */
 static void h_dump(struct harness *h, const struct sock *socks, size_t n)
 {
-	struct snapshot *swap;
+	struct test_dump dump = {.socks = socks, .n = n, .now = &h->now};
 
-	snapshot_clear(h->next);
-	for (size_t i = 0; i < n; i++)
-		CHECK(snapshot_put(h->next, &socks[i]) >= 0);
-	h->now++;
-	h->next->taken = (struct timespec){.tv_sec = h->now};
 	h->nrecs = 0;
-	CHECK_INT(diff_match(&h->diff, h->cur, h->next), 0);
-	CHECK_INT(reconcile_run(&h->rec, &h->diff, h->cur, h->next, collect, h), 0);
-	CHECK_INT(diff_report(&h->diff, h->cur, h->next,
-	                      h->have_first ? DIFF_HOW_POLL : DIFF_HOW_INITIAL, collect_diff, h),
-	          0);
-	for (size_t i = 0; i < h->nrecs; i++)
-		if (!h->recs[i].summary && h->recs[i].to == SOCK_NONE)
-			CHECK_INT(reconcile_note_gone(&h->rec, h->recs[i].sk.cookie), 0);
-	reconcile_end(&h->rec, &h->next->taken);
-	h->have_first = 1;
-	swap = h->cur;
-	h->cur = h->next;
-	h->next = swap;
+	CHECK_INT(tracker_poll(h->t, test_dump_fill, &dump, collect, h), 0);
 }
 
 /* Record I is a transition of COOKIE FROM -> TO, HOW, at second TS (+ NSEC). */
@@ -140,7 +105,7 @@ static void h_dump(struct harness *h, const struct sock *socks, size_t n)
 			CHECK_INT(r_->sk.cookie, cookie_);                                         \
 			CHECK_STR(sock_state_name(r_->from), sock_state_name(from_));              \
 			CHECK_STR(sock_state_name(r_->to), sock_state_name(to_));                  \
-			CHECK_STR(diff_how_name(r_->how), diff_how_name(how_));                    \
+			CHECK_STR(transition_how_name(r_->how), transition_how_name(how_));                    \
 			CHECK_INT(r_->ts.tv_sec, ts_);                                             \
 			CHECK_INT(r_->ts.tv_nsec, nsec_);                                          \
 		}                                                                                  \
@@ -174,7 +139,7 @@ static void test_tracked_close(void)
 	h_event(&h, 7, 40000, 80);
 	h_dump(&h, NULL, 0); /* 1003 */
 	CHECK_INT(h.nrecs, 2);
-	CHECK_REC(&h, 0, 7, SOCK_ESTABLISHED, SOCK_NONE, DIFF_HOW_DESTROY, 1002, HALF);
+	CHECK_REC(&h, 0, 7, SOCK_ESTABLISHED, SOCK_NONE, TRANSITION_HOW_DESTROY, 1002, HALF);
 	CHECK_SUM(&h, 1, 7, 1500000); /* first seen at 1001 */
 	h_dump(&h, NULL, 0);
 	CHECK_INT(h.nrecs, 0);
@@ -194,7 +159,7 @@ static void test_missing_then_event(void)
 	h_event(&h, 7, 40000, 80);
 	h_dump(&h, NULL, 0);
 	CHECK_INT(h.nrecs, 2);
-	CHECK_REC(&h, 0, 7, SOCK_ESTABLISHED, SOCK_NONE, DIFF_HOW_DESTROY, 1002, HALF);
+	CHECK_REC(&h, 0, 7, SOCK_ESTABLISHED, SOCK_NONE, TRANSITION_HOW_DESTROY, 1002, HALF);
 	h_dump(&h, NULL, 0);
 	CHECK_INT(h.nrecs, 0);
 	h_release(&h);
@@ -211,11 +176,11 @@ static void test_duplicate(void)
 	h_dump(&h, NULL, 0);
 	h_dump(&h, NULL, 0); /* 1003: gone, at 1002's time */
 	CHECK_INT(h.nrecs, 1);
-	CHECK_REC(&h, 0, 7, SOCK_ESTABLISHED, SOCK_NONE, DIFF_HOW_POLL, 1002, 0);
+	CHECK_REC(&h, 0, 7, SOCK_ESTABLISHED, SOCK_NONE, TRANSITION_HOW_POLL, 1002, 0);
 	h_event(&h, 7, 40000, 80);
 	h_dump(&h, NULL, 0);
 	CHECK_INT(h.nrecs, 0);
-	CHECK_INT(h.rec.stats.duplicates, 1);
+	CHECK_INT(tracker_stats(h.t)->duplicates, 1);
 	h_release(&h);
 }
 
@@ -233,7 +198,7 @@ static void test_tracked_time_wait(void)
 	CHECK_INT(h.nrecs, 2);
 	/* Summary first as produced; monitor.c sorts transitions first at one time. */
 	CHECK_SUM(&h, 0, 7, 500000);
-	CHECK_REC(&h, 1, 7, SOCK_FIN_WAIT1, SOCK_TIME_WAIT, DIFF_HOW_DESTROY, 1001, HALF);
+	CHECK_REC(&h, 1, 7, SOCK_FIN_WAIT1, SOCK_TIME_WAIT, TRANSITION_HOW_DESTROY, 1001, HALF);
 	h_release(&h);
 }
 
@@ -250,13 +215,13 @@ static void test_untracked_time_wait(void)
 	h_dump(&h, &tw, 1);
 	CHECK_INT(h.nrecs, 2);
 	CHECK_SUM(&h, 0, 9, 500000); /* at most since the poll before */
-	CHECK_REC(&h, 1, 9, SOCK_NONE, SOCK_TIME_WAIT, DIFF_HOW_DESTROY, 1001, HALF);
+	CHECK_REC(&h, 1, 9, SOCK_NONE, SOCK_TIME_WAIT, TRANSITION_HOW_DESTROY, 1001, HALF);
 	h_dump(&h, &tw, 1);
 	CHECK_INT(h.nrecs, 0);
 	h_dump(&h, NULL, 0);
 	h_dump(&h, NULL, 0);
 	CHECK_INT(h.nrecs, 1);
-	CHECK_REC(&h, 0, 9, SOCK_TIME_WAIT, SOCK_NONE, DIFF_HOW_POLL, 1004, 0);
+	CHECK_REC(&h, 0, 9, SOCK_TIME_WAIT, SOCK_NONE, TRANSITION_HOW_POLL, 1004, 0);
 	h_release(&h);
 }
 
@@ -270,7 +235,7 @@ static void test_late_event_time_wait(void)
 	h_dump(&h, NULL, 0);
 	h_dump(&h, &tw, 1); /* 1002 */
 	CHECK_INT(h.nrecs, 1);
-	CHECK_REC(&h, 0, 9, SOCK_NONE, SOCK_TIME_WAIT, DIFF_HOW_POLL, 1002, 0);
+	CHECK_REC(&h, 0, 9, SOCK_NONE, SOCK_TIME_WAIT, TRANSITION_HOW_POLL, 1002, 0);
 	h_event(&h, 8, 40000, 80);
 	h_dump(&h, &tw, 1);
 	CHECK_INT(h.nrecs, 1);
@@ -279,8 +244,8 @@ static void test_late_event_time_wait(void)
 	h_event(&h, 10, 40000, 80);
 	h_dump(&h, &tw, 1);
 	CHECK_INT(h.nrecs, 3);
-	CHECK_REC(&h, 0, 10, SOCK_NONE, SOCK_CLOSE, DIFF_HOW_DESTROY, 1003, HALF);
-	CHECK_REC(&h, 1, 10, SOCK_CLOSE, SOCK_NONE, DIFF_HOW_DESTROY, 1003, HALF);
+	CHECK_REC(&h, 0, 10, SOCK_NONE, SOCK_CLOSE, TRANSITION_HOW_DESTROY, 1003, HALF);
+	CHECK_REC(&h, 1, 10, SOCK_CLOSE, SOCK_NONE, TRANSITION_HOW_DESTROY, 1003, HALF);
 	CHECK_SUM(&h, 2, 10, 500000);
 	h_release(&h);
 }
@@ -296,10 +261,10 @@ static void test_between_polls(void)
 	h_event(&h, 6, 80, 40000);
 	h_dump(&h, NULL, 0);
 	CHECK_INT(h.nrecs, 6);
-	CHECK_REC(&h, 0, 5, SOCK_NONE, SOCK_CLOSE, DIFF_HOW_DESTROY, 1001, HALF);
-	CHECK_REC(&h, 1, 5, SOCK_CLOSE, SOCK_NONE, DIFF_HOW_DESTROY, 1001, HALF);
+	CHECK_REC(&h, 0, 5, SOCK_NONE, SOCK_CLOSE, TRANSITION_HOW_DESTROY, 1001, HALF);
+	CHECK_REC(&h, 1, 5, SOCK_CLOSE, SOCK_NONE, TRANSITION_HOW_DESTROY, 1001, HALF);
 	CHECK_SUM(&h, 2, 5, 500000);
-	CHECK_REC(&h, 3, 6, SOCK_NONE, SOCK_CLOSE, DIFF_HOW_DESTROY, 1001, HALF);
+	CHECK_REC(&h, 3, 6, SOCK_NONE, SOCK_CLOSE, TRANSITION_HOW_DESTROY, 1001, HALF);
 	CHECK_INT(h.recs[3].sk.kind, SOCK_KIND_GONE);
 	h_release(&h);
 }
@@ -315,8 +280,8 @@ static void test_request(void)
 	h_event(&h, 7, 80, 40000);
 	h_dump(&h, NULL, 0);
 	CHECK_INT(h.nrecs, 3);
-	CHECK_REC(&h, 0, 7, SOCK_SYN_RECV, SOCK_ESTABLISHED, DIFF_HOW_DESTROY, 1001, HALF);
-	CHECK_REC(&h, 1, 7, SOCK_ESTABLISHED, SOCK_NONE, DIFF_HOW_DESTROY, 1001, HALF);
+	CHECK_REC(&h, 0, 7, SOCK_SYN_RECV, SOCK_ESTABLISHED, TRANSITION_HOW_DESTROY, 1001, HALF);
+	CHECK_REC(&h, 1, 7, SOCK_ESTABLISHED, SOCK_NONE, TRANSITION_HOW_DESTROY, 1001, HALF);
 	CHECK_SUM(&h, 2, 7, 500000);
 	h_release(&h);
 }
@@ -332,7 +297,7 @@ static void test_listener(void)
 	h_event(&h, 3, 80, 0);
 	h_dump(&h, NULL, 0);
 	CHECK_INT(h.nrecs, 1);
-	CHECK_REC(&h, 0, 3, SOCK_LISTEN, SOCK_NONE, DIFF_HOW_DESTROY, 1001, HALF);
+	CHECK_REC(&h, 0, 3, SOCK_LISTEN, SOCK_NONE, TRANSITION_HOW_DESTROY, 1001, HALF);
 	h_release(&h);
 }
 
@@ -350,19 +315,19 @@ static void test_hold(void)
 	struct sock all[3] = {socks[0], socks[1], tw};
 
 	h_init(&h, 100);
-	h.diff.hold_full_ms = 1500;
+	tracker_set_hold(h.t, 1500);
 	h_dump(&h, all, 3);  /* 1001 */
 	h_dump(&h, NULL, 0); /* 1002: all missing */
 	CHECK_INT(h.nrecs, 0);
 	h_dump(&h, NULL, 0); /* 1003: the minisocket goes, the others are held */
 	CHECK_INT(h.nrecs, 1);
-	CHECK_REC(&h, 0, 9, SOCK_TIME_WAIT, SOCK_NONE, DIFF_HOW_POLL, 1002, 0);
+	CHECK_REC(&h, 0, 9, SOCK_TIME_WAIT, SOCK_NONE, TRANSITION_HOW_POLL, 1002, 0);
 	h_event(&h, 7, 40000, 80);
 	h_dump(&h, NULL, 0); /* 1004: 7 by its notification, 8 after the hold */
 	CHECK_INT(h.nrecs, 3);
-	CHECK_REC(&h, 0, 7, SOCK_ESTABLISHED, SOCK_NONE, DIFF_HOW_DESTROY, 1003, HALF);
+	CHECK_REC(&h, 0, 7, SOCK_ESTABLISHED, SOCK_NONE, TRANSITION_HOW_DESTROY, 1003, HALF);
 	CHECK_SUM(&h, 1, 7, 2500000);
-	CHECK_REC(&h, 2, 8, SOCK_ESTABLISHED, SOCK_NONE, DIFF_HOW_POLL, 1003, 0);
+	CHECK_REC(&h, 2, 8, SOCK_ESTABLISHED, SOCK_NONE, TRANSITION_HOW_POLL, 1003, 0);
 	/* 8's notification, if it comes now, is no second close. */
 	h_event(&h, 8, 40001, 80);
 	h_dump(&h, NULL, 0);
@@ -373,20 +338,20 @@ static void test_hold(void)
 /* The queue's limit. */
 static void test_limit(void)
 {
-	struct harness h;
+	struct reconcile rec;
 	struct sock sk = test_sock(1, SOCK_CLOSE, SOCK_KIND_GONE, 1, 2);
 	struct sock_info info = {0};
 	struct timespec ts = {1, 0};
 
-	h_init(&h, 2);
-	CHECK_INT(reconcile_add(&h.rec, &sk, &info, &ts), 0);
-	CHECK_INT(reconcile_add(&h.rec, &sk, &info, &ts), 0);
-	CHECK_INT(reconcile_add(&h.rec, &sk, &info, &ts), -ENOBUFS);
-	CHECK_INT(h.rec.stats.overflow, 1);
-	CHECK_INT(h.rec.stats.events, 2);
-	reconcile_discard(&h.rec);
-	CHECK_INT(reconcile_add(&h.rec, &sk, &info, &ts), 0);
-	h_release(&h);
+	reconcile_init(&rec, 2);
+	CHECK_INT(reconcile_add(&rec, &sk, &info, &ts), 0);
+	CHECK_INT(reconcile_add(&rec, &sk, &info, &ts), 0);
+	CHECK_INT(reconcile_add(&rec, &sk, &info, &ts), -ENOBUFS);
+	CHECK_INT(rec.stats.overflow, 1);
+	CHECK_INT(rec.stats.events, 2);
+	reconcile_discard(&rec);
+	CHECK_INT(reconcile_add(&rec, &sk, &info, &ts), 0);
+	reconcile_release(&rec);
 }
 
 int main(void)

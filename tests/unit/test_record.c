@@ -173,7 +173,7 @@ static void test_ipv4(void)
 	struct sock sk = mk(AF_INET, "127.0.0.1", 40000, "127.0.0.1", 9000, SOCK_ESTABLISHED,
 			    SOCK_KIND_FULL);
 	struct transition t = {.ts = TS, .sk = &sk, .from = SOCK_NONE, .to = SOCK_ESTABLISHED,
-			       .how = DIFF_HOW_POLL};
+			       .how = TRANSITION_HOW_POLL};
 
 	sk.cookie = 4097;
 	sk.uid = 1000;
@@ -188,7 +188,7 @@ static void test_ipv4(void)
 		   "\"from\":\"NONE\",\"to\":\"ESTABLISHED\",\"how\":\"poll\",\"cookie\":4097,"
 		   "\"uid\":1000,\"inode\":12345}\n");
 
-	t.how = DIFF_HOW_INITIAL;
+	t.how = TRANSITION_HOW_INITIAL;
 	check_line(&t, RECORD_TEXT,
 		   "2023-11-14T22:13:20.123456Z ipv4 127.0.0.1:40000       \u2192 127.0.0.1:9000"
 		   "        NONE        \u2192 ESTABLISHED initial cookie=4097"
@@ -200,7 +200,7 @@ static void test_ipv4(void)
 		   "\"uid\":1000,\"inode\":12345}\n");
 
 	/* Vanished: to NONE; the record describes the socket as it was. */
-	t.how = DIFF_HOW_POLL;
+	t.how = TRANSITION_HOW_POLL;
 	t.from = SOCK_CLOSE_WAIT;
 	t.to = SOCK_NONE;
 	sk.tuple.laddr[3] = 2;
@@ -222,7 +222,7 @@ static void test_listen(void)
 	struct sock sk = mk(AF_INET, "0.0.0.0", 22, "0.0.0.0", 0, SOCK_LISTEN, SOCK_KIND_FULL);
 	struct sock sk6 = mk(AF_INET6, "::", 443, "::", 0, SOCK_LISTEN, SOCK_KIND_FULL);
 	struct transition t = {.ts = TS, .sk = &sk, .from = SOCK_NONE, .to = SOCK_LISTEN,
-			       .how = DIFF_HOW_INITIAL};
+			       .how = TRANSITION_HOW_INITIAL};
 
 	sk.cookie = 1;
 	sk.inode = 777;
@@ -254,7 +254,7 @@ static void test_listen(void)
 	sk6.state = SOCK_CLOSE;
 	t.from = SOCK_LISTEN;
 	t.to = SOCK_NONE;
-	t.how = DIFF_HOW_DESTROY;
+	t.how = TRANSITION_HOW_DESTROY;
 	check_line(&t, RECORD_TEXT,
 		   "2023-11-14T22:13:20.123456Z ipv6 [::]:443              \u2192 [::]:*"
 		   "                LISTEN      \u2192 NONE        destroy cookie=2"
@@ -269,7 +269,7 @@ static void test_port_zero(void)
 	struct sock sk = mk(AF_INET, "127.0.0.1", 40000, "127.0.0.1", 0, SOCK_CLOSE,
 			    SOCK_KIND_GONE);
 	struct transition t = {.ts = TS, .sk = &sk, .from = SOCK_SYN_SENT, .to = SOCK_NONE,
-			       .how = DIFF_HOW_DESTROY};
+			       .how = TRANSITION_HOW_DESTROY};
 
 	sk.cookie = 9;
 	check_line(&t, RECORD_TEXT,
@@ -296,7 +296,7 @@ static void test_ipv6(void)
 	struct sock mapped = mk(AF_INET6, "::ffff:127.0.0.1", 9001, "::ffff:127.0.0.1", 40003,
 				SOCK_ESTABLISHED, SOCK_KIND_FULL);
 	struct transition t = {.ts = TS, .sk = &sk, .from = SOCK_ESTABLISHED,
-			       .to = SOCK_FIN_WAIT1, .how = DIFF_HOW_POLL};
+			       .to = SOCK_FIN_WAIT1, .how = TRANSITION_HOW_POLL};
 
 	sk.cookie = 18446744073709551615ULL;
 	sk.uid = 4294967295u;
@@ -339,7 +339,7 @@ static void test_kinds(void)
 	struct sock tw = mk(AF_INET6, "::1", 40005, "::1", 9000, SOCK_TIME_WAIT,
 			    SOCK_KIND_TIMEWAIT);
 	struct transition t = {.ts = TS, .sk = &orphan, .from = SOCK_CLOSE_WAIT,
-			       .to = SOCK_LAST_ACK, .how = DIFF_HOW_POLL};
+			       .to = SOCK_LAST_ACK, .how = TRANSITION_HOW_POLL};
 
 	orphan.cookie = 10;
 	orphan.uid = 1000;
@@ -393,7 +393,7 @@ static void test_owner(void)
 			       .sk = &sk,
 			       .from = SOCK_NONE,
 			       .to = SOCK_ESTABLISHED,
-			       .how = DIFF_HOW_POLL,
+			       .how = TRANSITION_HOW_POLL,
 			       .owner = &o};
 
 	sk.cookie = 7;
@@ -451,7 +451,7 @@ static void check_owner(const struct sock_owner *o, const char *json_tail, const
 	struct sock sk = mk(AF_INET, "127.0.0.1", 80, "127.0.0.1", 40000, SOCK_ESTABLISHED,
 			    SOCK_KIND_FULL);
 	struct transition t = {.ts = TS, .sk = &sk, .from = SOCK_NONE, .to = SOCK_ESTABLISHED,
-			       .how = DIFF_HOW_POLL, .owner = o};
+			       .how = TRANSITION_HOW_POLL, .owner = o};
 
 	sk.cookie = 7;
 	sk.uid = 33;
@@ -590,7 +590,7 @@ static void test_longest(void)
 			       .sk = &sk,
 			       .from = SOCK_ESTABLISHED,
 			       .to = SOCK_ESTABLISHED,
-			       .how = DIFF_HOW_INITIAL};
+			       .how = TRANSITION_HOW_INITIAL};
 	char buf[RECORD_MAX];
 	int n;
 
@@ -668,7 +668,7 @@ static void test_small_buffer(void)
 	struct sock sk = mk(AF_INET6, "::ffff:127.0.0.1", 9001, "::1", 40003, SOCK_ESTABLISHED,
 			    SOCK_KIND_FULL);
 	struct transition t = {.ts = TS, .sk = &sk, .from = SOCK_NONE, .to = SOCK_ESTABLISHED,
-			       .how = DIFF_HOW_POLL};
+			       .how = TRANSITION_HOW_POLL};
 
 	sk.cookie = 123456789;
 	sk.uid = 1000;
@@ -708,11 +708,11 @@ static void test_all_json(void)
 	int bad = 0, lines = 0;
 
 	sk.uid = 1;
-	for (unsigned combo = 0; combo < SOCK_KIND_MAX * 2 * SOCK_STATE_MAX * DIFF_HOW_MAX;
+	for (unsigned combo = 0; combo < SOCK_KIND_MAX * 2 * SOCK_STATE_MAX * TRANSITION_HOW_MAX;
 	     combo++) {
-		unsigned how = combo % DIFF_HOW_MAX, from = combo / DIFF_HOW_MAX % SOCK_STATE_MAX;
-		unsigned ino = combo / DIFF_HOW_MAX / SOCK_STATE_MAX % 2;
-		unsigned kind = combo / DIFF_HOW_MAX / SOCK_STATE_MAX / 2;
+		unsigned how = combo % TRANSITION_HOW_MAX, from = combo / TRANSITION_HOW_MAX % SOCK_STATE_MAX;
+		unsigned ino = combo / TRANSITION_HOW_MAX / SOCK_STATE_MAX % 2;
+		unsigned kind = combo / TRANSITION_HOW_MAX / SOCK_STATE_MAX / 2;
 		const char *const *keys = KEYS_BARE;
 
 		if (kind == SOCK_KIND_FULL)
@@ -729,7 +729,7 @@ static void test_all_json(void)
 		lines += 2;
 	}
 	CHECK_INT(bad, 0);
-	CHECK_INT(lines, 2 * SOCK_KIND_MAX * 2 * SOCK_STATE_MAX * DIFF_HOW_MAX);
+	CHECK_INT(lines, 2 * SOCK_KIND_MAX * 2 * SOCK_STATE_MAX * TRANSITION_HOW_MAX);
 
 	/* And the checker itself can fail. */
 	CHECK(!json_line_ok("{\"ts\":\"x}\n", KEYS_BARE));
@@ -919,7 +919,7 @@ static void test_loss(void)
 	struct sock sk = mk(AF_INET, "10.0.0.1", 40000, "10.0.0.2", 443, SOCK_CLOSE,
 			    SOCK_KIND_GONE);
 	struct transition t = {.ts = TS, .sk = &sk, .from = SOCK_ESTABLISHED, .to = SOCK_NONE,
-			       .how = DIFF_HOW_DESTROY};
+			       .how = TRANSITION_HOW_DESTROY};
 	struct summary sum = {.ts = TS, .sk = &sk, .lifetime_us = 5};
 	char buf[RECORD_MAX], field[64];
 

@@ -54,7 +54,7 @@ static void test_put_find(void)
 	CHECK(e == &s.entries[0]); /* dense, in insertion order */
 	CHECK(e && e->sk.cookie == a.cookie && sock_tuple_equal(&e->sk.tuple, &a.tuple));
 	CHECK(e && e->sk.state == a.state && e->sk.uid == a.uid);
-	CHECK(e && !e->missing && !e->prev && !e->mark);
+	CHECK(e && !e->missing && !e->diff.prev && !e->diff.run);
 	e = snapshot_find(&s, b.cookie);
 	CHECK(e == &s.entries[1]);
 	CHECK(e && e->sk.state == SOCK_LISTEN);
