@@ -503,6 +503,23 @@ static char *put_json_tuple(char *p, const struct sock_tuple *tu)
 	return put_u64(p, tu->rport);
 }
 
+/* ,"cookie":N, then "uid" and "inode" where SK has them: the socket's
+ * identity, which transitions and --once's sockets share. */
+static char *put_json_ids(char *p, const struct sock *sk)
+{
+	p = put_str(p, ",\"cookie\":");
+	p = put_u64(p, sk->cookie);
+	if (has_uid(sk)) {
+		p = put_str(p, ",\"uid\":");
+		p = put_u64(p, sk->uid);
+	}
+	if (has_inode(sk)) {
+		p = put_str(p, ",\"inode\":");
+		p = put_u64(p, sk->inode);
+	}
+	return p;
+}
+
 /* Writes the JSON record's fixed keys, without the closing brace, into BUF,
  * which holds JSON_MAX bytes; returns the end. */
 static char *put_json(char *buf, const struct transition *t, const char *ts)
@@ -524,17 +541,8 @@ static char *put_json(char *buf, const struct transition *t, const char *ts)
 	p = put_str(p, sock_state_name(t->to));
 	p = put_str(p, "\",\"how\":\"");
 	p = put_str(p, transition_how_name(t->how));
-	p = put_str(p, "\",\"cookie\":");
-	p = put_u64(p, sk->cookie);
-	if (has_uid(sk)) {
-		p = put_str(p, ",\"uid\":");
-		p = put_u64(p, sk->uid);
-	}
-	if (has_inode(sk)) {
-		p = put_str(p, ",\"inode\":");
-		p = put_u64(p, sk->inode);
-	}
-	return p;
+	*p++ = '"';
+	return put_json_ids(p, sk);
 }
 
 static int format_json(char *buf, size_t size, const struct transition *t, const char *ts)
@@ -697,16 +705,7 @@ int record_format_socket_json(char *buf, size_t size, const struct sock *sk,
 	p = put_u64(p, sk->rqueue);
 	p = put_str(p, ",\"wqueue\":");
 	p = put_u64(p, sk->wqueue);
-	p = put_str(p, ",\"cookie\":");
-	p = put_u64(p, sk->cookie);
-	if (has_uid(sk)) {
-		p = put_str(p, ",\"uid\":");
-		p = put_u64(p, sk->uid);
-	}
-	if (has_inode(sk)) {
-		p = put_str(p, ",\"inode\":");
-		p = put_u64(p, sk->inode);
-	}
+	p = put_json_ids(p, sk);
 	p = put_owner_json(p, owner);
 	p = put_str(p, "}\n");
 	*p = '\0';
