@@ -44,6 +44,7 @@ static bool may_read_other_fds(void)
 	return eff & (1ULL << CAP_SYS_PTRACE);
 }
 
+/* The process map, made or freed as ON says; what it cannot see, said once. */
 static void apply_procs(struct attrib *a, bool on)
 {
 	if (!on) {
@@ -65,6 +66,7 @@ static void apply_procs(struct attrib *a, bool on)
 		         (unsigned)geteuid());
 }
 
+/* The cgroup map, made or freed as ON says; no cgroup2, said once. */
 static void apply_cgroups(struct attrib *a, bool on)
 {
 	char root[PATH_MAX];
