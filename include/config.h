@@ -24,7 +24,7 @@ struct config {
 	uint32_t interval_ms;	   /* [poll] interval_ms */
 	char netns[PATH_MAX];	   /* [poll] netns; "" = the namespace we run in */
 	bool destroy_events;	   /* [poll] destroy_events */
-	uint64_t event_buffer;	   /* [poll] event_buffer, bytes */
+	uint64_t event_buffer;	   /* [poll] event_buffer, bytes; 0 = what the system allows */
 	uint32_t event_batch_ms;   /* [poll] event_batch_ms; 0 = read each notification at once */
 	char log_path[PATH_MAX];   /* [log] path; "-" = standard output */
 	struct logfile_options log; /* [log] format, max_size, keep, compress, fsync,

@@ -70,7 +70,8 @@ static const struct config_key keys[] = {
     {"poll", "interval_ms", KEY_UINT, 10, 60000, NULL, FIELD(interval_ms), "100"},
     {"poll", "netns", KEY_NETNS, 0, 0, NULL, FIELD(netns), ""},
     {"poll", "destroy_events", KEY_BOOL, 0, 0, NULL, FIELD(destroy_events), "yes"},
-    {"poll", "event_buffer", KEY_SIZE, 4 * KIB, 1 * GIB, NULL, FIELD(event_buffer), "16M"},
+    {"poll", "event_buffer", KEY_SIZE, 4 * KIB, 1 * GIB, "as much as the system allows, up to 16M",
+     FIELD(event_buffer), "0"},
     {"poll", "event_batch_ms", KEY_UINT, 0, 1000, NULL, FIELD(event_batch_ms), "10"},
     {"log", "path", KEY_PATH, 0, 0, NULL, FIELD(log_path), "/var/log/tcpstated/transitions.log"},
     {"log", "format", KEY_FORMAT, 0, 0, NULL, FIELD(log.format), "text"},
@@ -259,8 +260,9 @@ static int parse_number(const char *s, bool suffix, uint64_t *ret)
 /*
  * A path is written back by config_print() as "path = VALUE", so it must
  * survive that line being parsed again: inih strips blanks at either end, a
- * ';' at the start or after a blank begins a comment, and a control byte
- * (a newline above all) would break the line. Returns what is wrong, or NULL.
+ * ';' or '#' at the start or after a blank begins a comment, and a control
+ * byte (a newline above all) would break the line. Returns what is wrong, or
+ * NULL. (Quotes at its ends are refused for every key, in unquote().)
  */
 static const char *path_problem(const char *value)
 {
@@ -273,8 +275,9 @@ static const char *path_problem(const char *value)
 	for (i = 0; i < n; i++) {
 		if (iscntrl((unsigned char)value[i]))
 			return "control character";
-		if (value[i] == ';' && (i == 0 || isspace((unsigned char)value[i - 1])))
-			return "\";\" at the start or after a blank, which begins a comment";
+		if ((value[i] == ';' || value[i] == '#') &&
+		    (i == 0 || isspace((unsigned char)value[i - 1])))
+			return "\";\" or \"#\" at the start or after a blank, which begins a comment";
 	}
 	return NULL;
 }
@@ -288,7 +291,7 @@ struct setting {
 	const struct config_key *key;
 	const char *value; /* as the file spells it, never empty */
 	const char *shown; /* the same, fit for quoting in a message */
-	char why[160];
+	char why[256];
 };
 
 static PRINTF(2, 3) int refuse(struct setting *s, const char *fmt, ...)
@@ -553,9 +556,39 @@ static int value_error(const struct config_key *k, const char *problem, char *er
 	return -EINVAL;
 }
 
+static bool is_quote(char c)
+{
+	return c == '"' || c == '\'';
+}
+
+/*
+ * A value in matching quotes, "..." or '...', is taken without them: they are
+ * a habit from shells and other INI dialects, and no value of this file
+ * starts or ends with a quote. So a quote left at either end after that (one
+ * that does not match, or a second pair) is refused rather than kept as part
+ * of a file name, and config_print() never has to quote. Returns the value to
+ * parse (VALUE, or the inside copied into BUF of SIZE bytes), or NULL.
+ */
+static const char *unquote(const char *value, char *buf, size_t size)
+{
+	size_t n = strlen(value);
+
+	if (n >= 2 && is_quote(value[0]) && value[n - 1] == value[0] && n - 2 < size) {
+		memcpy(buf, value + 1, n - 2);
+		buf[n - 2] = '\0';
+		value = buf;
+		n -= 2;
+	}
+	if (n > 0 && (is_quote(value[0]) || is_quote(value[n - 1])))
+		return NULL;
+	return value;
+}
+
 int config_set(struct config *cfg, const char *section, const char *key, const char *value,
                char *err, size_t errlen)
 {
+	char inside[VALUE_MAX];
+	const char *bare;
 	const struct config_key *k;
 	const struct config_type *t;
 	char names[96], shown[80];
@@ -575,6 +608,15 @@ int config_set(struct config *cfg, const char *section, const char *key, const c
 	}
 	t = &types[k->type];
 	field = (char *)cfg + k->offset;
+	bare = unquote(value, inside, sizeof(inside));
+	if (!bare) {
+		snprintf(s.why, sizeof(s.why),
+		         "unmatched quote in the value %s (quotes are optional: write it "
+		         "without them)",
+		         quote(shown, sizeof(shown), value));
+		return value_error(k, s.why, err, errlen);
+	}
+	value = bare;
 	if (value[0] == '\0') {
 		if (!t->empty)
 			return value_error(k, "empty value", err, errlen);
@@ -676,19 +718,32 @@ static int parse_getc(struct parse *p)
 }
 
 /*
- * The first of CHARS in S, or the inline comment that inih would see (a ';'
- * after a blank), or the end of S.
+ * The first of CHARS in S, or an inline comment (a ';' or '#' after a blank),
+ * or the end of S.
  */
 static const char *scan(const char *s, const char *chars)
 {
 	bool blank = false;
 
 	for (; *s; s++) {
-		if (strchr(chars, *s) || (blank && *s == ';'))
+		if (strchr(chars, *s) || (blank && (*s == ';' || *s == '#')))
 			break;
 		blank = isspace((unsigned char)*s);
 	}
 	return s;
+}
+
+/*
+ * Cuts LINE at its inline comment. inih knows only ';' there (Debian builds
+ * it with INI_INLINE_COMMENT_PREFIXES ";"), but a '#' begins the comments of
+ * whole lines, and "interval_ms = 100 # poll often" is what people write; so
+ * both begin one after a blank, on every kind of line, before inih sees it.
+ */
+static void cut_comment(char *line)
+{
+	char *c = (char *)scan(line, "");
+
+	*c = '\0';
 }
 
 /*
@@ -709,7 +764,7 @@ static bool parse_check_section(struct parse *p, const char *t)
 	/* inih ignores what follows the ']'; only a comment may. */
 	for (end++; isspace((unsigned char)*end); end++)
 		;
-	if (*end != '\0' && *end != ';') {
+	if (*end != '\0' && *end != ';' && *end != '#') {
 		parse_syntax_error(p);
 		return false;
 	}
@@ -819,6 +874,8 @@ static char *parse_reader(char *str, int num, void *stream)
 	str[len] = '\0';
 	if (!parse_check_line(p, str))
 		return NULL;
+	cut_comment(str);
+	len = strlen(str);
 	str[len++] = '\n';
 	str[len] = '\0';
 	return str;

@@ -78,8 +78,8 @@ def write_conf(text):
     inside("cat > %s" % CONF, inp=text)
 
 
-def read_log():
-    return inside("cat %s 2>/dev/null || true" % LOG).stdout
+def read_log(path=LOG):
+    return inside("cat %s 2>/dev/null || true" % path).stdout
 
 
 TEXT_RE = re.compile(r"^(\S+) (ipv[46]) (\S+)\s+→ (\S+)\s+(\S+)\s+→ (\S+)\s+(\S+)\s+cookie=(\d+)(.*)$")
@@ -300,7 +300,8 @@ def run_steps():
     check(any(" unit=conn-test.service" in line for line in read_log().splitlines()),
           "unit=conn-test.service in the text log")
 
-    # --- reload: text -> json and 100 -> 200 ms, a connection open across it
+    # --- reload: text -> json (a new file) and 100 -> 200 ms, a connection
+    # open across it
     pid = show("MainPID")["MainPID"]
     c = connect(8081, hold="/tmp/release-8081")
     check(wait_for("held connection", lambda: inside(
@@ -319,7 +320,14 @@ def run_steps():
                                                if x["fmt"] == "json"]), "later records are JSON")
     p = show("MainPID", "ActiveState", "SubState", "NRestarts")
     check(p["MainPID"] == pid and p["SubState"] == "running", "same process after reload: %s" % p)
-    recs = parse_records(read_log())
+    # The text file was rotated away before the first JSON record: one
+    # format per file, and the records of both files chain up.
+    before, after = parse_records(read_log(LOG + ".1")), parse_records(read_log())
+    check(before and {x["fmt"] for x in before} == {"text"}
+          and {x["fmt"] for x in after} == {"json"},
+          "text records in %s.1, JSON in %s: %s, %s" % (
+              LOG, LOG, {x["fmt"] for x in before}, {x["fmt"] for x in after}))
+    recs = before + after
     check(not [x for x in recs if x["fmt"] == "garbage"], "every line is a record")
     check(chains_ok(recs), "no record lost or repeated across the reload (per-socket chains)")
     initial_after = [x for x in recs if x["fmt"] == "json" and x["how"] == "initial"]
