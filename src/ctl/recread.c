@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <string.h>
 
 #include <arpa/inet.h>
@@ -66,6 +67,11 @@ static const char *const journal_keys[RECORD_FIELD_MAX] = {RECORD_FIELDS(FIELD_J
 	 (1ull << RECORD_FIELD_COOKIE))
 #define TRANSITION_FIELDS (TUPLE_FIELDS | (1ull << RECORD_FIELD_FROM) | (1ull << RECORD_FIELD_TO))
 
+static int word_is(const char *s, size_t n, const char *word)
+{
+	return strlen(word) == n && memcmp(s, word, n) == 0;
+}
+
 /* The field named NAME (N bytes) in TABLE, trying HINT first: the daemon
  * writes keys in table order, so the one after the last is nearly always it. */
 static int field_of(const char *const *table, const char *name, size_t n, unsigned *hint)
@@ -73,7 +79,7 @@ static int field_of(const char *const *table, const char *name, size_t n, unsign
 	for (unsigned k = 0; k < RECORD_FIELD_MAX; k++) {
 		unsigned i = (*hint + k) % RECORD_FIELD_MAX;
 
-		if (table[i] && strncmp(table[i], name, n) == 0 && table[i][n] == '\0') {
+		if (table[i] && word_is(name, n, table[i])) {
 			*hint = i + 1;
 			return (int)i;
 		}
@@ -125,11 +131,6 @@ static void copy_name(char *dst, size_t size, const char *s, size_t n)
 		n = size - 1;
 	memcpy(dst, s, n);
 	dst[n] = '\0';
-}
-
-static int word_is(const char *s, size_t n, const char *word)
-{
-	return strlen(word) == n && memcmp(s, word, n) == 0;
 }
 
 static int set_state(uint8_t *dst, const char *s, size_t n)
@@ -289,12 +290,13 @@ static void parse_begin(struct recread_entry *p, struct ctl_record *r)
 {
 	memset(p, 0, sizeof(*p));
 	p->r = r;
+	/* Every number zeroed, every name empty: the names (most of the
+	 * record's size) need only their first byte cleared. */
+	memset(r, 0, offsetof(struct ctl_record, unit));
 	r->kind = CTL_RECORD_TRANSITION;
-	r->has = 0;
 	r->how = CTL_HOW_POLL;
 	r->host[0] = r->unit[0] = r->comm[0] = '\0';
 	r->outcome[0] = r->closer[0] = r->role[0] = '\0';
-	memset(&r->tuple, 0, sizeof(r->tuple));
 }
 
 /* Checks that P made a whole record of its kind. Returns 0 or -EINVAL. */
@@ -444,7 +446,7 @@ static int parse_json_fast(const char *s, const char *end, struct ctl_record *re
 		if (s >= end || *s++ != '"')
 			return -EAGAIN;
 		key = s;
-		while (s < end && *s != '"' && *s != '\\')
+		while (s < end && *s != '"' && *s != '\\' && (unsigned char)*s >= 0x20)
 			s++;
 		if (s + 1 >= end || *s != '"' || s[1] != ':')
 			return -EAGAIN;

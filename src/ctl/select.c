@@ -118,7 +118,7 @@ int select_conn(const struct ctl_select *s, const struct conn *c, int64_t now_us
 		return 0;
 	if (s->outcome >= 0 && c->outcome != s->outcome)
 		return 0;
-	if (s->open_only && c->outcome != CONN_OPEN)
+	if (s->open_only && (c->flags & CONN_ENDED))
 		return 0;
 	return conn_start_us(c) <= s->until_us && conn_end_us(c, now_us) >= s->since_us;
 }

@@ -157,6 +157,7 @@ static void test_outcomes(void)
 	const unsigned open[] = {SOCK_NONE, SOCK_SYN_SENT, SOCK_ESTABLISHED};
 	const unsigned listener[] = {SOCK_NONE, SOCK_LISTEN, SOCK_NONE};
 	const unsigned partial[] = {SOCK_ESTABLISHED, SOCK_FIN_WAIT2};
+	const unsigned lingering[] = {SOCK_NONE, SOCK_ESTABLISHED, SOCK_FIN_WAIT2, SOCK_TIME_WAIT};
 
 	check_outcome(refused, 3, 500, CTL_HOW_DESTROY, CONN_REFUSED);
 	check_outcome(refused, 3, 3000000, CTL_HOW_DESTROY, CONN_TIMEOUT);
@@ -168,6 +169,8 @@ static void test_outcomes(void)
 	check_outcome(open, 3, 10, CTL_HOW_POLL, CONN_OPEN);
 	check_outcome(listener, 3, 10, CTL_HOW_POLL, CONN_LISTENER);
 	check_outcome(partial, 2, 10, CTL_HOW_POLL, CONN_OPEN);
+	/* Still in TIME_WAIT at the end of the input: closed, by this end. */
+	check_outcome(lingering, 4, 10, CTL_HOW_DESTROY, CONN_LOCAL_CLOSE);
 }
 
 /* A connection that lived between two polls: NONE -> CLOSE -> NONE, then
