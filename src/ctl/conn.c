@@ -395,7 +395,8 @@ static unsigned outcome_of(const struct conn *c)
 	/* A TIME_WAIT socket is a connection closed; it lingers only so that
 	 * late segments of it are not taken for a new one's. */
 	if (!(c->flags & CONN_ENDED))
-		return c->steps[c->nsteps - 1].state == SOCK_TIME_WAIT ? close_outcome(c) : CONN_OPEN;
+		return c->steps[c->nsteps - 1].state == SOCK_TIME_WAIT ? close_outcome(c)
+		                                                       : CONN_OPEN;
 	if (conn_passed(c, SOCK_SYN_SENT) && !established) {
 		unsigned i = 0;
 

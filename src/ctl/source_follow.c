@@ -4,11 +4,16 @@
  * The daemon rotates by renaming the log and starting a new one at the same
  * path (built-in rotation, or logrotate and SIGUSR1), and makes it again
  * when it is deleted. So at the end of the open file the path is asked
- * again: another file there means a rotation, and the new one is read from
- * its start, the old one having been read to its end; the same file, now
- * shorter, was truncated. inotify on the log's directory wakes the reader as
- * soon as anything there changes, so a record is read within milliseconds
- * of its write; without inotify (no directory yet) the path is polled.
+ * again: another file there means a rotation. The old file is then read to
+ * its end once more (the daemon may have written its last batch there after
+ * the first end was met), and the new one from its start; the same file,
+ * now shorter, was truncated. A small max_size can rotate several times
+ * between two reads: the files rotated since, found in the rotated set by
+ * their first record's time (no earlier than the last one read), are read
+ * in order before the new log, gzipped or not. inotify on the log's
+ * directory wakes the reader as soon as anything there changes, so a record
+ * is read within milliseconds of its write; without inotify (no directory
+ * yet) the path is polled.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,11 +26,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "ctl_linebuf.h"
+#include "ctl_record.h"
 #include "ctl_source.h"
 
 /* How often the path is asked when inotify cannot watch its directory. */
 #define POLL_MS 100
+
+/* Rotated files read between two of the log: more are a log rotating
+ * faster than anything can follow it. */
+#define BACKLOG_MAX 64
 
 struct source_follow {
 	char *path;
@@ -37,6 +49,10 @@ struct source_follow {
 	dev_t dev;
 	ino_t inode;
 	off_t offset;
+	int rotated;     /* a rotation was seen: the old file read to its end once more */
+	int64_t last_ts; /* of the last line returned, or INT64_MIN */
+	struct source_file *backlog[BACKLOG_MAX]; /* rotated files to read first */
+	size_t nbacklog, ibacklog;
 	struct linebuf lb;
 };
 
@@ -85,6 +101,7 @@ int source_follow_open(const char *path, struct source_follow **ret)
 	if (!f)
 		return -ENOMEM;
 	f->fd = f->ino = -1;
+	f->last_ts = INT64_MIN;
 	f->is_stdin = strcmp(path, "-") == 0;
 	f->path = strdup(f->is_stdin ? "(stdin)" : path);
 	f->dir = strdup(path);
@@ -116,12 +133,69 @@ void source_follow_close(struct source_follow *f)
 	if (!f)
 		return;
 	close_log(f);
+	while (f->ibacklog < f->nbacklog)
+		source_file_close(f->backlog[f->ibacklog++]);
 	if (f->ino >= 0)
 		close(f->ino);
 	linebuf_release(&f->lb);
 	free(f->path);
 	free(f->dir);
 	free(f);
+}
+
+/* The time of the record LINE (text or JSON), or INT64_MIN. */
+static int64_t line_time(const char *line, size_t len)
+{
+	int64_t ts;
+
+	if (len >= 34 && memcmp(line, "{\"ts\":\"", 7) == 0 && recread_time(line + 7, 27, &ts) == 0)
+		return ts;
+	if (len >= 27 && recread_time(line, 27, &ts) == 0)
+		return ts;
+	return INT64_MIN;
+}
+
+/* The time of the first record of the file at PATH, plain or gzip, or INT64_MIN. */
+static int64_t first_time(const char *path)
+{
+	char line[256];
+	gzFile g = gzopen(path, "rb");
+	int64_t ts = INT64_MIN;
+
+	if (!g)
+		return ts;
+	if (gzgets(g, line, sizeof(line)))
+		ts = line_time(line, strlen(line));
+	gzclose_r(g);
+	return ts;
+}
+
+/* Queues the rotated files written since the one just read to its end:
+ * those of the set, other than it and the log itself, whose first record
+ * is no older than the last one read. */
+static void queue_rotated(struct source_follow *f, struct source_report *rep)
+{
+	char **paths;
+	size_t n;
+
+	if (source_rotated(f->path, &paths, &n) < 0)
+		return;
+	for (size_t i = 0; i < n && f->nbacklog < BACKLOG_MAX; i++) {
+		struct stat st;
+		int64_t ts;
+
+		if (strcmp(paths[i], f->path) == 0 || stat(paths[i], &st) < 0 ||
+		    (st.st_dev == f->dev && st.st_ino == f->inode))
+			continue;
+		ts = first_time(paths[i]);
+		if (ts == INT64_MIN || ts < f->last_ts)
+			continue;
+		if (source_file_open(paths[i], &f->backlog[f->nbacklog]) == 0)
+			f->nbacklog++;
+		else
+			source_report_bad(rep, paths[i], 0, "vanished (rotated away while read)");
+	}
+	source_paths_free(paths, n);
 }
 
 /* At the end of the open file: a rotation or truncation to act on? Returns
@@ -142,12 +216,19 @@ static int check_path(struct source_follow *f, struct source_report *rep)
 		linebuf_clear(&f->lb);
 		return 1;
 	}
+	if (f->fd >= 0 && !f->rotated) {
+		f->rotated = 1;
+		return 1;
+	}
+	f->rotated = 0;
 	if (linebuf_pending(&f->lb))
 		source_report_bad(rep, f->path, f->lb.lineno + 1, "torn line before a rotation");
 	linebuf_clear(&f->lb);
+	if (f->fd >= 0)
+		queue_rotated(f, rep);
 	close_log(f);
 	open_log(f);
-	return f->fd >= 0;
+	return f->fd >= 0 || f->nbacklog;
 }
 
 /* Waits up to TIMEOUT_MS for a change. Returns 1 on one, 0 on none, -EINTR. */
@@ -201,8 +282,26 @@ static ssize_t read_more(struct source_follow *f)
 	return 0;
 }
 
-int source_follow_next(struct source_follow *f, struct source_report *rep, int timeout_ms,
-                       const char **ret_line, size_t *ret_len)
+/* The next line of the rotated files queued, if any. Returns 1 or 0. */
+static int next_backlog(struct source_follow *f, struct source_report *rep, const char **ret_line,
+                        size_t *ret_len)
+{
+	while (f->ibacklog < f->nbacklog) {
+		struct source_file *b = f->backlog[f->ibacklog];
+
+		if (source_file_next(b, rep, ret_line, ret_len) > 0)
+			return 1;
+		source_file_close(b);
+		f->ibacklog++;
+	}
+	f->ibacklog = f->nbacklog = 0;
+	return 0;
+}
+
+/* The next line of the log itself. Returns 1, 0 when none came within
+ * TIMEOUT_MS, 2 when rotated files were queued, or -errno. */
+static int next_live(struct source_follow *f, struct source_report *rep, int timeout_ms,
+                     const char **ret_line, size_t *ret_len)
 {
 	for (;;) {
 		int r = linebuf_line(&f->lb, ret_line, ret_len);
@@ -223,20 +322,46 @@ int source_follow_next(struct source_follow *f, struct source_report *rep, int t
 				                  "torn line at the end (no newline)");
 			return (int)n;
 		}
-		if (!f->is_stdin && (f->fd < 0 ? (open_log(f), f->fd >= 0) : check_path(f, rep)))
+		if (!f->is_stdin && (f->fd < 0 ? (open_log(f), f->fd >= 0) : check_path(f, rep))) {
+			if (f->nbacklog)
+				return 2;
 			continue;
+		}
 		r = wait_change(f, timeout_ms);
 		if (r <= 0)
 			return r;
 	}
 }
 
+int source_follow_next(struct source_follow *f, struct source_report *rep, int timeout_ms,
+                       const char **ret_line, size_t *ret_len)
+{
+	int r;
+
+	do {
+		r = next_backlog(f, rep, ret_line, ret_len);
+		if (r == 0)
+			r = next_live(f, rep, timeout_ms, ret_line, ret_len);
+	} while (r == 2);
+	if (r == 1) {
+		int64_t ts = line_time(*ret_line, *ret_len);
+
+		if (ts > f->last_ts)
+			f->last_ts = ts;
+	}
+	return r;
+}
+
 const char *source_follow_name(const struct source_follow *f)
 {
+	if (f->ibacklog < f->nbacklog)
+		return source_file_name(f->backlog[f->ibacklog]);
 	return f->path;
 }
 
 uint64_t source_follow_lineno(const struct source_follow *f)
 {
+	if (f->ibacklog < f->nbacklog)
+		return source_file_lineno(f->backlog[f->ibacklog]);
 	return f->lb.lineno;
 }

@@ -2,9 +2,9 @@
  * verb_follow.c - follow: connections live, as the daemon logs them.
  *
  * Each transition of a selected connection is one line as it is read, with
- * the time spent in the state it left; when the connection is finished, its
- * whole timeline follows (both ends side by side when both are local), as
- * show prints it. What was in the log before following began is read
+ * the time spent in the state it left (with -o json, the connection so far,
+ * "done": false); when the connection is finished, its whole timeline follows (both ends side by
+ * side when both are local), as show prints it. What was in the log before following began is read
  * quietly, only to know the connections already open.
  */
 #include <string.h>
@@ -23,6 +23,17 @@ static int may_match(const struct verb_ctx *v, const struct conn *c)
 	return !conn_passed(c, SOCK_LISTEN) || s->state == SOCK_LISTEN;
 }
 
+/* C as far as it went, "done": false, or finished, "done": true. */
+static void follow_json(struct verb_ctx *v, const struct conn *c, int done)
+{
+	struct json_object *o = out_conn_json(c, v->now_us);
+
+	if (o)
+		json_object_object_add(o, "done", json_object_new_boolean(done));
+	out_json_line(v->out, o);
+	fflush(v->out->f);
+}
+
 static void follow_step(const struct conn *c, void *user)
 {
 	struct verb_ctx *v = user;
@@ -31,8 +42,12 @@ static void follow_step(const struct conn *c, void *user)
 	char ts[OUT_TIME_MAX], l[OUT_ENDPOINT_MAX], r[OUT_ENDPOINT_MAX], d[OUT_DURATION_MAX];
 	unsigned from = c->nsteps >= 2 ? c->steps[c->nsteps - 2].state : SOCK_NONE;
 
-	if (!v->live || !may_match(v, c) || o->format == OUT_JSON)
+	if (!v->live || !may_match(v, c))
 		return;
+	if (o->format == OUT_JSON) {
+		follow_json(v, c, 0);
+		return;
+	}
 	out_time(o, ts, to->ts_us, 1);
 	out_endpoint(l, c->tuple.family, c->tuple.laddr, c->tuple.lport);
 	out_endpoint(r, c->tuple.family, c->tuple.raddr, c->tuple.rport);
@@ -57,9 +72,9 @@ static void follow_done(const struct conn *c, void *user)
 	if (!v->live || !verb_selected(v, c))
 		return;
 	if (v->out->format == OUT_JSON) {
-		out_json_line(v->out, out_conn_json(c, v->now_us));
+		follow_json(v, c, 1);
 		if (c->peer)
-			out_json_line(v->out, out_conn_json(c->peer, v->now_us));
+			follow_json(v, c->peer, 1);
 	} else {
 		show_conn_text(v, c);
 	}

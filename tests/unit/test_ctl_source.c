@@ -166,6 +166,33 @@ static void test_follow(void)
 	source_follow_close(f);
 }
 
+/* Two rotations between two reads: the file between them, which the reader
+ * never had open, is found by its first record's time and read in order. */
+static void test_follow_fast_rotation(void)
+{
+	struct source_follow *f;
+	char path[256], p1[256], p2[256], out[512];
+
+	snprintf(path, sizeof(path), "%s/fast", dir);
+	snprintf(p1, sizeof(p1), "%s/fast.1", dir);
+	snprintf(p2, sizeof(p2), "%s/fast.2", dir);
+	put("fast.5", "2026-01-01T00:00:00.000000Z older\n");
+	put("fast", "2026-01-01T00:00:01.000000Z a\n");
+	CHECK_INT(source_follow_open(path, &f), 0);
+	follow_some(f, out, sizeof(out));
+	CHECK_STR(out, "2026-01-01T00:00:01.000000Z a|");
+	CHECK_INT(rename(path, p1), 0);
+	put("fast", "2026-01-01T00:00:02.000000Z b\n");
+	CHECK_INT(rename(p1, p2), 0);
+	CHECK_INT(rename(path, p1), 0);
+	put_gz("fast.1.gz", "2026-01-01T00:00:02.000000Z b\n", 0); /* compressed meanwhile */
+	CHECK_INT(unlink(p1), 0);
+	put("fast", "2026-01-01T00:00:03.000000Z c\n");
+	follow_some(f, out, sizeof(out));
+	CHECK_STR(out, "2026-01-01T00:00:02.000000Z b|2026-01-01T00:00:03.000000Z c|");
+	source_follow_close(f);
+}
+
 int main(void)
 {
 	char cmd[300];
@@ -174,6 +201,7 @@ int main(void)
 	test_rotated();
 	test_files();
 	test_follow();
+	test_follow_fast_rotation();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	CHECK_INT(system(cmd), 0);
 	return CHECK_DONE();
