@@ -27,6 +27,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 
 from tcpstate_testlib import (Daemon, Endpoint, Netns, accept, check,
@@ -473,6 +474,80 @@ def test_bad_input():
         ctl("--state", "NOPE", expect=64)
 
 
+def native_to_export(datagram, host, realtime_us):
+    """One journal entry as sd_journal_sendv() sent it (the native protocol)
+    in the journal export format, which encodes each field the same way,
+    with the fields journald would add."""
+    head = (f"__REALTIME_TIMESTAMP={realtime_us}\n__MONOTONIC_TIMESTAMP={realtime_us}\n"
+            f"_BOOT_ID=0123456789abcdef0123456789abcdef\n_HOSTNAME={host}\n"
+            "_TRANSPORT=journal\n").encode()
+    return head + datagram + (b"" if datagram.endswith(b"\n") else b"\n") + b"\n"
+
+
+def drain(sink, entries):
+    """Appends each datagram SINK receives to ENTRIES, until it is shut down."""
+    while True:
+        data = sink.recv(1 << 20)
+        if not data:
+            return
+        entries.append(data)
+
+
+def test_journal():
+    """--journal and -D read what the daemon sends to the journal. The
+    daemon runs with [journal] enabled in a mount namespace of its own whose
+    /run/systemd/journal/socket is the test's socket; each entry it sends is
+    written, as two hosts' entries, into a journal directory by the real
+    systemd-journal-remote, which -D then reads."""
+    remote = shutil.which("systemd-journal-remote") or "/lib/systemd/systemd-journal-remote"
+    check(os.access(remote, os.X_OK),
+          "systemd-journal-remote not found (install systemd-journal-remote)")
+    with Netns() as ns:
+        srv = listener(socket.AF_INET)
+        port = srv.getsockname()[1]
+        d = Daemon(ns, destroy_events=True, config="[journal]\nenabled = yes\n")
+        d.kill()  # the same daemon again, with the journal socket the test's
+        sock_dir = os.path.join(d.dir, "journal")
+        os.mkdir(sock_dir)
+        sink = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        sink.bind(os.path.join(sock_dir, "socket"))
+        script = ("mount -t tmpfs tcpst-run /run && mkdir -p /run/systemd && "
+                  f"ln -s {sock_dir} /run/systemd/journal && exec \"$@\"")
+        proc = subprocess.Popen(["unshare", "--mount", "--propagation", "private", "--",
+                                 "sh", "-c", script, "sh", *d.argv],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE)
+        # Read as they come: a full socket would block the daemon's send.
+        entries = []
+        reader = threading.Thread(target=lambda: drain(sink, entries), daemon=True)
+        reader.start()
+        try:
+            d.proc = proc
+            cli, acc = classic(ns, d, srv)
+            d.sync()
+        finally:
+            proc.terminate()
+            proc.wait(timeout=10)
+            sink.shutdown(socket.SHUT_RDWR)
+            reader.join(timeout=10)
+        check(len(entries) >= 10, f"{len(entries)} journal entries sent")
+        export = b"".join(native_to_export(e, host, 1_700_000_000_000_000 + i)
+                          for host in ("web1", "web2") for i, e in enumerate(entries))
+        jdir = os.path.join(d.dir, "remote")
+        os.mkdir(jdir)
+        p = subprocess.run([remote, "--split-mode=none", f"--output={jdir}/all.journal", "-"],
+                           input=export, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        check(p.returncode == 0, f"systemd-journal-remote: {p.stdout.decode()}")
+        conns = ctl_json("list", "-D", jdir, "--port", str(port))
+        for host in ("web1", "web2"):
+            check_classic_pair([c for c in conns if c["host"] == host], cli, acc)
+        check_equal(len(conns), 4, "two ends on each of two hosts")
+        out, _ = ctl("list", "-D", jdir, "--port", str(port))
+        check("web1" in out and "web2" in out and "HOST" in out, f"hosts shown:\n{out}")
+        out, _ = ctl("show", "-D", jdir, "--cookie", str(cli.cookie))
+        check("web1: 127.0.0.1" in out and "web2: 127.0.0.1" in out, out)
+
+
 if __name__ == "__main__":
     main([test_list_show_stats, test_outcomes, test_follow, test_rotated_and_gzipped,
-          test_follow_across_rotation, test_bad_input])
+          test_follow_across_rotation, test_bad_input, test_journal])
