@@ -37,7 +37,7 @@ PORT = 10000
 RSS_LIMIT_MIB = 64
 
 
-def run(argv, stdout=subprocess.DEVNULL):
+def run(argv, stdout=subprocess.PIPE):
     """Runs ARGV; returns (seconds, peak RSS in MiB, stdout bytes or None).
     The peak RSS is the one GNU time reports (package time): the wait4()
     of a child forked from this Python process would count Python's own
@@ -100,7 +100,9 @@ def bench(args, ctl, gen, jq, log):
     best = {}
     for _ in range(args.rounds):
         for name, argv in tools.items():
-            t, rss, out = run(argv, subprocess.PIPE if name == "tcpstatectl" else subprocess.DEVNULL)
+            # Output to a pipe, never /dev/null: GNU grep stops at the first
+            # match when its output is /dev/null.
+            t, rss, out = run(argv, subprocess.PIPE)
             if name == "tcpstatectl":
                 check_answer(out, args)
             if name not in best or t < best[name][0]:

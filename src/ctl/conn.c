@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "ctl_conn.h"
 #include "util.h"
@@ -29,6 +30,12 @@
  * after the first SYN retransmission (1 s) timed out, or was refused late. */
 #define CONN_CONNECT_TIMEOUT_US 1000000
 
+/* A port some socket listens on (on host HOST_ID). */
+struct listening {
+	uint32_t host_id;
+	uint16_t port;
+};
+
 struct conn_table {
 	conn_step_cb step;
 	conn_done_cb done;
@@ -39,6 +46,8 @@ struct conn_table {
 	struct conn *wait_head, *wait_tail; /* ended, waiting for a summary, in end order */
 	char **hosts;                       /* host names, interned; hosts[0] = "" */
 	size_t nhosts, hosts_cap;
+	struct listening *listening; /* ports listened on now, to tell servers */
+	size_t nlistening, listening_cap;
 	uint64_t seq;
 	int64_t now_us;
 };
@@ -420,11 +429,39 @@ static unsigned outcome_of(const struct conn *c)
 	return close_outcome(c);
 }
 
-static unsigned role_of(const struct conn *c)
+/* The index of HOST_ID's listening PORT in T, or -1. */
+static ssize_t listening_find(const struct conn_table *t, uint32_t host_id, uint16_t port)
+{
+	for (size_t i = 0; i < t->nlistening; i++)
+		if (t->listening[i].host_id == host_id && t->listening[i].port == port)
+			return (ssize_t)i;
+	return -1;
+}
+
+/* Keeps the ports listened on: a socket into LISTEN adds its port, one
+ * out of it takes it away. Listeners are few: a linear table. */
+static void note_listener(struct conn_table *t, const struct ctl_record *r, uint32_t hid)
+{
+	ssize_t i = listening_find(t, hid, r->tuple.lport);
+
+	if (r->to == SOCK_LISTEN && i < 0 &&
+	    util_grow((void **)&t->listening, &t->listening_cap, t->nlistening + 1,
+	              sizeof(*t->listening), 8) == 0)
+		t->listening[t->nlistening++] = (struct listening){hid, r->tuple.lport};
+	else if (r->from == SOCK_LISTEN && i >= 0)
+		t->listening[i] = t->listening[--t->nlistening];
+}
+
+/* Client or server: by the handshake state the records show, else by the
+ * record's own "role", else a connection on a port something listens on
+ * was accepted there. */
+static unsigned role_of(const struct conn_table *t, const struct conn *c)
 {
 	if (conn_passed(c, SOCK_SYN_SENT))
 		return CONN_ROLE_CLIENT;
 	if (conn_passed(c, SOCK_SYN_RECV))
+		return CONN_ROLE_SERVER;
+	if (c->role == CONN_ROLE_UNKNOWN && listening_find(t, c->host_id, c->tuple.lport) >= 0)
 		return CONN_ROLE_SERVER;
 	return c->role;
 }
@@ -433,16 +470,16 @@ static unsigned role_of(const struct conn *c)
  * an end that left ESTABLISHED straight for NONE closed passively, between
  * two polls, when the other end closed first (it went through FIN_WAIT);
  * when neither went through a closing state, the connection was reset. */
-static void settle_ends(struct conn *c)
+static void settle_ends(const struct conn_table *t, struct conn *c)
 {
 	struct conn *p = c->peer;
 
 	c->outcome = (uint8_t)outcome_of(c);
-	c->role = (uint8_t)role_of(c);
+	c->role = (uint8_t)role_of(t, c);
 	if (!p)
 		return;
 	p->outcome = (uint8_t)outcome_of(p);
-	p->role = (uint8_t)role_of(p);
+	p->role = (uint8_t)role_of(t, p);
 	if (c->outcome == CONN_CLOSED && p->outcome == CONN_LOCAL_CLOSE)
 		c->outcome = CONN_REMOTE_CLOSE;
 	else if (p->outcome == CONN_CLOSED && c->outcome == CONN_LOCAL_CLOSE)
@@ -485,7 +522,7 @@ static void finish(struct conn_table *t, struct conn *c)
 	c->flags |= CONN_DONE;
 	if (p && !(p->flags & CONN_DONE))
 		return;
-	settle_ends(c);
+	settle_ends(t, c);
 	t->done(c, t->user);
 	conn_free(p);
 	conn_free(c);
@@ -575,6 +612,8 @@ int conn_table_add(struct conn_table *t, const struct ctl_record *r)
 		add_summary(t, c, r);
 		return 0;
 	}
+	if (r->to == SOCK_LISTEN || r->from == SOCK_LISTEN)
+		note_listener(t, r, hid);
 	return add_transition(t, c, r, hid);
 }
 
@@ -638,6 +677,7 @@ void conn_table_free(struct conn_table *t)
 	for (size_t i = 0; i < t->nhosts; i++)
 		free(t->hosts[i]);
 	free(t->hosts);
+	free(t->listening);
 	free(t->slots);
 	free(t->tuple);
 	free(t);

@@ -371,7 +371,8 @@ int main(int argc, char **argv)
 		return EXIT_SOFTWARE;
 	}
 	err = read_sources(&o, &fd);
-	if (err == 0)
+	/* What follow was stopped in the middle of is not finished. */
+	if (err == 0 && o.verb != &verb_follow)
 		conn_table_flush(fd.table);
 	if (o.verb->end)
 		o.verb->end(&v);

@@ -67,9 +67,14 @@ static const char *const journal_keys[RECORD_FIELD_MAX] = {RECORD_FIELDS(FIELD_J
 	 (1ull << RECORD_FIELD_COOKIE))
 #define TRANSITION_FIELDS (TUPLE_FIELDS | (1ull << RECORD_FIELD_FROM) | (1ull << RECORD_FIELD_TO))
 
+/* Nonzero when the N bytes at S are WORD. One pass, and never past WORD's
+ * end, whatever S holds (a NUL byte, say): it is called for every key. */
 static int word_is(const char *s, size_t n, const char *word)
 {
-	return strlen(word) == n && memcmp(s, word, n) == 0;
+	for (size_t i = 0; i < n; i++)
+		if (word[i] != s[i] || !word[i])
+			return 0;
+	return word[n] == '\0';
 }
 
 /* The field named NAME (N bytes) in TABLE, trying HINT first: the daemon
@@ -107,20 +112,47 @@ static int parse_u64(const char *s, size_t n, uint64_t max, uint64_t *ret)
 	return 0;
 }
 
+/* "a.b.c.d" as inet_pton() takes it (no leading zeros), without its cost:
+ * every record has two. Returns 0 or -EINVAL. */
+static int parse_ipv4(const char *s, size_t n, uint8_t out[4])
+{
+	unsigned part = 0, v = 0, digits = 0;
+
+	for (size_t i = 0; i <= n; i++) {
+		if (i == n || s[i] == '.') {
+			if (!digits || part > 3 || (i < n && part == 3))
+				return -EINVAL;
+			out[part++] = (uint8_t)v;
+			v = digits = 0;
+		} else if (s[i] >= '0' && s[i] <= '9' && !(digits == 1 && v == 0)) {
+			v = v * 10 + (unsigned)(s[i] - '0');
+			if (v > 255)
+				return -EINVAL;
+			digits++;
+		} else {
+			return -EINVAL;
+		}
+	}
+	return part == 4 ? 0 : -EINVAL;
+}
+
 /* An address as inet_ntop writes it; its family is AF_INET6 when it has a ':'. */
 static int parse_addr(const char *s, size_t n, uint8_t out[16], uint8_t *ret_family)
 {
 	char buf[INET6_ADDRSTRLEN];
-	int family = memchr(s, ':', n) ? AF_INET6 : AF_INET;
 
+	memset(out, 0, 16);
+	if (!memchr(s, ':', n)) {
+		*ret_family = AF_INET;
+		return parse_ipv4(s, n, out);
+	}
 	if (n == 0 || n >= sizeof(buf))
 		return -EINVAL;
 	memcpy(buf, s, n);
 	buf[n] = '\0';
-	memset(out, 0, 16);
-	if (inet_pton(family, buf, out) != 1)
+	if (inet_pton(AF_INET6, buf, out) != 1)
 		return -EINVAL;
-	*ret_family = (uint8_t)family;
+	*ret_family = AF_INET6;
 	return 0;
 }
 
@@ -135,18 +167,13 @@ static void copy_name(char *dst, size_t size, const char *s, size_t n)
 
 static int set_state(uint8_t *dst, const char *s, size_t n)
 {
-	char buf[16];
-	int st;
-
-	if (n >= sizeof(buf))
-		return -EINVAL;
-	memcpy(buf, s, n);
-	buf[n] = '\0';
-	st = sock_state_from_name(buf);
-	if (st < 0)
-		return st;
-	*dst = (uint8_t)st;
-	return 0;
+	for (unsigned st = 0; st < SOCK_STATE_MAX; st++) {
+		if (word_is(s, n, sock_state_name(st))) {
+			*dst = (uint8_t)st;
+			return 0;
+		}
+	}
+	return -EINVAL;
 }
 
 /* Sets a string FIELD of P's record to S (N bytes). Returns 0 or -EINVAL. */

@@ -91,9 +91,10 @@ static void show_pair(struct verb_ctx *v, const struct conn *cl, const struct co
 	char ts[OUT_TIME_MAX], l[OUT_ENDPOINT_MAX], r[OUT_ENDPOINT_MAX];
 	unsigned i = 0, j = 0;
 
-	fputs("client ", o->f);
+	/* Left and right, named by role when the records tell it. */
+	fputs(cl->role == CONN_ROLE_CLIENT ? "client " : "end ", o->f);
 	header(v, cl);
-	fputs("server ", o->f);
+	fputs(sv->role == CONN_ROLE_SERVER ? "server " : "end ", o->f);
 	header(v, sv);
 	out_endpoint(l, cl->tuple.family, cl->tuple.laddr, cl->tuple.lport);
 	out_endpoint(r, sv->tuple.family, sv->tuple.laddr, sv->tuple.lport);

@@ -256,6 +256,31 @@ static void test_bounded(void)
 	conn_table_free(t);
 }
 
+/* Accepted connections first seen ESTABLISHED are servers when something
+ * listens on their local port; their peers are then the clients. */
+static void test_roles_from_listeners(void)
+{
+	struct seen s = {0};
+	struct conn_table *t = conn_table_new(NULL, on_done, &s);
+
+	add(t, rec(60, 8000, 0, SOCK_NONE, SOCK_LISTEN, 0, CTL_HOW_INITIAL));
+	add(t, rec(61, 40000, 8000, SOCK_NONE, SOCK_ESTABLISHED, 10, CTL_HOW_POLL));
+	add(t, rec(62, 8000, 40000, SOCK_NONE, SOCK_ESTABLISHED, 10, CTL_HOW_POLL));
+	add(t, rec(63, 9000, 1234, SOCK_NONE, SOCK_ESTABLISHED, 10, CTL_HOW_POLL));
+	add(t, rec(61, 40000, 8000, SOCK_ESTABLISHED, SOCK_NONE, 20, CTL_HOW_POLL));
+	add(t, rec(62, 8000, 40000, SOCK_ESTABLISHED, SOCK_NONE, 20, CTL_HOW_POLL));
+	add(t, rec(63, 9000, 1234, SOCK_ESTABLISHED, SOCK_NONE, 20, CTL_HOW_POLL));
+	CHECK_INT(s.ndone, 2);
+	CHECK_INT(s.done[0].cookie == 62 ? s.done[0].role : s.peer[0].role, CONN_ROLE_SERVER);
+	CHECK_INT(s.done[0].cookie == 61 ? s.done[0].role : s.peer[0].role, CONN_ROLE_CLIENT);
+	CHECK_INT(s.done[1].role, CONN_ROLE_UNKNOWN); /* nothing listens on 9000 */
+	add(t, rec(60, 8000, 0, SOCK_LISTEN, SOCK_NONE, 30, CTL_HOW_POLL));
+	add(t, rec(64, 8000, 5555, SOCK_NONE, SOCK_ESTABLISHED, 40, CTL_HOW_POLL));
+	conn_table_flush(t);
+	CHECK_INT(s.done[s.ndone - 1].role, CONN_ROLE_UNKNOWN); /* the listener is gone */
+	conn_table_free(t);
+}
+
 int main(void)
 {
 	test_pair();
@@ -263,5 +288,6 @@ int main(void)
 	test_short_and_reset();
 	test_cookie_reuse_and_restart();
 	test_bounded();
+	test_roles_from_listeners();
 	return CHECK_DONE();
 }
