@@ -121,7 +121,8 @@ int64_t conn_step_us(const struct conn *c, unsigned i, int64_t now_us);
 /* The handshake's duration (SYN_SENT or SYN_RECV to ESTABLISHED), or -1. */
 int64_t conn_handshake_us(const struct conn *c);
 
-/* The connection's lifetime: the summary's, else first to last record. */
+/* The connection's lifetime up to its close, like tcplife's: the summary's,
+ * else from its first record to TIME_WAIT or its last record (NOW_US if open). */
 int64_t conn_lifetime_us(const struct conn *c, int64_t now_us);
 
 /* Nonzero when C passed through STATE. */

@@ -245,10 +245,15 @@ int64_t conn_handshake_us(const struct conn *c)
 	return -1;
 }
 
+/* Like tcplife's: up to the close, not the TIME_WAIT that follows it (the
+ * summary's lifetime ends where the full socket does, at TIME_WAIT). */
 int64_t conn_lifetime_us(const struct conn *c, int64_t now_us)
 {
 	if (c->flags & CONN_SUMMARY)
 		return (int64_t)c->lifetime_us;
+	for (unsigned i = 0; i < c->nsteps; i++)
+		if (c->steps[i].state == SOCK_TIME_WAIT)
+			return c->steps[i].ts_us - conn_start_us(c);
 	return conn_end_us(c, now_us) - conn_start_us(c);
 }
 

@@ -274,6 +274,15 @@ class Follower:
         self.lines = []
         self.buf = b""
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        """A test that failed leaves no follower behind."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate()
+
     def read(self, timeout=0.05):
         end = time.monotonic() + timeout
         while True:
@@ -331,29 +340,29 @@ def test_follow():
         port = srv.getsockname()[1]
         d = Daemon(ns, fmt="text", destroy_events=True)
         d.sync()
-        f = Follower("-f", d.log, "--port", str(port))
-        f.read(0.5)
-        lags = []
-        with nft_drop(ns, f"tcp dport {port} tcp flags == syn"):
-            c = connect_start(socket.AF_INET, "127.0.0.1", port)
-            cli = Endpoint(c, peer=("127.0.0.1", port))
-            lags.append(lag(d, f, cli.cookie, "SYN_SENT"))
-        connect_finish(c)
-        lags.append(lag(d, f, cli.cookie, "ESTABLISHED"))
-        a = accept(srv)
-        acc = Endpoint(a)
-        exchange(c, a)
-        c.close()
-        lags.append(lag(d, f, cli.cookie, "FIN_WAIT2"))
-        a.close()
-        lags.append(lag(d, f, cli.cookie, "TIME_WAIT"))
-        lags.append(lag(d, f, acc.cookie, "NONE"))
-        check(all(x <= 0.1 for x in lags),
-              f"follow printed changes {[round(x * 1000, 1) for x in lags]} ms after "
-              "the daemon wrote them, expected within one poll (100 ms)")
-        print(f"  follow's lag behind the log: {[round(x * 1000, 1) for x in lags]} ms")
-        err = f.stop()
-        check("bad line" not in err, f"follow's report: {err}")
+        with Follower("-f", d.log, "--port", str(port)) as f:
+            f.read(0.5)
+            lags = []
+            with nft_drop(ns, f"tcp dport {port} tcp flags == syn"):
+                c = connect_start(socket.AF_INET, "127.0.0.1", port)
+                cli = Endpoint(c, peer=("127.0.0.1", port))
+                lags.append(lag(d, f, cli.cookie, "SYN_SENT"))
+            connect_finish(c)
+            lags.append(lag(d, f, cli.cookie, "ESTABLISHED"))
+            a = accept(srv)
+            acc = Endpoint(a)
+            exchange(c, a)
+            c.close()
+            lags.append(lag(d, f, cli.cookie, "FIN_WAIT2"))
+            a.close()
+            lags.append(lag(d, f, cli.cookie, "TIME_WAIT"))
+            lags.append(lag(d, f, acc.cookie, "NONE"))
+            check(all(x <= 0.1 for x in lags),
+                  f"follow printed changes {[round(x * 1000, 1) for x in lags]} ms after "
+                  "the daemon wrote them, expected within one poll (100 ms)")
+            print(f"  follow's lag behind the log: {[round(x * 1000, 1) for x in lags]} ms")
+            err = f.stop()
+            check("bad line" not in err, f"follow's report: {err}")
         d.stop()
 
 
@@ -415,19 +424,19 @@ def test_follow_across_rotation():
         port = srv.getsockname()[1]
         d, conf = rotating_daemon(ns, compress=False)
         d.sync()
-        f = Follower("--config", conf, "--port", str(port), "-o", "json")
-        f.read(0.5)
-        eps = churn(d, srv, 40)
-        d.sync()
-        check(os.path.exists(d.log + ".2"), "the log rotated at least twice")
-        want = {e.cookie for pair in eps for e in pair}
+        with Follower("--config", conf, "--port", str(port), "-o", "json") as f:
+            f.read(0.5)
+            eps = churn(d, srv, 40)
+            d.sync()
+            check(os.path.exists(d.log + ".2"), "the log rotated at least twice")
+            want = {e.cookie for pair in eps for e in pair}
 
-        def followed():
-            f.read()
-            return want <= {json.loads(l)["cookie"] for _, l in f.lines}
-        wait_until(followed, "every connection followed across rotations",
-                   on_timeout=lambda: "\n".join(l for _, l in f.lines[-20:]))
-        f.stop()
+            def followed():
+                f.read()
+                return want <= {json.loads(l)["cookie"] for _, l in f.lines}
+            wait_until(followed, "every connection followed across rotations",
+                       on_timeout=lambda: "\n".join(l for _, l in f.lines[-20:]))
+            f.stop()
         d.stop()
 
 
