@@ -54,6 +54,9 @@ void source_file_close(struct source_file *f);
 int source_file_next(struct source_file *f, struct source_report *rep, const char **ret_line,
                      size_t *ret_len);
 
+/* F's descriptor (to fstat() it, or open it again through /proc/self/fd). */
+int source_file_fd(const struct source_file *f);
+
 /* F's name as given and the number of the line last returned. */
 const char *source_file_name(const struct source_file *f);
 uint64_t source_file_lineno(const struct source_file *f);

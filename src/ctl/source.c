@@ -129,7 +129,8 @@ int source_rotated(const char *path, char ***ret_paths, size_t *ret_n)
 			err = add_generation(&v, &n, &cap, dir, de->d_name, gen);
 	}
 	closedir(d);
-	qsort(v, n, sizeof(*v), newest_last);
+	if (n)
+		qsort(v, n, sizeof(*v), newest_last);
 	if (!err && stat(path, &st) == 0)
 		err = add_generation(&v, &n, &cap, dir, base, 0);
 	paths = err ? NULL : calloc(n ? n : 1, sizeof(*paths));
@@ -296,6 +297,11 @@ int source_file_next(struct source_file *f, struct source_report *rep, const cha
 				return (int)n;
 		}
 	}
+}
+
+int source_file_fd(const struct source_file *f)
+{
+	return f->fd;
 }
 
 const char *source_file_name(const struct source_file *f)

@@ -49,8 +49,9 @@ struct source_follow {
 	dev_t dev;
 	ino_t inode;
 	off_t offset;
-	int rotated;     /* a rotation was seen: the old file read to its end once more */
-	int64_t last_ts; /* of the last line returned, or INT64_MIN */
+	int rotated;      /* a rotation was seen: the old file read to its end once more */
+	int64_t last_ts;  /* of the last line returned, or INT64_MIN */
+	int64_t first_ts; /* of the open file's first line, or INT64_MIN */
 	struct source_file *backlog[BACKLOG_MAX]; /* rotated files to read first */
 	size_t nbacklog, ibacklog;
 	struct linebuf lb;
@@ -63,11 +64,11 @@ static void close_log(struct source_follow *f)
 	f->fd = -1;
 }
 
-/* Opens the file now at the path; nothing when there is none. */
-static void open_log(struct source_follow *f)
+/* Opens PATH as the file followed; nothing when there is none. */
+static void open_at(struct source_follow *f, const char *path)
 {
 	struct stat st;
-	int fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 
 	if (fd < 0)
 		return;
@@ -79,6 +80,13 @@ static void open_log(struct source_follow *f)
 	f->dev = st.st_dev;
 	f->inode = st.st_ino;
 	f->offset = 0;
+	f->first_ts = INT64_MIN;
+}
+
+/* Opens the file now at the log's path; nothing when there is none. */
+static void open_log(struct source_follow *f)
+{
+	open_at(f, f->path);
 }
 
 /* Watches the log's directory, once it exists. */
@@ -101,7 +109,7 @@ int source_follow_open(const char *path, struct source_follow **ret)
 	if (!f)
 		return -ENOMEM;
 	f->fd = f->ino = -1;
-	f->last_ts = INT64_MIN;
+	f->last_ts = f->first_ts = INT64_MIN;
 	f->is_stdin = strcmp(path, "-") == 0;
 	f->path = strdup(f->is_stdin ? "(stdin)" : path);
 	f->dir = strdup(path);
@@ -170,32 +178,127 @@ static int64_t first_time(const char *path)
 	return ts;
 }
 
-/* Queues the rotated files written since the one just read to its end:
- * those of the set, other than it and the log itself, whose first record
- * is no older than the last one read. */
-static void queue_rotated(struct source_follow *f, struct source_report *rep)
+/* A rotated file to read, by the time of its first record. */
+struct candidate {
+	struct source_file *file;
+	ino_t ino;
+	int64_t first;
+};
+
+static int by_first(const void *a, const void *b)
 {
+	const struct candidate *x = a, *y = b;
+
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/* A sum of the inodes of PATHS: two listings with the same are the same set. */
+static unsigned long long set_sum(char **paths, size_t n)
+{
+	unsigned long long sum = n;
+
+	for (size_t i = 0; i < n; i++) {
+		struct stat st;
+
+		if (stat(paths[i], &st) == 0)
+			sum += (unsigned long long)st.st_ino * (i + 1);
+	}
+	return sum;
+}
+
+/* The rotated set, listed until two listings agree: readdir() can miss a
+ * file that the daemon renames while the directory is read. */
+static int stable_set(const char *path, char ***ret_paths, size_t *ret_n)
+{
+	char **paths = NULL;
+	size_t n = 0;
+	unsigned long long last = 0;
+
+	for (int tries = 0; tries < 8; tries++) {
+		unsigned long long sum;
+
+		if (source_rotated(path, &paths, &n) < 0)
+			return -ENOENT;
+		sum = set_sum(paths, n);
+		if (tries && sum == last)
+			break;
+		last = sum;
+		if (tries < 7) {
+			source_paths_free(paths, n);
+			paths = NULL;
+		}
+	}
+	*ret_paths = paths;
+	*ret_n = n;
+	return 0;
+}
+
+/*
+ * After the file followed (OLD, whose first record is of OLD_FIRST) was
+ * read to its end: the files that began after it, the log's rotated set and
+ * the log itself, in the order of their first records. All but the newest
+ * are queued, to be read whole; the newest is followed. Files begin with a
+ * whole batch of records, and each batch's first record is later than the
+ * one before's (only within a batch are records sorted: a destroy
+ * notification read during one poll's dump is written with the next, so a
+ * file's last record can be later than the next file's first).
+ *
+ * The names shift while the daemon rotates: a file is known by what its
+ * descriptor is, not by its name. Names are opened from the newest (the log,
+ * .1, .2, ...): a rename moves a file to a higher number, which is still to
+ * be opened, so none is missed (one met twice is met by its inode); only a
+ * log made after the listing is, and the next rotation check finds it.
+ */
+static void switch_files(struct source_follow *f, const struct stat *old, int64_t old_first)
+{
+	struct candidate c[BACKLOG_MAX];
+	size_t nc = 0;
 	char **paths;
 	size_t n;
 
-	if (source_rotated(f->path, &paths, &n) < 0)
+	if (stable_set(f->path, &paths, &n) < 0) {
+		open_log(f);
 		return;
-	for (size_t i = 0; i < n && f->nbacklog < BACKLOG_MAX; i++) {
+	}
+	for (size_t i = n; i-- > 0 && nc < BACKLOG_MAX;) {
+		struct source_file *sf;
 		struct stat st;
-		int64_t ts;
+		char again[64];
+		size_t k;
 
-		if (strcmp(paths[i], f->path) == 0 || stat(paths[i], &st) < 0 ||
-		    (st.st_dev == f->dev && st.st_ino == f->inode))
+		if (source_file_open(paths[i], &sf) < 0)
 			continue;
-		ts = first_time(paths[i]);
-		if (ts == INT64_MIN || ts < f->last_ts)
+		fstat(source_file_fd(sf), &st);
+		for (k = 0; k < nc && c[k].ino != st.st_ino; k++)
+			;
+		snprintf(again, sizeof(again), "/proc/self/fd/%d", source_file_fd(sf));
+		c[nc].first = first_time(again);
+		/* The log itself, made again and still empty, is the newest. */
+		if (c[nc].first == INT64_MIN && i == n - 1)
+			c[nc].first = INT64_MAX;
+		if (k < nc || (st.st_dev == old->st_dev && st.st_ino == old->st_ino) ||
+		    c[nc].first == INT64_MIN ||
+		    (old_first != INT64_MIN ? c[nc].first <= old_first
+		                            : c[nc].first < f->last_ts)) {
+			source_file_close(sf);
 			continue;
-		if (source_file_open(paths[i], &f->backlog[f->nbacklog]) == 0)
-			f->nbacklog++;
-		else
-			source_report_bad(rep, paths[i], 0, "vanished (rotated away while read)");
+		}
+		c[nc].ino = st.st_ino;
+		c[nc++].file = sf;
 	}
 	source_paths_free(paths, n);
+	qsort(c, nc, sizeof(c[0]), by_first);
+	for (size_t i = 0; i + 1 < nc; i++)
+		f->backlog[f->nbacklog++] = c[i].file;
+	if (nc) {
+		char again[64];
+
+		snprintf(again, sizeof(again), "/proc/self/fd/%d", source_file_fd(c[nc - 1].file));
+		open_at(f, again);
+		source_file_close(c[nc - 1].file);
+	} else {
+		open_log(f);
+	}
 }
 
 /* At the end of the open file: a rotation or truncation to act on? Returns
@@ -224,10 +327,15 @@ static int check_path(struct source_follow *f, struct source_report *rep)
 	if (linebuf_pending(&f->lb))
 		source_report_bad(rep, f->path, f->lb.lineno + 1, "torn line before a rotation");
 	linebuf_clear(&f->lb);
-	if (f->fd >= 0)
-		queue_rotated(f, rep);
-	close_log(f);
-	open_log(f);
+	if (f->fd >= 0) {
+		struct stat old = {.st_dev = f->dev, .st_ino = f->inode};
+		int64_t old_first = f->first_ts;
+
+		close_log(f);
+		switch_files(f, &old, old_first);
+	} else {
+		open_log(f);
+	}
 	return f->fd >= 0 || f->nbacklog;
 }
 
@@ -348,6 +456,8 @@ int source_follow_next(struct source_follow *f, struct source_report *rep, int t
 
 		if (ts > f->last_ts)
 			f->last_ts = ts;
+		if (f->ibacklog == f->nbacklog && f->first_ts == INT64_MIN)
+			f->first_ts = ts;
 	}
 	return r;
 }
