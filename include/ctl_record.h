@@ -52,7 +52,7 @@ const char *ctl_how_name(unsigned how);
 #define CTL_HAS(r, field) (((r)->has >> RECORD_FIELD_##field) & 1u)
 
 /*
- * Parses LINE, LEN bytes without its newline (a trailing '\r' or blanks are
+ * Parses LINE, LEN bytes (a trailing newline, '\r' or blanks are
  * ignored), as the daemon's text or JSON record, told apart by its first
  * byte, into *RET. Unknown JSON keys and text key=value pairs are ignored.
  * Returns 0, -ENODATA for a blank line, or -EINVAL for a line that is no
