@@ -192,47 +192,6 @@ static int by_first(const void *a, const void *b)
 	return x->first < y->first ? -1 : x->first > y->first;
 }
 
-/* A sum of the inodes of PATHS: two listings with the same are the same set. */
-static unsigned long long set_sum(char **paths, size_t n)
-{
-	unsigned long long sum = n;
-
-	for (size_t i = 0; i < n; i++) {
-		struct stat st;
-
-		if (stat(paths[i], &st) == 0)
-			sum += (unsigned long long)st.st_ino * (i + 1);
-	}
-	return sum;
-}
-
-/* The rotated set, listed until two listings agree: readdir() can miss a
- * file that the daemon renames while the directory is read. */
-static int stable_set(const char *path, char ***ret_paths, size_t *ret_n)
-{
-	char **paths = NULL;
-	size_t n = 0;
-	unsigned long long last = 0;
-
-	for (int tries = 0; tries < 8; tries++) {
-		unsigned long long sum;
-
-		if (source_rotated(path, &paths, &n) < 0)
-			return -ENOENT;
-		sum = set_sum(paths, n);
-		if (tries && sum == last)
-			break;
-		last = sum;
-		if (tries < 7) {
-			source_paths_free(paths, n);
-			paths = NULL;
-		}
-	}
-	*ret_paths = paths;
-	*ret_n = n;
-	return 0;
-}
-
 /*
  * After the file followed (OLD, whose first record is of OLD_FIRST) was
  * read to its end: the files that began after it, the log's rotated set and
@@ -244,49 +203,73 @@ static int stable_set(const char *path, char ***ret_paths, size_t *ret_n)
  * file's last record can be later than the next file's first).
  *
  * The names shift while the daemon rotates: a file is known by what its
- * descriptor is, not by its name. Names are opened from the newest (the log,
- * .1, .2, ...): a rename moves a file to a higher number, which is still to
- * be opened, so none is missed (one met twice is met by its inode); only a
- * log made after the listing is, and the next rotation check finds it.
+ * descriptor is, not by its name, and the generations are opened by number,
+ * from the newest (the log, .1, .2, ... until three in a row are missing),
+ * not from a listing of the directory, which a rotation under way can leave
+ * without a file (between its renames). A rename moves a file to a higher
+ * number, which is still to be opened, so none is missed (one met twice is
+ * known by its inode); only a log made after it was opened is, and the
+ * next rotation check finds that one.
  */
+/* Opens generation GEN of the log (0: the log itself, else PATH.GEN or
+ * PATH.GEN.gz) into *RET. Returns 0 or -errno. */
+static int open_generation(const struct source_follow *f, unsigned gen, struct source_file **ret)
+{
+	char name[PATH_MAX];
+
+	if (!gen)
+		return source_file_open(f->path, ret);
+	snprintf(name, sizeof(name), "%s.%u", f->path, gen);
+	if (source_file_open(name, ret) == 0)
+		return 0;
+	snprintf(name, sizeof(name), "%s.%u.gz", f->path, gen);
+	return source_file_open(name, ret);
+}
+
+/* Keeps SF, generation GEN, among the files to read after OLD (see
+ * switch_files()), or closes it: one met before, OLD itself, or older. */
+static void consider(struct source_follow *f, struct candidate *c, size_t *nc,
+                     struct source_file *sf, unsigned gen, const struct stat *old,
+                     int64_t old_first)
+{
+	struct stat st;
+	char again[64];
+	size_t k;
+
+	fstat(source_file_fd(sf), &st);
+	for (k = 0; k < *nc && c[k].ino != st.st_ino; k++)
+		;
+	snprintf(again, sizeof(again), "/proc/self/fd/%d", source_file_fd(sf));
+	c[*nc].first = first_time(again);
+	/* The log itself, made again and still empty, is the newest. */
+	if (c[*nc].first == INT64_MIN && gen == 0)
+		c[*nc].first = INT64_MAX;
+	if (k < *nc || (st.st_dev == old->st_dev && st.st_ino == old->st_ino) ||
+	    c[*nc].first == INT64_MIN ||
+	    (old_first != INT64_MIN ? c[*nc].first <= old_first : c[*nc].first < f->last_ts)) {
+		source_file_close(sf);
+		return;
+	}
+	c[*nc].ino = st.st_ino;
+	c[(*nc)++].file = sf;
+}
+
 static void switch_files(struct source_follow *f, const struct stat *old, int64_t old_first)
 {
 	struct candidate c[BACKLOG_MAX];
 	size_t nc = 0;
-	char **paths;
-	size_t n;
+	unsigned missing = 0;
 
-	if (stable_set(f->path, &paths, &n) < 0) {
-		open_log(f);
-		return;
-	}
-	for (size_t i = n; i-- > 0 && nc < BACKLOG_MAX;) {
+	for (unsigned gen = 0; missing < 3 && nc < BACKLOG_MAX && gen < 1000000; gen++) {
 		struct source_file *sf;
-		struct stat st;
-		char again[64];
-		size_t k;
 
-		if (source_file_open(paths[i], &sf) < 0)
-			continue;
-		fstat(source_file_fd(sf), &st);
-		for (k = 0; k < nc && c[k].ino != st.st_ino; k++)
-			;
-		snprintf(again, sizeof(again), "/proc/self/fd/%d", source_file_fd(sf));
-		c[nc].first = first_time(again);
-		/* The log itself, made again and still empty, is the newest. */
-		if (c[nc].first == INT64_MIN && i == n - 1)
-			c[nc].first = INT64_MAX;
-		if (k < nc || (st.st_dev == old->st_dev && st.st_ino == old->st_ino) ||
-		    c[nc].first == INT64_MIN ||
-		    (old_first != INT64_MIN ? c[nc].first <= old_first
-		                            : c[nc].first < f->last_ts)) {
-			source_file_close(sf);
+		if (open_generation(f, gen, &sf) < 0) {
+			missing++;
 			continue;
 		}
-		c[nc].ino = st.st_ino;
-		c[nc++].file = sf;
+		missing = 0;
+		consider(f, c, &nc, sf, gen, old, old_first);
 	}
-	source_paths_free(paths, n);
 	qsort(c, nc, sizeof(c[0]), by_first);
 	for (size_t i = 0; i + 1 < nc; i++)
 		f->backlog[f->nbacklog++] = c[i].file;

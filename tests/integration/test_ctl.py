@@ -422,14 +422,13 @@ def test_follow_across_rotation():
     with Netns() as ns:
         srv = listener(socket.AF_INET)
         port = srv.getsockname()[1]
-        # 16K: a rotation every few polls. At 4K, a rotation with nearly
-        # every poll, a file is still missed in about one run in ten under
-        # ASan (see the report of the branch).
-        d, conf = rotating_daemon(ns, compress=False, max_size="16K")
+        # 4K: a rotation with nearly every poll, several between two reads
+        # of the follower at times.
+        d, conf = rotating_daemon(ns, compress=False)
         d.sync()
         with Follower("--config", conf, "--port", str(port), "-o", "json") as f:
             f.read(0.5)
-            eps = churn(d, srv, 80)
+            eps = churn(d, srv, 40)
             d.sync()
             check(os.path.exists(d.log + ".2"), "the log rotated at least twice")
             want = {e.cookie for pair in eps for e in pair}
