@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 
 #include "check.h"
-#include "diff.h"
+#include "transition.h"
 #include "record.h"
 #include "sock.h"
 
