@@ -576,6 +576,7 @@ int config_set(struct config *cfg, const char *section, const char *key, const c
 	}
 	t = &types[k->type];
 	field = (char *)cfg + k->offset;
+	/* The file's quote rule, for a value from the command line too. */
 	bare = inifile_unquote(value, inside, sizeof(inside));
 	if (!bare) {
 		snprintf(s.why, sizeof(s.why),
