@@ -1,4 +1,4 @@
-/* config.h - the configuration: built-in defaults, INI file (inih), command line. */
+/* config.h - the configuration: its keys, built-in defaults, the INI file (read by inifile.h). */
 #ifndef TCPSTATED_CONFIG_H
 #define TCPSTATED_CONFIG_H
 
@@ -13,6 +13,9 @@
 #include "record.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/tcpstated/tcpstated.conf"
+
+/* [log] path when the configuration names none; tcpstatectl reads it there too. */
+#define CONFIG_DEFAULT_LOG "/var/log/tcpstated/transitions.log"
 
 /* Exit status for a configuration error (sysexits.h EX_CONFIG). */
 #define CONFIG_EXIT 78

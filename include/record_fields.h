@@ -10,6 +10,7 @@
  * The writer (record.c, journal.c) and the reader (src/ctl/recread.c) both
  * follow this table, so that a field added to one is found by the other.
  * Keys later versions add go at the end; readers ignore keys they lack.
+ * Each journal entry's MESSAGE_ID is in journal_ids.h.
  */
 #define RECORD_FIELDS(X)                                                                           \
 	X(TS, "ts", NULL, "TCPSTATE_TS")                                                           \
@@ -51,12 +52,5 @@ enum record_field { RECORD_FIELDS(RECORD_FIELD_ENUM) RECORD_FIELD_MAX };
 /* The value of "kind" on a summary line, and of "event" on a loss record. */
 #define RECORD_KIND_SUMMARY "summary"
 #define RECORD_EVENT_LOST   "lost"
-
-/* The journal entries' MESSAGE_IDs (docs/systemd.md), one per kind of entry. */
-#define RECORD_MESSAGE_ID_APPEARED "47c5afb8f94f4b73b2778622ab66d4a0"
-#define RECORD_MESSAGE_ID_CHANGED  "0150bd6566304c2c8ffb1b7f84c3487a"
-#define RECORD_MESSAGE_ID_VANISHED "e523b9aa453443ff97df2a4c334f6e67"
-#define RECORD_MESSAGE_ID_SUMMARY  "4f27521f84ea4caeba33df955840183b"
-#define RECORD_MESSAGE_ID_LOSS     "904c2b07554746628c0bf4a75704c69b"
 
 #endif

@@ -15,15 +15,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <ini.h>
-
+#include "config.h"
 #include "ctl_feed.h"
 #include "ctl_verbs.h"
+#include "inifile.h"
 
 #define EXIT_USAGE     64
 #define EXIT_NOINPUT   66
 #define EXIT_SOFTWARE  70
-#define DEFAULT_CONFIG "/etc/tcpstated/tcpstated.conf"
 #define FILES_MAX      64
 
 struct options {
@@ -256,7 +255,7 @@ static int parse_options(struct options *o, int argc, char **argv)
 	memset(o, 0, sizeof(*o));
 	select_init(&o->sel);
 	o->verb = &verb_list;
-	o->config = DEFAULT_CONFIG;
+	o->config = CONFIG_DEFAULT_PATH;
 	o->by = "port";
 	o->out.f = stdout;
 	o->out.color = isatty(STDOUT_FILENO) && !(no_color && *no_color) &&
@@ -283,36 +282,61 @@ static int parse_options(struct options *o, int argc, char **argv)
 	return 0;
 }
 
-/* The daemon's log when its configuration names none (src/config.c). */
-#define DEFAULT_LOG "/var/log/tcpstated/transitions.log"
+/* What the tool takes from the daemon's configuration. */
+struct log_setting {
+	char path[PATH_MAX]; /* [log] path, unquoted */
+	int line;            /* where it was given, 0 if not */
+};
 
-/* inih's handler: keeps [log] path, the one key the tool needs. The daemon
- * checks the rest; its reader (config.c) would bring the log writer along. */
-static int config_key(void *user, const char *section, const char *key, const char *value)
+/*
+ * inifile's handler: keeps [log] path, the one key the tool needs, read by
+ * the daemon's own rules. The daemon checks the rest; its key table
+ * (config.c) would bring the log writer along.
+ */
+static int config_key(void *user, const char *section, const char *key, const char *value,
+                      int lineno, char *err, size_t errlen)
 {
-	if (strcmp(section, "log") == 0 && strcmp(key, "path") == 0)
-		snprintf(user, PATH_MAX, "%s", value);
-	return 1;
-}
+	struct log_setting *s = user;
+	char inside[PATH_MAX];
+	const char *bare;
 
-/* The log the daemon's configuration names, into BUF of PATH_MAX bytes.
- * Returns 0 or -errno (reported). */
-static int configured_log(const char *config, char *buf)
-{
-	int line;
-
-	snprintf(buf, PATH_MAX, "%s", DEFAULT_LOG);
-	if (access(config, F_OK) == 0 && (line = ini_parse(config, config_key, buf)) != 0) {
-		if (line < 0)
-			fprintf(stderr, "tcpstatectl: %s: cannot read it\n", config);
-		else
-			fprintf(stderr, "tcpstatectl: %s:%d: not an INI line\n", config, line);
+	if (!key || strcmp(section, "log") != 0 || strcmp(key, "path") != 0)
+		return 0;
+	if (s->line) {
+		snprintf(err, errlen, "[log] path: given twice (first at line %d)", s->line);
 		return -EINVAL;
 	}
-	if (strcmp(buf, "-") == 0) {
+	bare = inifile_unquote(value, inside, sizeof(inside));
+	if (!bare || bare[0] == '\0') {
+		snprintf(err, errlen, "[log] path: %s",
+		         bare ? "empty value" : "unmatched quote (quotes are optional)");
+		return -EINVAL;
+	}
+	snprintf(s->path, sizeof(s->path), "%s", bare);
+	s->line = lineno;
+	return 0;
+}
+
+/*
+ * The log the daemon's configuration CONFIG names, into BUF of PATH_MAX
+ * bytes; without the file, the daemon's default. Returns 0 or -errno
+ * (reported, with FILE:LINE for a line the daemon would refuse too).
+ */
+static int configured_log(const char *config, char *buf)
+{
+	struct log_setting s = {.path = CONFIG_DEFAULT_LOG};
+	char err[INIFILE_ERR_MAX];
+	int r = inifile_parse_file(config, config_key, &s, err, sizeof(err));
+
+	if (r < 0 && r != -ENOENT) {
+		fprintf(stderr, "tcpstatectl: %s\n", err);
+		return r;
+	}
+	if (strcmp(s.path, "-") == 0) {
 		fprintf(stderr, "tcpstatectl: %s logs to standard output: use -f\n", config);
 		return -ENOENT;
 	}
+	snprintf(buf, PATH_MAX, "%s", s.path);
 	return 0;
 }
 

@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 
 #include "ctl_record.h"
+#include "journal_ids.h"
 #include "util.h"
 
 static const char *const how_names[CTL_HOW_MAX] = {
@@ -696,9 +697,9 @@ void recread_field(struct recread_entry *e, const char *data, size_t len)
 	n = (size_t)(data + len - v);
 	kn = (size_t)(eq - data);
 	if (word_is(data, kn, "MESSAGE_ID")) {
-		if (word_is(v, n, RECORD_MESSAGE_ID_SUMMARY))
+		if (word_is(v, n, JOURNAL_ID_SUMMARY))
 			r->kind = CTL_RECORD_SUMMARY;
-		else if (word_is(v, n, RECORD_MESSAGE_ID_LOSS))
+		else if (word_is(v, n, JOURNAL_ID_LOST))
 			r->kind = CTL_RECORD_LOSS;
 		return;
 	}

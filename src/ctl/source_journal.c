@@ -14,16 +14,16 @@
 #include <systemd/sd-journal.h>
 
 #include "ctl_source.h"
-#include "record_fields.h"
+#include "journal_ids.h"
 
 struct source_journal {
 	sd_journal *j;
 };
 
 static const char *const message_ids[] = {
-    "MESSAGE_ID=" RECORD_MESSAGE_ID_APPEARED, "MESSAGE_ID=" RECORD_MESSAGE_ID_CHANGED,
-    "MESSAGE_ID=" RECORD_MESSAGE_ID_VANISHED, "MESSAGE_ID=" RECORD_MESSAGE_ID_SUMMARY,
-    "MESSAGE_ID=" RECORD_MESSAGE_ID_LOSS,
+    "MESSAGE_ID=" JOURNAL_ID_APPEARED, "MESSAGE_ID=" JOURNAL_ID_CHANGED,
+    "MESSAGE_ID=" JOURNAL_ID_VANISHED, "MESSAGE_ID=" JOURNAL_ID_SUMMARY,
+    "MESSAGE_ID=" JOURNAL_ID_LOST,
 };
 
 int source_journal_open(const char *dir, struct source_journal **ret)

@@ -14,7 +14,8 @@ the server), a reset one, a refused one. Then tcpstatectl must tell them:
 - follow: a connection's change printed within one poll of the daemon
   writing it, across the log's rotation;
 - the default source: the configured log and its rotated files, .gz too;
-- bad input: skipped, counted, reported with FILE:LINE; exit 0, 64, 66.
+- bad input: skipped, counted, reported with FILE:LINE; exit 0, 64, 66;
+- the configuration read as the daemon reads it: quotes, inline comments.
 
 Run by hand: see README.md in this directory.
 """
@@ -484,6 +485,18 @@ def test_bad_input():
         # Standard input, text or JSON.
         out, _ = ctl("list", "-f", "-", "-o", "json", stdin=good)
         check(len(out.splitlines()) >= 6, out)
+        # The configuration read by the daemon's rules: the quotes and the
+        # '#' comment are not part of the path, and a line the daemon would
+        # refuse is reported with FILE:LINE.
+        conf = os.path.join(work, "quoted.conf")
+        with open(conf, "w") as f:
+            f.write(f'[poll]\ninterval_ms = 20 ; often\n[log]\npath = "{d.log}"  # comment\n')
+        out, _ = ctl("list", "--config", conf, "-o", "json")
+        check(len(out.splitlines()) >= 6, f"the log named in quotes:\n{out}")
+        with open(conf, "w") as f:
+            f.write(f"[log]\npath = {d.log}\n  keep = 3\n")
+        _, err = ctl("list", "--config", conf, expect=66)
+        check(f"{conf}:3: [log] path: indented line" in err, f"FILE:LINE in\n{err}")
         # Exit status: 66 with no input, 64 for a bad command line.
         ctl("list", "-f", os.path.join(work, "none"), expect=66)
         ctl("list", "--config", os.path.join(work, "none.conf"), expect=66)
