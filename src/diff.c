@@ -131,16 +131,16 @@ static int owns_tuple(const struct sock *sk)
 	return sk->state != SOCK_LISTEN && sk->tuple.rport != 0;
 }
 
-/* Nonzero when a socket that appeared in NEW holds the 4-tuple T. Needs
- * the scratch hash filled by tuple_index(). */
-static int appeared_has(const struct diff *d, const struct snapshot *new,
-			const struct sock_tuple *t)
+/* The entry (index + 1) of the socket that appeared in NEW holding the
+ * 4-tuple T, or 0. Needs the scratch hash filled by tuple_index(). */
+static uint32_t appeared_find(const struct diff *d, const struct snapshot *new,
+			      const struct sock_tuple *t)
 {
 	size_t i = sock_tuple_hash(t) & d->hash_mask;
 
 	for (; d->hash[i]; i = (i + 1) & d->hash_mask)
 		if (sock_tuple_equal(&new->entries[d->hash[i] - 1].sk.tuple, t))
-			return 1;
+			return d->hash[i];
 	return 0;
 }
 
@@ -188,6 +188,7 @@ static void link_entries(struct diff *d, struct snapshot *old, struct snapshot *
 	e->diff.prev = (uint32_t)(o - old->entries) + 1;
 	e->sk.tuple = o->sk.tuple;
 	e->first_seen = o->first_seen;
+	e->conn = o->conn;
 	d->matched++;
 }
 
@@ -227,6 +228,7 @@ void diff_begin(struct diff *d, struct snapshot *old)
 	d->changed_unsorted = 0;
 	d->unmatched_known = 0;
 	d->probe_mask = 0;
+	memset(d->listen_ports, 0, sizeof(d->listen_ports));
 }
 
 /*
@@ -250,6 +252,8 @@ static int match_last(struct diff *d, struct snapshot *old, struct snapshot *new
 		__builtin_prefetch(ahead + sizeof(*old->entries) - 1);
 	}
 	e->diff.prev = 0;
+	if (e->sk.state == SOCK_LISTEN)
+		d->listen_ports[e->sk.tuple.lport / 64] |= 1ULL << (e->sk.tuple.lport % 64);
 	if (!o) {
 		list_push(&d->pending, w);
 		return 0;
@@ -451,6 +455,7 @@ static int probe_hit(struct diff *d, struct snapshot *old, struct snapshot *new,
 			e->sk = new->entries[q].sk;
 			e->sk.tuple = o->sk.tuple;
 			e->first_seen = o->first_seen;
+			e->conn = o->conn;
 			e->diff.prev = (uint32_t)i + 1;
 			new->entries[q].sk.cookie = 0;
 			new->repeats++;
@@ -546,14 +551,30 @@ int diff_end(struct diff *d, struct snapshot *old, struct snapshot *new)
 		qsort(d->changed.v, d->changed.len, sizeof(*d->changed.v), cmp_index);
 		d->changed_unsorted = 0;
 	}
-	/* The dump's time is known only now. */
+	/* The dump's time is known only now, and its listeners. */
 	for (size_t k = 0; k < d->appeared.len; k++) {
 		struct snapshot_entry *e = &new->entries[d->appeared.v[k]];
 
 		if (!e->first_seen.tv_sec && !e->first_seen.tv_nsec)
 			e->first_seen = new->taken;
+		if (!e->conn.role)
+			e->conn.role = (uint8_t)diff_role(d, &e->sk);
 	}
 	return 0;
+}
+
+unsigned diff_role(const struct diff *d, const struct sock *sk)
+{
+	uint16_t port = sk->tuple.lport;
+
+	if (sk->state == SOCK_LISTEN)
+		return TRANSITION_ROLE_UNKNOWN;
+	if (sk->state == SOCK_SYN_SENT)
+		return TRANSITION_ROLE_CLIENT;
+	if (sk->state == SOCK_SYN_RECV || (d->listen_ports[port / 64] >> (port % 64) & 1))
+		return TRANSITION_ROLE_SERVER;
+	/* A full socket that no listener accepted was connected out. */
+	return TRANSITION_ROLE_CLIENT;
 }
 
 int diff_match(struct diff *d, struct snapshot *old, struct snapshot *new)
@@ -610,7 +631,46 @@ static int gone_now(const struct diff *d, const struct snapshot *new,
 		    const struct snapshot_entry *o)
 {
 	return (o->missing && missed_enough(d, o, &new->taken)) ||
-	       (d->appeared.len && owns_tuple(&o->sk) && appeared_has(d, new, &o->sk.tuple));
+	       (d->appeared.len && owns_tuple(&o->sk) && appeared_find(d, new, &o->sk.tuple));
+}
+
+/* T spent IN microseconds in its from state (-1: unknown). */
+static void set_in_state(struct transition *t, int64_t in)
+{
+	t->has_in_state = in >= 0;
+	t->in_state_us = in >= 0 ? (uint64_t)in : 0;
+}
+
+/* The 4-tuple T seen from its other end. */
+static void mirror(struct sock_tuple *ret, const struct sock_tuple *t)
+{
+	*ret = (struct sock_tuple){.family = t->family, .lport = t->rport, .rport = t->lport};
+	memcpy(ret->laddr, t->raddr, sizeof(ret->laddr));
+	memcpy(ret->raddr, t->laddr, sizeof(ret->raddr));
+}
+
+/*
+ * The two ends of a connection inside the namespace hold mirrored 4-tuples,
+ * and nearly always appear in the same dump (a connect and its accept are
+ * microseconds apart): each is the other's peer. Looked for among the
+ * sockets that appeared only, so that it costs nothing in a steady state.
+ */
+static void link_peers(const struct diff *d, struct snapshot *new)
+{
+	for (size_t k = 0; k < d->appeared.len; k++) {
+		struct snapshot_entry *e = &new->entries[d->appeared.v[k]];
+		struct sock_tuple m;
+		uint32_t p;
+
+		if (!owns_tuple(&e->sk) || e->conn.peer)
+			continue;
+		mirror(&m, &e->sk.tuple);
+		p = appeared_find(d, new, &m);
+		if (p && p - 1 != d->appeared.v[k]) {
+			e->conn.peer = new->entries[p - 1].sk.cookie;
+			new->entries[p - 1].conn.peer = e->sk.cookie;
+		}
+	}
 }
 
 /* Reports the unmatched entries of OLD that are gone now and were (MISSING)
@@ -630,10 +690,13 @@ static int report_gone(const struct diff *d, const struct snapshot *old,
 			.to = SOCK_NONE,
 			.how = TRANSITION_HOW_POLL,
 		};
+		struct transition_conn c = o->conn;
 		int err;
 
 		if (o->rec.settled || !o->missing != !missing || !gone_now(d, new, o))
 			continue;
+		set_in_state(&t, transition_conn_enter(&c, SOCK_NONE, &t.ts));
+		t.conn = &o->conn;
 		err = cb(&t, user);
 		if (err)
 			return err;
@@ -657,6 +720,7 @@ static int carry_missing(const struct diff *d, const struct snapshot *old, struc
 		if (err < 0)
 			return err;
 		e->first_seen = o->first_seen;
+		e->conn = o->conn;
 	}
 	return 0;
 }
@@ -673,10 +737,11 @@ int diff_report(struct diff *d, struct snapshot *old, struct snapshot *new, enum
 				if (old->entries[i].diff.run != d->run)
 					list_push(&d->unmatched, i);
 	}
-	if (d->unmatched.len && d->appeared.len) {
+	if ((d->unmatched.len && d->appeared.len) || d->appeared.len > 1) {
 		err = tuple_index(d, new);
 		if (err < 0)
 			return err;
+		link_peers(d, new);
 	}
 
 	/* Carry the missing into NEW before any callback runs, so
@@ -694,8 +759,9 @@ int diff_report(struct diff *d, struct snapshot *old, struct snapshot *new, enum
 		return err;
 
 	for (size_t k = 0; k < d->changed.len; k++) {
-		const struct snapshot_entry *e = &new->entries[d->changed.v[k]];
+		struct snapshot_entry *e = &new->entries[d->changed.v[k]];
 		const struct snapshot_entry *o = diff_older(old, e);
+		int64_t in;
 		struct transition t = {
 			.ts = e->rec.by_event ? e->changed_at : new->taken,
 			.sk = &e->sk,
@@ -708,6 +774,11 @@ int diff_report(struct diff *d, struct snapshot *old, struct snapshot *new, enum
 
 		if (t.from == t.to)
 			continue;
+		transition_conn_learn(&e->conn, &e->sk);
+		in = transition_conn_enter(&e->conn, t.to, &t.ts);
+		if (t.from != SOCK_NONE)
+			set_in_state(&t, in);
+		t.conn = &e->conn;
 		err = cb(&t, user);
 		if (err)
 			return err;

@@ -19,6 +19,8 @@
 /* One record of a poll, held until the poll's records are sorted by time. */
 struct item {
 	struct sock sk; /* a copy: the tables change before the records are written */
+	struct transition_conn conn; /* likewise */
+	uint8_t has_conn;
 	struct transition t;
 	struct summary s;
 	uint8_t is_summary;
@@ -97,18 +99,24 @@ void monitor_set_log(struct monitor *m, struct logfile *log)
 	m->log = log;
 }
 
-/* Who owns T's socket: looked up only for a record that is written, so the
- * cost follows the number of transitions, not of sockets. */
-static const struct sock_owner *find_owner(struct monitor *m, const struct transition *t,
-					   struct sock_owner *o, char *unit, size_t unitlen,
-					   char comm[PROCMAP_COMM_MAX])
+/* Who owns the socket SK of the connection C (NULL: nothing remembered):
+ * looked up only for a record that is written, so the cost follows the
+ * number of records, not of sockets. The ids come from what was learnt of
+ * the connection, so that a minisocket's or a notification's record names
+ * the owner its full socket had; names come from the caches. */
+static const struct sock_owner *find_owner(struct monitor *m, const struct sock *sk,
+					   const struct transition_conn *c, struct sock_owner *o,
+					   char *unit, size_t unitlen, char comm[PROCMAP_COMM_MAX])
 {
+	uint32_t inode = c && c->inode ? c->inode : sk->kind == SOCK_KIND_FULL ? sk->inode : 0;
+	uint64_t cgroup_id = c && c->cgroup_id ? c->cgroup_id : sk->cgroup_id;
+
 	*o = (struct sock_owner){0};
-	if (m->procs && t->sk->kind == SOCK_KIND_FULL && t->sk->inode &&
-	    procmap_lookup(m->procs, t->sk->inode, (util_mono_ns() / 1000000), &o->pid, comm) == 0)
+	if (m->procs && inode &&
+	    procmap_lookup(m->procs, inode, (util_mono_ns() / 1000000), &o->pid, comm) == 0)
 		o->comm = comm;
-	if (m->cgroups && t->sk->cgroup_id) {
-		o->cgroup = cgroup_map_lookup(m->cgroups, t->sk->cgroup_id, (util_mono_ns() / 1000000));
+	if (m->cgroups && cgroup_id) {
+		o->cgroup = cgroup_map_lookup(m->cgroups, cgroup_id, (util_mono_ns() / 1000000));
 		if (o->cgroup && cgroup_unit(o->cgroup, unit, unitlen) > 0)
 			o->unit = unit;
 	}
@@ -186,9 +194,15 @@ static int add_item(const struct transition *t, const struct summary *s, void *u
 	if (s) {
 		it->s = *s;
 		it->sk = *s->sk;
+		if (s->conn)
+			it->conn = *s->conn;
+		it->has_conn = s->conn != NULL;
 	} else {
 		it->t = *t;
 		it->sk = *t->sk;
+		if (t->conn)
+			it->conn = *t->conn;
+		it->has_conn = t->conn != NULL;
 	}
 	m->items_len++;
 	return 0;
@@ -214,6 +228,16 @@ static int cmp_item(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+/*
+ * The states filter lets a summary through when it lets some record of its
+ * connection through: when the connection was in a watched state. (Every
+ * record of a connection leaves or enters one of the states it was seen in.)
+ */
+static bool summary_watched(const struct filter *f, const struct transition_conn *c)
+{
+	return !f->states || !c || (c->path & f->states);
+}
+
 static void write_item(struct monitor *m, struct item *it)
 {
 	char line[RECORD_MAX], unit[256], comm[PROCMAP_COMM_MAX];
@@ -223,18 +247,23 @@ static void write_item(struct monitor *m, struct item *it)
 	/* The kernel has left out unwatched sockets already; the filter here
 	 * catches what it cannot: states, sockets it dumped under an earlier
 	 * filter, and notifications, which no filter reaches. */
+	const struct transition_conn *c = it->has_conn ? &it->conn : NULL;
+
 	if (it->is_summary) {
 		it->s.sk = &it->sk;
-		if (!filter_match_tuple(&m->filter, &it->sk.tuple))
+		it->s.conn = c;
+		if (!summary_watched(&m->filter, c) || !filter_match_tuple(&m->filter, &it->sk.tuple))
 			return;
+		it->s.owner = find_owner(m, &it->sk, c, &owner, unit, sizeof(unit), comm);
 		n = record_format_summary(line, sizeof(line), &it->s, m->fmt);
 		m->stats.summaries++;
 	} else {
 		it->t.sk = &it->sk;
+		it->t.conn = c;
 		if (!filter_match_states(&m->filter, it->t.from, it->t.to) ||
 		    !filter_match_tuple(&m->filter, &it->sk.tuple))
 			return;
-		it->t.owner = find_owner(m, &it->t, &owner, unit, sizeof(unit), comm);
+		it->t.owner = find_owner(m, &it->sk, c, &owner, unit, sizeof(unit), comm);
 		n = record_format(line, sizeof(line), &it->t, m->fmt);
 		m->stats.transitions++;
 	}
