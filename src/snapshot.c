@@ -134,6 +134,7 @@ struct sock *snapshot_slot(struct snapshot *s)
 	e->missing = 0;
 	e->rec = (struct reconcile_mark){0};
 	e->missing_since = e->changed_at = e->first_seen = (struct timespec){0};
+	e->conn = (struct transition_conn){0};
 	return &e->sk;
 }
 
