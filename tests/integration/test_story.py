@@ -1,0 +1,185 @@
+#!/usr/bin/env python3
+"""One connection, told whole (issue 11): what every record of a connection
+carries beyond its move, checked on every record of each case, IPv4 and IPv6.
+
+- in_state_us on every record from a state, equal to the time between the
+  record that entered that state and this one;
+- role (client, server) and peer (the other end's cookie) on every record of
+  both ends of a loopback connection;
+- the owner learnt once (uid, inode) on every later record and the summary;
+- the summary's outcome and closer: an orderly close from each side, a RST
+  from each side (SO_LINGER {1, 0}), a refused connect;
+- no figures the kernel zeroed (the aborting end's summary has none).
+
+Run by hand: see README.md in this directory.
+"""
+
+import datetime
+import socket
+import time
+
+from tcpstate_testlib import (Daemon, Endpoint, Netns, accept, check,
+                              check_equal, check_valid_paths, connect, cookie,
+                              exchange, listener, loopback, main, rst_close,
+                              show)
+
+
+def _ts(r):
+    t = datetime.datetime.strptime(r["ts"], "%Y-%m-%dT%H:%M:%S.%fZ")
+    return t.replace(tzinfo=datetime.timezone.utc)
+
+
+def check_story(d, ep, role, peer, outcome, closer):
+    """Every record and the summary of EP: in_state_us, role, peer, owner."""
+    recs = [r for r in d.records() if r["cookie"] == ep.cookie]
+    sums = [s for s in d.summaries() if s["cookie"] == ep.cookie]
+    check(recs, f"no records of {ep}")
+    check_equal(len(sums), 1, f"summaries of {ep}: {show(sums)}")
+    for prev, r in zip([None] + recs, recs):
+        check_equal(r.get("role"), role, f"role of {r}")
+        check_equal(r.get("peer"), peer, f"peer of {r}")
+        check_equal((r.get("uid"), r.get("inode")), (ep.uid, ep.inode),
+                    f"owner of {r}")
+        if r["from"] == "NONE":
+            check("in_state_us" not in r, f"in_state_us from NONE in {r}")
+            continue
+        us = (_ts(r) - _ts(prev)).days * 86400e6 + \
+            (_ts(r) - _ts(prev)).seconds * 1e6 + (_ts(r) - _ts(prev)).microseconds
+        check_equal(r.get("in_state_us"), int(us),
+                    f"in_state_us of {r} after {prev}")
+    s = sums[0]
+    check_equal((s.get("outcome"), s.get("closer")), (outcome, closer),
+                f"outcome of {ep}: {s}")
+    check_equal((s.get("role"), s.get("peer"), s.get("uid"), s.get("inode")),
+                (role, peer, ep.uid, ep.inode), f"the summary of {ep}: {s}")
+    return recs, s
+
+
+def pair(ns, family, d, srv):
+    """A loopback connection both of whose ends a poll saw established."""
+    port = srv.getsockname()[1]
+    with d.paused():
+        c = connect(family, loopback(family), port)
+        a = accept(srv)
+    cli, acc = Endpoint(c), Endpoint(a)
+    d.wait_transition(cli, "NONE", "ESTABLISHED")
+    d.wait_transition(acc, "NONE", "ESTABLISHED")
+    exchange(c, a)
+    return c, a, cli, acc
+
+
+def orderly(family, client_first):
+    with Netns() as ns:
+        srv = listener(family)
+        d = Daemon(ns, destroy_events=True)
+        d.sync()
+        c, a, cli, acc = pair(ns, family, d, srv)
+        first, second = (c, a) if client_first else (a, c)
+        fe, se = (cli, acc) if client_first else (acc, cli)
+        first.close()
+        # The side that read the FIN sits in CLOSE_WAIT until it closes.
+        d.wait_transition(se, "ESTABLISHED", "CLOSE_WAIT")
+        time.sleep(0.1)
+        second.close()
+        deadline = time.time() + 10
+        while time.time() < deadline and not all(
+                any(s["cookie"] == e.cookie for s in d.summaries()) for e in (fe, se)):
+            time.sleep(0.05)
+        check_story(d, fe, "client" if client_first else "server", se.cookie, "fin", "local")
+        check_story(d, se, "server" if client_first else "client", fe.cookie, "fin", "remote")
+        check_valid_paths(d.records())
+        d.stop()
+
+
+def reset(family, client_aborts):
+    with Netns() as ns:
+        srv = listener(family)
+        d = Daemon(ns, destroy_events=True)
+        d.sync()
+        c, a, cli, acc = pair(ns, family, d, srv)
+        ab, other = (c, a) if client_aborts else (a, c)
+        abe, oe = (cli, acc) if client_aborts else (acc, cli)
+        rst_close(ab)
+        time.sleep(0.2)  # the other end holds its reset socket a while
+        other.close()
+        deadline = time.time() + 10
+        while time.time() < deadline and not all(
+                any(s["cookie"] == e.cookie for s in d.summaries()) for e in (abe, oe)):
+            time.sleep(0.05)
+        _, s = check_story(d, abe, "client" if client_aborts else "server", oe.cookie,
+                           "reset", "local")
+        # tcp_disconnect() zeroed the aborting end's figures: none written.
+        check("bytes_sent" not in s and "rtt_us" not in s, f"zeroed figures in {s}")
+        _, s = check_story(d, oe, "server" if client_aborts else "client", abe.cookie,
+                           "reset", "remote")
+        # exchange(): 4 bytes each way; a client's bytes_acked counts its SYN.
+        check_equal((s.get("bytes_sent"), s.get("bytes_received")),
+                    (4, 4) if client_aborts else (5, 4),
+                    f"figures of the end that received the RST: {s}")
+        check_valid_paths(d.records())
+        d.stop()
+
+
+def refused(family):
+    with Netns() as ns:
+        d = Daemon(ns, destroy_events=True)
+        d.sync()
+        c = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            c.connect((loopback(family), 9))
+            check(False, "a connect to a closed port succeeded")
+        except ConnectionRefusedError:
+            pass
+        ck = cookie(c)
+        c.close()
+        deadline = time.time() + 10
+        while time.time() < deadline and not any(x["cookie"] == ck for x in d.summaries()):
+            time.sleep(0.05)
+        sums = [x for x in d.summaries() if x["cookie"] == ck]
+        check_equal(len(sums), 1, f"summaries of the refused socket {ck}")
+        s = sums[0]
+        check_equal((s.get("outcome"), s.get("closer"), s.get("role")),
+                    ("refused", "remote", "client"), f"the refused connect's summary {s}")
+        check("bytes_sent" not in s, f"zeroed figures in {s}")
+        recs = [r for r in d.records() if r["cookie"] == ck]
+        for r in recs:
+            check_equal(r.get("role"), "client", f"role of {r}")
+        d.stop()
+
+
+def test_fin_client_first_v4():
+    orderly(socket.AF_INET, True)
+
+
+def test_fin_server_first_v6():
+    orderly(socket.AF_INET6, False)
+
+
+def test_fin_server_first_v4():
+    orderly(socket.AF_INET, False)
+
+
+def test_fin_client_first_v6():
+    orderly(socket.AF_INET6, True)
+
+
+def test_rst_client_v4():
+    reset(socket.AF_INET, True)
+
+
+def test_rst_server_v6():
+    reset(socket.AF_INET6, False)
+
+
+def test_refused_v4():
+    refused(socket.AF_INET)
+
+
+def test_refused_v6():
+    refused(socket.AF_INET6)
+
+
+if __name__ == "__main__":
+    main([test_fin_client_first_v4, test_fin_server_first_v4, test_fin_client_first_v6,
+          test_fin_server_first_v6, test_rst_client_v4, test_rst_server_v6,
+          test_refused_v4, test_refused_v6])
