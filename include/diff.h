@@ -145,6 +145,22 @@ void diff_keep(struct diff *d, struct snapshot *old, struct snapshot *new);
 struct snapshot_entry *diff_newer(const struct diff *d, struct snapshot *new,
 				  const struct snapshot_entry *o);
 
+/* Tells whether the kernel still has the socket SK: 1 yes, 0 no, -errno. */
+typedef int (*diff_present_fn)(void *user, const struct sock *sk);
+
+/*
+ * After diff_match(), before diff_report(): asks PRESENT (with USER) about at
+ * most MAX entries of OLD that the dump missed and that were in OLD's own
+ * dump, full sockets held by a process (an inode): the ones a RST (or a
+ * timeout) closes while their application holds them. One the kernel no
+ * longer has is marked closed: diff_report() reports its move to CLOSE at
+ * once, and carries it in CLOSE until its destroy notification (or a dump
+ * without the hold) settles it. Any other answer leaves it to the hold.
+ * Returns the number asked about.
+ */
+size_t diff_check_missing(struct diff *d, struct snapshot *old, diff_present_fn present,
+			  void *user, size_t max);
+
 /* After diff_match(): which end a socket SK that no record has placed yet
  * is, from its state and this dump's listeners (enum transition_role). */
 unsigned diff_role(const struct diff *d, const struct sock *sk);

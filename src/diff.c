@@ -621,6 +621,10 @@ static int missed_enough(const struct diff *d, const struct snapshot_entry *o,
 
 	if (!d->hold_full_ms || o->sk.kind != SOCK_KIND_FULL)
 		return 1;
+	/* Closed while held: its notification comes when its application
+	 * lets go of it, however long that takes. */
+	if (o->sk.state == SOCK_CLOSE)
+		return 0;
 	ms = ((int64_t)now->tv_sec - o->missing_since.tv_sec) * 1000 +
 	     (now->tv_nsec - o->missing_since.tv_nsec) / 1000000;
 	return ms >= (int64_t)d->hold_full_ms;
@@ -721,6 +725,70 @@ static int carry_missing(const struct diff *d, const struct snapshot *old, struc
 			return err;
 		e->first_seen = o->first_seen;
 		e->conn = o->conn;
+		if (o->diff.closed) {
+			e->sk.state = SOCK_CLOSE;
+			(void)transition_conn_enter(&e->conn, SOCK_CLOSE, &new->taken);
+		}
+	}
+	return 0;
+}
+
+/* Lists the entries of OLD that no socket of the newer dump matched, unless
+ * diff_end()'s pass did. */
+static void list_unmatched(struct diff *d, const struct snapshot *old)
+{
+	if (d->unmatched_known)
+		return;
+	d->unmatched.len = 0;
+	if (d->matched < old->len)
+		for (size_t i = 0; i < old->len; i++)
+			if (old->entries[i].diff.run != d->run)
+				list_push(&d->unmatched, i);
+	d->unmatched_known = 1;
+}
+
+size_t diff_check_missing(struct diff *d, struct snapshot *old, diff_present_fn present,
+			  void *user, size_t max)
+{
+	size_t n = 0;
+
+	list_unmatched(d, old);
+	for (size_t k = 0; k < d->unmatched.len && n < max; k++) {
+		struct snapshot_entry *o = &old->entries[d->unmatched.v[k]];
+
+		if (o->missing || o->rec.settled || o->sk.kind != SOCK_KIND_FULL || !o->sk.inode ||
+		    o->sk.state == SOCK_LISTEN || o->sk.state == SOCK_CLOSE)
+			continue;
+		n++;
+		o->diff.closed = present(user, &o->sk) == 0;
+	}
+	return n;
+}
+
+/* Reports the entries of OLD marked closed (diff_mark_closed()) that are not
+ * gone at once: their move to CLOSE, at NEW's time. */
+static int report_closed(const struct diff *d, const struct snapshot *old,
+			 const struct snapshot *new, diff_cb cb, void *user)
+{
+	for (size_t k = 0; k < d->unmatched.len; k++) {
+		const struct snapshot_entry *o = &old->entries[d->unmatched.v[k]];
+		struct transition_conn c = o->conn;
+		struct transition t = {
+			.ts = new->taken,
+			.sk = &o->sk,
+			.from = o->sk.state,
+			.to = SOCK_CLOSE,
+			.how = TRANSITION_HOW_POLL,
+			.conn = &o->conn,
+		};
+		int err;
+
+		if (!o->diff.closed || o->rec.settled || o->missing || gone_now(d, new, o))
+			continue;
+		set_in_state(&t, transition_conn_enter(&c, SOCK_CLOSE, &t.ts));
+		err = cb(&t, user);
+		if (err)
+			return err;
 	}
 	return 0;
 }
@@ -730,13 +798,7 @@ int diff_report(struct diff *d, struct snapshot *old, struct snapshot *new, enum
 {
 	int err;
 
-	if (!d->unmatched_known) {
-		d->unmatched.len = 0;
-		if (d->matched < old->len)
-			for (size_t i = 0; i < old->len; i++)
-				if (old->entries[i].diff.run != d->run)
-					list_push(&d->unmatched, i);
-	}
+	list_unmatched(d, old);
 	if ((d->unmatched.len && d->appeared.len) || d->appeared.len > 1) {
 		err = tuple_index(d, new);
 		if (err < 0)
@@ -755,6 +817,8 @@ int diff_report(struct diff *d, struct snapshot *old, struct snapshot *new, enum
 	err = report_gone(d, old, new, 1, cb, user);
 	if (!err)
 		err = report_gone(d, old, new, 0, cb, user);
+	if (!err)
+		err = report_closed(d, old, new, cb, user);
 	if (err)
 		return err;
 

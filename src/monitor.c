@@ -39,10 +39,25 @@ struct monitor {
 	struct diag_events *events; /* NULL: polling alone */
 	uint64_t drops_base; /* the kernel's drop count when events were set */
 	int events_refused;  /* this read found the queue full */
+	int probed;          /* this poll asked the kernel about a socket */
 	struct item *items;  /* this poll's records */
 	size_t items_len, items_cap;
 	struct monitor_stats stats;
 };
+
+/* The tracker's question about a socket a dump missed. The notifications
+ * that came while the dump ran are read first, once a poll: they tell of
+ * sockets freed meanwhile, which are gone rather than closed. */
+static int probe(void *user, const struct sock *sk)
+{
+	struct monitor *m = user;
+
+	if (!m->probed) {
+		m->probed = 1;
+		(void)monitor_read_events(m);
+	}
+	return diag_probe(m->diag, sk);
+}
 
 int monitor_new(struct monitor **ret, struct diag *diag, struct logfile *log,
 		enum record_format fmt)
@@ -54,6 +69,7 @@ int monitor_new(struct monitor **ret, struct diag *diag, struct logfile *log,
 		return -ENOMEM;
 	}
 	m->diag = diag;
+	tracker_set_probe(m->tracker, probe, m);
 	m->log = log;
 	m->fmt = fmt;
 	*ret = m;
@@ -300,6 +316,7 @@ int monitor_poll(struct monitor *m)
 	/* Notifications read now are about sockets destroyed before the dump. */
 	(void)monitor_read_events(m);
 	m->items_len = 0;
+	m->probed = 0;
 	err = tracker_poll(m->tracker, dump, m, add_item, m);
 	if (err < 0) {
 		m->stats.dumps_failed++;

@@ -74,6 +74,14 @@ int reconcile_add(struct reconcile *r, const struct sock *sk, const struct sock_
 	return 0;
 }
 
+int reconcile_queued(const struct reconcile *r, uint64_t cookie)
+{
+	for (size_t i = 0; i < r->len; i++)
+		if (r->ev[i].sk.cookie == cookie)
+			return 1;
+	return 0;
+}
+
 void reconcile_discard(struct reconcile *r)
 {
 	r->len = 0;
@@ -299,8 +307,8 @@ static int join_tracked(struct reconcile_event *ev, struct snapshot_entry *o, co
 	struct ending end = {
 	    .last = o->sk.state,
 	    .disconnected = disconnected(ev, &o->sk.tuple),
-	    .rst_received =
-	        o->missing && ms_between(&o->missing_since, &ev->ts) >= RECONCILE_HELD_MS,
+	    .rst_received = o->missing && (o->sk.state == SOCK_CLOSE ||
+	                                   ms_between(&o->missing_since, &ev->ts) >= RECONCILE_HELD_MS),
 	};
 	unsigned from = o->sk.state;
 	int err;
