@@ -68,6 +68,8 @@ struct transition_conn {
 	uint16_t path;      /* bit (1 << state) for each state it was seen in */
 	uint8_t role;       /* enum transition_role */
 	uint8_t has_uid;
+	uint8_t state;      /* the state the last record gave it */
+	uint16_t syn_ms;    /* milliseconds it spent in SYN_SENT, at most 65535 */
 };
 
 /* Learns what the dump tells of SK's owner (a full socket's uid, inode and

@@ -70,7 +70,10 @@ int64_t transition_conn_enter(struct transition_conn *c, unsigned state, const s
 
 	if (c->since_us)
 		in = now > c->since_us ? now - c->since_us : 0;
+	if (c->state == SOCK_SYN_SENT && in >= 0)
+		c->syn_ms = (uint16_t)(in / 1000 < UINT16_MAX ? in / 1000 : UINT16_MAX);
 	c->since_us = now;
+	c->state = (uint8_t)state;
 	if (state < 16)
 		c->path |= (uint16_t)(1u << state);
 	/* The handshake's states say which end it is, whatever was guessed. */
@@ -94,11 +97,18 @@ void transition_outcome(const struct transition_conn *c, unsigned last, int64_t 
 	unsigned path = c->path | BIT(last);
 	int timed_out = (info->has & SOCK_INFO_HAS_RTO) && info->retransmits > 0;
 	uint8_t outcome = TRANSITION_OUTCOME_UNKNOWN, closer = TRANSITION_SIDE_UNKNOWN;
+	/* A connect that failed, ended there or closed under its application. */
+	int connect_failed = last == SOCK_SYN_SENT ||
+	                     ((path & BIT(SOCK_SYN_SENT)) && !(path & ~(BIT(SOCK_NONE) |
+	                                                              BIT(SOCK_SYN_SENT) |
+	                                                              BIT(SOCK_CLOSE))));
 
-	if (last == SOCK_SYN_SENT) {
+	if (connect_failed) {
 		/* tcp_disconnect() after a failed connect may have cleared
 		 * the counters: the time it waited tells a timeout too. */
-		timed_out |= in_last_us >= SYN_RTO_US;
+		int64_t waited = last == SOCK_SYN_SENT ? in_last_us : (int64_t)c->syn_ms * 1000;
+
+		timed_out |= waited >= SYN_RTO_US;
 		outcome = timed_out ? TRANSITION_OUTCOME_TIMEOUT : TRANSITION_OUTCOME_REFUSED;
 		closer = outcome == TRANSITION_OUTCOME_REFUSED ? TRANSITION_SIDE_REMOTE : closer;
 	} else if (held_closed) {

@@ -8,7 +8,9 @@ carries beyond its move, checked on every record of each case, IPv4 and IPv6.
   both ends of a loopback connection;
 - the owner learnt once (uid, inode) on every later record and the summary;
 - the summary's outcome and closer: an orderly close from each side, a RST
-  from each side (SO_LINGER {1, 0}), a refused connect;
+  from each side (SO_LINGER {1, 0}), a refused connect, a SYN timeout;
+- a reset end its application still holds: logged going to CLOSE by the
+  first poll after the RST, ended by its notification when it is closed;
 - no figures the kernel zeroed (the aborting end's summary has none).
 
 Run by hand: see README.md in this directory.
@@ -20,7 +22,7 @@ import time
 
 from tcpstate_testlib import (Daemon, Endpoint, Netns, accept, check,
                               check_equal, check_valid_paths, connect, cookie,
-                              exchange, listener, loopback, main, rst_close,
+                              exchange, listener, loopback, main, nft_drop, rst_close,
                               show)
 
 
@@ -100,7 +102,16 @@ def reset(family, client_aborts):
         ab, other = (c, a) if client_aborts else (a, c)
         abe, oe = (cli, acc) if client_aborts else (acc, cli)
         rst_close(ab)
-        time.sleep(0.2)  # the other end holds its reset socket a while
+        reset_at = time.time()
+        # The other end holds its reset socket a while: the first poll that
+        # misses it says it went to CLOSE, its notification later ends it.
+        closed = d.wait_transition(oe, "ESTABLISHED", "CLOSE")
+        late = _ts(closed).timestamp() - reset_at
+        print(f"  the reset end's move to CLOSE logged {late * 1e3:.1f} ms after the RST")
+        # One poll is 20 ms here; the margin is for a loaded machine, far
+        # below the 1 s hold that timed it before.
+        check(late < 0.25, f"the reset logged {late:.3f} s after the RST")
+        time.sleep(0.2)
         other.close()
         deadline = time.time() + 10
         while time.time() < deadline and not all(
@@ -110,8 +121,11 @@ def reset(family, client_aborts):
                            "reset", "local")
         # tcp_disconnect() zeroed the aborting end's figures: none written.
         check("bytes_sent" not in s and "rtt_us" not in s, f"zeroed figures in {s}")
-        _, s = check_story(d, oe, "server" if client_aborts else "client", abe.cookie,
-                           "reset", "remote")
+        recs, s = check_story(d, oe, "server" if client_aborts else "client", abe.cookie,
+                              "reset", "remote")
+        check_equal([(r["from"], r["to"], r["how"]) for r in recs],
+                    [("NONE", "ESTABLISHED", "poll"), ("ESTABLISHED", "CLOSE", "poll"),
+                     ("CLOSE", "NONE", "destroy")], f"the reset end's records: {show(recs)}")
         # exchange(): 4 bytes each way; a client's bytes_acked counts its SYN.
         check_equal((s.get("bytes_sent"), s.get("bytes_received")),
                     (4, 4) if client_aborts else (5, 4),
@@ -145,6 +159,53 @@ def refused(family):
         for r in recs:
             check_equal(r.get("role"), "client", f"role of {r}")
         d.stop()
+
+
+def syn_timeout(family):
+    with Netns() as ns:
+        ns.sysctl("net.ipv4.tcp_syn_retries", "1")  # gives up after 1 + 2 s
+        srv = listener(family)
+        port = srv.getsockname()[1]
+        d = Daemon(ns, destroy_events=True)
+        d.sync()
+        c = socket.socket(family, socket.SOCK_STREAM)
+        with nft_drop(ns, f"tcp dport {port}"):
+            try:
+                c.connect((loopback(family), port))
+                check(False, "a connect through a drop succeeded")
+            except (TimeoutError, OSError):
+                pass
+        ck = cookie(c)
+        # The kernel gave up (tcp_write_err()): the socket is closed, and
+        # held by this process until it lets go.
+        d.wait_for(lambda r: r["cookie"] == ck and r["to"] == "CLOSE", "SYN_SENT -> CLOSE")
+        time.sleep(0.1)
+        c.close()
+        deadline = time.time() + 10
+        while time.time() < deadline and not any(x["cookie"] == ck for x in d.summaries()):
+            time.sleep(0.05)
+        recs = [r for r in d.records() if r["cookie"] == ck]
+        check_equal([(r["from"], r["to"], r["how"]) for r in recs],
+                    [("NONE", "SYN_SENT", "poll"), ("SYN_SENT", "CLOSE", "poll"),
+                     ("CLOSE", "NONE", "destroy")], f"records: {show(recs)}")
+        # tcp_syn_retries 1: the SYN at 0, again at 1 s, given up at 3 s.
+        check(2_900_000 <= recs[1]["in_state_us"] <= 3_500_000,
+              f"time in SYN_SENT of {recs[1]}")
+        check(recs[2]["in_state_us"] >= 100_000, f"time in CLOSE of {recs[2]}")
+        for r in recs:
+            check_equal(r.get("role"), "client", f"role of {r}")
+        sums = [x for x in d.summaries() if x["cookie"] == ck]
+        check_equal((sums[0].get("outcome"), sums[0].get("role")), ("timeout", "client"),
+                    f"the timed out connect's summary {sums}")
+        d.stop()
+
+
+def test_syn_timeout_v4():
+    syn_timeout(socket.AF_INET)
+
+
+def test_syn_timeout_v6():
+    syn_timeout(socket.AF_INET6)
 
 
 def test_fin_client_first_v4():
@@ -182,4 +243,4 @@ def test_refused_v6():
 if __name__ == "__main__":
     main([test_fin_client_first_v4, test_fin_server_first_v4, test_fin_client_first_v6,
           test_fin_server_first_v6, test_rst_client_v4, test_rst_server_v6,
-          test_refused_v4, test_refused_v6])
+          test_refused_v4, test_refused_v6, test_syn_timeout_v4, test_syn_timeout_v6])

@@ -1206,6 +1206,20 @@ static void test_outcome(void)
 		CHECK_INT(outcome, cases[i].outcome);
 		CHECK_INT(closer, cases[i].closer);
 	}
+	/* A connect that failed and was then held closed by its application:
+	 * the time it spent in SYN_SENT tells. */
+	{
+		struct transition_conn c = {
+		    .path = 1u << SOCK_SYN_SENT | 1u << SOCK_CLOSE, .syn_ms = 3000};
+		uint8_t outcome, closer;
+
+		transition_outcome(&c, SOCK_CLOSE, 500000, 0, 1, &none, &outcome, &closer);
+		CHECK_INT(outcome, TRANSITION_OUTCOME_TIMEOUT);
+		c.syn_ms = 2;
+		transition_outcome(&c, SOCK_CLOSE, 500000, 0, 1, &none, &outcome, &closer);
+		CHECK_INT(outcome, TRANSITION_OUTCOME_REFUSED);
+		CHECK_INT(closer, TRANSITION_SIDE_REMOTE);
+	}
 	CHECK_STR(transition_outcome_name(TRANSITION_OUTCOME_REFUSED), "refused");
 	CHECK_STR(transition_outcome_name(99), "unknown");
 	CHECK(transition_role_name(TRANSITION_ROLE_UNKNOWN) == NULL);
@@ -1222,12 +1236,14 @@ static void test_conn_enter(void)
 	struct sock orphan = {.kind = SOCK_KIND_FULL, .uid = 8};
 	struct sock tw = {.kind = SOCK_KIND_TIMEWAIT};
 
-	CHECK_INT(transition_conn_enter(&c, SOCK_SYN_RECV, &a), -1);
+	CHECK_INT(transition_conn_enter(&c, SOCK_SYN_SENT, &a), -1);
+	CHECK_INT(transition_conn_enter(&c, SOCK_SYN_RECV, &a), 0);
 	CHECK_INT(c.role, TRANSITION_ROLE_SERVER);
 	CHECK_INT(transition_conn_enter(&c, SOCK_ESTABLISHED, &b), 1500000);
+	CHECK_INT(c.syn_ms, 0); /* left SYN_SENT at once */
 	CHECK_INT(transition_conn_enter(&c, SOCK_CLOSE_WAIT, &a), 0); /* never negative */
-	CHECK_INT(c.path,
-		  (1u << SOCK_SYN_RECV) | (1u << SOCK_ESTABLISHED) | (1u << SOCK_CLOSE_WAIT));
+	CHECK_INT(c.path, (1u << SOCK_SYN_SENT) | (1u << SOCK_SYN_RECV) | (1u << SOCK_ESTABLISHED) |
+			      (1u << SOCK_CLOSE_WAIT));
 	transition_conn_learn(&c, &tw);
 	CHECK_INT(c.has_uid, 0);
 	transition_conn_learn(&c, &orphan);
