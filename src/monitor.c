@@ -34,6 +34,16 @@ struct monitor {
 	bool journal; /* also send each transition to the journal */
 	struct filter filter; /* which records to write */
 	struct cgroup_map *cgroups; /* NULL: no cgroup attribution */
+	/* The last cgroup looked up in this poll, and its unit: the records of
+	 * a poll mostly share an owner, and its path lives until the next
+	 * lookup (cgroup_map_lookup()), which replaces it here. */
+	struct {
+		int valid;
+		uint64_t id;
+		const char *path;
+		char unit[256];
+		int has_unit;
+	} cg;
 	struct procmap *procs;	    /* NULL: no process attribution */
 	struct tracker *tracker;
 	struct diag_events *events; /* NULL: polling alone */
@@ -103,6 +113,7 @@ void monitor_set_filter(struct monitor *m, const struct filter *f)
 void monitor_set_cgroups(struct monitor *m, struct cgroup_map *cgroups)
 {
 	m->cgroups = cgroups;
+	m->cg.valid = 0;
 }
 
 void monitor_set_procs(struct monitor *m, struct procmap *procs)
@@ -122,7 +133,7 @@ void monitor_set_log(struct monitor *m, struct logfile *log)
  * the owner its full socket had; names come from the caches. */
 static const struct sock_owner *find_owner(struct monitor *m, const struct sock *sk,
 					   const struct transition_conn *c, struct sock_owner *o,
-					   char *unit, size_t unitlen, char comm[PROCMAP_COMM_MAX])
+					   char comm[PROCMAP_COMM_MAX])
 {
 	uint32_t inode = c && c->inode ? c->inode : sk->kind == SOCK_KIND_FULL ? sk->inode : 0;
 	uint64_t cgroup_id = c && c->cgroup_id ? c->cgroup_id : sk->cgroup_id;
@@ -131,10 +142,16 @@ static const struct sock_owner *find_owner(struct monitor *m, const struct sock 
 	if (m->procs && inode &&
 	    procmap_lookup(m->procs, inode, (util_mono_ns() / 1000000), &o->pid, comm) == 0)
 		o->comm = comm;
+	if (m->cgroups && cgroup_id && !(m->cg.valid && m->cg.id == cgroup_id)) {
+		m->cg.valid = 1;
+		m->cg.id = cgroup_id;
+		m->cg.path = cgroup_map_lookup(m->cgroups, cgroup_id, (util_mono_ns() / 1000000));
+		m->cg.has_unit =
+		    m->cg.path && cgroup_unit(m->cg.path, m->cg.unit, sizeof(m->cg.unit)) > 0;
+	}
 	if (m->cgroups && cgroup_id) {
-		o->cgroup = cgroup_map_lookup(m->cgroups, cgroup_id, (util_mono_ns() / 1000000));
-		if (o->cgroup && cgroup_unit(o->cgroup, unit, unitlen) > 0)
-			o->unit = unit;
+		o->cgroup = m->cg.path;
+		o->unit = m->cg.has_unit ? m->cg.unit : NULL;
 	}
 	return o->cgroup || o->pid ? o : NULL;
 }
@@ -256,7 +273,7 @@ static bool summary_watched(const struct filter *f, const struct transition_conn
 
 static void write_item(struct monitor *m, struct item *it)
 {
-	char line[RECORD_MAX], unit[256], comm[PROCMAP_COMM_MAX];
+	char line[RECORD_MAX], comm[PROCMAP_COMM_MAX];
 	struct sock_owner owner;
 	int n, err;
 
@@ -270,7 +287,7 @@ static void write_item(struct monitor *m, struct item *it)
 		it->s.conn = c;
 		if (!summary_watched(&m->filter, c) || !filter_match_tuple(&m->filter, &it->sk.tuple))
 			return;
-		it->s.owner = find_owner(m, &it->sk, c, &owner, unit, sizeof(unit), comm);
+		it->s.owner = find_owner(m, &it->sk, c, &owner, comm);
 		n = record_format_summary(line, sizeof(line), &it->s, m->fmt);
 		m->stats.summaries++;
 	} else {
@@ -279,7 +296,7 @@ static void write_item(struct monitor *m, struct item *it)
 		if (!filter_match_states(&m->filter, it->t.from, it->t.to) ||
 		    !filter_match_tuple(&m->filter, &it->sk.tuple))
 			return;
-		it->t.owner = find_owner(m, &it->sk, c, &owner, unit, sizeof(unit), comm);
+		it->t.owner = find_owner(m, &it->sk, c, &owner, comm);
 		n = record_format(line, sizeof(line), &it->t, m->fmt);
 		m->stats.transitions++;
 	}
@@ -317,6 +334,7 @@ int monitor_poll(struct monitor *m)
 	(void)monitor_read_events(m);
 	m->items_len = 0;
 	m->probed = 0;
+	m->cg.valid = 0;
 	err = tracker_poll(m->tracker, dump, m, add_item, m);
 	if (err < 0) {
 		m->stats.dumps_failed++;
