@@ -52,6 +52,8 @@ struct monitor {
 	int probed;          /* this poll asked the kernel about a socket */
 	struct item *items;  /* this poll's records */
 	size_t items_len, items_cap;
+	struct item **order; /* the same, sorted by time (pointers: an item is large) */
+	size_t order_cap;
 	struct monitor_stats stats;
 };
 
@@ -92,6 +94,7 @@ void monitor_free(struct monitor *m)
 		return;
 	tracker_free(m->tracker);
 	free(m->items);
+	free(m->order);
 	free(m);
 }
 
@@ -247,7 +250,7 @@ static const struct timespec *item_ts(const struct item *it)
 }
 
 /* By time; at the same time transitions before summaries; then as produced. */
-static int cmp_item(const void *a, const void *b)
+static int cmp_item_direct(const void *a, const void *b)
 {
 	const struct item *x = a, *y = b;
 	const struct timespec *tx = item_ts(x), *ty = item_ts(y);
@@ -259,6 +262,12 @@ static int cmp_item(const void *a, const void *b)
 	if (x->is_summary != y->is_summary)
 		return x->is_summary ? 1 : -1;
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* The same for pointers to items. */
+static int cmp_item(const void *a, const void *b)
+{
+	return cmp_item_direct(*(struct item *const *)a, *(struct item *const *)b);
 }
 
 /*
@@ -343,10 +352,19 @@ int monitor_poll(struct monitor *m)
 
 	m->stats.write_error = 0;
 	m->stats.journal_error = 0;
-	if (m->items_len)
-		qsort(m->items, m->items_len, sizeof(*m->items), cmp_item);
-	for (size_t i = 0; i < m->items_len; i++)
-		write_item(m, &m->items[i]);
+	if (m->items_len && util_grow((void **)&m->order, &m->order_cap, m->items_len,
+				      sizeof(*m->order), 256) == 0) {
+		for (size_t i = 0; i < m->items_len; i++)
+			m->order[i] = &m->items[i];
+		qsort(m->order, m->items_len, sizeof(*m->order), cmp_item);
+		for (size_t i = 0; i < m->items_len; i++)
+			write_item(m, m->order[i]);
+	} else if (m->items_len) {
+		/* No memory for the order: the items themselves, sorted. */
+		qsort(m->items, m->items_len, sizeof(*m->items), cmp_item_direct);
+		for (size_t i = 0; i < m->items_len; i++)
+			write_item(m, &m->items[i]);
+	}
 	m->items_len = 0;
 	m->stats.polls++;
 	m->stats.sockets = tracker_stats(m->tracker)->sockets;

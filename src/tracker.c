@@ -134,14 +134,18 @@ static void set_hold(struct tracker *t)
 /*
  * A socket the dump missed and the kernel no longer has was closed, or was
  * freed while the dump ran: then its notification is on its way, and the
- * probe read what had come (see tracker_set_probe()). One queued now
- * settles it at the next poll, at its own time.
+ * probe reads what has come (see tracker_set_probe()). One queued settles it
+ * at the next poll, at its own time, and needs no question: under churn,
+ * most sockets a long dump misses were freed while it ran.
  */
 static int present(void *user, const struct sock *sk)
 {
 	struct tracker *t = user;
-	int ret = t->probe(t->probe_user, sk);
+	int ret;
 
+	if (reconcile_queued(&t->rec, sk->cookie))
+		return 1;
+	ret = t->probe(t->probe_user, sk);
 	return ret == 0 && reconcile_queued(&t->rec, sk->cookie) ? 1 : ret;
 }
 

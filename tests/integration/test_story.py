@@ -57,6 +57,13 @@ def check_story(d, ep, role, peer, outcome, closer):
     return recs, s
 
 
+def wait_summaries(d, cookies):
+    """Waits until the daemon wrote a summary for each of COOKIES."""
+    d.wait_log(lambda recs: all(any(s["cookie"] == c for s in d.summaries())
+                                for c in cookies) or None,
+               f"the summaries of {cookies}")
+
+
 def pair(ns, family, d, srv):
     """A loopback connection both of whose ends a poll saw established."""
     port = srv.getsockname()[1]
@@ -83,10 +90,7 @@ def orderly(family, client_first):
         d.wait_transition(se, "ESTABLISHED", "CLOSE_WAIT")
         time.sleep(0.1)
         second.close()
-        deadline = time.time() + 10
-        while time.time() < deadline and not all(
-                any(s["cookie"] == e.cookie for s in d.summaries()) for e in (fe, se)):
-            time.sleep(0.05)
+        wait_summaries(d, (fe.cookie, se.cookie))
         check_story(d, fe, "client" if client_first else "server", se.cookie, "fin", "local")
         check_story(d, se, "server" if client_first else "client", fe.cookie, "fin", "remote")
         check_valid_paths(d.records())
@@ -113,10 +117,7 @@ def reset(family, client_aborts):
         check(late < 0.25, f"the reset logged {late:.3f} s after the RST")
         time.sleep(0.2)
         other.close()
-        deadline = time.time() + 10
-        while time.time() < deadline and not all(
-                any(s["cookie"] == e.cookie for s in d.summaries()) for e in (abe, oe)):
-            time.sleep(0.05)
+        wait_summaries(d, (abe.cookie, oe.cookie))
         _, s = check_story(d, abe, "client" if client_aborts else "server", oe.cookie,
                            "reset", "local")
         # tcp_disconnect() zeroed the aborting end's figures: none written.
@@ -146,9 +147,7 @@ def refused(family):
             pass
         ck = cookie(c)
         c.close()
-        deadline = time.time() + 10
-        while time.time() < deadline and not any(x["cookie"] == ck for x in d.summaries()):
-            time.sleep(0.05)
+        wait_summaries(d, (ck,))
         sums = [x for x in d.summaries() if x["cookie"] == ck]
         check_equal(len(sums), 1, f"summaries of the refused socket {ck}")
         s = sums[0]
@@ -181,9 +180,7 @@ def syn_timeout(family):
         d.wait_for(lambda r: r["cookie"] == ck and r["to"] == "CLOSE", "SYN_SENT -> CLOSE")
         time.sleep(0.1)
         c.close()
-        deadline = time.time() + 10
-        while time.time() < deadline and not any(x["cookie"] == ck for x in d.summaries()):
-            time.sleep(0.05)
+        wait_summaries(d, (ck,))
         recs = [r for r in d.records() if r["cookie"] == ck]
         check_equal([(r["from"], r["to"], r["how"]) for r in recs],
                     [("NONE", "SYN_SENT", "poll"), ("SYN_SENT", "CLOSE", "poll"),
