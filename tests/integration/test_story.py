@@ -11,7 +11,8 @@ carries beyond its move, checked on every record of each case, IPv4 and IPv6.
   from each side (SO_LINGER {1, 0}), a refused connect, a SYN timeout;
 - a reset end its application still holds: logged going to CLOSE by the
   first poll after the RST, ended by its notification when it is closed;
-- no figures the kernel zeroed (the aborting end's summary has none).
+- no figures the kernel zeroed (the aborting end's summary has none);
+- [filter] states applies to summaries as to the connection's records.
 
 Run by hand: see README.md in this directory.
 """
@@ -197,6 +198,40 @@ def syn_timeout(family):
         d.stop()
 
 
+def test_states_filter_summaries():
+    # [filter] states lets a summary through when it lets some record of its
+    # connection through: a connection seen ESTABLISHED has its summaries
+    # under states = ESTABLISHED, and none under states = SYN_SENT. (The
+    # filter hides the harness's markers: plain waits of several polls.)
+    with Netns() as ns:
+        srv = listener(socket.AF_INET)
+        port = srv.getsockname()[1]
+        for states, want in (("ESTABLISHED", True), ("SYN_SENT", False)):
+            d = Daemon(ns, destroy_events=True, config=f"[filter]\nstates = {states}\n")
+            time.sleep(0.3)
+            c = connect(socket.AF_INET, "127.0.0.1", port)
+            a = accept(srv)
+            cli, acc = Endpoint(c), Endpoint(a)
+            time.sleep(0.2)  # polls see both ends ESTABLISHED
+            c.close()
+            a.close()
+            c2 = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                c2.connect(("127.0.0.1", 9))
+            except ConnectionRefusedError:
+                pass
+            ck = cookie(c2)
+            c2.close()
+            time.sleep(0.3)
+            d.stop()
+            got = {s["cookie"] for s in d.summaries()}
+            check_equal({cli.cookie, acc.cookie} & got,
+                        {cli.cookie, acc.cookie} if want else set(),
+                        f"summaries under states = {states}: {got}")
+            # The refused connect was only ever CLOSE: neither lets it by.
+            check(ck not in got, f"the refused connect's summary under {states}")
+
+
 def test_syn_timeout_v4():
     syn_timeout(socket.AF_INET)
 
@@ -240,4 +275,5 @@ def test_refused_v6():
 if __name__ == "__main__":
     main([test_fin_client_first_v4, test_fin_server_first_v4, test_fin_client_first_v6,
           test_fin_server_first_v6, test_rst_client_v4, test_rst_server_v6,
-          test_refused_v4, test_refused_v6, test_syn_timeout_v4, test_syn_timeout_v6])
+          test_refused_v4, test_refused_v6, test_syn_timeout_v4, test_syn_timeout_v6,
+          test_states_filter_summaries])
