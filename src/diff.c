@@ -189,6 +189,10 @@ static void link_entries(struct diff *d, struct snapshot *old, struct snapshot *
 	e->sk.tuple = o->sk.tuple;
 	e->first_seen = o->first_seen;
 	e->conn = o->conn;
+	/* An accepted socket gets its inode when accept() runs, which is no
+	 * change of state: learnt here, so that its orphan's records have it. */
+	if (!e->conn.inode && e->sk.inode && e->sk.kind == SOCK_KIND_FULL)
+		transition_conn_learn(&e->conn, &e->sk);
 	d->matched++;
 }
 

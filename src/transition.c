@@ -99,9 +99,8 @@ void transition_outcome(const struct transition_conn *c, unsigned last, int64_t 
 	uint8_t outcome = TRANSITION_OUTCOME_UNKNOWN, closer = TRANSITION_SIDE_UNKNOWN;
 	/* A connect that failed, ended there or closed under its application. */
 	int connect_failed = last == SOCK_SYN_SENT ||
-	                     ((path & BIT(SOCK_SYN_SENT)) && !(path & ~(BIT(SOCK_NONE) |
-	                                                              BIT(SOCK_SYN_SENT) |
-	                                                              BIT(SOCK_CLOSE))));
+	                     ((path & BIT(SOCK_SYN_SENT)) &&
+	                      !(path & ~(BIT(SOCK_NONE) | BIT(SOCK_SYN_SENT) | BIT(SOCK_CLOSE))));
 
 	if (connect_failed) {
 		/* tcp_disconnect() after a failed connect may have cleared

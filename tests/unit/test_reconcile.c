@@ -572,6 +572,26 @@ static void test_aborts(void)
 	h_release(&h);
 }
 
+/* An accepted socket gets its inode with no change of state (accept());
+ * its orphan's records still carry it. */
+static void test_inode_at_accept(void)
+{
+	struct harness h;
+	struct sock srv = test_sock(8, SOCK_ESTABLISHED, SOCK_KIND_FULL, 80, 40000);
+
+	h_init(&h, 100);
+	h_dump(&h, &srv, 1); /* 1001: in the accept queue, no inode */
+	srv.inode = 88;
+	h_dump(&h, &srv, 1); /* 1002: accepted */
+	CHECK_INT(h.nrecs, 0);
+	srv.state = SOCK_FIN_WAIT1;
+	srv.inode = 0;
+	h_dump(&h, &srv, 1); /* 1003: closed, an orphan */
+	CHECK_INT(h.nrecs, 1);
+	CHECK_INT(h.recs[0].conn.inode, 88);
+	h_release(&h);
+}
+
 int main(void)
 {
 	test_tracked_close();
@@ -588,5 +608,6 @@ int main(void)
 	test_story();
 	test_closed_while_held();
 	test_aborts();
+	test_inode_at_accept();
 	return CHECK_DONE();
 }
