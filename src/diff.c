@@ -561,8 +561,8 @@ int diff_end(struct diff *d, struct snapshot *old, struct snapshot *new)
 
 		if (!e->first_seen.tv_sec && !e->first_seen.tv_nsec)
 			e->first_seen = new->taken;
-		if (!e->conn.role)
-			e->conn.role = (uint8_t)diff_role(d, &e->sk);
+		/* snapshot_slot() leaves the conn as the slot's last use had it. */
+		e->conn = (struct transition_conn){.role = (uint8_t)diff_role(d, &e->sk)};
 	}
 	return 0;
 }
