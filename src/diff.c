@@ -252,7 +252,10 @@ static int match_last(struct diff *d, struct snapshot *old, struct snapshot *new
 	if (d->next + DIFF_PREFETCH < old->len) {
 		const char *ahead = (const char *)&old->entries[d->next + DIFF_PREFETCH];
 
+		/* Every line of it: an entry spans three or four. */
 		__builtin_prefetch(ahead);
+		__builtin_prefetch(ahead + 64);
+		__builtin_prefetch(ahead + 128);
 		__builtin_prefetch(ahead + sizeof(*old->entries) - 1);
 	}
 	e->diff.prev = 0;

@@ -52,8 +52,6 @@ struct monitor {
 	int probed;          /* this poll asked the kernel about a socket */
 	struct item *items;  /* this poll's records */
 	size_t items_len, items_cap;
-	struct item **order; /* the same, sorted by time (pointers: an item is large) */
-	size_t order_cap;
 	struct monitor_stats stats;
 };
 
@@ -94,7 +92,6 @@ void monitor_free(struct monitor *m)
 		return;
 	tracker_free(m->tracker);
 	free(m->items);
-	free(m->order);
 	free(m);
 }
 
@@ -249,8 +246,9 @@ static const struct timespec *item_ts(const struct item *it)
 	return it->is_summary ? &it->s.ts : &it->t.ts;
 }
 
-/* By time; at the same time transitions before summaries; then as produced. */
-static int cmp_item_direct(const void *a, const void *b)
+/* By time; at the same time transitions before summaries; then as produced.
+ * (glibc's qsort() sorts elements this large through pointers itself.) */
+static int cmp_item(const void *a, const void *b)
 {
 	const struct item *x = a, *y = b;
 	const struct timespec *tx = item_ts(x), *ty = item_ts(y);
@@ -264,11 +262,6 @@ static int cmp_item_direct(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* The same for pointers to items. */
-static int cmp_item(const void *a, const void *b)
-{
-	return cmp_item_direct(*(struct item *const *)a, *(struct item *const *)b);
-}
 
 /*
  * The states filter lets a summary through when it lets some record of its
@@ -352,19 +345,10 @@ int monitor_poll(struct monitor *m)
 
 	m->stats.write_error = 0;
 	m->stats.journal_error = 0;
-	if (m->items_len && util_grow((void **)&m->order, &m->order_cap, m->items_len,
-				      sizeof(*m->order), 256) == 0) {
-		for (size_t i = 0; i < m->items_len; i++)
-			m->order[i] = &m->items[i];
-		qsort(m->order, m->items_len, sizeof(*m->order), cmp_item);
-		for (size_t i = 0; i < m->items_len; i++)
-			write_item(m, m->order[i]);
-	} else if (m->items_len) {
-		/* No memory for the order: the items themselves, sorted. */
-		qsort(m->items, m->items_len, sizeof(*m->items), cmp_item_direct);
-		for (size_t i = 0; i < m->items_len; i++)
-			write_item(m, &m->items[i]);
-	}
+	if (m->items_len)
+		qsort(m->items, m->items_len, sizeof(*m->items), cmp_item);
+	for (size_t i = 0; i < m->items_len; i++)
+		write_item(m, &m->items[i]);
 	m->items_len = 0;
 	m->stats.polls++;
 	m->stats.sockets = tracker_stats(m->tracker)->sockets;
