@@ -56,6 +56,15 @@ struct diag_sink {
  * which saves a copy per socket. */
 int diag_dump_into(struct diag *d, const struct diag_sink *sink);
 
+/*
+ * Asks the kernel whether the socket SK (its 4-tuple and cookie) is still in
+ * its lookup tables. Returns 1 when it is, 0 when it is not (it was closed:
+ * unhashed in CLOSE, or freed), -errno when the question failed. A socket it
+ * cannot ask about exactly (an IPv4-mapped or link-local IPv6 one) is taken
+ * as present.
+ */
+int diag_probe(struct diag *d, const struct sock *sk);
+
 struct diag_events;
 
 /* Called for every destroy notification; a nonzero return stops the read

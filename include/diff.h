@@ -64,6 +64,9 @@ struct diff {
 	 * notifications, the notification says when a full socket is gone;
 	 * a dump racing with heavy churn can miss a live socket twice. */
 	uint32_t hold_full_ms;
+	/* A bit per port some listener of the dump has: a socket that
+	 * appears on one was accepted from it (its role). */
+	uint64_t listen_ports[65536 / 64];
 };
 
 /* Initialises D; it owns no memory yet. */
@@ -90,7 +93,10 @@ void diff_release(struct diff *d);
  * appear (HOW is TRANSITION_HOW_INITIAL for the first dump, else TRANSITION_HOW_POLL); a
  * changed state is FROM -> TO. Entries of OLD marked rec.settled are left out
  * (reconcile.c reported them); a change of an entry of NEW marked rec.by_event
- * carries its changed_at and TRANSITION_HOW_DESTROY. A socket missing from NEW is
+ * carries its changed_at and TRANSITION_HOW_DESTROY. Each record carries the
+ * entry's transition_conn, updated first (the time it entered its state, the
+ * states seen, its owner's ids; the two ends of a connection that appear in
+ * the same dump are each other's peer). A socket missing from NEW is
  * carried into NEW as missing and reported gone only when the next dump
  * misses it too (a full socket: and it has been missing for
  * D->hold_full_ms), or at once when a new socket took its 4-tuple; its
@@ -138,6 +144,26 @@ void diff_keep(struct diff *d, struct snapshot *old, struct snapshot *new);
  * O of OLD, or NULL when the dump did not return it. */
 struct snapshot_entry *diff_newer(const struct diff *d, struct snapshot *new,
 				  const struct snapshot_entry *o);
+
+/* Tells whether the kernel still has the socket SK: 1 yes, 0 no, -errno. */
+typedef int (*diff_present_fn)(void *user, const struct sock *sk);
+
+/*
+ * After diff_match(), before diff_report(): asks PRESENT (with USER) about at
+ * most MAX entries of OLD that the dump missed and that were in OLD's own
+ * dump, full sockets held by a process (an inode): the ones a RST (or a
+ * timeout) closes while their application holds them. One the kernel no
+ * longer has is marked closed: diff_report() reports its move to CLOSE at
+ * once, and carries it in CLOSE until its destroy notification (or a dump
+ * without the hold) settles it. Any other answer leaves it to the hold.
+ * Returns the number asked about.
+ */
+size_t diff_check_missing(struct diff *d, struct snapshot *old, diff_present_fn present,
+			  void *user, size_t max);
+
+/* After diff_match(): which end a socket SK that no record has placed yet
+ * is, from its state and this dump's listeners (enum transition_role). */
+unsigned diff_role(const struct diff *d, const struct sock *sk);
 
 /* After diff_match(): the entry of OLD that is the same socket as the entry
  * E of NEW, or NULL when it appeared in this dump. */

@@ -16,6 +16,10 @@ struct diff_mark {
 	uint32_t prev;
 	uint32_t next;
 	uint32_t run;
+	/* On an entry of the older table that the newer dump missed, set
+	 * through diff_mark_closed(): the kernel no longer has the socket in
+	 * its tables, though no notification said it was freed. */
+	uint8_t closed;
 };
 
 #endif

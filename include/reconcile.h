@@ -64,6 +64,9 @@ void reconcile_release(struct reconcile *r);
 int reconcile_add(struct reconcile *r, const struct sock *sk, const struct sock_info *info,
                   const struct timespec *ts);
 
+/* Nonzero when a notification about the socket COOKIE is queued. */
+int reconcile_queued(const struct reconcile *r, uint64_t cookie);
+
 /* Drops every queued notification (after a resync their sockets are known
  * to the dump, or lost). */
 void reconcile_discard(struct reconcile *r);

@@ -9,6 +9,7 @@
 #include "diff_mark.h"
 #include "reconcile_mark.h"
 #include "sock.h"
+#include "transition.h"
 
 /*
  * One tracked socket: what the last dump said of it, what is remembered
@@ -28,6 +29,9 @@ struct snapshot_entry {
 	/* When its latest change happened, where a notification told it better
 	 * than the dump's time (rec.by_event). */
 	struct timespec changed_at;
+	/* What is remembered of its connection, carried from table to table
+	 * like first_seen and given to each of its records. */
+	struct transition_conn conn;
 };
 
 /* One slot of the index: which entry, and a tag from its cookie's hash. */

@@ -78,12 +78,14 @@ struct sock_info {
 	uint64_t bytes_received; /* received */
 	uint32_t total_retrans;	 /* segments retransmitted */
 	uint32_t rtt_us;	 /* smoothed RTT */
+	uint8_t retransmits;	 /* tcpi_retransmits: timeouts in a row not yet recovered */
 	uint8_t has;		 /* SOCK_INFO_HAS_* bits */
 };
 
 #define SOCK_INFO_HAS_BYTES 0x1u   /* bytes_acked and bytes_received */
 #define SOCK_INFO_HAS_RETRANS 0x2u /* total_retrans */
 #define SOCK_INFO_HAS_RTT 0x4u	   /* rtt_us */
+#define SOCK_INFO_HAS_RTO 0x8u	   /* retransmits */
 
 /* netstat's name for STATE ("NONE" for SOCK_NONE), or "UNKNOWN". Never NULL. */
 const char *sock_state_name(unsigned state);

@@ -51,6 +51,26 @@ void tracker_free(struct tracker *t);
  */
 void tracker_set_hold(struct tracker *t, uint32_t hold_full_ms);
 
+/* Most sockets one poll asks the kernel about (tracker_set_probe()): a
+ * bound on the work when a dump misses many at once. */
+#define TRACKER_PROBES_MAX 64
+
+/* Tells whether the kernel still has the socket SK: 1 yes, 0 no, -errno
+ * (diag_probe() for the daemon). */
+typedef int (*tracker_probe_fn)(void *user, const struct sock *sk);
+
+/*
+ * While notifications come (the hold is on), a full socket held by a process
+ * that a dump misses is asked about through PROBE (with USER) at once: one
+ * the kernel no longer has was closed under its application (a RST, a
+ * timeout), and is reported going to CLOSE in that poll rather than after
+ * the hold; its notification, when the application lets go, ends it. PROBE
+ * should first read the notifications that came since the poll began
+ * (tracker_add_event()): a socket freed while the dump ran is gone, not
+ * closed, and its notification then tells so. NULL: the hold alone.
+ */
+void tracker_set_probe(struct tracker *t, tracker_probe_fn probe, void *user);
+
 /* Queues a destroy notification about SK, with its final INFO, read at TS,
  * for the next poll. Returns 0, -ENOBUFS when the queue is full, -ENOMEM. */
 int tracker_add_event(struct tracker *t, const struct sock *sk, const struct sock_info *info,

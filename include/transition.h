@@ -18,12 +18,89 @@ enum transition_how {
 /* "initial", "poll", "destroy"; "unknown" out of range. Never NULL. */
 const char *transition_how_name(unsigned how);
 
+/* Which end of its connection a socket is. */
+enum transition_role {
+	TRANSITION_ROLE_UNKNOWN, /* a listener, or nothing tells */
+	TRANSITION_ROLE_CLIENT,  /* it connected out (SYN_SENT, or no local listener has its port) */
+	TRANSITION_ROLE_SERVER,  /* accepted from a listener (SYN_RECV, or a listener has its port) */
+	TRANSITION_ROLE_MAX
+};
+
+/* How a connection ended (docs/record-format.md has the rules). */
+enum transition_outcome {
+	TRANSITION_OUTCOME_UNKNOWN,
+	TRANSITION_OUTCOME_FIN,     /* an orderly close */
+	TRANSITION_OUTCOME_RESET,   /* a RST, sent or received */
+	TRANSITION_OUTCOME_REFUSED, /* a connect answered by a RST */
+	TRANSITION_OUTCOME_TIMEOUT, /* retransmissions exhausted */
+	TRANSITION_OUTCOME_MAX
+};
+
+/* Which end did something first: sent the first FIN, or the RST. */
+enum transition_side {
+	TRANSITION_SIDE_UNKNOWN,
+	TRANSITION_SIDE_LOCAL,
+	TRANSITION_SIDE_REMOTE,
+	TRANSITION_SIDE_MAX
+};
+
+/* "client", "server"; NULL for unknown. */
+const char *transition_role_name(unsigned role);
+
+/* "fin", "reset", "refused", "timeout", "unknown". Never NULL. */
+const char *transition_outcome_name(unsigned outcome);
+
+/* "local", "remote"; NULL for unknown. */
+const char *transition_side_name(unsigned side);
+
+/*
+ * What is remembered of a connection from record to record: kept with its
+ * socket's entry in the tracker's tables, carried from poll to poll, and
+ * given to every record of the connection. Ids only (no names), so that
+ * carrying it costs a copy of these bytes.
+ */
+struct transition_conn {
+	int64_t since_us;   /* CLOCK_REALTIME µs of the record that entered its state; 0: unknown */
+	uint64_t peer;      /* the cookie of its other end, a socket of the same namespace; 0: none */
+	uint64_t cgroup_id; /* its owner's cgroup v2 id; 0: unknown */
+	uint32_t uid;       /* its owner's uid, when has_uid */
+	uint32_t inode;     /* its inode, learnt while a process held it; 0: unknown */
+	uint16_t path;      /* bit (1 << state) for each state it was seen in */
+	uint8_t role;       /* enum transition_role */
+	uint8_t has_uid;
+	uint8_t state;      /* the state the last record gave it */
+	uint16_t syn_ms;    /* milliseconds it spent in SYN_SENT, at most 65535 */
+};
+
+/* Learns what the dump tells of SK's owner (a full socket's uid, inode and
+ * cgroup), where C does not know it yet: what was learnt once stays. */
+void transition_conn_learn(struct transition_conn *c, const struct sock *sk);
+
+/* C enters STATE at TS (the record's time). Returns the microseconds it spent
+ * in its previous state, or -1 when the time it entered that one is unknown. */
+int64_t transition_conn_enter(struct transition_conn *c, unsigned state, const struct timespec *ts);
+
+/*
+ * How a connection ended, from what C says of its path, LAST (the last state
+ * a record gave it) and the time spent in it (IN_LAST_US, -1: unknown), whether its destroy notification shows the kernel's
+ * tcp_disconnect() (DISCONNECTED: an abortive close or a failed connect
+ * cleared its remote port), whether it was seen closed while its application
+ * held it (HELD_CLOSED) and its final INFO. Sets *RET_OUTCOME and
+ * *RET_CLOSER (enum transition_side).
+ */
+void transition_outcome(const struct transition_conn *c, unsigned last, int64_t in_last_us,
+                        int disconnected, int held_closed, const struct sock_info *info,
+                        uint8_t *ret_outcome, uint8_t *ret_closer);
+
 struct transition {
 	struct timespec ts;             /* CLOCK_REALTIME */
 	const struct sock *sk;          /* the socket, with its first-seen 4-tuple */
 	uint8_t from;                   /* enum sock_state; SOCK_NONE = appeared */
 	uint8_t to;                     /* enum sock_state; SOCK_NONE = vanished */
 	uint8_t how;                    /* enum transition_how */
+	uint8_t has_in_state;           /* in_state_us is known (never when FROM is NONE) */
+	uint64_t in_state_us;           /* microseconds spent in FROM */
+	const struct transition_conn *conn; /* NULL: nothing remembered */
 	const struct sock_owner *owner; /* NULL: not looked up (set by the monitor) */
 };
 
@@ -35,7 +112,11 @@ struct summary {
 	struct timespec ts;    /* the destroy notification's receive time */
 	const struct sock *sk; /* the connection's identity and 4-tuple */
 	uint64_t lifetime_us;  /* from first sight (or the poll before) to ts */
-	struct sock_info info; /* final tcp_info figures */
+	struct sock_info info; /* final tcp_info figures; has 0 when they were not measured */
+	uint8_t outcome;       /* enum transition_outcome */
+	uint8_t closer;        /* enum transition_side */
+	const struct transition_conn *conn; /* NULL: nothing remembered */
+	const struct sock_owner *owner;     /* NULL: not looked up (set by the monitor) */
 };
 
 #endif

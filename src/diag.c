@@ -13,9 +13,11 @@
 #include <string.h>
 #include <time.h>
 
+#include <arpa/inet.h>
 #include <libmnl/libmnl.h>
 #include <linux/inet_diag.h>
 #include <linux/sock_diag.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "diag.h"
@@ -219,6 +221,83 @@ fail:
 	d->nl = NULL;
 	(void)diag_connect(d);
 	return err < 0 ? err : -EIO;
+}
+
+/* A probe's answer: the socket's message, with the cookie asked for. */
+struct probe_ctx {
+	uint64_t cookie;
+	int found;
+};
+
+static int probe_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct probe_ctx *p = data;
+	struct sock sk;
+
+	if (diag_parse_msg(nlh, nlh->nlmsg_len, &sk) == 0 && sk.cookie == p->cookie)
+		p->found = 1;
+	return MNL_CB_OK;
+}
+
+/* Whether the kernel cannot look T up exactly (its lookup by 4-tuple hashes
+ * a v4-mapped socket as IPv4, and a link-local one needs its interface). */
+static int probe_inexact(const struct sock_tuple *t)
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	return t->family == AF_INET6 &&
+	       (!memcmp(t->raddr, mapped, sizeof(mapped)) ||
+	        (t->laddr[0] == 0xfe && (t->laddr[1] & 0xc0) == 0x80));
+}
+
+static void probe_request(struct diag *d, const struct sock *sk)
+{
+	const struct sock_tuple *t = &sk->tuple;
+	size_t alen = t->family == AF_INET ? 4 : 16;
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(d->buf);
+	struct inet_diag_req_v2 *req;
+
+	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = ++d->seq;
+	req = mnl_nlmsg_put_extra_header(nlh, sizeof(*req));
+	req->sdiag_family = t->family;
+	req->sdiag_protocol = IPPROTO_TCP;
+	req->idiag_states = DIAG_ALL_STATES;
+	req->id.idiag_sport = htons(t->lport);
+	req->id.idiag_dport = htons(t->rport);
+	memcpy(req->id.idiag_src, t->laddr, alen);
+	memcpy(req->id.idiag_dst, t->raddr, alen);
+	req->id.idiag_cookie[0] = (uint32_t)sk->cookie;
+	req->id.idiag_cookie[1] = (uint32_t)(sk->cookie >> 32);
+}
+
+/*
+ * One exact lookup (inet_diag_find_one_icsk): the kernel answers with the
+ * socket's message, or with ENOENT when no socket holds the 4-tuple, or
+ * ESTALE when another does (for a socket no longer hashed, the lookup falls
+ * back to the listener of its port).
+ */
+int diag_probe(struct diag *d, const struct sock *sk)
+{
+	struct probe_ctx p = {.cookie = sk->cookie};
+	ssize_t n;
+	int ret;
+
+	if (probe_inexact(&sk->tuple))
+		return 1;
+	if (!d->nl && diag_connect(d) < 0)
+		return -EIO;
+	probe_request(d, sk);
+	if (mnl_socket_sendto(d->nl, d->buf, ((struct nlmsghdr *)d->buf)->nlmsg_len) < 0)
+		return -errno;
+	n = mnl_socket_recvfrom(d->nl, d->buf, sizeof(d->buf));
+	if (n < 0)
+		return -errno;
+	ret = mnl_cb_run(d->buf, (size_t)n, d->seq, d->portid, probe_cb, &p);
+	if (ret < 0)
+		return errno == ENOENT || errno == ESTALE ? 0 : -errno;
+	return p.found;
 }
 
 /*

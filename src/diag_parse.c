@@ -178,6 +178,10 @@ static void parse_info(const struct nlattr *attr, struct sock_info *ret)
 	memset(&ti, 0, sizeof(ti));
 	memcpy(&ti, mnl_attr_get_payload(attr), len < sizeof(ti) ? len : sizeof(ti));
 	*ret = (struct sock_info){0};
+	if (INFO_HAS(len, tcpi_retransmits)) {
+		ret->retransmits = ti.tcpi_retransmits;
+		ret->has |= SOCK_INFO_HAS_RTO;
+	}
 	if (INFO_HAS(len, tcpi_rtt)) {
 		ret->rtt_us = ti.tcpi_rtt;
 		ret->has |= SOCK_INFO_HAS_RTT;

@@ -131,16 +131,16 @@ static int owns_tuple(const struct sock *sk)
 	return sk->state != SOCK_LISTEN && sk->tuple.rport != 0;
 }
 
-/* Nonzero when a socket that appeared in NEW holds the 4-tuple T. Needs
- * the scratch hash filled by tuple_index(). */
-static int appeared_has(const struct diff *d, const struct snapshot *new,
-			const struct sock_tuple *t)
+/* The entry (index + 1) of the socket that appeared in NEW holding the
+ * 4-tuple T, or 0. Needs the scratch hash filled by tuple_index(). */
+static uint32_t appeared_find(const struct diff *d, const struct snapshot *new,
+			      const struct sock_tuple *t)
 {
 	size_t i = sock_tuple_hash(t) & d->hash_mask;
 
 	for (; d->hash[i]; i = (i + 1) & d->hash_mask)
 		if (sock_tuple_equal(&new->entries[d->hash[i] - 1].sk.tuple, t))
-			return 1;
+			return d->hash[i];
 	return 0;
 }
 
@@ -188,6 +188,11 @@ static void link_entries(struct diff *d, struct snapshot *old, struct snapshot *
 	e->diff.prev = (uint32_t)(o - old->entries) + 1;
 	e->sk.tuple = o->sk.tuple;
 	e->first_seen = o->first_seen;
+	e->conn = o->conn;
+	/* An accepted socket gets its inode when accept() runs, which is no
+	 * change of state: learnt here, so that its orphan's records have it. */
+	if (!e->conn.inode && e->sk.inode && e->sk.kind == SOCK_KIND_FULL)
+		transition_conn_learn(&e->conn, &e->sk);
 	d->matched++;
 }
 
@@ -227,6 +232,7 @@ void diff_begin(struct diff *d, struct snapshot *old)
 	d->changed_unsorted = 0;
 	d->unmatched_known = 0;
 	d->probe_mask = 0;
+	memset(d->listen_ports, 0, sizeof(d->listen_ports));
 }
 
 /*
@@ -246,10 +252,15 @@ static int match_last(struct diff *d, struct snapshot *old, struct snapshot *new
 	if (d->next + DIFF_PREFETCH < old->len) {
 		const char *ahead = (const char *)&old->entries[d->next + DIFF_PREFETCH];
 
+		/* Every line of it: an entry spans three or four. */
 		__builtin_prefetch(ahead);
+		__builtin_prefetch(ahead + 64);
+		__builtin_prefetch(ahead + 128);
 		__builtin_prefetch(ahead + sizeof(*old->entries) - 1);
 	}
 	e->diff.prev = 0;
+	if (e->sk.state == SOCK_LISTEN)
+		d->listen_ports[e->sk.tuple.lport / 64] |= 1ULL << (e->sk.tuple.lport % 64);
 	if (!o) {
 		list_push(&d->pending, w);
 		return 0;
@@ -451,6 +462,7 @@ static int probe_hit(struct diff *d, struct snapshot *old, struct snapshot *new,
 			e->sk = new->entries[q].sk;
 			e->sk.tuple = o->sk.tuple;
 			e->first_seen = o->first_seen;
+			e->conn = o->conn;
 			e->diff.prev = (uint32_t)i + 1;
 			new->entries[q].sk.cookie = 0;
 			new->repeats++;
@@ -546,14 +558,30 @@ int diff_end(struct diff *d, struct snapshot *old, struct snapshot *new)
 		qsort(d->changed.v, d->changed.len, sizeof(*d->changed.v), cmp_index);
 		d->changed_unsorted = 0;
 	}
-	/* The dump's time is known only now. */
+	/* The dump's time is known only now, and its listeners. */
 	for (size_t k = 0; k < d->appeared.len; k++) {
 		struct snapshot_entry *e = &new->entries[d->appeared.v[k]];
 
 		if (!e->first_seen.tv_sec && !e->first_seen.tv_nsec)
 			e->first_seen = new->taken;
+		/* snapshot_slot() leaves the conn as the slot's last use had it. */
+		e->conn = (struct transition_conn){.role = (uint8_t)diff_role(d, &e->sk)};
 	}
 	return 0;
+}
+
+unsigned diff_role(const struct diff *d, const struct sock *sk)
+{
+	uint16_t port = sk->tuple.lport;
+
+	if (sk->state == SOCK_LISTEN)
+		return TRANSITION_ROLE_UNKNOWN;
+	if (sk->state == SOCK_SYN_SENT)
+		return TRANSITION_ROLE_CLIENT;
+	if (sk->state == SOCK_SYN_RECV || (d->listen_ports[port / 64] >> (port % 64) & 1))
+		return TRANSITION_ROLE_SERVER;
+	/* A full socket that no listener accepted was connected out. */
+	return TRANSITION_ROLE_CLIENT;
 }
 
 int diff_match(struct diff *d, struct snapshot *old, struct snapshot *new)
@@ -600,6 +628,10 @@ static int missed_enough(const struct diff *d, const struct snapshot_entry *o,
 
 	if (!d->hold_full_ms || o->sk.kind != SOCK_KIND_FULL)
 		return 1;
+	/* Closed while held: its notification comes when its application
+	 * lets go of it, however long that takes. */
+	if (o->sk.state == SOCK_CLOSE)
+		return 0;
 	ms = ((int64_t)now->tv_sec - o->missing_since.tv_sec) * 1000 +
 	     (now->tv_nsec - o->missing_since.tv_nsec) / 1000000;
 	return ms >= (int64_t)d->hold_full_ms;
@@ -610,7 +642,46 @@ static int gone_now(const struct diff *d, const struct snapshot *new,
 		    const struct snapshot_entry *o)
 {
 	return (o->missing && missed_enough(d, o, &new->taken)) ||
-	       (d->appeared.len && owns_tuple(&o->sk) && appeared_has(d, new, &o->sk.tuple));
+	       (d->appeared.len && owns_tuple(&o->sk) && appeared_find(d, new, &o->sk.tuple));
+}
+
+/* T spent IN microseconds in its from state (-1: unknown). */
+static void set_in_state(struct transition *t, int64_t in)
+{
+	t->has_in_state = in >= 0;
+	t->in_state_us = in >= 0 ? (uint64_t)in : 0;
+}
+
+/* The 4-tuple T seen from its other end. */
+static void mirror(struct sock_tuple *ret, const struct sock_tuple *t)
+{
+	*ret = (struct sock_tuple){.family = t->family, .lport = t->rport, .rport = t->lport};
+	memcpy(ret->laddr, t->raddr, sizeof(ret->laddr));
+	memcpy(ret->raddr, t->laddr, sizeof(ret->raddr));
+}
+
+/*
+ * The two ends of a connection inside the namespace hold mirrored 4-tuples,
+ * and nearly always appear in the same dump (a connect and its accept are
+ * microseconds apart): each is the other's peer. Looked for among the
+ * sockets that appeared only, so that it costs nothing in a steady state.
+ */
+static void link_peers(const struct diff *d, struct snapshot *new)
+{
+	for (size_t k = 0; k < d->appeared.len; k++) {
+		struct snapshot_entry *e = &new->entries[d->appeared.v[k]];
+		struct sock_tuple m;
+		uint32_t p;
+
+		if (!owns_tuple(&e->sk) || e->conn.peer)
+			continue;
+		mirror(&m, &e->sk.tuple);
+		p = appeared_find(d, new, &m);
+		if (p && p - 1 != d->appeared.v[k]) {
+			e->conn.peer = new->entries[p - 1].sk.cookie;
+			new->entries[p - 1].conn.peer = e->sk.cookie;
+		}
+	}
 }
 
 /* Reports the unmatched entries of OLD that are gone now and were (MISSING)
@@ -630,10 +701,13 @@ static int report_gone(const struct diff *d, const struct snapshot *old,
 			.to = SOCK_NONE,
 			.how = TRANSITION_HOW_POLL,
 		};
+		struct transition_conn c = o->conn;
 		int err;
 
 		if (o->rec.settled || !o->missing != !missing || !gone_now(d, new, o))
 			continue;
+		set_in_state(&t, transition_conn_enter(&c, SOCK_NONE, &t.ts));
+		t.conn = &o->conn;
 		err = cb(&t, user);
 		if (err)
 			return err;
@@ -657,6 +731,71 @@ static int carry_missing(const struct diff *d, const struct snapshot *old, struc
 		if (err < 0)
 			return err;
 		e->first_seen = o->first_seen;
+		e->conn = o->conn;
+		if (o->diff.closed) {
+			e->sk.state = SOCK_CLOSE;
+			(void)transition_conn_enter(&e->conn, SOCK_CLOSE, &new->taken);
+		}
+	}
+	return 0;
+}
+
+/* Lists the entries of OLD that no socket of the newer dump matched, unless
+ * diff_end()'s pass did. */
+static void list_unmatched(struct diff *d, const struct snapshot *old)
+{
+	if (d->unmatched_known)
+		return;
+	d->unmatched.len = 0;
+	if (d->matched < old->len)
+		for (size_t i = 0; i < old->len; i++)
+			if (old->entries[i].diff.run != d->run)
+				list_push(&d->unmatched, i);
+	d->unmatched_known = 1;
+}
+
+size_t diff_check_missing(struct diff *d, struct snapshot *old, diff_present_fn present,
+			  void *user, size_t max)
+{
+	size_t n = 0;
+
+	list_unmatched(d, old);
+	for (size_t k = 0; k < d->unmatched.len && n < max; k++) {
+		struct snapshot_entry *o = &old->entries[d->unmatched.v[k]];
+
+		if (o->missing || o->rec.settled || o->sk.kind != SOCK_KIND_FULL || !o->sk.inode ||
+		    o->sk.state == SOCK_LISTEN || o->sk.state == SOCK_CLOSE)
+			continue;
+		n++;
+		o->diff.closed = present(user, &o->sk) == 0;
+	}
+	return n;
+}
+
+/* Reports the entries of OLD marked closed (diff_mark_closed()) that are not
+ * gone at once: their move to CLOSE, at NEW's time. */
+static int report_closed(const struct diff *d, const struct snapshot *old,
+			 const struct snapshot *new, diff_cb cb, void *user)
+{
+	for (size_t k = 0; k < d->unmatched.len; k++) {
+		const struct snapshot_entry *o = &old->entries[d->unmatched.v[k]];
+		struct transition_conn c = o->conn;
+		struct transition t = {
+			.ts = new->taken,
+			.sk = &o->sk,
+			.from = o->sk.state,
+			.to = SOCK_CLOSE,
+			.how = TRANSITION_HOW_POLL,
+			.conn = &o->conn,
+		};
+		int err;
+
+		if (!o->diff.closed || o->rec.settled || o->missing || gone_now(d, new, o))
+			continue;
+		set_in_state(&t, transition_conn_enter(&c, SOCK_CLOSE, &t.ts));
+		err = cb(&t, user);
+		if (err)
+			return err;
 	}
 	return 0;
 }
@@ -666,17 +805,12 @@ int diff_report(struct diff *d, struct snapshot *old, struct snapshot *new, enum
 {
 	int err;
 
-	if (!d->unmatched_known) {
-		d->unmatched.len = 0;
-		if (d->matched < old->len)
-			for (size_t i = 0; i < old->len; i++)
-				if (old->entries[i].diff.run != d->run)
-					list_push(&d->unmatched, i);
-	}
-	if (d->unmatched.len && d->appeared.len) {
+	list_unmatched(d, old);
+	if ((d->unmatched.len && d->appeared.len) || d->appeared.len > 1) {
 		err = tuple_index(d, new);
 		if (err < 0)
 			return err;
+		link_peers(d, new);
 	}
 
 	/* Carry the missing into NEW before any callback runs, so
@@ -690,12 +824,15 @@ int diff_report(struct diff *d, struct snapshot *old, struct snapshot *new, enum
 	err = report_gone(d, old, new, 1, cb, user);
 	if (!err)
 		err = report_gone(d, old, new, 0, cb, user);
+	if (!err)
+		err = report_closed(d, old, new, cb, user);
 	if (err)
 		return err;
 
 	for (size_t k = 0; k < d->changed.len; k++) {
-		const struct snapshot_entry *e = &new->entries[d->changed.v[k]];
+		struct snapshot_entry *e = &new->entries[d->changed.v[k]];
 		const struct snapshot_entry *o = diff_older(old, e);
+		int64_t in;
 		struct transition t = {
 			.ts = e->rec.by_event ? e->changed_at : new->taken,
 			.sk = &e->sk,
@@ -708,6 +845,11 @@ int diff_report(struct diff *d, struct snapshot *old, struct snapshot *new, enum
 
 		if (t.from == t.to)
 			continue;
+		transition_conn_learn(&e->conn, &e->sk);
+		in = transition_conn_enter(&e->conn, t.to, &t.ts);
+		if (t.from != SOCK_NONE)
+			set_in_state(&t, in);
+		t.conn = &e->conn;
 		err = cb(&t, user);
 		if (err)
 			return err;

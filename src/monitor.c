@@ -19,6 +19,8 @@
 /* One record of a poll, held until the poll's records are sorted by time. */
 struct item {
 	struct sock sk; /* a copy: the tables change before the records are written */
+	struct transition_conn conn; /* likewise */
+	uint8_t has_conn;
 	struct transition t;
 	struct summary s;
 	uint8_t is_summary;
@@ -32,15 +34,40 @@ struct monitor {
 	struct journal *journal; /* also send each record there; NULL: not */
 	struct filter filter; /* which records to write */
 	struct cgroup_map *cgroups; /* NULL: no cgroup attribution */
+	/* The last cgroup looked up in this poll, and its unit: the records of
+	 * a poll mostly share an owner, and its path lives until the next
+	 * lookup (cgroup_map_lookup()), which replaces it here. */
+	struct {
+		int valid;
+		uint64_t id;
+		const char *path;
+		char unit[256];
+		int has_unit;
+	} cg;
 	struct procmap *procs;	    /* NULL: no process attribution */
 	struct tracker *tracker;
 	struct diag_events *events; /* NULL: polling alone */
 	uint64_t drops_base; /* the kernel's drop count when events were set */
 	int events_refused;  /* this read found the queue full */
+	int probed;          /* this poll asked the kernel about a socket */
 	struct item *items;  /* this poll's records */
 	size_t items_len, items_cap;
 	struct monitor_stats stats;
 };
+
+/* The tracker's question about a socket a dump missed. The notifications
+ * that came while the dump ran are read first, once a poll: they tell of
+ * sockets freed meanwhile, which are gone rather than closed. */
+static int probe(void *user, const struct sock *sk)
+{
+	struct monitor *m = user;
+
+	if (!m->probed) {
+		m->probed = 1;
+		(void)monitor_read_events(m);
+	}
+	return diag_probe(m->diag, sk);
+}
 
 int monitor_new(struct monitor **ret, struct diag *diag, struct logfile *log,
 		enum record_format fmt)
@@ -52,6 +79,7 @@ int monitor_new(struct monitor **ret, struct diag *diag, struct logfile *log,
 		return -ENOMEM;
 	}
 	m->diag = diag;
+	tracker_set_probe(m->tracker, probe, m);
 	m->log = log;
 	m->fmt = fmt;
 	*ret = m;
@@ -85,6 +113,7 @@ void monitor_set_filter(struct monitor *m, const struct filter *f)
 void monitor_set_cgroups(struct monitor *m, struct cgroup_map *cgroups)
 {
 	m->cgroups = cgroups;
+	m->cg.valid = 0;
 }
 
 void monitor_set_procs(struct monitor *m, struct procmap *procs)
@@ -97,20 +126,32 @@ void monitor_set_log(struct monitor *m, struct logfile *log)
 	m->log = log;
 }
 
-/* Who owns T's socket: looked up only for a record that is written, so the
- * cost follows the number of transitions, not of sockets. */
-static const struct sock_owner *find_owner(struct monitor *m, const struct transition *t,
-					   struct sock_owner *o, char *unit, size_t unitlen,
+/* Who owns the socket SK of the connection C (NULL: nothing remembered):
+ * looked up only for a record that is written, so the cost follows the
+ * number of records, not of sockets. The ids come from what was learnt of
+ * the connection, so that a minisocket's or a notification's record names
+ * the owner its full socket had; names come from the caches. */
+static const struct sock_owner *find_owner(struct monitor *m, const struct sock *sk,
+					   const struct transition_conn *c, struct sock_owner *o,
 					   char comm[PROCMAP_COMM_MAX])
 {
+	uint32_t inode = c && c->inode ? c->inode : sk->kind == SOCK_KIND_FULL ? sk->inode : 0;
+	uint64_t cgroup_id = c && c->cgroup_id ? c->cgroup_id : sk->cgroup_id;
+
 	*o = (struct sock_owner){0};
-	if (m->procs && t->sk->kind == SOCK_KIND_FULL && t->sk->inode &&
-	    procmap_lookup(m->procs, t->sk->inode, (util_mono_ns() / 1000000), &o->pid, comm) == 0)
+	if (m->procs && inode &&
+	    procmap_lookup(m->procs, inode, (util_mono_ns() / 1000000), &o->pid, comm) == 0)
 		o->comm = comm;
-	if (m->cgroups && t->sk->cgroup_id) {
-		o->cgroup = cgroup_map_lookup(m->cgroups, t->sk->cgroup_id, (util_mono_ns() / 1000000));
-		if (o->cgroup && cgroup_unit(o->cgroup, unit, unitlen) > 0)
-			o->unit = unit;
+	if (m->cgroups && cgroup_id && !(m->cg.valid && m->cg.id == cgroup_id)) {
+		m->cg.valid = 1;
+		m->cg.id = cgroup_id;
+		m->cg.path = cgroup_map_lookup(m->cgroups, cgroup_id, (util_mono_ns() / 1000000));
+		m->cg.has_unit =
+		    m->cg.path && cgroup_unit(m->cg.path, m->cg.unit, sizeof(m->cg.unit)) > 0;
+	}
+	if (m->cgroups && cgroup_id) {
+		o->cgroup = m->cg.path;
+		o->unit = m->cg.has_unit ? m->cg.unit : NULL;
 	}
 	return o->cgroup || o->pid ? o : NULL;
 }
@@ -186,9 +227,15 @@ static int add_item(const struct transition *t, const struct summary *s, void *u
 	if (s) {
 		it->s = *s;
 		it->sk = *s->sk;
+		if (s->conn)
+			it->conn = *s->conn;
+		it->has_conn = s->conn != NULL;
 	} else {
 		it->t = *t;
 		it->sk = *t->sk;
+		if (t->conn)
+			it->conn = *t->conn;
+		it->has_conn = t->conn != NULL;
 	}
 	m->items_len++;
 	return 0;
@@ -199,7 +246,8 @@ static const struct timespec *item_ts(const struct item *it)
 	return it->is_summary ? &it->s.ts : &it->t.ts;
 }
 
-/* By time; at the same time transitions before summaries; then as produced. */
+/* By time; at the same time transitions before summaries; then as produced.
+ * (glibc's qsort() sorts elements this large through pointers itself.) */
 static int cmp_item(const void *a, const void *b)
 {
 	const struct item *x = a, *y = b;
@@ -214,27 +262,43 @@ static int cmp_item(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+
+/*
+ * The states filter lets a summary through when it lets some record of its
+ * connection through: when the connection was in a watched state. (Every
+ * record of a connection leaves or enters one of the states it was seen in.)
+ */
+static bool summary_watched(const struct filter *f, const struct transition_conn *c)
+{
+	return !f->states || !c || (c->path & f->states);
+}
+
 static void write_item(struct monitor *m, struct item *it)
 {
-	char line[RECORD_MAX], unit[256], comm[PROCMAP_COMM_MAX];
+	char line[RECORD_MAX], comm[PROCMAP_COMM_MAX];
 	struct sock_owner owner;
 	int n, err;
 
 	/* The kernel has left out unwatched sockets already; the filter here
 	 * catches what it cannot: states, sockets it dumped under an earlier
 	 * filter, and notifications, which no filter reaches. */
+	const struct transition_conn *c = it->has_conn ? &it->conn : NULL;
+
 	if (it->is_summary) {
 		it->s.sk = &it->sk;
-		if (!filter_match_tuple(&m->filter, &it->sk.tuple))
+		it->s.conn = c;
+		if (!summary_watched(&m->filter, c) || !filter_match_tuple(&m->filter, &it->sk.tuple))
 			return;
+		it->s.owner = find_owner(m, &it->sk, c, &owner, comm);
 		n = record_format_summary(line, sizeof(line), &it->s, m->fmt);
 		m->stats.summaries++;
 	} else {
 		it->t.sk = &it->sk;
+		it->t.conn = c;
 		if (!filter_match_states(&m->filter, it->t.from, it->t.to) ||
 		    !filter_match_tuple(&m->filter, &it->sk.tuple))
 			return;
-		it->t.owner = find_owner(m, &it->t, &owner, unit, sizeof(unit), comm);
+		it->t.owner = find_owner(m, &it->sk, c, &owner, comm);
 		n = record_format(line, sizeof(line), &it->t, m->fmt);
 		m->stats.transitions++;
 	}
@@ -274,6 +338,8 @@ int monitor_poll(struct monitor *m)
 	/* Notifications read now are about sockets destroyed before the dump. */
 	(void)monitor_read_events(m);
 	m->items_len = 0;
+	m->probed = 0;
+	m->cg.valid = 0;
 	err = tracker_poll(m->tracker, dump, m, add_item, m);
 	if (err < 0) {
 		m->stats.dumps_failed++;

@@ -27,6 +27,13 @@
 
 #define RECONCILE_MIN 64
 
+/* Notifications on either side of one, in the order they came, looked
+ * through for the other end of a connection no poll saw. The kernel frees
+ * both ends of a loopback connection microseconds apart, so they are close
+ * in a batch; a window keeps the work per notification bounded under churn,
+ * where batches hold thousands. */
+#define RECONCILE_PEER_SCAN 16
+
 void reconcile_init(struct reconcile *r, size_t limit)
 {
 	memset(r, 0, sizeof(*r));
@@ -64,6 +71,14 @@ int reconcile_add(struct reconcile *r, const struct sock *sk, const struct sock_
 		return err;
 	r->ev[r->len++] = (struct reconcile_event){.ts = *ts, .sk = *sk, .info = *info};
 	r->stats.events++;
+	return 0;
+}
+
+int reconcile_queued(const struct reconcile *r, uint64_t cookie)
+{
+	for (size_t i = 0; i < r->len; i++)
+		if (r->ev[i].sk.cookie == cookie)
+			return 1;
 	return 0;
 }
 
@@ -185,8 +200,14 @@ static uint64_t usec_between(const struct timespec *from, const struct timespec 
 	return us > 0 && (from->tv_sec || from->tv_nsec) ? (uint64_t)us : 0;
 }
 
-static int emit(const struct reconcile_event *ev, const struct sock *sk, unsigned from, unsigned to,
-                reconcile_cb cb, void *user)
+/* A socket missing from dumps this long before its notification came was
+ * closed while its application held it (a RST received, or a timeout), not
+ * destroyed while a dump ran: notifications are read within
+ * event_batch_ms of coming. */
+#define RECONCILE_HELD_MS 50
+
+static int emit(const struct reconcile_event *ev, const struct sock *sk, struct transition_conn *c,
+                unsigned from, unsigned to, reconcile_cb cb, void *user)
 {
 	struct transition t = {
 	    .ts = ev->ts,
@@ -194,19 +215,34 @@ static int emit(const struct reconcile_event *ev, const struct sock *sk, unsigne
 	    .from = (uint8_t)from,
 	    .to = (uint8_t)to,
 	    .how = TRANSITION_HOW_DESTROY,
+	    .conn = c,
 	};
 
+	int64_t in = transition_conn_enter(c, to, &ev->ts);
+
+	t.has_in_state = from != SOCK_NONE && in >= 0;
+	t.in_state_us = t.has_in_state ? (uint64_t)in : 0;
 	return cb(&t, NULL, user);
 }
 
+/* What a summary says of how its connection ended, beyond the figures. */
+struct ending {
+	unsigned last;      /* the last state a record gave it */
+	int64_t in_last_us; /* time in it; -1: unknown */
+	int disconnected;   /* the notification shows tcp_disconnect() */
+	int rst_received;   /* a RST is known to have come */
+};
+
 static int summarize(const struct reconcile_event *ev, const struct sock *sk,
-                     const struct timespec *since, reconcile_cb cb, void *user)
+                     const struct timespec *since, const struct transition_conn *c,
+                     const struct ending *end, reconcile_cb cb, void *user)
 {
 	struct summary s = {
 	    .ts = ev->ts,
 	    .sk = sk,
 	    .lifetime_us = usec_between(since, &ev->ts),
 	    .info = ev->info,
+	    .conn = c,
 	};
 
 	static const uint8_t zero[16];
@@ -217,7 +253,36 @@ static int summarize(const struct reconcile_event *ev, const struct sock *sk,
 	if (sk->state == SOCK_LISTEN ||
 	    (ev->sk.tuple.rport == 0 && !memcmp(ev->sk.tuple.raddr, zero, sizeof(zero))))
 		return 0;
+	transition_outcome(c, end->last, end->in_last_us, end->disconnected, end->rst_received,
+	                   &ev->info, &s.outcome, &s.closer);
+	/* tcp_disconnect() zeroed the figures: they were not measured. */
+	if (end->disconnected)
+		s.info.has = 0;
 	return cb(NULL, &s, user);
+}
+
+/* The notification EV shows tcp_disconnect(): the remote port it had is
+ * cleared, its remote address left (KNOWN: the 4-tuple a poll saw). */
+static int disconnected(const struct reconcile_event *ev, const struct sock_tuple *known)
+{
+	static const uint8_t zero[16];
+
+	if (known)
+		return known->rport != 0 && ev->sk.tuple.rport == 0;
+	return ev->sk.tuple.rport == 0 && memcmp(ev->sk.tuple.raddr, zero, sizeof(zero));
+}
+
+/* Microseconds C has been in its state at TS, or -1 when unknown. */
+static int64_t in_state(const struct transition_conn *c, const struct timespec *ts)
+{
+	struct transition_conn copy = *c;
+
+	return transition_conn_enter(&copy, SOCK_NONE, ts);
+}
+
+static int64_t ms_between(const struct timespec *from, const struct timespec *to)
+{
+	return ((int64_t)to->tv_sec - from->tv_sec) * 1000 + (to->tv_nsec - from->tv_nsec) / 1000000;
 }
 
 /*
@@ -238,6 +303,13 @@ static int join_tracked(struct reconcile_event *ev, struct snapshot_entry *o, co
                         struct snapshot *new, reconcile_cb cb, void *user)
 {
 	struct snapshot_entry *e = diff_newer(d, new, o);
+	struct transition_conn c = o->conn;
+	struct ending end = {
+	    .last = o->sk.state,
+	    .disconnected = disconnected(ev, &o->sk.tuple),
+	    .rst_received = o->missing && (o->sk.state == SOCK_CLOSE ||
+	                                   ms_between(&o->missing_since, &ev->ts) >= RECONCILE_HELD_MS),
+	};
 	unsigned from = o->sk.state;
 	int err;
 
@@ -245,35 +317,71 @@ static int join_tracked(struct reconcile_event *ev, struct snapshot_entry *o, co
 		/* It lives on as a minisocket: the diff reports the change. */
 		e->rec.by_event = 1;
 		e->changed_at = ev->ts;
-		return summarize(ev, &o->sk, &o->first_seen, cb, user);
+		end.last = e->sk.state;
+		return summarize(ev, &o->sk, &o->first_seen, &c, &end, cb, user);
 	}
 	o->rec.settled = 1;
 	if (reached_established(&o->sk, &ev->info)) {
-		err = emit(ev, &o->sk, from, SOCK_ESTABLISHED, cb, user);
+		err = emit(ev, &o->sk, &c, from, SOCK_ESTABLISHED, cb, user);
 		if (err)
 			return err;
+		/* When it entered ESTABLISHED no record knows. */
+		c.since_us = 0;
 		from = SOCK_ESTABLISHED;
 	}
-	err = emit(ev, &o->sk, from, SOCK_NONE, cb, user);
-	return err ? err : summarize(ev, &o->sk, &o->first_seen, cb, user);
+	end.last = from;
+	end.in_last_us = in_state(&c, &ev->ts);
+	err = emit(ev, &o->sk, &c, from, SOCK_NONE, cb, user);
+	return err ? err : summarize(ev, &o->sk, &o->first_seen, &c, &end, cb, user);
+}
+
+/* The notification near EV in this poll's batch that is the other end of
+ * EV's connection: its 4-tuple mirrors EV's, but for what tcp_disconnect()
+ * cleared of either (a remote port, an unbound local address). NULL when
+ * none. */
+static struct reconcile_event *batch_peer(const struct reconcile *r, const struct reconcile_event *ev)
+{
+	const struct sock_tuple *t = &ev->sk.tuple;
+	size_t at = (size_t)(ev - r->ev);
+	size_t lo = at > RECONCILE_PEER_SCAN ? at - RECONCILE_PEER_SCAN : 0;
+	size_t hi = at + RECONCILE_PEER_SCAN < r->len ? at + RECONCILE_PEER_SCAN + 1 : r->len;
+
+	for (size_t i = lo; i < hi; i++) {
+		const struct sock_tuple *u = &r->ev[i].sk.tuple;
+
+		if (&r->ev[i] == ev || u->family != t->family || (t->rport && u->lport != t->rport) ||
+		    (u->rport && u->rport != t->lport) || (!t->rport && !u->rport))
+			continue;
+		if (!memcmp(u->laddr, t->raddr, sizeof(u->laddr)) ||
+		    !memcmp(t->laddr, u->raddr, sizeof(t->laddr)))
+			return &r->ev[i];
+	}
+	return NULL;
 }
 
 /* A notification about a socket no dump has shown under its cookie. */
-static int join_untracked(struct reconcile *r, struct reconcile_event *ev, struct snapshot *old,
-                          struct snapshot *new, reconcile_cb cb, void *user)
+static int join_untracked(struct reconcile *r, struct reconcile_event *ev, const struct diff *d,
+                          struct snapshot *old, struct snapshot *new, reconcile_cb cb, void *user)
 {
 	struct snapshot_entry *w = tw_find(r, new, &ev->sk.tuple);
+	struct transition_conn c = {.cgroup_id = ev->sk.cgroup_id};
+	struct ending end = {.last = SOCK_CLOSE, .in_last_us = -1,
+	                     .disconnected = disconnected(ev, NULL)};
+	struct reconcile_event *peer;
 	int err;
 
 	if (w) {
 		struct snapshot_entry *o = diff_older(old, w);
 
+		end.last = w->sk.state;
 		if (!o) {
 			/* Its minisocket appears in this dump. */
 			w->rec.by_event = 1;
 			w->changed_at = ev->ts;
 			w->first_seen = r->last;
-			return summarize(ev, &w->sk, &r->last, cb, user);
+			if (!w->conn.cgroup_id)
+				w->conn.cgroup_id = ev->sk.cgroup_id;
+			return summarize(ev, &w->sk, &r->last, &w->conn, &end, cb, user);
 		}
 		if (!o->rec.by_event && o->first_seen.tv_sec == r->last.tv_sec &&
 		    o->first_seen.tv_nsec == r->last.tv_nsec) {
@@ -282,13 +390,29 @@ static int join_untracked(struct reconcile *r, struct reconcile_event *ev, struc
 			 * the older table's entry claims it (the diff does not
 			 * look at it there). */
 			o->rec.by_event = 1;
-			return summarize(ev, &o->sk, &r->before, cb, user);
+			return summarize(ev, &o->sk, &r->before, &o->conn, &end, cb, user);
 		}
 	}
-	err = emit(ev, &ev->sk, SOCK_NONE, SOCK_CLOSE, cb, user);
-	if (!err)
-		err = emit(ev, &ev->sk, SOCK_CLOSE, SOCK_NONE, cb, user);
-	return err ? err : summarize(ev, &ev->sk, &r->last, cb, user);
+	c.role = (uint8_t)diff_role(d, &ev->sk);
+	peer = end.disconnected || ev->sk.tuple.rport ? batch_peer(r, ev) : NULL;
+	if (peer) {
+		c.peer = peer->sk.cookie;
+		end.rst_received = !end.disconnected && disconnected(peer, NULL);
+	} else if (end.disconnected && c.role == TRANSITION_ROLE_CLIENT) {
+		/* A client that tcp_disconnect() cleared, with no local
+		 * other end: its connect() failed. */
+		end.last = SOCK_SYN_SENT;
+		end.disconnected = 0;
+		end.in_last_us = (int64_t)usec_between(&r->last, &ev->ts);
+	}
+	err = emit(ev, &ev->sk, &c, SOCK_NONE, SOCK_CLOSE, cb, user);
+	if (!err) {
+		c.since_us = 0; /* when it closed no record knows */
+		err = emit(ev, &ev->sk, &c, SOCK_CLOSE, SOCK_NONE, cb, user);
+	}
+	if (end.last == SOCK_SYN_SENT)
+		end.disconnected = 1; /* its figures were cleared all the same */
+	return err ? err : summarize(ev, &ev->sk, &r->last, &c, &end, cb, user);
 }
 
 int reconcile_query(const struct reconcile *r, struct diff *d)
@@ -326,7 +450,7 @@ int reconcile_run(struct reconcile *r, const struct diff *d, struct snapshot *ol
 			continue;
 		}
 		err = o ? join_tracked(ev, o, d, new, cb, user)
-		        : join_untracked(r, ev, old, new, cb, user);
+		        : join_untracked(r, ev, d, old, new, cb, user);
 	}
 	/* The by_event marks on entries that do not change are harmless: the
 	 * diff reports nothing for them. */

@@ -243,6 +243,109 @@ static int has_inode(const struct sock *sk)
 }
 
 /*
+ * What a record says of its connection beyond the move: the owner's ids as
+ * the dump gives them, or as they were learnt from an earlier dump of the
+ * connection (a minisocket, an orphan and a notification have none of
+ * their own), the time in the previous state, which end it is, its peer.
+ */
+struct about {
+	int has_in_state;
+	uint64_t in_state_us;
+	const char *role;    /* NULL: none */
+	uint64_t peer;       /* 0: none */
+	int has_uid;
+	uint32_t uid;
+	uint32_t inode; /* 0: none */
+};
+
+static struct about about_of(const struct sock *sk, const struct transition_conn *c,
+			     const struct transition *t)
+{
+	struct about a = {.has_uid = has_uid(sk), .uid = sk->uid};
+
+	if (t && t->has_in_state) {
+		a.has_in_state = 1;
+		a.in_state_us = t->in_state_us;
+	}
+
+	if (has_inode(sk))
+		a.inode = sk->inode;
+	if (!c)
+		return a;
+	a.role = transition_role_name(c->role);
+	a.peer = c->peer;
+	if (!a.has_uid && c->has_uid) {
+		a.has_uid = 1;
+		a.uid = c->uid;
+	}
+	if (!a.inode)
+		a.inode = c->inode;
+	return a;
+}
+
+/*
+ * Writes US as a compact duration that loses nothing: "850us" below a
+ * millisecond, "12.345ms" below a second, "3.204581s" above. Returns the end.
+ */
+static char *put_duration(char *p, uint64_t us)
+{
+	if (us < 1000) {
+		p = put_u64(p, us);
+		return put_str(p, "us");
+	}
+	if (us < 1000000) {
+		p = put_u64(p, us / 1000);
+		*p++ = '.';
+		p = put_digits(p, (unsigned long)(us % 1000), 3);
+		return put_str(p, "ms");
+	}
+	p = put_u64(p, us / 1000000);
+	*p++ = '.';
+	p = put_digits(p, (unsigned long)(us % 1000000), 6);
+	*p++ = 's';
+	return p;
+}
+
+/* " in_state=12.345ms role=client peer=N uid=N ino=N", each when known, at
+ * P; or the same as JSON keys (",\"in_state_us\":12345,..."). Returns the end. */
+static char *put_about(char *p, const struct about *a, int json)
+{
+	if (a->has_in_state) {
+		if (json) {
+			p = put_str(p, ",\"in_state_us\":");
+			p = put_u64(p, a->in_state_us);
+		} else {
+			p = put_str(p, " in_state=");
+			p = put_duration(p, a->in_state_us);
+		}
+	}
+	if (a->role) {
+		p = put_str(p, json ? ",\"role\":\"" : " role=");
+		p = put_str(p, a->role);
+		if (json)
+			*p++ = '"';
+	}
+	if (a->peer) {
+		p = put_str(p, json ? ",\"peer\":" : " peer=");
+		p = put_u64(p, a->peer);
+	}
+	if (a->has_uid) {
+		p = put_str(p, json ? ",\"uid\":" : " uid=");
+		p = put_u64(p, a->uid);
+	}
+	if (a->inode) {
+		p = put_str(p, json ? ",\"inode\":" : " ino=");
+		p = put_u64(p, a->inode);
+	}
+	return p;
+}
+
+/* The longest put_about(): JSON's keys are the longer. */
+#define ABOUT_MAX                                                                       \
+	sizeof(",'in_state_us':18446744073709551615,'role':'server',"                     \
+	       "'peer':18446744073709551615,'uid':4294967295,'inode':4294967295")
+
+/*
  * The owner's names are bytes the kernel or an administrator chose: a
  * process can name itself anything (prctl PR_SET_NAME), a cgroup directory
  * can hold any byte but '/'. Each value is escaped so that it cannot break
@@ -438,13 +541,14 @@ static char *put_owner_json(char *p, const struct sock_owner *o)
 /* The longest text record: two IPv6 endpoints, the largest numbers, an owner. */
 #define TEXT_MAX                                                                            \
 	(sizeof("2026-11-24T10:00:00.123456Z ipv6  \u2192  ESTABLISHED \u2192 ESTABLISHED "    \
-		"initial cookie=18446744073709551615 uid=4294967295 ino=4294967295\n") +     \
+		"initial cookie=18446744073709551615\n") + ABOUT_MAX +                     \
 	 2 * ENDPOINT_MAX + OWNER_TEXT_MAX)
 
 static int format_text(char *buf, size_t size, const struct transition *t, const char *ts)
 {
 	const struct sock *sk = t->sk;
 	const struct sock_tuple *tu = &sk->tuple;
+	struct about about;
 	char line[TEXT_MAX];
 	char *p = line;
 
@@ -465,14 +569,8 @@ static int format_text(char *buf, size_t size, const struct transition *t, const
 	p = pad_column(p, put_str(p, transition_how_name(t->how)), HOW_COLUMN);
 	p = put_str(p, " cookie=");
 	p = put_u64(p, sk->cookie);
-	if (has_uid(sk)) {
-		p = put_str(p, " uid=");
-		p = put_u64(p, sk->uid);
-	}
-	if (has_inode(sk)) {
-		p = put_str(p, " ino=");
-		p = put_u64(p, sk->inode);
-	}
+	about = about_of(sk, t->conn, t);
+	p = put_about(p, &about, 0);
 	p = put_owner_text(p, t->owner);
 	*p++ = '\n';
 	*p = '\0';
@@ -483,8 +581,7 @@ static int format_text(char *buf, size_t size, const struct transition *t, const
 #define JSON_MAX                                                                       \
 	(sizeof("{'ts':'2026-11-24T10:00:00.123456Z','family':'ipv6','laddr':'','lport':65535," \
 		"'raddr':'','rport':65535,'from':'ESTABLISHED','to':'ESTABLISHED',"          \
-		"'how':'initial','cookie':18446744073709551615,'uid':4294967295,"            \
-		"'inode':4294967295}\n") +                                                     \
+		"'how':'initial','cookie':18446744073709551615}\n") + ABOUT_MAX +          \
 	 2 * INET6_ADDRSTRLEN)
 
 /* "family":"ipv4","laddr":"...","lport":N,"raddr":"...","rport":N: the
@@ -526,6 +623,7 @@ static char *put_json(char *buf, const struct transition *t, const char *ts)
 {
 	const struct sock *sk = t->sk;
 	const struct sock_tuple *tu = &sk->tuple;
+	struct about about;
 	char *p = buf;
 
 	/* Every value is a number or one of our own fixed words or an address
@@ -541,8 +639,10 @@ static char *put_json(char *buf, const struct transition *t, const char *ts)
 	p = put_str(p, sock_state_name(t->to));
 	p = put_str(p, "\",\"how\":\"");
 	p = put_str(p, transition_how_name(t->how));
-	*p++ = '"';
-	return put_json_ids(p, sk);
+	p = put_str(p, "\",\"cookie\":");
+	p = put_u64(p, sk->cookie);
+	about = about_of(sk, t->conn, t);
+	return put_about(p, &about, 1);
 }
 
 static int format_json(char *buf, size_t size, const struct transition *t, const char *ts)
@@ -755,18 +855,40 @@ static char *put_figures(char *p, const struct summary *s, int json)
 	return p;
 }
 
+/* " outcome=fin closer=local", or as JSON keys, at P; returns the end.
+ * Nothing for a summary that knows nothing of its connection (no conn). */
+static char *put_outcome(char *p, const struct summary *s, int json)
+{
+	const char *closer = transition_side_name(s->closer);
+
+	if (!s->conn)
+		return p;
+	p = put_str(p, json ? ",\"outcome\":\"" : " outcome=");
+	p = put_str(p, transition_outcome_name(s->outcome));
+	if (json)
+		*p++ = '"';
+	if (closer) {
+		p = put_str(p, json ? ",\"closer\":\"" : " closer=");
+		p = put_str(p, closer);
+		if (json)
+			*p++ = '"';
+	}
+	return p;
+}
+
 /* The longest summary: JSON's keys, which are longer than text's words, two
  * IPv6 endpoints as text writes them (bracketed, with ports: longer than
- * JSON's addresses), the largest numbers, every figure. */
+ * JSON's addresses), the largest numbers, every figure and owner key. */
 #define SUMMARY_MAX                                                                         \
 	(sizeof("{'ts':'2026-11-24T10:00:00.123456Z','kind':'summary','family':'ipv6',"       \
 		"'laddr':'','lport':65535,'raddr':'','rport':65535,"                          \
-		"'cookie':18446744073709551615}\n") +                                         \
-	 2 * ENDPOINT_MAX + FIGURES_MAX)
+		"'cookie':18446744073709551615,'outcome':'refused','closer':'remote'}\n") +   \
+	 2 * ENDPOINT_MAX + FIGURES_MAX + ABOUT_MAX + OWNER_JSON_ROOM)
 
 int record_format_summary(char *buf, size_t size, const struct summary *s, enum record_format fmt)
 {
 	const struct sock_tuple *tu = &s->sk->tuple;
+	struct about about = about_of(s->sk, s->conn, NULL);
 	char ts[32], line[SUMMARY_MAX];
 	char *p = line;
 
@@ -780,6 +902,9 @@ int record_format_summary(char *buf, size_t size, const struct summary *s, enum 
 		p = put_str(p, ",\"cookie\":");
 		p = put_u64(p, s->sk->cookie);
 		p = put_figures(p, s, 1);
+		p = put_outcome(p, s, 1);
+		p = put_about(p, &about, 1);
+		p = put_owner_json(p, s->owner);
 		*p++ = '}';
 	} else {
 		p = put_str(p, ts);
@@ -792,6 +917,9 @@ int record_format_summary(char *buf, size_t size, const struct summary *s, enum 
 		p = put_str(p, " summary cookie=");
 		p = put_u64(p, s->sk->cookie);
 		p = put_figures(p, s, 0);
+		p = put_outcome(p, s, 0);
+		p = put_about(p, &about, 0);
+		p = put_owner_text(p, s->owner);
 	}
 	*p++ = '\n';
 	*p = '\0';

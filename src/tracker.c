@@ -29,6 +29,8 @@ struct tracker {
 	int have_first;        /* a dump has been compared: later appearances are "poll" */
 	uint32_t hold_full_ms; /* 0: no notifications */
 	int resync_polls;      /* polls left that count absence without the hold */
+	tracker_probe_fn probe; /* NULL: none */
+	void *probe_user;
 	tracker_cb cb;         /* this poll's */
 	void *user;
 	struct tracker_stats stats;
@@ -70,6 +72,12 @@ int tracker_add_event(struct tracker *t, const struct sock *sk, const struct soc
                       const struct timespec *ts)
 {
 	return reconcile_add(&t->rec, sk, info, ts);
+}
+
+void tracker_set_probe(struct tracker *t, tracker_probe_fn probe, void *user)
+{
+	t->probe = probe;
+	t->probe_user = user;
 }
 
 void tracker_resync(struct tracker *t)
@@ -123,6 +131,24 @@ static void set_hold(struct tracker *t)
 		t->resync_polls--;
 }
 
+/*
+ * A socket the dump missed and the kernel no longer has was closed, or was
+ * freed while the dump ran: then its notification is on its way, and the
+ * probe reads what has come (see tracker_set_probe()). One queued settles it
+ * at the next poll, at its own time, and needs no question: under churn,
+ * most sockets a long dump misses were freed while it ran.
+ */
+static int present(void *user, const struct sock *sk)
+{
+	struct tracker *t = user;
+	int ret;
+
+	if (reconcile_queued(&t->rec, sk->cookie))
+		return 1;
+	ret = t->probe(t->probe_user, sk);
+	return ret == 0 && reconcile_queued(&t->rec, sk->cookie) ? 1 : ret;
+}
+
 int tracker_poll(struct tracker *t, tracker_dump_fn dump, void *dump_user, tracker_cb cb,
                  void *user)
 {
@@ -142,6 +168,9 @@ int tracker_poll(struct tracker *t, tracker_dump_fn dump, void *dump_user, track
 		err = diff_end(&t->diff, t->cur, t->next);
 	if (err == 0)
 		err = reconcile_run(&t->rec, &t->diff, t->cur, t->next, cb, user);
+	/* What notifications did not settle, the kernel is asked about. */
+	if (err == 0 && t->probe && t->diff.hold_full_ms)
+		(void)diff_check_missing(&t->diff, t->cur, present, t, TRACKER_PROBES_MAX);
 	if (err == 0) {
 		t->cb = cb;
 		t->user = user;

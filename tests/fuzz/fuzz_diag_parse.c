@@ -81,7 +81,8 @@ static void check_event(const struct nlmsghdr *nlh, int err_msg, const struct so
 	ASSERT(sk.cookie == msg->cookie && sock_tuple_equal(&sk.tuple, &msg->tuple) &&
 	       sk.state == msg->state);
 	ASSERT(sk.kind == SOCK_KIND_GONE && sk.uid == 0 && sk.inode == 0);
-	ASSERT((info.has & ~7u) == 0);
+	ASSERT((info.has & ~(unsigned)(SOCK_INFO_HAS_BYTES | SOCK_INFO_HAS_RETRANS | SOCK_INFO_HAS_RTT |
+					 SOCK_INFO_HAS_RTO)) == 0);
 	for (unsigned fmt = 0; fmt < RECORD_FORMAT_MAX; fmt++) {
 		struct summary s = {
 			.ts = {.tv_sec = 1700000000, .tv_nsec = 0},

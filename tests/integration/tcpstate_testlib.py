@@ -42,14 +42,21 @@ _STARTED = time.time()
 
 # The keys of a JSON record, in the order docs/record-format.md gives them.
 JSON_KEYS = ["ts", "family", "laddr", "lport", "raddr", "rport", "from", "to",
-             "how", "cookie", "uid", "inode", "cgroup", "unit", "pid", "comm"]
+             "how", "cookie", "in_state_us", "role", "peer", "uid", "inode",
+             "cgroup", "unit", "pid", "comm"]
+# What is remembered of the connection: check_exact() and strip_ts() leave
+# them out; test_story.py checks them on every record.
+CONN_KEYS = ("in_state_us", "role", "peer", "outcome", "closer")
 # Who owns the socket: looked up by the daemon, not reported by the kernel.
 # check_exact() leaves them out; test_attribution.py checks them.
 OWNER_KEYS = ("cgroup", "unit", "pid", "comm")
 # The keys of a JSON summary record, in order; the figures may be missing.
 SUMMARY_KEYS = ["ts", "kind", "family", "laddr", "lport", "raddr", "rport",
                 "cookie", "lifetime_us", "bytes_sent", "bytes_received",
-                "retrans", "rtt_us"]
+                "retrans", "rtt_us", "outcome", "closer", "role", "peer", "uid",
+                "inode", "cgroup", "unit", "pid", "comm"]
+SUMMARY_INTS = ("lifetime_us", "bytes_sent", "bytes_received", "retrans",
+                "rtt_us", "peer", "uid", "inode", "pid")
 STATES = {"NONE", "LISTEN", "SYN_SENT", "SYN_RECV", "ESTABLISHED", "FIN_WAIT1",
           "FIN_WAIT2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT", "CLOSE"}
 
@@ -407,12 +414,33 @@ class Endpoint:
 _TS_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 _SUMMARY_TEXT_RE = re.compile(
     r"(?P<ts>\S+) (?P<family>\S+) (?P<laddr>\S+) +→ (?P<raddr>\S+) +"
-    r"summary cookie=(?P<cookie>\d+)(?P<figures>( \w+=\d+)*)")
+    r"summary cookie=(?P<cookie>\d+)(?P<figures>( \w+=\S*)*)")
 _TEXT_RE = re.compile(
     r"(?P<ts>\S+) (?P<family>\S+) (?P<laddr>\S+) +→ (?P<raddr>\S+) +"
     r"(?P<from>\S+) +→ (?P<to>\S+) +(?P<how>\S+) +cookie=(?P<cookie>\d+)"
+    r"(?: in_state=(?P<in_state>\d+(?:us|\.\d{3}ms|\.\d{6}s)))?"
+    r"(?: role=(?P<role>client|server))?(?: peer=(?P<peer>\d+))?"
     r"(?: uid=(?P<uid>\d+))?(?: ino=(?P<inode>\d+))?"
     r"(?: unit=(?P<unit>\S+))?(?: pid=(?P<pid>\d+) comm=(?P<comm>\S*))?")
+
+
+def duration_text(us):
+    """The text format's compact duration of US microseconds."""
+    if us < 1000:
+        return f"{us}us"
+    if us < 1000000:
+        return f"{us // 1000}.{us % 1000:03d}ms"
+    return f"{us // 1000000}.{us % 1000000:06d}s"
+
+
+def _duration_us(text):
+    if text.endswith("ms"):
+        a, b = text[:-2].split(".")
+        return int(a) * 1000 + int(b)
+    if text.endswith("us"):
+        return int(text[:-2])
+    a, b = text[:-1].split(".")
+    return int(a) * 1000000 + int(b)
 
 
 def _text_escape(s):
@@ -441,8 +469,17 @@ def format_text(r):
             f"{_endpoint_text(r['raddr'], r['rport'], r['family'], _is_listener(r)):<21} "
             f"{r['from']:<11} → {r['to']:<11} {r['how']:<7} "
             f"cookie={r['cookie']}")
-    if "uid" in r:
-        line += f" uid={r['uid']}"
+    return line + _about_text(r)
+
+
+def _about_text(r):
+    """The text of R's keys after its cookie (or its summary's figures)."""
+    line = ""
+    if "in_state_us" in r:
+        line += f" in_state={duration_text(r['in_state_us'])}"
+    for k in ("role", "peer", "uid"):
+        if k in r:
+            line += f" {k}={r[k]}"
     if "inode" in r:
         line += f" ino={r['inode']}"
     if "unit" in r:
@@ -474,7 +511,9 @@ def _parse_summary_text(line):
     r["cookie"] = int(g["cookie"])
     for kv in g["figures"].split():
         k, _, v = kv.partition("=")
-        r[k] = int(v)
+        k = "inode" if k == "ino" else k
+        r[k] = int(v) if k in SUMMARY_INTS else \
+            _text_unescape(v) if k in ("unit", "comm") else v
     check_equal(list(r), [k for k in SUMMARY_KEYS if k in r],
                 f"figures of {line!r} (unknown or out of order)")
     return r
@@ -494,6 +533,12 @@ def parse_text(line):
         g["raddr"], g["family"], line, "LISTEN" in (g["from"], g["to"]))
     r.update({"from": g["from"], "to": g["to"], "how": g["how"],
               "cookie": int(g["cookie"])})
+    if g["in_state"] is not None:
+        r["in_state_us"] = _duration_us(g["in_state"])
+    if g["role"] is not None:
+        r["role"] = g["role"]
+    if g["peer"] is not None:
+        r["peer"] = int(g["peer"])
     if g["uid"] is not None:
         r["uid"] = int(g["uid"])
     if g["inode"] is not None:
@@ -567,18 +612,25 @@ def _check_fields(r, line):
           f"ts is not the wall-clock time of this test run in {line!r}")
     check(r["family"] in ("ipv4", "ipv6"), f"bad family in {line!r}")
     if r.get("kind") == "summary":
-        for k in ["lport", "rport"] + SUMMARY_KEYS[7:]:
+        for k in ("lport", "rport", "cookie") + SUMMARY_INTS:
             check(k not in r or (type(r[k]) is int and r[k] >= 0),
                   f"{k} is not a non-negative integer in {line!r}")
+        check(r.get("outcome") in ("fin", "reset", "refused", "timeout", "unknown"),
+              f"bad outcome in {line!r}")
+        check(r.get("closer") in (None, "local", "remote"), f"bad closer in {line!r}")
+        check(r.get("role") in (None, "client", "server"), f"bad role in {line!r}")
         return
     check(r["from"] in STATES and r["to"] in STATES and r["from"] != r["to"],
           f"bad transition in {line!r}")
     check(r["how"] in ("initial", "poll", "destroy"), f"bad how in {line!r}")
     check(r["how"] != "initial" or r["from"] == "NONE",
           f"an initial record must come from NONE: {line!r}")
-    for k in ("lport", "rport", "cookie", "uid", "inode", "pid"):
+    for k in ("lport", "rport", "cookie", "in_state_us", "peer", "uid", "inode", "pid"):
         check(k not in r or (type(r[k]) is int and r[k] >= 0),
               f"{k} is not a non-negative integer in {line!r}")
+    check(("in_state_us" in r) <= (r["from"] != "NONE"),
+          f"in_state_us on a record from NONE: {line!r}")
+    check(r.get("role") in (None, "client", "server"), f"bad role in {line!r}")
 
 
 class LogReader:
@@ -702,8 +754,10 @@ def _tail(lines, n=60):
 
 
 def strip_ts(r):
-    """R without its ts and its owner's keys (OWNER_KEYS)."""
-    return {k: v for k, v in r.items() if k != "ts" and k not in OWNER_KEYS}
+    """R without its ts, its owner's keys (OWNER_KEYS) and what is remembered
+    of its connection (CONN_KEYS)."""
+    return {k: v for k, v in r.items()
+            if k != "ts" and k not in OWNER_KEYS and k not in CONN_KEYS}
 
 
 def show(records, limit=80):

@@ -773,6 +773,7 @@ static struct nlmsghdr *put_event(size_t info_len)
 	nlh->nlmsg_flags = 0;
 	memset(&ti, 0, sizeof(ti));
 	ti.tcpi_rtt = 51;
+	ti.tcpi_retransmits = 2;
 	ti.tcpi_total_retrans = 3;
 	ti.tcpi_bytes_acked = 5000000000ULL;
 	ti.tcpi_bytes_received = 77;
@@ -787,12 +788,16 @@ static void test_event(void)
 		size_t len;
 		unsigned has;
 	} cuts[] = {
-	    {sizeof(struct tcp_info), SOCK_INFO_HAS_BYTES | SOCK_INFO_HAS_RETRANS | SOCK_INFO_HAS_RTT},
+	    {sizeof(struct tcp_info),
+	     SOCK_INFO_HAS_BYTES | SOCK_INFO_HAS_RETRANS | SOCK_INFO_HAS_RTT | SOCK_INFO_HAS_RTO},
 	    /* Up to tcpi_total_retrans: a 3.x kernel. */
-	    {offsetof(struct tcp_info, tcpi_total_retrans) + 4, SOCK_INFO_HAS_RETRANS | SOCK_INFO_HAS_RTT},
-	    {offsetof(struct tcp_info, tcpi_rtt) + 4, SOCK_INFO_HAS_RTT},
-	    {offsetof(struct tcp_info, tcpi_rtt) + 3, 0},
-	    {8, 0},
+	    {offsetof(struct tcp_info, tcpi_total_retrans) + 4,
+	     SOCK_INFO_HAS_RETRANS | SOCK_INFO_HAS_RTT | SOCK_INFO_HAS_RTO},
+	    {offsetof(struct tcp_info, tcpi_rtt) + 4, SOCK_INFO_HAS_RTT | SOCK_INFO_HAS_RTO},
+	    {offsetof(struct tcp_info, tcpi_rtt) + 3, SOCK_INFO_HAS_RTO},
+	    {8, SOCK_INFO_HAS_RTO},
+	    /* tcpi_retransmits is the third byte. */
+	    {2, 0},
 	    {0, 0},
 	};
 	struct sock sk;
@@ -811,6 +816,7 @@ static void test_event(void)
 		CHECK_INT(info.has, cuts[i].has);
 		CHECK_INT(info.rtt_us, cuts[i].has & SOCK_INFO_HAS_RTT ? 51 : 0);
 		CHECK_INT(info.total_retrans, cuts[i].has & SOCK_INFO_HAS_RETRANS ? 3 : 0);
+		CHECK_INT(info.retransmits, cuts[i].has & SOCK_INFO_HAS_RTO ? 2 : 0);
 		CHECK_INT(info.bytes_acked, cuts[i].has & SOCK_INFO_HAS_BYTES ? 5000000000ULL : 0);
 		CHECK_INT(info.bytes_received, cuts[i].has & SOCK_INFO_HAS_BYTES ? 77 : 0);
 	}

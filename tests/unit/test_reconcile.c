@@ -26,6 +26,10 @@ struct rec {
 	int summary;
 	uint64_t lifetime_us;
 	struct sock_info info;
+	int has_in_state;
+	uint64_t in_state_us;
+	struct transition_conn conn;
+	uint8_t outcome, closer;
 };
 
 #define RECS_MAX 64
@@ -52,12 +56,20 @@ static int collect(const struct transition *t, const struct summary *s, void *us
 		r->sk = *s->sk;
 		r->lifetime_us = s->lifetime_us;
 		r->info = s->info;
+		r->outcome = s->outcome;
+		r->closer = s->closer;
+		if (s->conn)
+			r->conn = *s->conn;
 	} else {
 		r->ts = t->ts;
 		r->sk = *t->sk;
 		r->from = t->from;
 		r->to = t->to;
 		r->how = t->how;
+		r->has_in_state = t->has_in_state;
+		r->in_state_us = t->in_state_us;
+		if (t->conn)
+			r->conn = *t->conn;
 	}
 	return 0;
 }
@@ -354,6 +366,232 @@ static void test_limit(void)
 	reconcile_release(&rec);
 }
 
+/* A notification about SK, half a second after the latest dump. */
+static void h_event_sk(struct harness *h, const struct sock *sk, const struct sock_info *info)
+{
+	struct timespec ts = {.tv_sec = h->now, .tv_nsec = 500000000};
+
+	CHECK_INT(tracker_add_event(h->t, sk, info, &ts), 0);
+}
+
+/*
+ * One connection's two ends, from the handshake to an orderly close: each
+ * record carries the time in the state left, the role, the other end's
+ * cookie and the owner learnt once; the summary says who closed first.
+ */
+static void test_story(void)
+{
+	struct harness h;
+	struct sock lst = test_sock(1, SOCK_LISTEN, SOCK_KIND_FULL, 80, 0);
+	struct sock cli = test_sock(7, SOCK_SYN_SENT, SOCK_KIND_FULL, 40000, 80);
+	struct sock srv = test_sock(8, SOCK_SYN_RECV, SOCK_KIND_REQUEST, 80, 40000);
+	struct sock a[3], gone = test_sock(8, SOCK_CLOSE, SOCK_KIND_GONE, 80, 40000);
+	struct sock_info info = {.bytes_acked = 5, .has = SOCK_INFO_HAS_BYTES};
+
+	cli.uid = 1000;
+	cli.inode = 77;
+	h_init(&h, 100);
+	tracker_set_hold(h.t, 1000);
+	a[0] = lst, a[1] = cli, a[2] = srv;
+	h_dump(&h, a, 3); /* 1001 */
+	h_dump(&h, a, 3); /* 1002: no change */
+	CHECK_INT(h.nrecs, 0);
+	a[1].state = SOCK_ESTABLISHED;
+	a[2].state = SOCK_ESTABLISHED;
+	a[2].kind = SOCK_KIND_FULL;
+	a[2].uid = 1001;
+	a[2].inode = 88;
+	h_dump(&h, a, 3); /* 1003 */
+	CHECK_INT(h.nrecs, 2);
+	for (size_t i = 0; i < 2 && i < h.nrecs; i++) {
+		const struct rec *r = &h.recs[i];
+		int is_cli = r->sk.cookie == 7;
+
+		CHECK_INT(r->has_in_state, 1);
+		CHECK_INT(r->in_state_us, 2000000); /* from 1001 to 1003 */
+		CHECK_INT(r->conn.role, is_cli ? TRANSITION_ROLE_CLIENT : TRANSITION_ROLE_SERVER);
+		CHECK_INT(r->conn.peer, is_cli ? 8 : 7);
+		CHECK_INT(r->conn.uid, is_cli ? 1000 : 1001);
+	}
+	/* The client closes first; the server's end is an orphan in LAST_ACK,
+	 * with no inode of its own. */
+	a[1].state = SOCK_FIN_WAIT2;
+	a[2].state = SOCK_LAST_ACK;
+	a[2].inode = 0;
+	h_dump(&h, a, 3); /* 1004 */
+	CHECK_INT(h.nrecs, 2);
+	CHECK_INT(h.recs[1].conn.inode, 88);
+	h_event_sk(&h, &gone, &info);
+	h_dump(&h, a, 2); /* 1005 */
+	CHECK_INT(h.nrecs, 2);
+	CHECK_REC(&h, 0, 8, SOCK_LAST_ACK, SOCK_NONE, TRANSITION_HOW_DESTROY, 1004, HALF);
+	CHECK_INT(h.recs[0].in_state_us, HALF / 1000);
+	CHECK_INT(h.recs[1].summary, 1);
+	CHECK_INT(h.recs[1].outcome, TRANSITION_OUTCOME_FIN);
+	CHECK_INT(h.recs[1].closer, TRANSITION_SIDE_REMOTE);
+	CHECK_INT(h.recs[1].conn.peer, 7);
+	CHECK_INT(h.recs[1].conn.inode, 88);
+	CHECK_INT(h.recs[1].info.has, SOCK_INFO_HAS_BYTES);
+	h_release(&h);
+}
+
+/* The probe's answers for a held socket a dump missed. */
+static int absent(void *user, const struct sock *sk)
+{
+	(void)user;
+	(void)sk;
+	return 0;
+}
+
+static int present(void *user, const struct sock *sk)
+{
+	(void)user;
+	(void)sk;
+	return 1;
+}
+
+/* While the probe reads notifications, the one of a socket freed during the
+ * dump comes. */
+static int absent_freed(void *user, const struct sock *sk)
+{
+	struct harness *h = user;
+	struct sock gone = *sk;
+	struct sock_info none = {0};
+
+	gone.kind = SOCK_KIND_GONE;
+	h_event_sk(h, &gone, &none);
+	return 0;
+}
+
+/*
+ * A RST closes a socket its application holds: the first dump that misses
+ * it moves it to CLOSE, at once, and its notification, when the application
+ * lets go, ends it with its figures and no second close. A socket the kernel
+ * still has is held as before; one whose notification came while the dump
+ * ran is left to it.
+ */
+static void test_closed_while_held(void)
+{
+	struct harness h;
+	struct sock est = test_sock(7, SOCK_ESTABLISHED, SOCK_KIND_FULL, 40000, 80);
+	struct sock gone = test_sock(7, SOCK_CLOSE, SOCK_KIND_GONE, 40000, 80);
+	struct sock_info info = {.bytes_acked = 5, .has = SOCK_INFO_HAS_BYTES};
+
+	est.inode = 77;
+	h_init(&h, 100);
+	tracker_set_hold(h.t, 1000);
+	tracker_set_probe(h.t, absent, &h);
+	h_dump(&h, &est, 1); /* 1001 */
+	h_dump(&h, NULL, 0); /* 1002: the first dump that misses it */
+	CHECK_INT(h.nrecs, 1);
+	CHECK_REC(&h, 0, 7, SOCK_ESTABLISHED, SOCK_CLOSE, TRANSITION_HOW_POLL, 1002, 0);
+	CHECK_INT(h.recs[0].in_state_us, 1000000);
+	h_dump(&h, NULL, 0); /* 1003, 1004: held past the hold, in CLOSE */
+	h_dump(&h, NULL, 0);
+	CHECK_INT(h.nrecs, 0);
+	h_event_sk(&h, &gone, &info);
+	h_dump(&h, NULL, 0); /* 1005 */
+	CHECK_INT(h.nrecs, 2);
+	CHECK_REC(&h, 0, 7, SOCK_CLOSE, SOCK_NONE, TRANSITION_HOW_DESTROY, 1004, HALF);
+	CHECK_INT(h.recs[0].in_state_us, 2500000);
+	CHECK_INT(h.recs[1].summary, 1);
+	CHECK_INT(h.recs[1].outcome, TRANSITION_OUTCOME_RESET);
+	CHECK_INT(h.recs[1].closer, TRANSITION_SIDE_REMOTE);
+	CHECK_INT(h.recs[1].info.bytes_acked, 5);
+	h_release(&h);
+
+	h_init(&h, 100);
+	tracker_set_hold(h.t, 1500);
+	tracker_set_probe(h.t, present, &h);
+	h_dump(&h, &est, 1);
+	h_dump(&h, NULL, 0); /* still there: a dump that raced */
+	CHECK_INT(h.nrecs, 0);
+	h_release(&h);
+
+	h_init(&h, 100);
+	tracker_set_hold(h.t, 1000);
+	tracker_set_probe(h.t, absent_freed, &h);
+	h_dump(&h, &est, 1);
+	h_dump(&h, NULL, 0); /* 1002: freed during the dump */
+	CHECK_INT(h.nrecs, 0);
+	h_dump(&h, NULL, 0); /* 1003: its notification ends it */
+	CHECK_INT(h.nrecs, 2);
+	CHECK_REC(&h, 0, 7, SOCK_ESTABLISHED, SOCK_NONE, TRANSITION_HOW_DESTROY, 1002, HALF);
+	h_release(&h);
+}
+
+/*
+ * The aborting end: tcp_disconnect() cleared its remote port and zeroed its
+ * figures, which the summary leaves out. Never dumped, a client with no
+ * local other end had its connect refused; with one (a neighbour in the
+ * batch), the two are each other's peer, the other end reset by it.
+ */
+static void test_aborts(void)
+{
+	struct harness h;
+	struct sock est = test_sock(7, SOCK_ESTABLISHED, SOCK_KIND_FULL, 40000, 80);
+	struct sock ev = test_sock(7, SOCK_CLOSE, SOCK_KIND_GONE, 40000, 80);
+	struct sock srv = test_sock(12, SOCK_CLOSE, SOCK_KIND_GONE, 80, 41000);
+	struct sock_info zeroed = {.has = SOCK_INFO_HAS_BYTES | SOCK_INFO_HAS_RTT};
+	struct sock_info real = {.bytes_acked = 4, .has = SOCK_INFO_HAS_BYTES};
+
+	h_init(&h, 100);
+	h_dump(&h, &est, 1);
+	ev.tuple.rport = 0;
+	h_event_sk(&h, &ev, &zeroed);
+	h_dump(&h, NULL, 0);
+	CHECK_INT(h.nrecs, 2);
+	CHECK_INT(h.recs[1].summary, 1);
+	CHECK_INT(h.recs[1].outcome, TRANSITION_OUTCOME_RESET);
+	CHECK_INT(h.recs[1].closer, TRANSITION_SIDE_LOCAL);
+	CHECK_INT(h.recs[1].info.has, 0);
+
+	/* Never dumped, alone: refused. */
+	ev.cookie = 10;
+	ev.tuple.lport = 40500;
+	h_event_sk(&h, &ev, &zeroed);
+	h_dump(&h, NULL, 0);
+	CHECK_INT(h.nrecs, 3);
+	CHECK_INT(h.recs[2].outcome, TRANSITION_OUTCOME_REFUSED);
+	CHECK_INT(h.recs[2].conn.role, TRANSITION_ROLE_CLIENT);
+
+	/* Never dumped, with its other end in the batch. */
+	ev.cookie = 11;
+	ev.tuple.lport = 41000;
+	h_event_sk(&h, &ev, &zeroed);
+	h_event_sk(&h, &srv, &real);
+	h_dump(&h, NULL, 0);
+	CHECK_INT(h.nrecs, 6);
+	CHECK_INT(h.recs[2].outcome, TRANSITION_OUTCOME_RESET);
+	CHECK_INT(h.recs[2].closer, TRANSITION_SIDE_LOCAL);
+	CHECK_INT(h.recs[2].conn.peer, 12);
+	CHECK_INT(h.recs[5].outcome, TRANSITION_OUTCOME_RESET);
+	CHECK_INT(h.recs[5].closer, TRANSITION_SIDE_REMOTE);
+	CHECK_INT(h.recs[5].conn.peer, 11);
+	CHECK_INT(h.recs[5].info.bytes_acked, 4);
+	h_release(&h);
+}
+
+/* An accepted socket gets its inode with no change of state (accept());
+ * its orphan's records still carry it. */
+static void test_inode_at_accept(void)
+{
+	struct harness h;
+	struct sock srv = test_sock(8, SOCK_ESTABLISHED, SOCK_KIND_FULL, 80, 40000);
+
+	h_init(&h, 100);
+	h_dump(&h, &srv, 1); /* 1001: in the accept queue, no inode */
+	srv.inode = 88;
+	h_dump(&h, &srv, 1); /* 1002: accepted */
+	CHECK_INT(h.nrecs, 0);
+	srv.state = SOCK_FIN_WAIT1;
+	srv.inode = 0;
+	h_dump(&h, &srv, 1); /* 1003: closed, an orphan */
+	CHECK_INT(h.nrecs, 1);
+	CHECK_INT(h.recs[0].conn.inode, 88);
+	h_release(&h);
+}
+
 int main(void)
 {
 	test_tracked_close();
@@ -367,5 +605,9 @@ int main(void)
 	test_listener();
 	test_hold();
 	test_limit();
+	test_story();
+	test_closed_while_held();
+	test_aborts();
+	test_inode_at_accept();
 	return CHECK_DONE();
 }

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <arpa/inet.h>
@@ -1061,6 +1062,252 @@ static void test_row_owner(void)
 	CHECK_INT(record_format_socket_json(buf, 20, &l, NULL, &ts), -ENOSPC);
 }
 
+/* What a record carries of its connection: the time in the previous state
+ * in both forms, role and peer, and the owner's ids learnt earlier on a
+ * socket (a minisocket) that has none of its own. */
+static void test_conn(void)
+{
+	struct sock sk = mk(AF_INET, "10.0.0.1", 40000, "10.0.0.2", 443, SOCK_TIME_WAIT,
+			    SOCK_KIND_TIMEWAIT);
+	struct transition_conn c = {
+	    .peer = 4098, .uid = 1000, .has_uid = 1, .inode = 777, .role = TRANSITION_ROLE_CLIENT};
+	struct transition t = {.ts = TS,
+			       .sk = &sk,
+			       .from = SOCK_FIN_WAIT2,
+			       .to = SOCK_TIME_WAIT,
+			       .how = TRANSITION_HOW_POLL,
+			       .has_in_state = 1,
+			       .in_state_us = 850,
+			       .conn = &c};
+	static const struct {
+		uint64_t us;
+		const char *text;
+	} durations[] = {
+	    {0, "0us"},
+	    {999, "999us"},
+	    {1000, "1.000ms"},
+	    {12345, "12.345ms"},
+	    {999999, "999.999ms"},
+	    {1000000, "1.000000s"},
+	    {3204581, "3.204581s"},
+	    {86400000001, "86400.000001s"},
+	};
+	char want[512];
+
+	sk.cookie = 4097;
+	check_line(&t, RECORD_TEXT,
+		   "2023-11-14T22:13:20.123456Z ipv4 10.0.0.1:40000        \u2192 10.0.0.2:443 "
+		   "         FIN_WAIT2   \u2192 TIME_WAIT   poll    cookie=4097 in_state=850us "
+		   "role=client peer=4098 uid=1000 ino=777\n");
+	check_line(&t, RECORD_JSON,
+		   "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv4\",\"laddr\":\"10.0.0.1\","
+		   "\"lport\":40000,\"raddr\":\"10.0.0.2\",\"rport\":443,\"from\":\"FIN_WAIT2\","
+		   "\"to\":\"TIME_WAIT\",\"how\":\"poll\",\"cookie\":4097,\"in_state_us\":850,"
+		   "\"role\":\"client\",\"peer\":4098,\"uid\":1000,\"inode\":777}\n");
+	for (size_t i = 0; i < sizeof(durations) / sizeof(durations[0]); i++) {
+		t.in_state_us = durations[i].us;
+		snprintf(want, sizeof(want),
+			 "2023-11-14T22:13:20.123456Z ipv4 10.0.0.1:40000        \u2192 10.0.0.2:443 "
+			 "         FIN_WAIT2   \u2192 TIME_WAIT   poll    cookie=4097 in_state=%s "
+			 "role=client peer=4098 uid=1000 ino=777\n",
+			 durations[i].text);
+		check_line(&t, RECORD_TEXT, want);
+	}
+	/* The dump's own ids win over the remembered ones; nothing unknown is
+	 * written. */
+	sk = mk(AF_INET, "10.0.0.1", 40000, "10.0.0.2", 443, SOCK_ESTABLISHED, SOCK_KIND_FULL);
+	sk.cookie = 4097;
+	sk.uid = 0;
+	sk.inode = 5;
+	c = (struct transition_conn){.uid = 1000, .has_uid = 1, .inode = 777};
+	t.from = SOCK_NONE;
+	t.to = SOCK_ESTABLISHED;
+	t.has_in_state = 0;
+	check_line(&t, RECORD_TEXT,
+		   "2023-11-14T22:13:20.123456Z ipv4 10.0.0.1:40000        \u2192 10.0.0.2:443 "
+		   "         NONE        \u2192 ESTABLISHED poll    cookie=4097 uid=0 ino=5\n");
+}
+
+/* The longest records with all a connection can carry fit, and the JSON
+ * one is well-formed, its keys in order. */
+static void test_conn_longest(void)
+{
+	static const char *const keys[] = {"ts",   "family",      "laddr", "lport", "raddr",
+					   "rport", "from",       "to",    "how",   "cookie",
+					   "in_state_us", "role", "peer",  "uid",   "inode",
+					   NULL};
+	struct sock sk = mk(AF_INET6, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 65535,
+			    "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe", 65535, SOCK_ESTABLISHED,
+			    SOCK_KIND_FULL);
+	struct transition_conn c = {.peer = UINT64_MAX, .role = TRANSITION_ROLE_SERVER};
+	struct transition t = {.ts = {.tv_sec = 253402300799, .tv_nsec = 999999999},
+			       .sk = &sk,
+			       .from = SOCK_CLOSE_WAIT,
+			       .to = SOCK_ESTABLISHED,
+			       .how = TRANSITION_HOW_INITIAL,
+			       .has_in_state = 1,
+			       .in_state_us = UINT64_MAX,
+			       .conn = &c};
+	struct summary s = {.ts = t.ts,
+			    .sk = &sk,
+			    .lifetime_us = UINT64_MAX,
+			    .conn = &c,
+			    .outcome = TRANSITION_OUTCOME_REFUSED,
+			    .closer = TRANSITION_SIDE_REMOTE};
+	char buf[RECORD_MAX];
+	int n;
+
+	sk.cookie = UINT64_MAX;
+	sk.uid = UINT32_MAX;
+	sk.inode = UINT32_MAX;
+	for (unsigned fmt = 0; fmt < RECORD_FORMAT_MAX; fmt++) {
+		n = record_format(buf, sizeof(buf), &t, fmt);
+		CHECK(n > 0 && n < RECORD_MAX);
+		if (n > 0 && fmt == RECORD_JSON)
+			CHECK(json_line_ok(buf, keys));
+		n = record_format_summary(buf, sizeof(buf), &s, fmt);
+		CHECK(n > 0 && n < RECORD_MAX);
+	}
+}
+
+/* The summary's ending and what it carries of the connection, in order. */
+static void test_summary_conn(void)
+{
+	struct sock sk = mk(AF_INET, "10.0.0.1", 40000, "10.0.0.2", 443, SOCK_CLOSE, SOCK_KIND_GONE);
+	struct transition_conn c = {
+	    .peer = 9, .uid = 1000, .has_uid = 1, .inode = 777, .role = TRANSITION_ROLE_SERVER};
+	struct sock_owner o = {.cgroup = "/system.slice/web.service", .unit = "web.service"};
+	struct summary s = {.ts = TS,
+			    .sk = &sk,
+			    .lifetime_us = 1500000,
+			    .conn = &c,
+			    .outcome = TRANSITION_OUTCOME_FIN,
+			    .closer = TRANSITION_SIDE_REMOTE,
+			    .owner = &o};
+
+	sk.cookie = 4097;
+	check_summary(&s, RECORD_TEXT,
+		      "2023-11-14T22:13:20.123456Z ipv4 10.0.0.1:40000        \u2192 10.0.0.2:443 "
+		      "         summary cookie=4097 lifetime_us=1500000 outcome=fin closer=remote "
+		      "role=server peer=9 uid=1000 ino=777 unit=web.service\n");
+	check_summary(&s, RECORD_JSON,
+		      "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"kind\":\"summary\",\"family\":\"ipv4\","
+		      "\"laddr\":\"10.0.0.1\",\"lport\":40000,\"raddr\":\"10.0.0.2\",\"rport\":443,"
+		      "\"cookie\":4097,\"lifetime_us\":1500000,\"outcome\":\"fin\",\"closer\":\"remote\","
+		      "\"role\":\"server\",\"peer\":9,\"uid\":1000,\"inode\":777,"
+		      "\"cgroup\":\"/system.slice/web.service\",\"unit\":\"web.service\"}\n");
+	/* Unknown: no closer, no role. */
+	s.outcome = TRANSITION_OUTCOME_UNKNOWN;
+	s.closer = TRANSITION_SIDE_UNKNOWN;
+	s.owner = NULL;
+	c = (struct transition_conn){0};
+	check_summary(&s, RECORD_TEXT,
+		      "2023-11-14T22:13:20.123456Z ipv4 10.0.0.1:40000        \u2192 10.0.0.2:443 "
+		      "         summary cookie=4097 lifetime_us=1500000 outcome=unknown\n");
+}
+
+/* transition_outcome()'s rules, one case each (docs/record-format.md). */
+static void test_outcome(void)
+{
+	static const struct sock_info none = {0};
+	static const struct sock_info rto = {.retransmits = 3, .has = SOCK_INFO_HAS_RTO};
+	static const struct {
+		uint16_t path;
+		unsigned last;
+		int64_t in_last_us;
+		int disconnected, rst_received;
+		const struct sock_info *info;
+		unsigned outcome, closer;
+	} cases[] = {
+	    /* A client whose SYN a RST answered, or nothing did. */
+	    {1u << SOCK_SYN_SENT, SOCK_SYN_SENT, 2000, 1, 0, &none, TRANSITION_OUTCOME_REFUSED,
+	     TRANSITION_SIDE_REMOTE},
+	    {1u << SOCK_SYN_SENT, SOCK_SYN_SENT, 3000000, 1, 0, &none, TRANSITION_OUTCOME_TIMEOUT,
+	     TRANSITION_SIDE_UNKNOWN},
+	    {1u << SOCK_SYN_SENT, SOCK_SYN_SENT, -1, 0, 0, &rto, TRANSITION_OUTCOME_TIMEOUT,
+	     TRANSITION_SIDE_UNKNOWN},
+	    /* Orderly closes, from each side. */
+	    {1u << SOCK_ESTABLISHED | 1u << SOCK_FIN_WAIT1, SOCK_FIN_WAIT2, 10, 0, 0, &none,
+	     TRANSITION_OUTCOME_FIN, TRANSITION_SIDE_LOCAL},
+	    {1u << SOCK_ESTABLISHED, SOCK_TIME_WAIT, 10, 0, 0, &none, TRANSITION_OUTCOME_FIN,
+	     TRANSITION_SIDE_LOCAL},
+	    {1u << SOCK_ESTABLISHED | 1u << SOCK_CLOSE_WAIT, SOCK_LAST_ACK, 10, 0, 0, &none,
+	     TRANSITION_OUTCOME_FIN, TRANSITION_SIDE_REMOTE},
+	    /* Resets: sent (tcp_disconnect()), received (closed while held). */
+	    {1u << SOCK_ESTABLISHED, SOCK_ESTABLISHED, 10, 1, 0, &none, TRANSITION_OUTCOME_RESET,
+	     TRANSITION_SIDE_LOCAL},
+	    {1u << SOCK_ESTABLISHED | 1u << SOCK_CLOSE_WAIT, SOCK_CLOSE_WAIT, 10, 1, 0, &none,
+	     TRANSITION_OUTCOME_RESET, TRANSITION_SIDE_LOCAL},
+	    {1u << SOCK_ESTABLISHED | 1u << SOCK_CLOSE, SOCK_CLOSE, 10, 0, 1, &none,
+	     TRANSITION_OUTCOME_RESET, TRANSITION_SIDE_REMOTE},
+	    /* Retransmissions exhausted, held or not. */
+	    {1u << SOCK_ESTABLISHED | 1u << SOCK_CLOSE, SOCK_CLOSE, 10, 0, 1, &rto,
+	     TRANSITION_OUTCOME_TIMEOUT, TRANSITION_SIDE_UNKNOWN},
+	    {1u << SOCK_ESTABLISHED, SOCK_ESTABLISHED, 10, 0, 0, &rto, TRANSITION_OUTCOME_TIMEOUT,
+	     TRANSITION_SIDE_UNKNOWN},
+	    /* Gone from ESTABLISHED between two polls, nothing else known. */
+	    {1u << SOCK_ESTABLISHED, SOCK_ESTABLISHED, 10, 0, 0, &none, TRANSITION_OUTCOME_UNKNOWN,
+	     TRANSITION_SIDE_UNKNOWN},
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct transition_conn c = {.path = cases[i].path};
+		uint8_t outcome = 99, closer = 99;
+
+		transition_outcome(&c, cases[i].last, cases[i].in_last_us, cases[i].disconnected,
+				   cases[i].rst_received, cases[i].info, &outcome, &closer);
+		CHECK_INT(outcome, cases[i].outcome);
+		CHECK_INT(closer, cases[i].closer);
+	}
+	/* A connect that failed and was then held closed by its application:
+	 * the time it spent in SYN_SENT tells. */
+	{
+		struct transition_conn c = {
+		    .path = 1u << SOCK_SYN_SENT | 1u << SOCK_CLOSE, .syn_ms = 3000};
+		uint8_t outcome, closer;
+
+		transition_outcome(&c, SOCK_CLOSE, 500000, 0, 1, &none, &outcome, &closer);
+		CHECK_INT(outcome, TRANSITION_OUTCOME_TIMEOUT);
+		c.syn_ms = 2;
+		transition_outcome(&c, SOCK_CLOSE, 500000, 0, 1, &none, &outcome, &closer);
+		CHECK_INT(outcome, TRANSITION_OUTCOME_REFUSED);
+		CHECK_INT(closer, TRANSITION_SIDE_REMOTE);
+	}
+	CHECK_STR(transition_outcome_name(TRANSITION_OUTCOME_REFUSED), "refused");
+	CHECK_STR(transition_outcome_name(99), "unknown");
+	CHECK(transition_role_name(TRANSITION_ROLE_UNKNOWN) == NULL);
+	CHECK(transition_side_name(TRANSITION_SIDE_UNKNOWN) == NULL);
+}
+
+/* transition_conn_enter(): the time in the state left, the path, the role
+ * the handshake's states give; transition_conn_learn(): learnt once. */
+static void test_conn_enter(void)
+{
+	struct transition_conn c = {.role = TRANSITION_ROLE_CLIENT};
+	struct timespec a = {.tv_sec = 100, .tv_nsec = 500000000}, b = {.tv_sec = 102};
+	struct sock full = {.kind = SOCK_KIND_FULL, .uid = 7, .inode = 9, .cgroup_id = 11};
+	struct sock orphan = {.kind = SOCK_KIND_FULL, .uid = 8};
+	struct sock tw = {.kind = SOCK_KIND_TIMEWAIT};
+
+	CHECK_INT(transition_conn_enter(&c, SOCK_SYN_SENT, &a), -1);
+	CHECK_INT(transition_conn_enter(&c, SOCK_SYN_RECV, &a), 0);
+	CHECK_INT(c.role, TRANSITION_ROLE_SERVER);
+	CHECK_INT(transition_conn_enter(&c, SOCK_ESTABLISHED, &b), 1500000);
+	CHECK_INT(c.syn_ms, 0); /* left SYN_SENT at once */
+	CHECK_INT(transition_conn_enter(&c, SOCK_CLOSE_WAIT, &a), 0); /* never negative */
+	CHECK_INT(c.path, (1u << SOCK_SYN_SENT) | (1u << SOCK_SYN_RECV) | (1u << SOCK_ESTABLISHED) |
+			      (1u << SOCK_CLOSE_WAIT));
+	transition_conn_learn(&c, &tw);
+	CHECK_INT(c.has_uid, 0);
+	transition_conn_learn(&c, &orphan);
+	CHECK_INT(c.uid, 8);
+	CHECK_INT(c.inode, 0);
+	transition_conn_learn(&c, &full);
+	CHECK_INT(c.uid, 8); /* learnt once */
+	CHECK_INT(c.inode, 9);
+	CHECK_INT(c.cgroup_id, 11);
+}
+
 int main(void)
 {
 	test_names();
@@ -1080,5 +1327,10 @@ int main(void)
 	test_loss();
 	test_row();
 	test_row_owner();
+	test_conn();
+	test_conn_longest();
+	test_summary_conn();
+	test_outcome();
+	test_conn_enter();
 	return CHECK_DONE();
 }
