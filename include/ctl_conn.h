@@ -38,6 +38,10 @@ enum conn_outcome {
 	CONN_OUTCOME_MAX
 };
 
+/* --outcome fin: any orderly close (the daemon's word for what tcpstatectl
+ * splits by who closed first). */
+#define CONN_OUTCOME_FIN (-2)
+
 enum conn_role { CONN_ROLE_UNKNOWN, CONN_ROLE_CLIENT, CONN_ROLE_SERVER, CONN_ROLE_MAX };
 
 #define CONN_ENDED       0x01u /* its last record went to NONE */
@@ -65,6 +69,7 @@ struct conn {
 	uint64_t lifetime_us, bytes_sent, bytes_received;
 	uint32_t retrans, rtt_us;
 	char given_outcome[CTL_WORD_MAX]; /* a record's own "outcome", if any */
+	char given_closer[CTL_WORD_MAX];  /* and its "closer" */
 	struct conn *peer;                /* the other end, when both are local */
 	/* The table's links. */
 	uint64_t seq;
@@ -110,6 +115,10 @@ const char *conn_outcome_name(unsigned outcome);
 
 /* The outcome called NAME, or -EINVAL. */
 int conn_outcome_from_name(const char *name);
+
+/* Whether OUTCOME is an orderly close (--outcome fin): local-, remote- or
+ * simultaneous-close. */
+int conn_outcome_is_fin(unsigned outcome);
 
 /* "client", "server", "-". Never NULL. */
 const char *conn_role_name(unsigned role);

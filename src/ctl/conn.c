@@ -354,8 +354,10 @@ static void take_owner(struct conn *c, const struct ctl_record *r)
 		free(c->comm);
 		c->comm = strdup(r->comm);
 	}
-	if (CTL_HAS(r, OUTCOME))
+	if (CTL_HAS(r, OUTCOME)) {
 		memcpy(c->given_outcome, r->outcome, sizeof(c->given_outcome));
+		memcpy(c->given_closer, r->closer, sizeof(c->given_closer));
+	}
 	if (CTL_HAS(r, ROLE) && c->role == CONN_ROLE_UNKNOWN)
 		c->role = strcmp(r->role, "client") == 0   ? CONN_ROLE_CLIENT
 		          : strcmp(r->role, "server") == 0 ? CONN_ROLE_SERVER
@@ -396,10 +398,33 @@ static unsigned close_outcome(const struct conn *c)
 	return CONN_CLOSED;
 }
 
+/*
+ * The daemon's own outcome (docs/record-format.md) in this tool's words: an
+ * orderly close ("fin") is split by its "closer"; "unknown", or a word this
+ * tool does not know, leaves it to the records (-1).
+ */
+static int given_outcome(const struct conn *c)
+{
+	if (strcmp(c->given_outcome, "fin") == 0)
+		return strcmp(c->given_closer, "local") == 0    ? CONN_LOCAL_CLOSE
+		       : strcmp(c->given_closer, "remote") == 0 ? CONN_REMOTE_CLOSE
+		                                                : -1;
+	if (strcmp(c->given_outcome, "unknown") == 0)
+		return -1;
+	return c->given_outcome[0] ? conn_outcome_from_name(c->given_outcome) : -1;
+}
+
+/* Whether OUTCOME is an orderly close, whoever closed first. */
+int conn_outcome_is_fin(unsigned outcome)
+{
+	return outcome == CONN_LOCAL_CLOSE || outcome == CONN_REMOTE_CLOSE ||
+	       outcome == CONN_SIMULTANEOUS_CLOSE;
+}
+
 /* How C ended, from its own records alone. */
 static unsigned outcome_of(const struct conn *c)
 {
-	int given = c->given_outcome[0] ? conn_outcome_from_name(c->given_outcome) : -1;
+	int given = given_outcome(c);
 	int established = conn_passed(c, SOCK_ESTABLISHED);
 
 	if (given >= 0)
@@ -582,6 +607,8 @@ static void add_summary(struct conn_table *t, struct conn *c, const struct ctl_r
 	if (!c)
 		return; /* its transitions were before the input began */
 	c->flags |= CONN_SUMMARY;
+	/* A summary names the owner too, and how the connection ended. */
+	take_owner(c, r);
 	c->lifetime_us = CTL_HAS(r, LIFETIME_US) ? r->lifetime_us : 0;
 	if (CTL_HAS(r, BYTES_SENT) && CTL_HAS(r, BYTES_RECEIVED)) {
 		c->bytes_sent = r->bytes_sent;

@@ -167,11 +167,11 @@ static int filter_option(struct options *o, int c, const char *arg)
 		s->state = i;
 		return 0;
 	case OPT_OUTCOME:
-		i = conn_outcome_from_name(arg);
-		if (i < 0)
+		i = strcmp(arg, "fin") == 0 ? CONN_OUTCOME_FIN : conn_outcome_from_name(arg);
+		if (i < 0 && i != CONN_OUTCOME_FIN)
 			return bad_usage(
-			    "--outcome wants local-close, remote-close, closed, reset, "
-			    "refused, timeout, handshake-failed, short, open, ...",
+			    "--outcome wants fin (local-close, remote-close, simultaneous-close), "
+			    "closed, reset, refused, timeout, handshake-failed, short, open, ...",
 			    arg);
 		s->outcome = i;
 		return 0;

@@ -116,7 +116,8 @@ int select_conn(const struct ctl_select *s, const struct conn *c, int64_t now_us
 		return 0;
 	if (s->state >= 0 && !conn_passed(c, (unsigned)s->state))
 		return 0;
-	if (s->outcome >= 0 && c->outcome != s->outcome)
+	if (s->outcome == CONN_OUTCOME_FIN ? !conn_outcome_is_fin(c->outcome)
+	                                   : s->outcome >= 0 && c->outcome != s->outcome)
 		return 0;
 	if (s->open_only && (c->flags & CONN_ENDED))
 		return 0;

@@ -173,6 +173,40 @@ static void test_outcomes(void)
 	check_outcome(lingering, 4, 10, CTL_HOW_DESTROY, CONN_LOCAL_CLOSE);
 }
 
+/* The daemon's own outcome (issue 11's "outcome" and "closer") in this tool's
+ * words: a "fin" split by its closer wins over what the path alone suggests;
+ * "unknown" leaves the path to tell. */
+static unsigned given(const char *outcome, const char *closer)
+{
+	struct seen s = {0};
+	struct conn_table *t = conn_table_new(NULL, on_done, &s);
+	struct ctl_record r = summary(7, 1000, 2000, 20, 5, 6);
+	unsigned got;
+
+	add(t, rec(7, 1000, 2000, SOCK_NONE, SOCK_ESTABLISHED, 0, CTL_HOW_POLL));
+	add(t, rec(7, 1000, 2000, SOCK_ESTABLISHED, SOCK_NONE, 10, CTL_HOW_DESTROY));
+	snprintf(r.outcome, sizeof(r.outcome), "%s", outcome);
+	snprintf(r.closer, sizeof(r.closer), "%s", closer);
+	r.has |= 1ull << RECORD_FIELD_OUTCOME | (closer[0] ? 1ull << RECORD_FIELD_CLOSER : 0);
+	add(t, r);
+	conn_table_flush(t);
+	CHECK_INT(s.ndone, 1);
+	got = s.done[0].outcome;
+	conn_table_free(t);
+	return got;
+}
+
+static void test_given_outcome(void)
+{
+	CHECK_INT(given("fin", "remote"), CONN_REMOTE_CLOSE);
+	CHECK_INT(given("fin", "local"), CONN_LOCAL_CLOSE);
+	CHECK_INT(given("reset", ""), CONN_RESET);
+	CHECK_INT(given("unknown", ""), CONN_CLOSED);
+	CHECK_INT(given("fin", ""), CONN_CLOSED);
+	CHECK(conn_outcome_is_fin(CONN_SIMULTANEOUS_CLOSE));
+	CHECK(!conn_outcome_is_fin(CONN_CLOSED));
+}
+
 /* A connection that lived between two polls: NONE -> CLOSE -> NONE, then
  * its summary; a refused connect acknowledged and received nothing. And
  * both ends reset: each went from ESTABLISHED straight to NONE. */
@@ -285,6 +319,7 @@ int main(void)
 {
 	test_pair();
 	test_outcomes();
+	test_given_outcome();
 	test_short_and_reset();
 	test_cookie_reuse_and_restart();
 	test_bounded();
