@@ -108,6 +108,29 @@ struct transition {
  * The summary of a connection that ended: its full socket was destroyed.
  * Figures the kernel did not report are flagged off in info.has.
  */
+/*
+ * What a record says of its connection beyond the move: the owner's ids as
+ * the dump gives them, or as they were learnt from an earlier dump of the
+ * connection (a minisocket, an orphan and a notification have none of
+ * their own), the time in the previous state, which end it is, its peer.
+ * The log's records and the journal's entries both say it from here.
+ */
+struct transition_about {
+	int has_in_state;
+	uint64_t in_state_us;
+	const char *role; /* NULL: none */
+	uint64_t peer;    /* 0: none */
+	int has_uid;
+	uint32_t uid;
+	uint32_t inode; /* 0: none */
+};
+
+/* What SK's record says (above), from C (NULL: nothing remembered) and, for a
+ * transition, T (NULL for a summary). */
+struct transition_about transition_about_of(const struct sock *sk,
+                                            const struct transition_conn *c,
+                                            const struct transition *t);
+
 struct summary {
 	struct timespec ts;    /* the destroy notification's receive time */
 	const struct sock *sk; /* the connection's identity and 4-tuple */

@@ -139,6 +139,37 @@ static int entry_begin(struct journal_entry *e, char *msg, size_t msglen, const 
 	return 0;
 }
 
+/*
+ * The fields of what a record says of its connection (A) and of its OWNER
+ * (NULL: not looked up), as the log file has them: the ids learnt once are
+ * on every record of the connection.
+ */
+static void add_about(struct journal_entry *e, struct transition_about a,
+                      const struct sock_owner *owner)
+{
+	if (a.has_in_state)
+		add(e, "TCPSTATE_IN_STATE_US=%" PRIu64, a.in_state_us);
+	if (a.role)
+		add(e, "TCPSTATE_ROLE=%s", a.role);
+	if (a.peer)
+		add(e, "TCPSTATE_PEER=%" PRIu64, a.peer);
+	if (a.has_uid)
+		add(e, "TCPSTATE_UID=%" PRIu32, a.uid);
+	if (a.inode)
+		add(e, "TCPSTATE_INODE=%" PRIu32, a.inode);
+	/* Journal fields take any bytes but a newline is the end of a field in
+	 * the native protocol's simple form, which sd_journal_sendv() avoids by
+	 * sending such a field in its binary form. */
+	if (owner && owner->cgroup)
+		add(e, "TCPSTATE_CGROUP=%s", owner->cgroup);
+	if (owner && owner->unit)
+		add(e, "TCPSTATE_UNIT=%s", owner->unit);
+	if (owner && owner->pid) {
+		add(e, "TCPSTATE_PID=%" PRIu32, owner->pid);
+		add(e, "TCPSTATE_COMM=%s", owner->comm ? owner->comm : "");
+	}
+}
+
 int journal_entry_build(struct journal_entry *e, const struct transition *t)
 {
 	const struct sock *sk = t->sk;
@@ -153,23 +184,7 @@ int journal_entry_build(struct journal_entry *e, const struct transition *t)
 	add(e, "TCPSTATE_FROM=%s", sock_state_name(t->from));
 	add(e, "TCPSTATE_TO=%s", sock_state_name(t->to));
 	add(e, "TCPSTATE_HOW=%s", transition_how_name(t->how));
-	/* As in the log file: uid only for full sockets, inode only where the
-	 * kernel has one (not for minisockets and orphans). */
-	if (sk->kind == SOCK_KIND_FULL)
-		add(e, "TCPSTATE_UID=%" PRIu32, sk->uid);
-	if (sk->kind == SOCK_KIND_FULL && sk->inode)
-		add(e, "TCPSTATE_INODE=%" PRIu32, sk->inode);
-	/* Journal fields take any bytes but a newline is the end of a field in
-	 * the native protocol's simple form, which sd_journal_sendv() avoids by
-	 * sending such a field in its binary form. */
-	if (t->owner && t->owner->cgroup)
-		add(e, "TCPSTATE_CGROUP=%s", t->owner->cgroup);
-	if (t->owner && t->owner->unit)
-		add(e, "TCPSTATE_UNIT=%s", t->owner->unit);
-	if (t->owner && t->owner->pid) {
-		add(e, "TCPSTATE_PID=%" PRIu32, t->owner->pid);
-		add(e, "TCPSTATE_COMM=%s", t->owner->comm ? t->owner->comm : "");
-	}
+	add_about(e, transition_about_of(sk, t->conn, t), t->owner);
 	return e->err;
 }
 
@@ -220,6 +235,12 @@ int journal_summary_build(struct journal_entry *e, const struct summary *s)
 		add(e, "TCPSTATE_RETRANS=%" PRIu32, in->total_retrans);
 	if (in->has & SOCK_INFO_HAS_RTT)
 		add(e, "TCPSTATE_RTT_US=%" PRIu32, in->rtt_us);
+	/* As in the log file: how it ended when the connection was known. */
+	if (s->conn)
+		add(e, "TCPSTATE_OUTCOME=%s", transition_outcome_name(s->outcome));
+	if (s->conn && transition_side_name(s->closer))
+		add(e, "TCPSTATE_CLOSER=%s", transition_side_name(s->closer));
+	add_about(e, transition_about_of(s->sk, s->conn, NULL), s->owner);
 	return e->err;
 }
 

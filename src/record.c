@@ -243,47 +243,6 @@ static int has_inode(const struct sock *sk)
 }
 
 /*
- * What a record says of its connection beyond the move: the owner's ids as
- * the dump gives them, or as they were learnt from an earlier dump of the
- * connection (a minisocket, an orphan and a notification have none of
- * their own), the time in the previous state, which end it is, its peer.
- */
-struct about {
-	int has_in_state;
-	uint64_t in_state_us;
-	const char *role;    /* NULL: none */
-	uint64_t peer;       /* 0: none */
-	int has_uid;
-	uint32_t uid;
-	uint32_t inode; /* 0: none */
-};
-
-static struct about about_of(const struct sock *sk, const struct transition_conn *c,
-			     const struct transition *t)
-{
-	struct about a = {.has_uid = has_uid(sk), .uid = sk->uid};
-
-	if (t && t->has_in_state) {
-		a.has_in_state = 1;
-		a.in_state_us = t->in_state_us;
-	}
-
-	if (has_inode(sk))
-		a.inode = sk->inode;
-	if (!c)
-		return a;
-	a.role = transition_role_name(c->role);
-	a.peer = c->peer;
-	if (!a.has_uid && c->has_uid) {
-		a.has_uid = 1;
-		a.uid = c->uid;
-	}
-	if (!a.inode)
-		a.inode = c->inode;
-	return a;
-}
-
-/*
  * Writes US as a compact duration that loses nothing: "850us" below a
  * millisecond, "12.345ms" below a second, "3.204581s" above. Returns the end.
  */
@@ -308,7 +267,7 @@ static char *put_duration(char *p, uint64_t us)
 
 /* " in_state=12.345ms role=client peer=N uid=N ino=N", each when known, at
  * P; or the same as JSON keys (",\"in_state_us\":12345,..."). Returns the end. */
-static char *put_about(char *p, const struct about *a, int json)
+static char *put_about(char *p, const struct transition_about *a, int json)
 {
 	if (a->has_in_state) {
 		if (json) {
@@ -548,7 +507,7 @@ static int format_text(char *buf, size_t size, const struct transition *t, const
 {
 	const struct sock *sk = t->sk;
 	const struct sock_tuple *tu = &sk->tuple;
-	struct about about;
+	struct transition_about about;
 	char line[TEXT_MAX];
 	char *p = line;
 
@@ -569,7 +528,7 @@ static int format_text(char *buf, size_t size, const struct transition *t, const
 	p = pad_column(p, put_str(p, transition_how_name(t->how)), HOW_COLUMN);
 	p = put_str(p, " cookie=");
 	p = put_u64(p, sk->cookie);
-	about = about_of(sk, t->conn, t);
+	about = transition_about_of(sk, t->conn, t);
 	p = put_about(p, &about, 0);
 	p = put_owner_text(p, t->owner);
 	*p++ = '\n';
@@ -623,7 +582,7 @@ static char *put_json(char *buf, const struct transition *t, const char *ts)
 {
 	const struct sock *sk = t->sk;
 	const struct sock_tuple *tu = &sk->tuple;
-	struct about about;
+	struct transition_about about;
 	char *p = buf;
 
 	/* Every value is a number or one of our own fixed words or an address
@@ -641,7 +600,7 @@ static char *put_json(char *buf, const struct transition *t, const char *ts)
 	p = put_str(p, transition_how_name(t->how));
 	p = put_str(p, "\",\"cookie\":");
 	p = put_u64(p, sk->cookie);
-	about = about_of(sk, t->conn, t);
+	about = transition_about_of(sk, t->conn, t);
 	return put_about(p, &about, 1);
 }
 
@@ -888,7 +847,7 @@ static char *put_outcome(char *p, const struct summary *s, int json)
 int record_format_summary(char *buf, size_t size, const struct summary *s, enum record_format fmt)
 {
 	const struct sock_tuple *tu = &s->sk->tuple;
-	struct about about = about_of(s->sk, s->conn, NULL);
+	struct transition_about about = transition_about_of(s->sk, s->conn, NULL);
 	char ts[32], line[SUMMARY_MAX];
 	char *p = line;
 

@@ -129,3 +129,30 @@ void transition_outcome(const struct transition_conn *c, unsigned last, int64_t 
 	*ret_outcome = outcome;
 	*ret_closer = closer;
 }
+
+struct transition_about transition_about_of(const struct sock *sk,
+                                            const struct transition_conn *c,
+                                            const struct transition *t)
+{
+	/* A minisocket has no uid, and an inode only a process gives. */
+	int full = sk->kind == SOCK_KIND_FULL;
+	struct transition_about a = {.has_uid = full, .uid = sk->uid};
+
+	if (t && t->has_in_state) {
+		a.has_in_state = 1;
+		a.in_state_us = t->in_state_us;
+	}
+	if (full && sk->inode)
+		a.inode = sk->inode;
+	if (!c)
+		return a;
+	a.role = transition_role_name(c->role);
+	a.peer = c->peer;
+	if (!a.has_uid && c->has_uid) {
+		a.has_uid = 1;
+		a.uid = c->uid;
+	}
+	if (!a.inode)
+		a.inode = c->inode;
+	return a;
+}

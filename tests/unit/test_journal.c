@@ -179,6 +179,54 @@ static void test_summary(void)
 	CHECK(field(&e, "TCPSTATE_BYTES_SENT") == NULL);
 }
 
+/* What a record says of its connection (issue 11) is in the entries as in the
+ * log file: a minisocket's records carry the owner's ids learnt earlier, the
+ * time in the previous state, role and peer; a summary how it ended. */
+static void test_connection_fields(void)
+{
+	struct sock sk = make_sock(AF_INET, "127.0.0.1", 54328, "127.0.0.1", 8080);
+	struct transition_conn c = {.peer = 4105,
+	                            .uid = 1000,
+	                            .has_uid = 1,
+	                            .inode = 777,
+	                            .role = TRANSITION_ROLE_CLIENT};
+	struct transition t = {.sk = &sk,
+	                       .from = SOCK_FIN_WAIT2,
+	                       .to = SOCK_TIME_WAIT,
+	                       .how = TRANSITION_HOW_POLL,
+	                       .has_in_state = 1,
+	                       .in_state_us = 850,
+	                       .conn = &c};
+	struct summary s = {.sk = &sk,
+	                    .lifetime_us = 1234,
+	                    .outcome = TRANSITION_OUTCOME_FIN,
+	                    .closer = TRANSITION_SIDE_LOCAL,
+	                    .conn = &c};
+	struct journal_entry e;
+
+	sk.kind = SOCK_KIND_TIMEWAIT;
+	sk.inode = 0;
+	CHECK_INT(journal_entry_build(&e, &t), 0);
+	CHECK_STR(field(&e, "TCPSTATE_IN_STATE_US"), "850");
+	CHECK_STR(field(&e, "TCPSTATE_ROLE"), "client");
+	CHECK_STR(field(&e, "TCPSTATE_PEER"), "4105");
+	CHECK_STR(field(&e, "TCPSTATE_UID"), "1000");
+	CHECK_STR(field(&e, "TCPSTATE_INODE"), "777");
+	CHECK_CONTAINS(field(&e, "MESSAGE"), "in_state=850us role=client peer=4105 uid=1000");
+
+	sk.kind = SOCK_KIND_GONE;
+	CHECK_INT(journal_summary_build(&e, &s), 0);
+	CHECK_STR(field(&e, "TCPSTATE_OUTCOME"), "fin");
+	CHECK_STR(field(&e, "TCPSTATE_CLOSER"), "local");
+	CHECK_STR(field(&e, "TCPSTATE_ROLE"), "client");
+	CHECK_STR(field(&e, "TCPSTATE_UID"), "1000");
+	CHECK(field(&e, "TCPSTATE_IN_STATE_US") == NULL);
+	/* Nothing remembered: no outcome, as in the log file. */
+	s.conn = NULL;
+	CHECK_INT(journal_summary_build(&e, &s), 0);
+	CHECK(field(&e, "TCPSTATE_OUTCOME") == NULL);
+}
+
 static void test_message_ids(void)
 {
 	/* Fixed, distinct, 32 lowercase hex digits. */
@@ -314,6 +362,7 @@ int main(void)
 	test_vanished_orphan();
 	test_owner();
 	test_summary();
+	test_connection_fields();
 	test_message_ids();
 	test_not_sent();
 	test_settings();
