@@ -17,6 +17,16 @@
 int diag_parse_msg(const struct nlmsghdr *nlh, size_t len, struct sock *ret);
 
 /*
+ * Whether SK, as a dump returned it, is one to track: not a full socket in
+ * CLOSE, which a dump returns only while the kernel tears it down (it
+ * unhashes a socket before it stores TCP_CLOSE, and a dump that took it from
+ * its bucket just before reads its state after; bound-only sockets are not
+ * asked for). Such a socket counts as missed by that dump: the next one shows
+ * where it went, gone or the minisocket that took its cookie.
+ */
+int diag_parse_wanted(const struct sock *sk);
+
+/*
  * Parses one destroy notification (SOCK_DIAG_BY_FAMILY from the sock_diag
  * destroy multicast groups) as diag_parse_msg() does, and its tcp_info
  * (INET_DIAG_INFO) into *RET_INFO: a missing or short tcp_info leaves the

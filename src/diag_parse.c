@@ -216,3 +216,8 @@ int diag_parse_event(const struct nlmsghdr *nlh, size_t len, struct sock *ret,
 	*ret = sk;
 	return 0;
 }
+
+int diag_parse_wanted(const struct sock *sk)
+{
+	return !(sk->state == SOCK_CLOSE && sk->kind == SOCK_KIND_FULL);
+}

@@ -221,6 +221,24 @@ static void test_states(void)
 	}
 }
 
+/* A dump keeps every socket but a full one in CLOSE (torn down under it):
+ * request sockets, minisockets, listeners and connections in every other
+ * state are tracked. */
+static void test_wanted(void)
+{
+	struct sock sk = {.kind = SOCK_KIND_FULL};
+
+	for (unsigned st = 1; st < SOCK_STATE_MAX; st++) {
+		sk.state = (uint8_t)st;
+		sk.kind = SOCK_KIND_FULL;
+		CHECK_INT(diag_parse_wanted(&sk), st != SOCK_CLOSE);
+		sk.kind = SOCK_KIND_TIMEWAIT;
+		CHECK_INT(diag_parse_wanted(&sk), 1);
+		sk.kind = SOCK_KIND_REQUEST;
+		CHECK_INT(diag_parse_wanted(&sk), 1);
+	}
+}
+
 static void check_kind(uint8_t state, int shutdown, int mark, unsigned want)
 {
 	struct inet_diag_msg m = base_msg(AF_INET, state);
@@ -849,6 +867,7 @@ int main(void)
 	test_ipv4();
 	test_ipv6();
 	test_states();
+	test_wanted();
 	test_kinds();
 	test_errors();
 	test_bad_attrs();
