@@ -12,6 +12,7 @@
 #include "logfile.h"
 
 struct cgroup_map;
+struct exporter;
 struct loop;
 struct monitor;
 struct procmap;
@@ -30,6 +31,7 @@ struct daemon {
 	struct monitor *mon;        /* keeps the socket table across reloads */
 	struct cgroup_map *cgroups; /* NULL: no cgroup attribution */
 	struct procmap *procs;      /* NULL: no process attribution */
+	struct exporter *exporter;  /* NULL: no metrics textfile */
 	struct loop *loop;
 	struct incidents inc;
 	uint64_t lost_before; /* records lost in log files closed by a reload */

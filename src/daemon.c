@@ -15,6 +15,7 @@
 
 #include "cgroup.h"
 #include "daemon.h"
+#include "exporter.h"
 #include "log.h"
 #include "loop.h"
 #include "monitor.h"
@@ -112,12 +113,16 @@ static void poll_once(struct daemon *d)
  */
 static void poll_on_tick(struct daemon *d, const struct loop_event *ev)
 {
-	uint64_t start = util_mono_ns();
+	uint64_t start = util_mono_ns(), end;
 
 	incident_poll_started(&d->inc, ev->due_ns, start);
 	poll_once(d);
-	incident_poll_ended(&d->inc, start, util_mono_ns());
+	end = util_mono_ns();
+	incident_poll_ended(&d->inc, start, end);
 	incident_report_missed(&d->inc, ev->missed, d->cfg.interval_ms);
+	exporter_note_poll(d->exporter, (end - start) / 1000, monitor_stats(d->mon)->write_error);
+	exporter_tick(d->exporter,
+	              &(struct exporter_sources){d->mon, &d->inc, records_lost(d), d->cgroups}, end);
 }
 
 /* Tells systemd's watchdog about INTERVAL_MS; logs, never fails. */
@@ -233,6 +238,7 @@ static void reload_apply(struct daemon *d, struct config *cfg, const char *sourc
 	monitor_set_journal(d->mon, cfg->journal);
 	apply_procs(d, cfg);
 	apply_cgroups(d, cfg);
+	exporter_apply(&d->exporter, cfg, d->mon);
 	if (memcmp(&cfg->filter, &d->cfg.filter, sizeof(cfg->filter)) != 0) {
 		r = daemon_apply_filter(d->diag, d->mon, cfg);
 		if (r < 0) {
@@ -356,6 +362,7 @@ static void start(struct daemon *d)
 	monitor_set_filter(d->mon, &d->cfg.filter);
 	apply_procs(d, &d->cfg);
 	apply_cgroups(d, &d->cfg);
+	exporter_apply(&d->exporter, &d->cfg, d->mon);
 	fit_watchdog(d->cfg.interval_ms);
 	loop_set_batch(d->loop, d->cfg.event_batch_ms);
 	open_events(d);
@@ -406,6 +413,7 @@ int daemon_run(struct daemon *d)
 	}
 	incident_log_stopped(&d->inc, monitor_stats(d->mon), records_lost(d));
 	loop_free(d->loop);
+	exporter_free(d->exporter);
 	monitor_free(d->mon);
 	diag_events_free(d->events);
 	cgroup_map_free(d->cgroups);

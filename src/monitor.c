@@ -11,8 +11,10 @@
 
 #include "cgroup.h"
 #include "journal.h"
+#include "metrics.h"
 #include "monitor.h"
 #include "procmap.h"
+#include "snapshot.h"
 #include "tracker.h"
 #include "util.h"
 
@@ -33,6 +35,7 @@ struct monitor {
 	struct filter filter; /* which records to write */
 	struct cgroup_map *cgroups; /* NULL: no cgroup attribution */
 	struct procmap *procs;	    /* NULL: no process attribution */
+	struct metrics *metrics;    /* NULL: no metrics */
 	struct tracker *tracker;
 	struct diag_events *events; /* NULL: polling alone */
 	uint64_t drops_base; /* the kernel's drop count when events were set */
@@ -95,6 +98,38 @@ void monitor_set_procs(struct monitor *m, struct procmap *procs)
 void monitor_set_log(struct monitor *m, struct logfile *log)
 {
 	m->log = log;
+}
+
+void monitor_set_metrics(struct monitor *m, struct metrics *metrics)
+{
+	m->metrics = metrics;
+}
+
+struct snapshot *monitor_table(struct monitor *m)
+{
+	return tracker_table(m->tracker);
+}
+
+/*
+ * How long T's socket was in T->from, for the metrics, where the table
+ * tells: a socket leaves SYN_SENT or SYN_RECV, its first state, at most a
+ * poll interval after it was first seen, so the time since then is the
+ * time in that state, short by up to an interval.
+ * TODO(issue 11): replace with t->in_state_us, for every state.
+ */
+static uint64_t in_state_us(struct monitor *m, const struct transition *t)
+{
+	const struct snapshot_entry *e;
+	int64_t us;
+
+	if (t->from != SOCK_SYN_SENT && t->from != SOCK_SYN_RECV)
+		return METRICS_DURATION_UNKNOWN;
+	e = snapshot_find(tracker_table(m->tracker), t->sk->cookie);
+	if (!e)
+		return METRICS_DURATION_UNKNOWN;
+	us = ((int64_t)t->ts.tv_sec - e->first_seen.tv_sec) * 1000000 +
+	     (t->ts.tv_nsec - e->first_seen.tv_nsec) / 1000;
+	return us < 0 ? 0 : (uint64_t)us;
 }
 
 /* Who owns T's socket: looked up only for a record that is written, so the
@@ -229,6 +264,8 @@ static void write_item(struct monitor *m, struct item *it)
 			return;
 		n = record_format_summary(line, sizeof(line), &it->s, m->fmt);
 		m->stats.summaries++;
+		if (m->metrics) /* TODO(issue 11): metrics_note_close() with the outcome and unit */
+			metrics_note_summary(m->metrics, &it->s);
 	} else {
 		it->t.sk = &it->sk;
 		if (!filter_match_states(&m->filter, it->t.from, it->t.to) ||
@@ -237,6 +274,8 @@ static void write_item(struct monitor *m, struct item *it)
 		it->t.owner = find_owner(m, &it->t, &owner, unit, sizeof(unit), comm);
 		n = record_format(line, sizeof(line), &it->t, m->fmt);
 		m->stats.transitions++;
+		if (m->metrics)
+			metrics_note_transition(m->metrics, &it->t, in_state_us(m, &it->t));
 	}
 	if (n < 0)
 		return; /* cannot happen: RECORD_MAX fits every record */
