@@ -37,7 +37,7 @@ def main():
     def write_conf(path, fmt, interval):
         with open(conf, "w") as f:
             f.write("[poll]\ninterval_ms = %d\n[log]\npath = %s\nformat = %s\n"
-                    % (interval, path, fmt))
+                    "[metrics]\nenabled = no\n" % (interval, path, fmt))
 
     write_conf(log_a, "text", 100)
     ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
