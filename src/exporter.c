@@ -59,8 +59,10 @@ void exporter_apply(struct exporter **e, const struct config *cfg, struct monito
 {
 	struct exporter *x = *e;
 
-	if (!cfg->metrics)
-		return stop(e, mon);
+	if (!cfg->metrics) {
+		stop(e, mon);
+		return;
+	}
 	if (x && strcmp(x->path, cfg->metrics_path) == 0 && x->units == cfg->metrics_units &&
 	    x->interval_ns == cfg->metrics_interval_s * 1000000000ULL)
 		return;
@@ -69,14 +71,17 @@ void exporter_apply(struct exporter **e, const struct config *cfg, struct monito
 		return;
 	}
 	*e = x;
-	if (!find_target(x, cfg))
-		return stop(e, mon);
+	if (!find_target(x, cfg)) {
+		stop(e, mon);
+		return;
+	}
 	if (!x->metrics || x->units != cfg->metrics_units) {
 		monitor_set_metrics(mon, NULL);
 		metrics_free(x->metrics);
 		if (metrics_new(&x->metrics, cfg->metrics_units) < 0) {
 			log_warn("metrics off: out of memory");
-			return stop(e, mon);
+			stop(e, mon);
+			return;
 		}
 	}
 	memcpy(x->path, cfg->metrics_path, sizeof(x->path));

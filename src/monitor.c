@@ -264,8 +264,11 @@ static void write_item(struct monitor *m, struct item *it)
 			return;
 		n = record_format_summary(line, sizeof(line), &it->s, m->fmt);
 		m->stats.summaries++;
-		if (m->metrics) /* TODO(issue 11): metrics_note_close() with the outcome and unit */
+		if (m->metrics) {
 			metrics_note_summary(m->metrics, &it->s);
+			/* TODO(issue 11): the record's outcome and owner's unit. */
+			metrics_note_close(m->metrics, METRICS_OUTCOME_UNKNOWN, NULL);
+		}
 	} else {
 		it->t.sk = &it->sk;
 		if (!filter_match_states(&m->filter, it->t.from, it->t.to) ||
