@@ -216,14 +216,10 @@ def ts_version():
 
 
 def main():
-    if os.geteuid() != 0:
-        print("SKIP: needs root (systemd-nspawn)")
-        return 77
-    build = os.environ.get("TCPSTATED_BUILD_DIR")
-    if not build:
-        print("TCPSTATED_BUILD_DIR is not set", file=sys.stderr)
-        return 1
-    missing = [t for t in ("systemd-nspawn", "prometheus", "prometheus-node-exporter", "nft")
+    build = ts.preflight()
+    if isinstance(build, int):
+        return build
+    missing = [t for t in ("prometheus", "prometheus-node-exporter", "nft")
                if not shutil.which(t)]
     if missing:
         print("SKIP: not installed: %s (.ci/deps test installs them)" % " ".join(missing))

@@ -185,7 +185,10 @@ def records_for(port, to=None):
     return [r for r in recs if to is None or r["to"] == to]
 
 
-def main():
+def preflight():
+    """What a sandboxed test needs before it starts: root, the build, and
+    systemd-nspawn, installed here if missing. Returns the build directory,
+    or the exit status to stop with (77: skip)."""
     if os.geteuid() != 0:
         print("SKIP: needs root (systemd-nspawn)")
         return 77
@@ -203,7 +206,13 @@ def main():
                 print("SKIP: systemd-nspawn is not available and cannot be installed:\n"
                       + r.stderr.decode(errors="replace")[-2000:])
                 return 77
+    return build
 
+
+def main():
+    build = preflight()
+    if isinstance(build, int):
+        return build
     t_begin = time.monotonic()
     stage = tempfile.mkdtemp(prefix="tcpstated-stage-")
     try:
