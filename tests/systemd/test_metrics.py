@@ -135,9 +135,12 @@ def stage_tree(build, stage):
 
 def run_steps():
     # What a package's postinst does, then the service as installed.
-    r = inside("systemd-sysusers tcpstated.conf && systemd-tmpfiles --create tcpstated.conf && "
+    # A file the host left in node_exporter's directory would (rightly) keep
+    # the unit from linking its own there: gone, in the container only.
+    r = inside("rm -f %s && systemd-sysusers tcpstated.conf && "
+               "systemd-tmpfiles --create tcpstated.conf && "
                "systemctl restart prometheus prometheus-node-exporter && "
-               "systemctl start tcpstated", check_rc=False, timeout=90)
+               "systemctl start tcpstated" % PROM, check_rc=False, timeout=90)
     check(r.returncode == 0, "installed, prometheus restarted, tcpstated started: %s"
           % r.stderr.strip())
     link = inside("readlink %s; stat -c '%%U %%a' /var/lib/prometheus/node-exporter; "
