@@ -122,7 +122,11 @@ static void poll_on_tick(struct daemon *d, const struct loop_event *ev)
 	incident_report_missed(&d->inc, ev->missed, d->cfg.interval_ms);
 	exporter_note_poll(d->exporter, (end - start) / 1000, monitor_stats(d->mon)->write_error);
 	exporter_tick(d->exporter,
-	              &(struct exporter_sources){d->mon, &d->inc, records_lost(d), d->cgroups}, end);
+	              &(struct exporter_sources){.mon = d->mon,
+	                                         .inc = &d->inc,
+	                                         .records_lost = records_lost(d),
+	                                         .cgroups = d->cgroups},
+	              end);
 }
 
 /* Tells systemd's watchdog about INTERVAL_MS; logs, never fails. */
