@@ -24,9 +24,12 @@ struct cli_options {
 };
 
 /*
- * Reads the command line into *RET. --help and --version print to standard
- * output and exit 0; a bad command line is reported with the usage on standard
- * error, and exits 64.
+ * Reads the command line into *RET, and checks each override's value as the
+ * configuration key it sets would. --help and --version print to standard
+ * output and exit 0. A bad command line exits 64 (EX_USAGE) with a message
+ * naming the option as it was written: an unknown or ambiguous option, a
+ * missing or unexpected argument (with the usage on standard error), or a
+ * value that the option's key refuses.
  */
 void cli_parse_args(int argc, char **argv, struct cli_options *ret);
 
@@ -40,7 +43,8 @@ void cli_parse_args(int argc, char **argv, struct cli_options *ret);
 int cli_build_config(const struct cli_options *opt, struct config *ret_cfg, const char **ret_source,
                      char *err, size_t errlen);
 
-/* cli_build_config(), exiting 78 with its message on any error. Start-up only. */
+/* cli_build_config(), exiting 78 (EX_CONFIG) with its message on any error:
+ * after cli_parse_args(), only the file can have one. Start-up only. */
 void cli_load_config(const struct cli_options *opt, struct config *ret_cfg,
                      const char **ret_source);
 

@@ -1,4 +1,4 @@
-/* config.h - the configuration: built-in defaults, INI file (inih), command line. */
+/* config.h - the configuration: its keys, built-in defaults, the INI file (read by inifile.h). */
 #ifndef TCPSTATED_CONFIG_H
 #define TCPSTATED_CONFIG_H
 
@@ -14,6 +14,9 @@
 
 #define CONFIG_DEFAULT_PATH "/etc/tcpstated/tcpstated.conf"
 
+/* [log] path when the configuration names none; tcpstatectl reads it there too. */
+#define CONFIG_DEFAULT_LOG "/var/log/tcpstated/transitions.log"
+
 /* Exit status for a configuration error (sysexits.h EX_CONFIG). */
 #define CONFIG_EXIT 78
 
@@ -24,12 +27,14 @@ struct config {
 	uint32_t interval_ms;	   /* [poll] interval_ms */
 	char netns[PATH_MAX];	   /* [poll] netns; "" = the namespace we run in */
 	bool destroy_events;	   /* [poll] destroy_events */
-	uint64_t event_buffer;	   /* [poll] event_buffer, bytes */
+	uint64_t event_buffer;	   /* [poll] event_buffer, bytes; 0 = what the system allows */
 	uint32_t event_batch_ms;   /* [poll] event_batch_ms; 0 = read each notification at once */
 	char log_path[PATH_MAX];   /* [log] path; "-" = standard output */
 	struct logfile_options log; /* [log] format, max_size, keep, compress, fsync,
 				       fsync_interval_ms, mode */
 	bool journal;		   /* [journal] enabled */
+	uint32_t journal_rate;	   /* [journal] rate: entries a second */
+	uint32_t journal_burst;	   /* [journal] burst: entries at once */
 	bool attrib_cgroups;	   /* [attribution] cgroups */
 	bool attrib_processes;	   /* [attribution] processes */
 	struct filter filter;	   /* [filter] ports, local_ports, remote_ports, addresses, states */

@@ -5,17 +5,17 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "attrib.h"
 #include "cli.h"
 #include "config.h"
 #include "diag.h"
 #include "incident.h"
 #include "logfile.h"
 
-struct cgroup_map;
 struct exporter;
+struct journal;
 struct loop;
 struct monitor;
-struct procmap;
 
 /*
  * The running daemon: what a reload replaces and what it keeps. main() fills
@@ -28,9 +28,11 @@ struct daemon {
 	struct diag *diag;          /* owned by the caller */
 	struct logfile *log;        /* owned by the caller; a reload may replace it */
 	struct diag_events *events; /* NULL: polling alone */
+	uint64_t event_buffer;      /* its receive buffer as granted, bytes */
 	struct monitor *mon;        /* keeps the socket table across reloads */
-	struct cgroup_map *cgroups; /* NULL: no cgroup attribution */
-	struct procmap *procs;      /* NULL: no process attribution */
+	struct attrib attrib;       /* the maps the monitor's records use */
+	struct journal *journal;    /* NULL: records not sent to the journal */
+	bool journal_absent_said;   /* "no journal here" was logged */
 	struct exporter *exporter;  /* NULL: no metrics textfile */
 	struct loop *loop;
 	struct incidents inc;

@@ -66,7 +66,7 @@ typedef int (*diag_event_cb)(const struct sock *sk, const struct sock_info *info
  * Opens a non-blocking sock_diag socket subscribed to the TCP destroy
  * notifications of IPv4 and IPv6, with a receive buffer of RCVBUF bytes asked
  * for (the kernel may grant less: *RET_RCVBUF, when not NULL, is what it
- * granted). Returns 0 and *ret, or -errno.
+ * granted, comparable with RCVBUF). Returns 0 and *ret, or -errno.
  */
 int diag_events_new(struct diag_events **ret, int rcvbuf, int *ret_rcvbuf);
 

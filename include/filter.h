@@ -48,7 +48,8 @@ struct filter {
 /*
  * Parsers for the config values: a list separated by blanks or commas.
  * Ports: "80 443 8000-8100". Addresses: "10.0.0.0/8 ::1 192.0.2.7".
- * States: "ESTABLISHED TIME_WAIT" (netstat's names, not NONE).
+ * States: "ESTABLISHED TIME_WAIT" (netstat's names, not NONE; in any case,
+ * and ss's too: "established time-wait fin-wait-1 estab").
  * An empty list means "any". Each fills *RET only on success and returns 0,
  * or -EINVAL with what is wrong in WHY (e.g. "\"70000\" is not a port").
  */
@@ -60,6 +61,9 @@ int filter_parse_states(const char *s, uint32_t *ret, char *why, size_t whylen);
 void filter_format_ports(const struct filter_ports *p, char *buf, size_t size);
 void filter_format_addrs(const struct filter_addrs *a, char *buf, size_t size);
 void filter_format_states(uint32_t states, char *buf, size_t size);
+
+/* F in words for a message: "ports 80 443, states ESTABLISHED", or "none". */
+void filter_describe(const struct filter *f, char *buf, size_t size);
 
 /*
  * Compiles F's ports and addresses into inet_diag bytecode (the payload of

@@ -94,11 +94,12 @@ void incident_format_timing(const struct incidents *inc, char *buf, size_t size)
 /*
  * The status line for systemd into BUF: "tracking 12 sockets, 345 transitions
  * logged, 0 polls skipped, 0 dumps failed", then ", N records lost" when LOST
- * is not 0, the destroy events when EVENTS (notifications on), and the
- * timings.
+ * is not 0, ", N not sent to the journal" when the budget held back or the
+ * journal refused any, the destroy events and their receive buffer when
+ * EVENT_BUFFER (its size in bytes; 0: notifications off), and the timings.
  */
 void incident_format_status(const struct incidents *inc, const struct monitor_stats *st,
-                            uint64_t lost, bool events, char *buf, size_t size);
+                            uint64_t lost, uint64_t event_buffer, char *buf, size_t size);
 
 /* The last word, at a clean stop: what was done and lost since start. */
 void incident_log_stopped(const struct incidents *inc, const struct monitor_stats *st,

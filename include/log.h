@@ -3,6 +3,7 @@
 #define TCPSTATED_LOG_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdnoreturn.h>
 
 /*
@@ -10,6 +11,9 @@
  * is connected to the journal (JOURNAL_STREAM), each line carries a syslog
  * priority prefix ("<3>") so journald files it at the right level.
  */
+
+/* Whether standard error is the journal stream systemd gave us (JOURNAL_STREAM). */
+bool log_to_journal(void);
 
 /* One message at LOG_INFO, LOG_WARNING or LOG_ERR; never fails. */
 void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

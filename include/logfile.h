@@ -50,10 +50,13 @@ void logfile_options_default(struct logfile_options *o);
 /*
  * Opens PATH for appending (O_APPEND; created with OPT->mode, exactly, and its
  * missing parent directories with 0750); "-" means standard output, which is
- * never rotated. Refuses a path that is a symlink (-ELOOP) or not a regular
- * file (-EINVAL). Unless OPT says neither compress nor fsync, starts the
- * worker thread that gzips rotated files and syncs. OPT NULL means the
- * defaults. Returns 0 and *ret, or -errno.
+ * never rotated nor locked. Refuses a path that is a symlink (-ELOOP) or not
+ * a regular file (-EINVAL), and a log that another logfile_open(), in this
+ * process or another, holds open (-EBUSY; logfile_holder() says who).
+ * With max_size set, deletes the rotated files numbered above keep. Unless
+ * OPT says neither compress nor fsync, starts the worker thread that gzips
+ * rotated files and syncs. OPT NULL means the defaults. Returns 0 and
+ * *ret, or -errno.
  */
 int logfile_open(struct logfile **ret, const char *path, const struct logfile_options *opt);
 
@@ -61,7 +64,8 @@ int logfile_open(struct logfile **ret, const char *path, const struct logfile_op
  * a rotated file it had not finished uncompressed. Accepts NULL. */
 void logfile_close(struct logfile *lf);
 
-/* Applies OPT from the next line on (reload). */
+/* Applies OPT from the next line on (reload). With max_size set, the rotated
+ * files numbered above OPT's keep are deleted, as at open. */
 void logfile_set_options(struct logfile *lf, const struct logfile_options *opt);
 
 /*
@@ -76,10 +80,11 @@ int logfile_append(struct logfile *lf, const char *line, size_t len);
 
 /*
  * Writes every queued line, and after records were lost, the loss record.
- * Once a second it also checks that the file still has a name (recreating
- * the file and its directory when they were deleted) and retries a rotation
- * that failed. Returns 0 or -errno; while it fails, lines are counted as
- * dropped and the loss record waits for a write that works.
+ * A write that went to a file deleted meanwhile is written again to the file
+ * (and directory) made anew at the path. Once a second, written or not, it
+ * also checks that the file still has a name and retries a rotation or a
+ * reopen that failed. Returns 0 or -errno; while it fails, lines are counted
+ * as dropped and the loss record waits for a write that works.
  */
 int logfile_flush(struct logfile *lf);
 
@@ -90,6 +95,10 @@ int logfile_reopen(struct logfile *lf);
 /* Rotates now (PATH -> PATH.1, ...), after writing the queued lines.
  * Returns 0 or -errno, in which case the file is still written. */
 int logfile_rotate(struct logfile *lf);
+
+/* The pid of the process holding the log PATH open, as it wrote it into the
+ * lock: > 0, 0 when unknown (or when nothing holds it), or -errno. */
+int logfile_holder(const char *path);
 
 /* The path LF was opened with. */
 const char *logfile_path(const struct logfile *lf);

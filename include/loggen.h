@@ -1,4 +1,4 @@
-/* loggen.h - the log's rotated files PATH.1 ... PATH.keep: names, and the renames of a rotation. */
+/* loggen.h - the rotated files PATH.1 ... PATH.keep: names, a rotation's renames, pruning. */
 #ifndef TCPSTATED_LOGGEN_H
 #define TCPSTATED_LOGGEN_H
 
@@ -23,5 +23,10 @@ bool loggen_same_file(int dirfd, const char *name, int fd);
  * failure; the renames before it stay done).
  */
 int loggen_shift(int dirfd, const char *base, unsigned keep, int fd);
+
+/* Deletes BASE.K and BASE.K.gz in DIRFD for every K above KEEP, which a
+ * larger keep left behind (symlinks themselves). Returns 0 or -errno (the
+ * first failure; the other files are still deleted). */
+int loggen_prune(int dirfd, const char *base, unsigned keep);
 
 #endif

@@ -2,11 +2,12 @@
 #ifndef TCPSTATED_LOGOPEN_H
 #define TCPSTATED_LOGOPEN_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
-/* Opens the directory that holds PATH, creating it and its missing parents
- * with mode 0750. Returns an O_CLOEXEC descriptor, or -errno. */
-int logopen_dir(const char *path);
+/* Opens the directory that holds PATH, when CREATE creating it and its
+ * missing parents with mode 0750. Returns an O_CLOEXEC descriptor, or -errno. */
+int logopen_dir(const char *path, bool create);
 
 /*
  * Opens NAME in DIRFD for appending (O_APPEND, O_NONBLOCK), creating it with

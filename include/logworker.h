@@ -36,6 +36,10 @@ void logworker_set_dir(struct logworker *w, int dirfd);
  */
 int logworker_shift(struct logworker *w, int dirfd, const char *base, unsigned keep, int fd);
 
+/* Runs loggen_prune(DIRFD, BASE, KEEP) under the worker's lock, never while
+ * the worker renames a file it compressed. Returns what that returns. */
+int logworker_prune(struct logworker *w, int dirfd, const char *base, unsigned keep);
+
 /* Has the worker gzip every rotated file that is not compressed yet (when
  * compress is on). */
 void logworker_compress(struct logworker *w);

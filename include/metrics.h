@@ -66,7 +66,7 @@ struct metrics_health {
 	uint64_t events_lost;      /* notifications lost (kernel drops, full queue) */
 	uint64_t records_written;  /* records that reached the log file */
 	uint64_t records_lost;     /* records lost to write errors */
-	uint64_t journal_not_sent; /* journal entries that were not sent */
+	uint64_t journal_not_sent; /* records not sent to the journal: over budget or refused */
 };
 
 /* Family index of the socket gauges: 0 ipv4, 1 ipv6. */

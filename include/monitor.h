@@ -20,6 +20,7 @@ struct monitor_stats {
 	size_t sockets;		/* sockets in the latest dump */
 	int write_error;	/* -errno of this poll's failed log write, or 0 */
 	uint64_t journal_failed; /* records the journal did not take */
+	uint64_t journal_over;	/* records over the journal's budget, not sent to it */
 	int journal_error;	/* -errno of this poll's first failed journal send, or 0 */
 	uint64_t summaries;	/* connection summaries written */
 	uint64_t events;	/* destroy notifications read */
@@ -45,8 +46,10 @@ void monitor_free(struct monitor *m);
 /* Switches the record format for later records. */
 void monitor_set_format(struct monitor *m, enum record_format fmt);
 
-/* Also sends every later record to the journal (ON), or stops doing so. */
-void monitor_set_journal(struct monitor *m, bool on);
+/* Also sends every later record to the journal through J (owned by the
+ * caller, within its budget), or stops doing so (NULL). */
+struct journal;
+void monitor_set_journal(struct monitor *m, struct journal *j);
 
 /* Writes later records only for transitions F lets through (its states and
  * the socket's first-seen tuple); the dump's own filter is DIAG's. */

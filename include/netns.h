@@ -16,6 +16,13 @@ int netns_path(const char *spec, char *buf, size_t size);
 int netns_open(const char *path);
 
 /*
+ * Whether FD is a network namespace file, asked without entering it (so
+ * without privilege; --check-config asks it too). Returns 0, -EINVAL for
+ * another kind of namespace, or -ENOTTY for a file that is no namespace.
+ */
+int netns_check(int fd);
+
+/*
  * Moves the calling thread, and the threads it creates later, into the
  * network namespace open at FD, which must be a network namespace file; FD
  * stays open. Threads already running stay where they are, so call it from

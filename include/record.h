@@ -60,11 +60,33 @@ int record_format_loss(char *buf, size_t size, enum record_format fmt, uint64_t 
 		       const struct timespec *ts, const struct timespec *since,
 		       const struct timespec *until);
 
+/* The owner's columns of the --once table, beyond ss -tan's: bits of COLUMNS. */
+#define RECORD_TABLE_UNIT 0x1u    /* the systemd unit ([attribution] cgroups) */
+#define RECORD_TABLE_PROCESS 0x2u /* pid and command ([attribution] processes) */
+
 /* The header line of the socket table printed by --once, '\n' included. */
 const char *record_table_header(void);
+
+/* The same with the owner's COLUMNS, into BUF. Same return convention as
+ * record_format(). */
+int record_format_table_header(char *buf, size_t size, unsigned columns);
 
 /* Writes SK as one row of the --once table, like `ss -tan`. Same return
  * convention as record_format(). */
 int record_format_row(char *buf, size_t size, const struct sock *sk);
+
+/* The same with the owner's COLUMNS, from OWNER (NULL, or a field of it
+ * unknown: "-"), escaped as in text records, like `ss -tanp`. */
+int record_format_table_row(char *buf, size_t size, const struct sock *sk,
+			    const struct sock_owner *owner, unsigned columns);
+
+/*
+ * Writes SK as one JSON object of --once --format json, dumped at TS:
+ * "kind":"socket", the 4-tuple, "state", "rqueue", "wqueue", then the keys of
+ * a transition record from "cookie" on, OWNER's included (NULL: none). Same
+ * return convention as record_format().
+ */
+int record_format_socket_json(char *buf, size_t size, const struct sock *sk,
+			      const struct sock_owner *owner, const struct timespec *ts);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <stdnoreturn.h>
 #include <sys/stat.h>
 #include <sysexits.h>
@@ -57,7 +58,10 @@ static void usage(FILE *f)
 	           "  -f, --format FORMAT    text or json ([log] format)\n"
 	           "      --netns NAME|PATH  watch the network namespace NAME (in /run/netns) or\n"
 	           "                         PATH (e.g. /proc/PID/ns/net) ([poll] netns)\n"
-	           "      --once             print the current socket table and exit\n"
+	           "      --once             print the current socket table (like ss -tan, or\n"
+	           "                         JSON with --format json) to standard output and\n"
+	           "                         exit; it uses [filter] and [attribution], no log\n"
+	           "                         file (--log-file), journal or interval\n"
 	           "  -n, --check-config     check the configuration, print it and exit\n"
 	           "  -V, --version          print the version and exit\n"
 	           "  -h, --help             print this help and exit\n"
@@ -94,16 +98,91 @@ static bool take_override(struct cli_options *o, int opt)
 	return false;
 }
 
+/*
+ * The option that getopt_long() just refused, as the user wrote it, into BUF:
+ * "--once" of "--once=yes", "-x" of "-nx". getopt's own optopt is no help
+ * for a long option: it holds the option's value, which is a short option's
+ * letter ('h' for --help=x) or a number past any letter (a NUL byte for
+ * --once=yes). A long option is always consumed whole, so it is the element
+ * before optind, when optind moved past it; a short one may sit in the middle
+ * of a group that optind has not left yet.
+ */
+static const char *refused_option(char **argv, int prev_optind, char *buf, size_t size)
+{
+	const char *arg = optind > prev_optind ? argv[optind - 1] : "";
+
+	if (strncmp(arg, "--", 2) == 0)
+		snprintf(buf, size, "%.*s", (int)strcspn(arg, "="), arg);
+	else
+		snprintf(buf, size, "-%c", optopt);
+	return buf;
+}
+
+/* The long options whose names begin with NAME (after its "--"), as a list into BUF. */
+static size_t long_matches(const char *name, char *buf, size_t size)
+{
+	size_t n = 0, len = strcspn(name + 2, "=");
+
+	buf[0] = '\0';
+	for (const struct option *o = longopts; o->name; o++) {
+		if (strncmp(o->name, name + 2, len) != 0)
+			continue;
+		snprintf(buf + strlen(buf), size - strlen(buf), "%s--%s", n ? " or " : "", o->name);
+		n++;
+	}
+	return n;
+}
+
+/* Says what is wrong with the option getopt_long() refused as C; exits 64. */
+static noreturn void refuse_option(int c, char **argv, int prev_optind)
+{
+	char name[64], matches[256];
+
+	refused_option(argv, prev_optind, name, sizeof(name));
+	if (c == ':')
+		bad_usage("%s: missing argument", name);
+	if (name[1] != '-')
+		bad_usage("%s: unknown option", name);
+	/* A long option that exists: given an argument it takes none. */
+	if (optopt)
+		bad_usage("%s: takes no argument", name);
+	if (long_matches(name, matches, sizeof(matches)) > 1)
+		bad_usage("%s: ambiguous option (%s)", name, matches);
+	bad_usage("%s: unknown option", name);
+}
+
+/*
+ * Checks each override's value as the configuration would take it, so that
+ * a bad value on the command line is a bad command line (exit 64), named by
+ * its option, whatever the file says.
+ */
+static void check_overrides(const struct cli_options *o)
+{
+	struct config scratch;
+	char msg[512];
+
+	config_defaults(&scratch);
+	for (int i = 0; i < CLI_OVERRIDE_MAX; i++) {
+		if (o->override[i] && config_set(&scratch, overrides[i].section, overrides[i].key,
+		                                 o->override[i], msg, sizeof(msg)) < 0) {
+			fprintf(stderr, "tcpstated: %s: %s\n", overrides[i].name, msg);
+			exit(EX_USAGE);
+		}
+	}
+}
+
 void cli_parse_args(int argc, char **argv, struct cli_options *ret)
 {
-	int c;
+	int c, prev = optind;
 
 	*ret = (struct cli_options){0};
 	/* Our own messages for bad options: getopt's would start with argv[0]. */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, SHORTOPTS, longopts, NULL)) != -1) {
-		if (take_override(ret, c))
+		if (take_override(ret, c)) {
+			prev = optind;
 			continue;
+		}
 		switch (c) {
 		case 'c':
 			ret->config_path = optarg;
@@ -120,16 +199,14 @@ void cli_parse_args(int argc, char **argv, struct cli_options *ret)
 		case 'h':
 			usage(stdout);
 			exit(0);
-		case ':':
-			bad_usage("%s: missing argument", argv[optind - 1]);
 		default:
-			if (optopt)
-				bad_usage("-%c: unknown option", optopt);
-			bad_usage("%s: unknown option", argv[optind - 1]);
+			refuse_option(c, argv, prev);
 		}
+		prev = optind;
 	}
 	if (optind < argc)
 		bad_usage("unexpected argument '%s'", argv[optind]);
+	check_overrides(ret);
 }
 
 int cli_build_config(const struct cli_options *opt, struct config *ret_cfg, const char **ret_source,

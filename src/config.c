@@ -1,34 +1,23 @@
 /*
- * config.c - the configuration: one table of keys (section, name, type,
- * bounds, field, default) and one of what each type of key does (parse,
- * print, describe, empty), an inih-driven file parser that refuses anything
- * it does not fully understand, and a printer whose output the parser reads
+ * config.c - the configuration's keys: one table of them (section, name,
+ * type, bounds, field, default) and one of what each type of key does (parse,
+ * print, describe, empty), through which a value is set, a file loaded (read
+ * by inifile.c) and the effective configuration printed in a form that loads
  * back unchanged.
  */
 #include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <arpa/inet.h>
-#include <ini.h>
 
 #include "config.h"
+#include "inifile.h"
 #include "util.h"
 
 #define PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
-
-/*
- * inih reads each line into a buffer of INI_MAX_LINE bytes, which must also
- * hold the line's '\r', '\n' and NUL. inih 55 (Debian 12) cuts a longer line in
- * two and parses the second half as a line of its own, so the reader below
- * refuses such a line instead of handing it over.
- */
-#define CONFIG_LINE_MAX (INI_MAX_LINE - 3)
 
 #define KIB 1024ULL
 #define MIB (1024ULL * KIB)
@@ -70,9 +59,10 @@ static const struct config_key keys[] = {
     {"poll", "interval_ms", KEY_UINT, 10, 60000, NULL, FIELD(interval_ms), "100"},
     {"poll", "netns", KEY_NETNS, 0, 0, NULL, FIELD(netns), ""},
     {"poll", "destroy_events", KEY_BOOL, 0, 0, NULL, FIELD(destroy_events), "yes"},
-    {"poll", "event_buffer", KEY_SIZE, 4 * KIB, 1 * GIB, NULL, FIELD(event_buffer), "16M"},
+    {"poll", "event_buffer", KEY_SIZE, 4 * KIB, 1 * GIB, "as much as the system allows, up to 16M",
+     FIELD(event_buffer), "0"},
     {"poll", "event_batch_ms", KEY_UINT, 0, 1000, NULL, FIELD(event_batch_ms), "10"},
-    {"log", "path", KEY_PATH, 0, 0, NULL, FIELD(log_path), "/var/log/tcpstated/transitions.log"},
+    {"log", "path", KEY_PATH, 0, 0, NULL, FIELD(log_path), CONFIG_DEFAULT_LOG},
     {"log", "format", KEY_FORMAT, 0, 0, NULL, FIELD(log.format), "text"},
     {"log", "max_size", KEY_SIZE, 4 * KIB, 1024 * GIB, "never rotate", FIELD(log.max_size), "100M"},
     {"log", "keep", KEY_UINT, 1, 1000, NULL, FIELD(log.keep), "10"},
@@ -80,7 +70,9 @@ static const struct config_key keys[] = {
     {"log", "fsync", KEY_FSYNC, 0, 0, NULL, FIELD(log.fsync), "rotate"},
     {"log", "fsync_interval_ms", KEY_UINT, 10, 3600000, NULL, FIELD(log.fsync_interval_ms), "1000"},
     {"log", "mode", KEY_MODE, 0, 0, NULL, FIELD(log.mode), "0640"},
-    {"journal", "enabled", KEY_BOOL, 0, 0, NULL, FIELD(journal), "no"},
+    {"journal", "enabled", KEY_BOOL, 0, 0, NULL, FIELD(journal), "yes"},
+    {"journal", "rate", KEY_UINT, 1, 1000000, NULL, FIELD(journal_rate), "200"},
+    {"journal", "burst", KEY_UINT, 1, 10000000, NULL, FIELD(journal_burst), "2000"},
     {"attribution", "cgroups", KEY_BOOL, 0, 0, NULL, FIELD(attrib_cgroups), "yes"},
     {"attribution", "processes", KEY_BOOL, 0, 0, NULL, FIELD(attrib_processes), "no"},
     {"filter", "ports", KEY_PORTS, 0, 0, NULL, FIELD(filter.ports), ""},
@@ -193,6 +185,16 @@ static bool section_known(const char *section)
 	return false;
 }
 
+/* Writes "[SECTION]: unknown section (expected ...)" into ERR. Returns -ENOENT. */
+static int unknown_section(const char *section, char *err, size_t errlen)
+{
+	char names[96];
+
+	list_names(names, sizeof(names), NULL);
+	set_error(err, errlen, "[%s]: unknown section (expected %s)", section, names);
+	return -ENOENT;
+}
+
 static const struct config_key *key_find(const char *section, const char *name)
 {
 	size_t i;
@@ -262,8 +264,9 @@ static int parse_number(const char *s, bool suffix, uint64_t *ret)
 /*
  * A path is written back by config_print() as "path = VALUE", so it must
  * survive that line being parsed again: inih strips blanks at either end, a
- * ';' at the start or after a blank begins a comment, and a control byte
- * (a newline above all) would break the line. Returns what is wrong, or NULL.
+ * ';' or '#' at the start or after a blank begins a comment, and a control
+ * byte (a newline above all) would break the line. Returns what is wrong, or
+ * NULL. (Quotes at its ends are refused for every key, by inifile_unquote().)
  */
 static const char *path_problem(const char *value)
 {
@@ -276,8 +279,9 @@ static const char *path_problem(const char *value)
 	for (i = 0; i < n; i++) {
 		if (iscntrl((unsigned char)value[i]))
 			return "control character";
-		if (value[i] == ';' && (i == 0 || isspace((unsigned char)value[i - 1])))
-			return "\";\" at the start or after a blank, which begins a comment";
+		if ((value[i] == ';' || value[i] == '#') &&
+		    (i == 0 || isspace((unsigned char)value[i - 1])))
+			return "\";\" or \"#\" at the start or after a blank, which begins a comment";
 	}
 	return NULL;
 }
@@ -291,7 +295,7 @@ struct setting {
 	const struct config_key *key;
 	const char *value; /* as the file spells it, never empty */
 	const char *shown; /* the same, fit for quoting in a message */
-	char why[160];
+	char why[256];
 };
 
 static PRINTF(2, 3) int refuse(struct setting *s, const char *fmt, ...)
@@ -559,17 +563,16 @@ static int value_error(const struct config_key *k, const char *problem, char *er
 int config_set(struct config *cfg, const char *section, const char *key, const char *value,
                char *err, size_t errlen)
 {
+	char inside[VALUE_MAX];
+	const char *bare;
 	const struct config_key *k;
 	const struct config_type *t;
 	char names[96], shown[80];
 	struct setting s;
 	void *field;
 
-	if (!section_known(section)) {
-		list_names(names, sizeof(names), NULL);
-		set_error(err, errlen, "[%s]: unknown section (expected %s)", section, names);
-		return -ENOENT;
-	}
+	if (!section_known(section))
+		return unknown_section(section, err, errlen);
 	k = key_find(section, key);
 	if (!k) {
 		list_names(names, sizeof(names), section);
@@ -578,6 +581,16 @@ int config_set(struct config *cfg, const char *section, const char *key, const c
 	}
 	t = &types[k->type];
 	field = (char *)cfg + k->offset;
+	/* The file's quote rule, for a value from the command line too. */
+	bare = inifile_unquote(value, inside, sizeof(inside));
+	if (!bare) {
+		snprintf(s.why, sizeof(s.why),
+		         "unmatched quote in the value %s (quotes are optional: write it "
+		         "without them)",
+		         quote(shown, sizeof(shown), value));
+		return value_error(k, s.why, err, errlen);
+	}
+	value = bare;
 	if (value[0] == '\0') {
 		if (!t->empty)
 			return value_error(k, "empty value", err, errlen);
@@ -617,332 +630,60 @@ void config_print(const struct config *cfg, FILE *f)
 	}
 }
 
-/*
- * The state of one parse. inih hides three things a strict parser needs: the
- * line number (Debian builds it without INI_HANDLER_LINENO), section headers
- * (it never reports them), and continuation lines (it hands them to the
- * handler as the previous key again). So inih reads through parse_reader(),
- * which counts lines and looks at each one before inih does; the handler then
- * sees only lines the reader has let through.
- */
-struct parse {
-	struct config cfg;             /* the copy being filled in */
-	const char *name;              /* of the file, for messages */
-	FILE *f;                       /* the source: a file, */
-	const char *s;                 /* or a string */
-	int lineno;                    /* of the line inih is working on */
-	const struct config_key *prev; /* the last key since a section header */
-	int first_line[KEY_COUNT];     /* where each key was given, 0 if not yet */
-	int error;                     /* 0, or the first error as -errno */
-	int error_line;                /* where it is, 0 for the whole file */
-	char *err;
-	size_t errlen;
+/* One load: the copy being filled in, and where each key was given. */
+struct load {
+	struct config cfg;
+	int first_line[KEY_COUNT]; /* 0 if not yet */
 };
 
-/* Records the first error only: later ones are often its consequences. */
-static PRINTF(4, 5) void parse_fail(struct parse *p, int error, int lineno, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (p->error)
-		return;
-	p->error = error;
-	p->error_line = lineno;
-	if (!p->err || p->errlen == 0)
-		return;
-	if (lineno > 0)
-		snprintf(p->err, p->errlen, "%s:%d: ", p->name, lineno);
-	else
-		snprintf(p->err, p->errlen, "%s: ", p->name);
-	va_start(ap, fmt);
-	vsnprintf(p->err + strlen(p->err), p->errlen - strlen(p->err), fmt, ap);
-	va_end(ap);
-}
-
-static void parse_syntax_error(struct parse *p)
-{
-	parse_fail(p, -EINVAL, p->lineno, "expected \"key = value\", \"[section]\" or a comment");
-}
-
-/* The next byte of the source, or EOF at its end or on a read error. */
-static int parse_getc(struct parse *p)
-{
-	int c;
-
-	if (p->s)
-		return *p->s ? (unsigned char)*p->s++ : EOF;
-	errno = 0;
-	c = getc(p->f);
-	if (c == EOF && ferror(p->f))
-		parse_fail(p, errno ? -errno : -EIO, 0, "%s", strerror(errno ? errno : EIO));
-	return c;
-}
-
 /*
- * The first of CHARS in S, or the inline comment that inih would see (a ';'
- * after a blank), or the end of S.
+ * inifile's handler: a header must name a known section, and each key is
+ * given once and set by config_set().
  */
-static const char *scan(const char *s, const char *chars)
+static int load_line(void *user, const char *section, const char *key, const char *value,
+                     int lineno, char *err, size_t errlen)
 {
-	bool blank = false;
-
-	for (; *s; s++) {
-		if (strchr(chars, *s) || (blank && *s == ';'))
-			break;
-		blank = isspace((unsigned char)*s);
-	}
-	return s;
-}
-
-/*
- * Checks a "[section]" line, T at its '[', the way inih is about to read it.
- * Returns false after recording an error.
- */
-static bool parse_check_section(struct parse *p, const char *t)
-{
-	const char *end = scan(t + 1, "]");
-	char section[CONFIG_LINE_MAX + 1], names[96];
-
-	if (*end != ']') {
-		parse_syntax_error(p);
-		return false;
-	}
-	memcpy(section, t + 1, (size_t)(end - t - 1));
-	section[end - t - 1] = '\0';
-	/* inih ignores what follows the ']'; only a comment may. */
-	for (end++; isspace((unsigned char)*end); end++)
-		;
-	if (*end != '\0' && *end != ';') {
-		parse_syntax_error(p);
-		return false;
-	}
-	if (!section_known(section)) {
-		list_names(names, sizeof(names), NULL);
-		parse_fail(p, -EINVAL, p->lineno, "[%s]: unknown section (expected %s)", section,
-		           names);
-		return false;
-	}
-	p->prev = NULL;
-	return true;
-}
-
-/*
- * Checks one line (without its newline) the way inih is about to read it.
- * Returns false after recording an error.
- */
-static bool parse_check_line(struct parse *p, const char *line)
-{
-	const char *s = line, *t, *end;
-
-	if (p->lineno == 1 && strncmp(s, "\xEF\xBB\xBF", 3) == 0)
-		s += 3; /* a UTF-8 byte order mark, which inih skips */
-	for (t = s; isspace((unsigned char)*t); t++)
-		;
-	if (*t == '\0' || *t == ';' || *t == '#')
-		return true;
-
-	/*
-	 * An indented line right after a key is, for inih, more of that key's
-	 * value; anywhere else it is an ordinary line. A file whose meaning
-	 * depends on that difference is too easy to misread, so tcpstated has
-	 * no multi-line values and takes no indented lines at all.
-	 */
-	if (t > s) {
-		if (p->prev)
-			parse_fail(
-			    p, -EINVAL, p->lineno,
-			    "[%s] %s: indented line (values cannot continue onto a second line)",
-			    p->prev->section, p->prev->name);
-		else
-			parse_fail(
-			    p, -EINVAL, p->lineno,
-			    "indented line (keys and [section] headers start in the first column)");
-		return false;
-	}
-	if (*t == '[')
-		return parse_check_section(p, t);
-
-	/*
-	 * inih also takes "key: value", which this file does not, and a line
-	 * with nothing before the '='.
-	 */
-	end = scan(t, "=:");
-	if (*end != '=' || end == t) {
-		parse_syntax_error(p);
-		return false;
-	}
-	return true;
-}
-
-/*
- * An fgets() for inih: reads one line of the source into STR, of NUM bytes,
- * after counting and checking it. Returns NULL at the end of the source and
- * after the first error, which stops inih there.
- */
-static char *parse_reader(char *str, int num, void *stream)
-{
-	struct parse *p = stream;
-	size_t len = 0, limit = CONFIG_LINE_MAX;
-	bool cr = false;
-	int c;
-
-	if (p->error)
-		return NULL;
-	if (num < 2)
-		return NULL;
-	if (limit > (size_t)num - 2)
-		limit = (size_t)num - 2;
-
-	c = parse_getc(p);
-	if (c == EOF)
-		return NULL;
-	p->lineno++;
-	for (; c != EOF && c != '\n'; c = parse_getc(p)) {
-		/* "\r\n" counts as the end of the line; a lone '\r' is kept. */
-		if (cr) {
-			cr = false;
-			if (len >= limit)
-				goto too_long;
-			str[len++] = '\r';
-		}
-		if (c == '\r') {
-			cr = true;
-			continue;
-		}
-		if (c == '\0') {
-			parse_fail(p, -EINVAL, p->lineno, "NUL byte in line (not a text file?)");
-			return NULL;
-		}
-		if (len >= limit)
-			goto too_long;
-		str[len++] = (char)c;
-	}
-	if (p->error) /* a read error */
-		return NULL;
-	str[len] = '\0';
-	if (!parse_check_line(p, str))
-		return NULL;
-	str[len++] = '\n';
-	str[len] = '\0';
-	return str;
-
-too_long:
-	parse_fail(p, -EINVAL, p->lineno, "line longer than %zu characters", limit);
-	return NULL;
-}
-
-static int parse_handler(void *user, const char *section, const char *name, const char *value)
-{
-	struct parse *p = user;
+	struct load *l = user;
 	const struct config_key *k;
-	char msg[CONFIG_ERR_MAX];
-	size_t i;
+	int *first;
 
-	if (p->error)
-		return 1;
-	if (section[0] == '\0') {
-		parse_fail(p, -EINVAL, p->lineno, "%s: key before the first [section]", name);
-		return 1;
+	/* Every error is -EINVAL, whatever config_set() says: the file is wrong. */
+	if (!key) {
+		if (section_known(section))
+			return 0;
+		unknown_section(section, err, errlen);
+		return -EINVAL;
 	}
-	k = key_find(section, name);
+	k = key_find(section, key);
 	if (k) {
-		i = (size_t)(k - keys);
-		if (p->first_line[i]) {
-			parse_fail(p, -EINVAL, p->lineno, "[%s] %s: given twice (first at line %d)",
-			           section, name, p->first_line[i]);
-			return 1;
+		first = &l->first_line[k - keys];
+		if (*first) {
+			set_error(err, errlen, "[%s] %s: given twice (first at line %d)", section,
+			          key, *first);
+			return -EINVAL;
 		}
-		p->first_line[i] = p->lineno;
-		p->prev = k;
+		*first = lineno;
 	}
-	if (config_set(&p->cfg, section, name, value, msg, sizeof(msg)) < 0)
-		parse_fail(p, -EINVAL, p->lineno, "%s", msg);
-
-	/*
-	 * Errors are kept in P rather than returned, so that what inih
-	 * returns is only ever a line it could not parse itself.
-	 */
-	return 1;
-}
-
-static int parse_run(struct parse *p, struct config *cfg)
-{
-	int r;
-
-	r = ini_parse_stream(parse_reader, p, parse_handler, p);
-
-	/*
-	 * The reader stops inih at the first error it or the handler records.
-	 * A line inih refused before that is earlier, so it comes first. The
-	 * reader checks every line inih could refuse, so this is a safety net.
-	 */
-	if (r > 0 && (!p->error || r < p->error_line)) {
-		p->error = 0;
-		parse_fail(p, -EINVAL, r, "expected \"key = value\", \"[section]\" or a comment");
-	} else if (r < 0 && !p->error) {
-		parse_fail(p, -ENOMEM, 0, "%s", strerror(ENOMEM));
-	}
-	if (p->error)
-		return p->error;
-	*cfg = p->cfg;
-	return 0;
-}
-
-static void parse_init(struct parse *p, const struct config *cfg, const char *name, char *err,
-                       size_t errlen)
-{
-	memset(p, 0, sizeof(*p));
-	p->cfg = *cfg;
-	p->name = name;
-	p->err = err;
-	p->errlen = errlen;
+	return config_set(&l->cfg, section, key, value, err, errlen) < 0 ? -EINVAL : 0;
 }
 
 int config_load_string(struct config *cfg, const char *name, const char *text, char *err,
                        size_t errlen)
 {
-	struct parse p;
+	struct load l = {.cfg = *cfg};
+	int r = inifile_parse_string(name, text, load_line, &l, err, errlen);
 
-	parse_init(&p, cfg, name, err, errlen);
-	p.s = text;
-	return parse_run(&p, cfg);
+	if (r == 0)
+		*cfg = l.cfg;
+	return r;
 }
 
 int config_load_file(struct config *cfg, const char *path, char *err, size_t errlen)
 {
-	struct parse p;
-	struct stat st;
-	FILE *f;
-	int fd, r;
+	struct load l = {.cfg = *cfg};
+	int r = inifile_parse_file(path, load_line, &l, err, errlen);
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		r = -errno;
-		goto fail;
-	}
-	if (fstat(fd, &st) < 0) {
-		r = -errno;
-		close(fd);
-		goto fail;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		close(fd);
-		set_error(err, errlen, "%s: is a directory", path);
-		return -EISDIR;
-	}
-	f = fdopen(fd, "r");
-	if (!f) {
-		r = -errno;
-		close(fd);
-		goto fail;
-	}
-	parse_init(&p, cfg, path, err, errlen);
-	p.f = f;
-	r = parse_run(&p, cfg);
-	fclose(f);
-	return r;
-
-fail:
-	set_error(err, errlen, "%s: %s", path, strerror(-r));
+	if (r == 0)
+		*cfg = l.cfg;
 	return r;
 }

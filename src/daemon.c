@@ -6,29 +6,82 @@
  * start-up failures exit with the status README.md lists.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
-#include "cgroup.h"
+#include "attrib.h"
 #include "daemon.h"
 #include "exporter.h"
+#include "journal.h"
 #include "log.h"
 #include "loop.h"
 #include "monitor.h"
-#include "procmap.h"
 #include "sdnotify.h"
 #include "util.h"
 
-/* Why the log file could not be opened (ERR, -errno), for a message. */
-static const char *log_open_problem(int err)
+/* Why the log file PATH could not be opened (ERR, -errno), for a message. */
+static const char *log_open_problem(int err, const char *path)
 {
+	static char busy[64];
+	int pid;
+
+	if (err == -EBUSY) {
+		pid = logfile_holder(path);
+		if (pid <= 0)
+			return "in use by another process";
+		snprintf(busy, sizeof(busy), "in use by pid %d", pid);
+		return busy;
+	}
 	return err == -ELOOP    ? "it is a symbolic link, which tcpstated does not follow"
 	       : err == -EINVAL ? "not a regular file"
 	                        : strerror(-err);
+}
+
+/*
+ * Whether the log file at PATH holds records of another format than FMT, by
+ * its first byte: a JSON record starts with '{', a text one with a digit.
+ * Standard output, and a file that is empty or cannot be read, hold none.
+ */
+static bool holds_other_format(const char *path, enum record_format fmt)
+{
+	char c;
+	ssize_t n;
+	int fd;
+
+	if (strcmp(path, "-") == 0)
+		return false;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return false;
+	n = read(fd, &c, 1);
+	close(fd);
+	return n == 1 && (c == '{') != (fmt == RECORD_JSON);
+}
+
+/*
+ * A log file holds records of one format, or jq and grep could not read it:
+ * when LOG's file holds the other one (the format changed since it was
+ * written), it is rotated away first, as max_size would, and a new file is
+ * started. Returns 0, or -errno when the rotation failed.
+ */
+static int start_format(struct logfile *log, enum record_format fmt)
+{
+	int err;
+
+	if (!holds_other_format(logfile_path(log), fmt))
+		return 0;
+	err = logfile_rotate(log);
+	if (err == 0)
+		log_info("%s held records of another format: rotated to %s.1, so that the new "
+		         "file holds only %s records",
+		         logfile_path(log), logfile_path(log), record_format_name(fmt));
+	return err;
 }
 
 struct logfile *daemon_open_log(const struct config *cfg)
@@ -36,9 +89,13 @@ struct logfile *daemon_open_log(const struct config *cfg)
 	struct logfile *log;
 	int err = logfile_open(&log, cfg->log_path, &cfg->log);
 
+	if (err == 0 && (err = start_format(log, cfg->log.format)) < 0)
+		fatal(EX_CANTCREAT, "cannot rotate log file %s, which holds records of another "
+		      "format than %s: %s", cfg->log_path, record_format_name(cfg->log.format),
+		      strerror(-err));
 	if (err < 0)
 		fatal(EX_CANTCREAT, "cannot open log file %s: %s", cfg->log_path,
-		      log_open_problem(err));
+		      log_open_problem(err, cfg->log_path));
 	if (logfile_torn(log))
 		log_warn("cut %" PRIu64 " bytes of a record torn by a crash off the end of %s",
 		         logfile_torn(log), cfg->log_path);
@@ -69,8 +126,19 @@ static uint64_t records_lost(const struct daemon *d)
 /* The status line for systemd. */
 static void format_status(const struct daemon *d, char *buf, size_t size)
 {
-	incident_format_status(&d->inc, monitor_stats(d->mon), records_lost(d), d->events != NULL,
-	                       buf, size);
+	incident_format_status(&d->inc, monitor_stats(d->mon), records_lost(d),
+	                       d->events ? d->event_buffer : 0, buf, size);
+}
+
+/*
+ * The "not sent" entry, when one is due (ALL: whatever was held back, at a
+ * stop or when the journal is turned off). One that cannot be sent is tried
+ * again at the next poll; the journal's failure is an incident of its own.
+ */
+static void report_not_sent(struct daemon *d, bool all)
+{
+	if (d->journal)
+		(void)journal_report(d->journal, logfile_path(d->log), all);
 }
 
 /* One poll, then what it changed: the incidents, the watchdog, systemd's status. */
@@ -83,8 +151,9 @@ static void poll_once(struct daemon *d)
 	if (d->events)
 		incident_report_overrun(&d->inc, st);
 	incident_report_dump(&d->inc, err);
-	incident_report_log(&d->inc, d->log, st, d->cfg.journal, err == 0);
+	incident_report_log(&d->inc, d->log, st, d->journal, err == 0);
 	incident_report_journal(&d->inc, st, logfile_path(d->log), err == 0);
+	report_not_sent(d, false);
 
 	/*
 	 * The watchdog is fed only here, after a poll returned, so a poll that
@@ -125,7 +194,7 @@ static void poll_on_tick(struct daemon *d, const struct loop_event *ev)
 	              &(struct exporter_sources){.mon = d->mon,
 	                                         .inc = &d->inc,
 	                                         .records_lost = records_lost(d),
-	                                         .cgroups = d->cgroups},
+	                                         .cgroups = d->attrib.cgroups},
 	              end);
 }
 
@@ -139,65 +208,74 @@ static void fit_watchdog(uint32_t interval_ms)
 		log_warn("cannot change the watchdog interval: %s", strerror(-err));
 }
 
-/* "WHAT SOURCE: polling every ...": the settings in force, at start and after a reload. */
+/*
+ * "WHAT SOURCE: polling every ...": the settings in force, at start and after
+ * a reload, as they are rather than as asked for (a journal that is not
+ * there is off, attribution that cannot be had is not named). Under systemd
+ * it is a journal entry of its own, with its MESSAGE_ID and the settings as
+ * fields; elsewhere a line on standard error.
+ */
 static void log_settings(const struct daemon *d, const char *what)
 {
-	char events[64] = "off";
+	char events[64] = "off", journal_budget[80], filter[256], attrib[64];
+	char msg[PATH_MAX + 640];
 
-	if (d->cfg.destroy_events && d->cfg.event_batch_ms > 0)
+	if (d->events && d->cfg.event_batch_ms > 0)
 		snprintf(events, sizeof(events),
 		         "on (read in batches, at most %" PRIu32 " ms late)",
 		         d->cfg.event_batch_ms);
-	else if (d->cfg.destroy_events)
+	else if (d->events)
 		snprintf(events, sizeof(events), "on (read as they come)");
-	log_info("%s %s: polling every %" PRIu32 " ms, %s records to %s, journal %s, "
-	         "destroy events %s",
+	snprintf(journal_budget, sizeof(journal_budget),
+	         "on (at most %" PRIu32 " entries a second, %" PRIu32 " at once)",
+	         d->cfg.journal_rate, d->cfg.journal_burst);
+	filter_describe(&d->cfg.filter, filter, sizeof(filter));
+	attrib_describe(&d->attrib, attrib, sizeof(attrib));
+	snprintf(msg, sizeof(msg),
+	         "%s %s: polling every %" PRIu32 " ms, %s records to %s, journal %s, "
+	         "destroy events %s, filter %s, attribution %s",
 	         what, d->source, d->cfg.interval_ms, record_format_name(d->cfg.log.format),
-	         d->cfg.log_path, d->cfg.journal ? "on" : "off", events);
-}
-
-/* Turns process attribution on or off as CFG says. Never fails. */
-static void apply_procs(struct daemon *d, const struct config *cfg)
-{
-	if (!cfg->attrib_processes) {
-		monitor_set_procs(d->mon, NULL);
-		procmap_free(d->procs);
-		d->procs = NULL;
-	} else if (!d->procs) {
-		if (procmap_new(&d->procs, "/proc") < 0)
-			log_warn("out of memory; records will have no pid or comm");
-		else
-			monitor_set_procs(d->mon, d->procs);
-	}
+	         d->cfg.log_path,
+	         d->journal ? journal_budget : d->cfg.journal ? "off (no journald)" : "off",
+	         events, filter, attrib);
+	if (!log_to_journal() ||
+	    journal_send_settings(strcmp(what, "reloaded") == 0, msg, &d->cfg, d->source) < 0)
+		log_info("%s", msg);
 }
 
 /*
- * Turns cgroup attribution on or off as CFG says. When cgroup2 is not
- * mounted, says so once and goes on without it. Never fails.
+ * Sends records to the journal as CFG says, within its budget. Where there
+ * is no journal (a run outside systemd), says so once and goes on without
+ * it. Never fails.
  */
-static void apply_cgroups(struct daemon *d, const struct config *cfg)
+static void apply_journal(struct daemon *d, const struct config *cfg)
 {
-	char root[PATH_MAX];
-	int err;
+	bool absent = cfg->journal && !journal_available();
 
-	if (!cfg->attrib_cgroups) {
-		monitor_set_cgroups(d->mon, NULL);
-		cgroup_map_free(d->cgroups);
-		d->cgroups = NULL;
-		return;
+	if (absent && !d->journal_absent_said)
+		log_info("no journal on this host (no " JOURNAL_SOCKET_PATH "); records go to %s only",
+		         cfg->log_path);
+	d->journal_absent_said |= absent;
+	if (!cfg->journal || absent) {
+		report_not_sent(d, true);
+		monitor_set_journal(d->mon, NULL);
+		journal_free(d->journal);
+		d->journal = NULL;
+	} else if (d->journal) {
+		journal_set_budget(d->journal, cfg->journal_rate, cfg->journal_burst);
+	} else if (journal_new(&d->journal, cfg->journal_rate, cfg->journal_burst) < 0) {
+		log_warn("out of memory; records go to %s only", cfg->log_path);
+	} else {
+		monitor_set_journal(d->mon, d->journal);
 	}
-	if (d->cgroups)
-		return;
-	err = cgroup_find_root(root, sizeof(root));
-	if (err == 0)
-		err = cgroup_map_new(&d->cgroups, root);
-	if (err < 0) {
-		log_warn("no cgroup2 file system at " CGROUP_ROOT " (%s); records will have no "
-		         "cgroup or unit",
-		         strerror(-err));
-		return;
-	}
-	monitor_set_cgroups(d->mon, d->cgroups);
+}
+
+/* Attribution as CFG says, for the monitor's records. Never fails. */
+static void apply_attrib(struct daemon *d, const struct config *cfg)
+{
+	attrib_apply(&d->attrib, cfg);
+	monitor_set_procs(d->mon, d->attrib.procs);
+	monitor_set_cgroups(d->mon, d->attrib.cgroups);
 }
 
 /* Of a reloaded CFG, what applies only at the next start: the running values are kept. */
@@ -238,10 +316,15 @@ static void reload_apply(struct daemon *d, struct config *cfg, const char *sourc
 		fit_watchdog(cfg->interval_ms);
 	}
 	loop_set_batch(d->loop, cfg->event_batch_ms);
+	if (!newlog && (r = start_format(d->log, cfg->log.format)) < 0) {
+		log_err("cannot rotate %s to start a file of %s records: %s; keeping %s",
+		        logfile_path(d->log), record_format_name(cfg->log.format), strerror(-r),
+		        record_format_name(d->cfg.log.format));
+		cfg->log.format = d->cfg.log.format;
+	}
 	monitor_set_format(d->mon, cfg->log.format);
-	monitor_set_journal(d->mon, cfg->journal);
-	apply_procs(d, cfg);
-	apply_cgroups(d, cfg);
+	apply_journal(d, cfg);
+	apply_attrib(d, cfg);
 	exporter_apply(&d->exporter, cfg, d->mon);
 	if (memcmp(&cfg->filter, &d->cfg.filter, sizeof(cfg->filter)) != 0) {
 		r = daemon_apply_filter(d->diag, d->mon, cfg);
@@ -276,6 +359,20 @@ static void reopen_log(struct daemon *d)
 		        strerror(-err));
 }
 
+/* A reload's new log file, CFG's, in CFG's format from its first line on.
+ * Returns 0 and *RET, or -errno. */
+static int open_new_log(struct logfile **ret, const struct config *cfg)
+{
+	struct logfile *log;
+	int err = logfile_open(&log, cfg->log_path, &cfg->log);
+
+	if (err == 0 && (err = start_format(log, cfg->log.format)) < 0)
+		logfile_close(log);
+	if (err == 0)
+		*ret = log;
+	return err;
+}
+
 /*
  * SIGHUP: reads the configuration again and applies it. An invalid file, or a
  * new log path that cannot be opened, is reported and the running
@@ -297,9 +394,9 @@ static void reload(struct daemon *d)
 	if (r < 0)
 		log_err("%s; keeping the running configuration", err);
 	else if (strcmp(cfg.log_path, d->cfg.log_path) != 0 &&
-	         (r = logfile_open(&newlog, cfg.log_path, &cfg.log)) < 0)
+	         (r = open_new_log(&newlog, &cfg)) < 0)
 		log_err("cannot open log file %s: %s; keeping the running configuration",
-		        cfg.log_path, log_open_problem(r));
+		        cfg.log_path, log_open_problem(r, cfg.log_path));
 	else
 		reload_apply(d, &cfg, source, newlog);
 	if (!newlog)
@@ -309,12 +406,21 @@ static void reload(struct daemon *d)
 }
 
 /*
+ * The receive buffer asked for when [poll] event_buffer is 0: enough for
+ * ~25,000 notifications the daemon has not read yet. Without CAP_NET_ADMIN
+ * (the service has none) net.core.rmem_max caps it, silently.
+ */
+#define EVENT_BUFFER_AUTO (16 * 1024 * 1024)
+
+/*
  * Joins the destroy notification groups, unless the configuration says not
- * to. Where that fails, says so once and polls alone.
+ * to. Where that fails, says so once and polls alone. The buffer granted is
+ * in the status line; it is a warning only when the administrator asked for
+ * a size and got less, since the default takes what the system allows.
  */
 static void open_events(struct daemon *d)
 {
-	int want = (int)d->cfg.event_buffer, got = 0;
+	int want = d->cfg.event_buffer ? (int)d->cfg.event_buffer : EVENT_BUFFER_AUTO, got = 0;
 	int err;
 
 	if (!d->cfg.destroy_events)
@@ -327,11 +433,13 @@ static void open_events(struct daemon *d)
 		d->events = NULL;
 		return;
 	}
-	/* The kernel reports twice what it reserves, for its bookkeeping. */
-	if (got / 2 < want)
-		log_info("destroy notifications: receive buffer %d bytes, not the %d asked for "
-		         "(net.core.rmem_max, or CAP_NET_ADMIN, raises it)",
-		         got / 2, want);
+	d->event_buffer = (uint64_t)got;
+	if (d->cfg.event_buffer && got < want)
+		log_warn("[poll] event_buffer: the kernel granted %d KiB of the %d KiB asked for; "
+		         "without CAP_NET_ADMIN net.core.rmem_max caps it (sysctl -w "
+		         "net.core.rmem_max=%d raises it; event_buffer = 0 takes what it allows "
+		         "without this warning)",
+		         got / 1024, want / 1024, want);
 	monitor_set_events(d->mon, d->events);
 	loop_watch(d->loop, diag_events_fd(d->events));
 }
@@ -362,10 +470,9 @@ static void start(struct daemon *d)
 		err = loop_new(&d->loop, d->cfg.interval_ms);
 	if (err < 0)
 		fatal(EX_OSERR, "cannot start: %s", strerror(-err));
-	monitor_set_journal(d->mon, d->cfg.journal);
+	apply_journal(d, &d->cfg);
 	monitor_set_filter(d->mon, &d->cfg.filter);
-	apply_procs(d, &d->cfg);
-	apply_cgroups(d, &d->cfg);
+	apply_attrib(d, &d->cfg);
 	exporter_apply(&d->exporter, &d->cfg, d->mon);
 	fit_watchdog(d->cfg.interval_ms);
 	loop_set_batch(d->loop, d->cfg.event_batch_ms);
@@ -416,11 +523,12 @@ int daemon_run(struct daemon *d)
 			break;
 	}
 	incident_log_stopped(&d->inc, monitor_stats(d->mon), records_lost(d));
+	report_not_sent(d, true);
+	journal_free(d->journal);
 	loop_free(d->loop);
 	exporter_free(d->exporter);
 	monitor_free(d->mon);
 	diag_events_free(d->events);
-	cgroup_map_free(d->cgroups);
-	procmap_free(d->procs);
+	attrib_release(&d->attrib);
 	return status;
 }

@@ -289,8 +289,10 @@ int diag_events_new(struct diag_events **ret, int rcvbuf, int *ret_rcvbuf)
 		err = join_group(ev->nl, SKNLGRP_INET6_TCP_DESTROY);
 	if (err < 0)
 		goto fail;
+	/* The kernel doubles the size set, for its bookkeeping, and reports the
+	 * double: half of it is what was granted of what was asked for. */
 	if (ret_rcvbuf)
-		*ret_rcvbuf = got;
+		*ret_rcvbuf = got / 2;
 	*ret = ev;
 	return 0;
 

@@ -128,7 +128,7 @@ static void fill_health(struct metrics_health *h, const struct exporter_sources 
 	    /* Every record produced was written or lost, once the poll flushed. */
 	    .records_written = records > src->records_lost ? records - src->records_lost : 0,
 	    .records_lost = src->records_lost,
-	    .journal_not_sent = st->journal_failed,
+	    .journal_not_sent = st->journal_over + st->journal_failed,
 	};
 }
 

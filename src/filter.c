@@ -21,6 +21,7 @@
  * group (the last alternative simply falls through). Groups are ANDed by
  * coming one after the other.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,6 +176,44 @@ int filter_parse_addrs(const char *s, struct filter_addrs *ret, char *why, size_
 	return 0;
 }
 
+/* ss's names that are not netstat's in another case or with '-' for '_'. */
+static const struct {
+	const char *name;
+	enum sock_state state;
+} ss_states[] = {
+    {"ESTAB", SOCK_ESTABLISHED},
+    {"LISTENING", SOCK_LISTEN},
+    {"CLOSED", SOCK_CLOSE},
+    {"UNCONN", SOCK_CLOSE},
+};
+
+/*
+ * The state that TOK names, netstat's way (TIME_WAIT, FIN_WAIT1) or ss's
+ * (time-wait, fin-wait-1, estab, listening, closed), in any case; or -EINVAL.
+ * NONE is not a state a socket can be in.
+ */
+static int state_from_name(const char *tok)
+{
+	char name[TOKEN_MAX];
+	size_t n = 0;
+	int st;
+
+	for (const char *p = tok; *p && n + 1 < sizeof(name); p++) {
+		/* ss's FIN-WAIT-1 is netstat's FIN_WAIT1. */
+		if (*p == '-' && p[1] >= '0' && p[1] <= '9' && p[2] == '\0')
+			continue;
+		name[n++] = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+	}
+	name[n] = '\0';
+	st = sock_state_from_name(name);
+	if (st > SOCK_NONE)
+		return st;
+	for (size_t i = 0; i < sizeof(ss_states) / sizeof(ss_states[0]); i++)
+		if (strcmp(name, ss_states[i].name) == 0)
+			return (int)ss_states[i].state;
+	return -EINVAL;
+}
+
 int filter_parse_states(const char *s, uint32_t *ret, char *why, size_t whylen)
 {
 	char tok[TOKEN_MAX];
@@ -184,10 +223,11 @@ int filter_parse_states(const char *s, uint32_t *ret, char *why, size_t whylen)
 	while ((n = next_token(&s, tok)) != 0) {
 		if (n < 0)
 			return WHY("\"%s\" is not a TCP state", tok);
-		st = sock_state_from_name(tok);
-		if (st <= SOCK_NONE)
-			return WHY("\"%s\" is not a TCP state (LISTEN, SYN_SENT, SYN_RECV, "
-			           "ESTABLISHED, FIN_WAIT1, ...)",
+		st = state_from_name(tok);
+		if (st < 0)
+			return WHY("\"%s\" is not a TCP state (LISTEN SYN_SENT SYN_RECV ESTABLISHED "
+			           "FIN_WAIT1 FIN_WAIT2 CLOSE_WAIT CLOSING LAST_ACK TIME_WAIT CLOSE, "
+			           "or as ss spells them)",
 			           tok);
 		states |= 1u << st;
 	}
@@ -242,6 +282,38 @@ void filter_format_states(uint32_t states, char *buf, size_t size)
 	for (unsigned st = SOCK_NONE + 1; st < SOCK_STATE_MAX; st++)
 		if (states & (1u << st))
 			append(buf, size, sock_state_name(st));
+}
+
+/* Appends ", KEY VALUE" (no comma first) to BUF when VALUE is not empty. */
+static void describe_key(char *buf, size_t size, const char *key, const char *value)
+{
+	size_t used = strnlen(buf, size);
+
+	if (value[0] && used + 1 < size)
+		snprintf(buf + used, size - used, "%s%s %s", used ? ", " : "", key, value);
+}
+
+void filter_describe(const struct filter *f, char *buf, size_t size)
+{
+	const struct {
+		const char *key;
+		const struct filter_ports *ports;
+	} lists[] = {{"ports", &f->ports},
+	             {"local_ports", &f->local_ports},
+	             {"remote_ports", &f->remote_ports}};
+	char value[FILTER_MAX * 48];
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(lists) / sizeof(lists[0]); i++) {
+		filter_format_ports(lists[i].ports, value, sizeof(value));
+		describe_key(buf, size, lists[i].key, value);
+	}
+	filter_format_addrs(&f->addrs, value, sizeof(value));
+	describe_key(buf, size, "addresses", value);
+	filter_format_states(f->states, value, sizeof(value));
+	describe_key(buf, size, "states", value);
+	if (!buf[0])
+		snprintf(buf, size, "none");
 }
 
 /* ---- user-space matching ---- */

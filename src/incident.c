@@ -177,7 +177,7 @@ void incident_format_timing(const struct incidents *inc, char *buf, size_t size)
 }
 
 void incident_format_status(const struct incidents *inc, const struct monitor_stats *st,
-                            uint64_t lost, bool events, char *buf, size_t size)
+                            uint64_t lost, uint64_t event_buffer, char *buf, size_t size)
 {
 	char timing[128];
 	int n;
@@ -189,10 +189,14 @@ void incident_format_status(const struct incidents *inc, const struct monitor_st
 	             st->sockets, st->transitions, inc->missed_total, st->dumps_failed);
 	if (n > 0 && (size_t)n < size && lost)
 		n += snprintf(buf + n, size - (size_t)n, ", %" PRIu64 " records lost", lost);
-	if (n > 0 && (size_t)n < size && events)
+	if (n > 0 && (size_t)n < size && st->journal_over + st->journal_failed)
+		n += snprintf(buf + n, size - (size_t)n, ", %" PRIu64 " not sent to the journal",
+		              st->journal_over + st->journal_failed);
+	if (n > 0 && (size_t)n < size && event_buffer)
 		n += snprintf(buf + n, size - (size_t)n,
-		              ", %" PRIu64 " destroy events, %" PRIu64 " destroy events lost",
-		              st->events, st->events_lost);
+		              ", %" PRIu64 " destroy events, %" PRIu64 " destroy events lost "
+		              "(buffer %" PRIu64 " KiB)",
+		              st->events, st->events_lost, event_buffer / 1024);
 	if (n > 0 && (size_t)n < size)
 		snprintf(buf + n, size - (size_t)n, "; %s", timing);
 }
@@ -205,7 +209,9 @@ void incident_log_stopped(const struct incidents *inc, const struct monitor_stat
 	incident_format_timing(inc, timing, sizeof(timing));
 	log_info("stopped after %" PRIu64 " polls: %" PRIu64 " transitions logged, %" PRIu64
 	         " summaries, %" PRIu64 " records lost, %" PRIu64 " dumps failed, %" PRIu64
-	         " polls skipped, %" PRIu64 " destroy events, %" PRIu64 " destroy events lost; %s",
+	         " polls skipped, %" PRIu64 " destroy events, %" PRIu64 " destroy events lost, %" PRIu64
+	         " not sent to the journal; %s",
 	         st->polls, st->transitions, st->summaries, lost, st->dumps_failed,
-	         inc->missed_total, st->events, st->events_lost, timing);
+	         inc->missed_total, st->events, st->events_lost,
+	         st->journal_over + st->journal_failed, timing);
 }

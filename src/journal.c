@@ -1,5 +1,7 @@
 /*
- * journal.c - one transition as one structured journal entry.
+ * journal.c - tcpstated's entries in the journal: each record as one
+ * structured entry, sent within the budget (jbudget.c), and the daemon's own
+ * entries (records not sent, records lost, started, reloaded).
  *
  * The fields mirror the JSON record (docs/record-format.md) under a
  * TCPSTATE_ prefix, so that journalctl can match on them
@@ -13,6 +15,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+#include <unistd.h>
+
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
@@ -22,13 +27,15 @@
 
 #include "journal.h"
 #include "record.h"
+#include "util.h"
 
-/* Generated once with systemd-id128 new; documented in docs/systemd.md. */
+/* Where libsystemd sends entries (sd_journal_sendv). */
+
 static const char *const message_ids[JOURNAL_KIND_MAX] = {
-    [JOURNAL_APPEARED] = "47c5afb8f94f4b73b2778622ab66d4a0",
-    [JOURNAL_CHANGED] = "0150bd6566304c2c8ffb1b7f84c3487a",
-    [JOURNAL_VANISHED] = "e523b9aa453443ff97df2a4c334f6e67",
-    [JOURNAL_SUMMARY] = "4f27521f84ea4caeba33df955840183b",
+    [JOURNAL_APPEARED] = JOURNAL_ID_APPEARED, [JOURNAL_CHANGED] = JOURNAL_ID_CHANGED,
+    [JOURNAL_VANISHED] = JOURNAL_ID_VANISHED, [JOURNAL_SUMMARY] = JOURNAL_ID_SUMMARY,
+    [JOURNAL_NOT_SENT] = JOURNAL_ID_NOT_SENT, [JOURNAL_LOST] = JOURNAL_ID_LOST,
+    [JOURNAL_STARTED] = JOURNAL_ID_STARTED,   [JOURNAL_RELOADED] = JOURNAL_ID_RELOADED,
 };
 
 const char *journal_message_id(unsigned kind)
@@ -186,7 +193,7 @@ int journal_send_loss(const char *path, uint64_t lost, const struct timespec *si
 	    record_format_time(b, sizeof(b), until) < 0)
 		return -EOVERFLOW;
 	return sd_journal_send("MESSAGE=%" PRIu64 " records could not be written to %s between %s and %s",
-			       lost, path, a, b, "MESSAGE_ID=" JOURNAL_LOSS_MESSAGE_ID, "PRIORITY=4",
+			       lost, path, a, b, "MESSAGE_ID=" JOURNAL_ID_LOST, "PRIORITY=4",
 			       "SYSLOG_IDENTIFIER=tcpstated", "TCPSTATE_LOST=%" PRIu64, lost,
 			       "TCPSTATE_SINCE=%s", a, "TCPSTATE_UNTIL=%s", b, "TCPSTATE_LOG=%s",
 			       path, NULL);
@@ -222,6 +229,147 @@ int journal_send_summary(const struct summary *s)
 	int err;
 
 	err = journal_summary_build(&e, s);
+	if (err < 0)
+		return err;
+	return sd_journal_sendv(e.iov, (int)e.n);
+}
+
+bool journal_available(void)
+{
+	return access(JOURNAL_SOCKET_PATH, W_OK) == 0;
+}
+
+struct journal {
+	struct jbudget budget;
+};
+
+int journal_new(struct journal **ret, uint32_t rate, uint32_t burst)
+{
+	struct journal *j = calloc(1, sizeof(*j));
+
+	if (!j)
+		return -ENOMEM;
+	jbudget_init(&j->budget, rate, burst, util_mono_ns());
+	*ret = j;
+	return 0;
+}
+
+void journal_free(struct journal *j)
+{
+	free(j);
+}
+
+void journal_set_budget(struct journal *j, uint32_t rate, uint32_t burst)
+{
+	jbudget_set(&j->budget, rate, burst, util_mono_ns());
+}
+
+/*
+ * Sends the transition T or the summary S (the other is NULL) within J's
+ * budget. The token is taken before the entry is built: over the budget,
+ * which is when records come fastest, a record costs no formatting at all.
+ */
+static int record_within(struct journal *j, const struct transition *t, const struct summary *s)
+{
+	const struct timespec *ts = t ? &t->ts : &s->ts;
+	int err;
+
+	if (!jbudget_take(&j->budget, util_mono_ns(), ts))
+		return JOURNAL_OVER;
+	err = t ? journal_send(t) : journal_send_summary(s);
+	if (err < 0)
+		jbudget_failed(&j->budget, ts);
+	return err;
+}
+
+int journal_record(struct journal *j, const struct transition *t)
+{
+	return record_within(j, t, NULL);
+}
+
+int journal_record_summary(struct journal *j, const struct summary *s)
+{
+	return record_within(j, NULL, s);
+}
+
+int journal_not_sent_build(struct journal_entry *e, const struct jbudget_report *r,
+			   uint32_t rate, uint32_t burst, const char *log_path)
+{
+	char a[32], b[32], msg[PATH_MAX + 256];
+
+	if (record_format_time(a, sizeof(a), &r->since) < 0 ||
+	    record_format_time(b, sizeof(b), &r->until) < 0)
+		return -EOVERFLOW;
+	snprintf(msg, sizeof(msg),
+		 "%" PRIu64 " records between %s and %s not sent to the journal (%" PRIu64
+		 " over the budget of %" PRIu32 " a second, burst %" PRIu32 ", %" PRIu64
+		 " refused by the journal); %s has them all",
+		 r->over + r->failed, a, b, r->over, rate, burst, r->failed, log_path);
+	*e = (struct journal_entry){.n = 0};
+	add(e, "MESSAGE=%s", msg);
+	add(e, "MESSAGE_ID=%s", journal_message_id(JOURNAL_NOT_SENT));
+	add(e, "PRIORITY=4");
+	add(e, "SYSLOG_IDENTIFIER=tcpstated");
+	add(e, "TCPSTATE_NOT_SENT=%" PRIu64, r->over + r->failed);
+	add(e, "TCPSTATE_OVER_BUDGET=%" PRIu64, r->over);
+	add(e, "TCPSTATE_FAILED=%" PRIu64, r->failed);
+	add(e, "TCPSTATE_SINCE=%s", a);
+	add(e, "TCPSTATE_UNTIL=%s", b);
+	add(e, "TCPSTATE_LOG=%s", log_path);
+	add(e, "TCPSTATE_RATE=%" PRIu32, rate);
+	add(e, "TCPSTATE_BURST=%" PRIu32, burst);
+	return e->err;
+}
+
+/*
+ * The report itself bypasses the budget: it is one entry per
+ * JBUDGET_REPORT_NS at most, which the budget's defaults leave room for
+ * under journald's limit.
+ */
+int journal_report(struct journal *j, const char *log_path, bool all)
+{
+	uint64_t now = util_mono_ns();
+	struct jbudget_report r;
+	struct journal_entry e;
+	int err;
+
+	/* ALL: asked as at a time long after any report. */
+	if (!jbudget_report_due(&j->budget, all ? UINT64_MAX : now, &r))
+		return 0;
+	err = journal_not_sent_build(&e, &r, j->budget.rate, j->budget.burst, log_path);
+	if (err == 0)
+		err = sd_journal_sendv(e.iov, (int)e.n);
+	if (err < 0)
+		return err;
+	jbudget_reported(&j->budget, now);
+	return 1;
+}
+
+int journal_settings_build(struct journal_entry *e, bool reloaded, const char *msg,
+			   const struct config *cfg, const char *source)
+{
+	*e = (struct journal_entry){.n = 0};
+	add(e, "MESSAGE=%s", msg);
+	add(e, "MESSAGE_ID=%s", journal_message_id(reloaded ? JOURNAL_RELOADED : JOURNAL_STARTED));
+	add(e, "PRIORITY=6");
+	add(e, "SYSLOG_IDENTIFIER=tcpstated");
+	add(e, "TCPSTATE_VERSION=%s", TCPSTATED_VERSION);
+	add(e, "TCPSTATE_CONFIG=%s", source);
+	add(e, "TCPSTATE_INTERVAL_MS=%" PRIu32, cfg->interval_ms);
+	add(e, "TCPSTATE_LOG=%s", cfg->log_path);
+	add(e, "TCPSTATE_FORMAT=%s", record_format_name(cfg->log.format));
+	add(e, "TCPSTATE_JOURNAL=%s", cfg->journal ? "yes" : "no");
+	add(e, "TCPSTATE_RATE=%" PRIu32, cfg->journal_rate);
+	add(e, "TCPSTATE_BURST=%" PRIu32, cfg->journal_burst);
+	return e->err;
+}
+
+int journal_send_settings(bool reloaded, const char *msg, const struct config *cfg,
+			  const char *source)
+{
+	struct journal_entry e;
+	int err = journal_settings_build(&e, reloaded, msg, cfg, source);
+
 	if (err < 0)
 		return err;
 	return sd_journal_sendv(e.iov, (int)e.n);

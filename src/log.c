@@ -27,14 +27,19 @@ static int stderr_is_journal(void)
 	return st.st_dev == dev && st.st_ino == ino;
 }
 
+bool log_to_journal(void)
+{
+	if (journal < 0)
+		journal = stderr_is_journal();
+	return journal;
+}
+
 static __attribute__((format(printf, 2, 0))) void vlog(int prio, const char *fmt, va_list ap)
 {
 	char msg[1024];
 
-	if (journal < 0)
-		journal = stderr_is_journal();
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (journal)
+	if (log_to_journal())
 		fprintf(stderr, "<%d>%s\n", prio, msg);
 	else
 		fprintf(stderr, "tcpstated: %s\n", msg);

@@ -8,9 +8,12 @@
  * is thus renamed or deleted like a file. The directories above the log's own
  * are the administrator's business.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <sys/stat.h>
@@ -71,5 +74,50 @@ int loggen_shift(int dirfd, const char *base, unsigned keep, int fd)
 	if (err == 0 && loggen_same_file(dirfd, base, fd) &&
 	    renameat(dirfd, base, dirfd, loggen_name(to, base, 1, false)) < 0)
 		err = -errno;
+	return err;
+}
+
+/* K when NAME is BASE.K or BASE.K.gz, K written as loggen_name() writes it
+ * (no sign, no leading zero); else 0. */
+static unsigned gen_number(const char *name, const char *base)
+{
+	size_t n = strlen(base);
+	unsigned long k;
+	char *end;
+
+	if (strncmp(name, base, n) != 0 || name[n] != '.' || name[n + 1] < '1' || name[n + 1] > '9')
+		return 0;
+	errno = 0;
+	k = strtoul(name + n + 1, &end, 10);
+	if (errno != 0 || k > UINT_MAX || (*end != '\0' && strcmp(end, ".gz") != 0))
+		return 0;
+	return (unsigned)k;
+}
+
+/* The whole directory is read rather than the numbers above keep tried one
+ * by one: the files left by an earlier keep of 1000 may have gaps. */
+int loggen_prune(int dirfd, const char *base, unsigned keep)
+{
+	struct dirent *e;
+	int fd, err = 0;
+	DIR *d;
+
+	if (keep == 0)
+		keep = 1;
+	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	while ((e = readdir(d)) != NULL) {
+		if (gen_number(e->d_name, base) > keep && unlinkat(dirfd, e->d_name, 0) < 0 &&
+		    errno != ENOENT && err == 0)
+			err = -errno;
+	}
+	closedir(d);
 	return err;
 }

@@ -40,7 +40,7 @@ static int make_parents(const char *path)
 	return 0;
 }
 
-int logopen_dir(const char *path)
+int logopen_dir(const char *path, bool create)
 {
 	char dir[PATH_MAX];
 	const char *slash = strrchr(path, '/');
@@ -53,7 +53,7 @@ int logopen_dir(const char *path)
 	else
 		snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
 	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0 && errno == ENOENT) {
+	if (fd < 0 && errno == ENOENT && create) {
 		int err = make_parents(path);
 
 		if (err < 0)

@@ -375,6 +375,16 @@ int logworker_shift(struct logworker *w, int dirfd, const char *base, unsigned k
 	return err;
 }
 
+int logworker_prune(struct logworker *w, int dirfd, const char *base, unsigned keep)
+{
+	int err;
+
+	pthread_mutex_lock(&w->lock);
+	err = loggen_prune(dirfd, base, keep);
+	pthread_mutex_unlock(&w->lock);
+	return err;
+}
+
 void logworker_compress(struct logworker *w)
 {
 	pthread_mutex_lock(&w->lock);

@@ -57,14 +57,9 @@ int loop_set_interval(struct loop *l, uint32_t interval_ms)
 		.it_interval = {.tv_sec = interval_ms / 1000,
 				.tv_nsec = (long)(interval_ms % 1000) * 1000000L},
 	};
-	struct timespec now;
-	uint64_t first;
-
 	/* An absolute first expiry, so that the schedule is known exactly. */
-	if (clock_gettime(CLOCK_MONOTONIC, &now) < 0)
-		return -errno;
-	first = (uint64_t)now.tv_sec * NSEC_PER_SEC + (uint64_t)now.tv_nsec +
-		(uint64_t)interval_ms * 1000000ULL;
+	uint64_t first = util_mono_ns() + (uint64_t)interval_ms * 1000000ULL;
+
 	its.it_value.tv_sec = (time_t)(first / NSEC_PER_SEC);
 	its.it_value.tv_nsec = (long)(first % NSEC_PER_SEC);
 	if (timerfd_settime(l->timer_fd, TFD_TIMER_ABSTIME, &its, NULL) < 0)

@@ -15,57 +15,63 @@
 #include "log.h"
 #include "logfile.h"
 #include "netns.h"
-#include "record.h"
+#include "once.h"
 #include "sdnotify.h"
-#include "snapshot.h"
 
 /*
- * Moves into the network namespace SPEC before any netlink socket exists.
- * Exits 66 when the namespace cannot be opened (it may not exist yet: a
- * container that has not started; systemd retries) and 71 when it cannot be
- * entered (no CAP_SYS_ADMIN, or not a network namespace).
+ * Opens the network namespace that SPEC names, as the start and
+ * --check-config do, into *RET_FD, its file into PATH. Exits 66 when it
+ * cannot be opened (it may not exist yet: a container that has not started;
+ * systemd retries) and 71 when it is not a network namespace.
  */
+static void open_netns(const char *spec, char path[PATH_MAX], int *ret_fd)
+{
+	int fd, err;
+
+	if (netns_path(spec, path, PATH_MAX) < 0)
+		fatal(CONFIG_EXIT, "[poll] netns: invalid namespace \"%s\"", spec);
+	fd = netns_open(path);
+	if (fd < 0)
+		fatal(EX_NOINPUT, "cannot open network namespace %s: %s%s", path, strerror(-fd),
+		      fd == -ENOENT && !strchr(spec, '/')
+		          ? " (no such name in /run/netns, see `ip netns list`; or write "
+		            "a path such as /proc/PID/ns/net)"
+		          : "");
+	err = netns_check(fd);
+	if (err < 0)
+		fatal(EX_OSERR, "%s is not a network namespace%s", path,
+		      err == -EINVAL ? " (another kind of namespace)" : "");
+	*ret_fd = fd;
+}
+
+/* Moves into the network namespace SPEC before any netlink socket exists;
+ * exits as open_netns() does, and 71 when it cannot be entered. */
 static void enter_netns(const char *spec)
 {
 	char path[PATH_MAX];
 	int fd, err;
 
-	err = netns_path(spec, path, sizeof(path));
-	if (err < 0)
-		fatal(CONFIG_EXIT, "[poll] netns: invalid namespace \"%s\"", spec);
-	fd = netns_open(path);
-	if (fd < 0)
-		fatal(EX_NOINPUT, "cannot open network namespace %s: %s", path, strerror(-fd));
+	open_netns(spec, path, &fd);
 	err = netns_enter(fd);
 	close(fd);
-	if (err == -EPERM)
-		fatal(EX_OSERR, "cannot enter network namespace %s: %s (it takes CAP_SYS_ADMIN)",
-		      path, strerror(-err));
 	if (err < 0)
-		fatal(EX_OSERR, "cannot enter network namespace %s: %s", path,
-		      err == -EINVAL ? "not a network namespace" : strerror(-err));
+		fatal(EX_OSERR, "cannot enter network namespace %s: %s%s", path, strerror(-err),
+		      err == -EPERM ? " (it takes CAP_SYS_ADMIN)" : "");
 	log_info("watching network namespace %s", path);
 }
 
-/* --once: one dump, printed as a table, like `ss -tan`. Returns 0 or -errno. */
-static int print_table(struct diag *diag)
+/* --check-config: what the start would refuse before opening the log, then
+ * the configuration. */
+static void check_config(const struct config *cfg, const char *source)
 {
-	struct snapshot s;
-	char row[RECORD_MAX];
-	int err;
+	char path[PATH_MAX];
+	int fd;
 
-	snapshot_init(&s);
-	err = diag_dump(diag, snapshot_put_cb, &s);
-	if (err < 0) {
-		snapshot_release(&s);
-		return err;
+	if (cfg->netns[0]) {
+		open_netns(cfg->netns, path, &fd);
+		close(fd);
 	}
-	fputs(record_table_header(), stdout);
-	for (size_t i = 0; i < s.len; i++)
-		if (record_format_row(row, sizeof(row), &s.entries[i].sk) > 0)
-			fputs(row, stdout);
-	snapshot_release(&s);
-	return fflush(stdout) == 0 ? 0 : -errno;
+	cli_print_config(cfg, source);
 }
 
 int main(int argc, char **argv)
@@ -79,7 +85,7 @@ int main(int argc, char **argv)
 	cli_parse_args(argc, argv, &opt);
 	cli_load_config(&opt, &d.cfg, &d.source);
 	if (opt.check_config) {
-		cli_print_config(&d.cfg, d.source);
+		check_config(&d.cfg, d.source);
 		return 0;
 	}
 
@@ -94,7 +100,7 @@ int main(int argc, char **argv)
 	if (err < 0)
 		fatal(EX_SOFTWARE, "cannot compile [filter]: %s", strerror(-err));
 	if (opt.once) {
-		err = print_table(d.diag);
+		err = once_print(d.diag, &d.cfg, stdout);
 		if (err < 0)
 			log_err("socket dump failed: %s", strerror(-err));
 		status = err < 0 ? EX_OSERR : 0;

@@ -187,7 +187,8 @@ static void write_health(const struct metrics *m, const char *version, FILE *f)
 	counter(f, "records_written_total",
 	        "Records (transitions and summaries) written to the log.", h->records_written);
 	counter(f, "records_lost_total", "Records lost to log write errors.", h->records_lost);
-	counter(f, "journal_entries_not_sent_total", "Records the journal did not take.",
+	counter(f, "journal_entries_not_sent_total",
+	        "Records not sent to the journal: over its budget, or refused.",
 	        h->journal_not_sent);
 	counter(f, "log_write_errors_total", "Polls whose write to the log file failed.",
 	        m->log_write_errors);

@@ -31,7 +31,7 @@ struct monitor {
 	struct diag *diag;
 	struct logfile *log;
 	enum record_format fmt;
-	bool journal; /* also send each transition to the journal */
+	struct journal *journal; /* also send each record there; NULL: not */
 	struct filter filter; /* which records to write */
 	struct cgroup_map *cgroups; /* NULL: no cgroup attribution */
 	struct procmap *procs;	    /* NULL: no process attribution */
@@ -75,9 +75,9 @@ void monitor_set_format(struct monitor *m, enum record_format fmt)
 	m->fmt = fmt;
 }
 
-void monitor_set_journal(struct monitor *m, bool on)
+void monitor_set_journal(struct monitor *m, struct journal *j)
 {
-	m->journal = on;
+	m->journal = j;
 }
 
 void monitor_set_filter(struct monitor *m, const struct filter *f)
@@ -286,8 +286,11 @@ static void write_item(struct monitor *m, struct item *it)
 	if (err < 0 && !m->stats.write_error)
 		m->stats.write_error = err;
 	if (m->journal) {
-		err = it->is_summary ? journal_send_summary(&it->s) : journal_send(&it->t);
-		if (err < 0) {
+		err = it->is_summary ? journal_record_summary(m->journal, &it->s)
+		                     : journal_record(m->journal, &it->t);
+		if (err == JOURNAL_OVER) {
+			m->stats.journal_over++;
+		} else if (err < 0) {
 			m->stats.journal_failed++;
 			if (!m->stats.journal_error)
 				m->stats.journal_error = err;

@@ -10,6 +10,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/ioctl.h>
+
+#include <linux/nsfs.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -36,6 +39,15 @@ int netns_open(const char *path)
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
 	return fd < 0 ? -errno : fd;
+}
+
+int netns_check(int fd)
+{
+	int type = ioctl(fd, NS_GET_NSTYPE);
+
+	if (type < 0)
+		return -errno;
+	return type == CLONE_NEWNET ? 0 : -EINVAL;
 }
 
 int netns_enter(int fd)

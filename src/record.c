@@ -503,6 +503,23 @@ static char *put_json_tuple(char *p, const struct sock_tuple *tu)
 	return put_u64(p, tu->rport);
 }
 
+/* ,"cookie":N, then "uid" and "inode" where SK has them: the socket's
+ * identity, which transitions and --once's sockets share. */
+static char *put_json_ids(char *p, const struct sock *sk)
+{
+	p = put_str(p, ",\"cookie\":");
+	p = put_u64(p, sk->cookie);
+	if (has_uid(sk)) {
+		p = put_str(p, ",\"uid\":");
+		p = put_u64(p, sk->uid);
+	}
+	if (has_inode(sk)) {
+		p = put_str(p, ",\"inode\":");
+		p = put_u64(p, sk->inode);
+	}
+	return p;
+}
+
 /* Writes the JSON record's fixed keys, without the closing brace, into BUF,
  * which holds JSON_MAX bytes; returns the end. */
 static char *put_json(char *buf, const struct transition *t, const char *ts)
@@ -524,17 +541,8 @@ static char *put_json(char *buf, const struct transition *t, const char *ts)
 	p = put_str(p, sock_state_name(t->to));
 	p = put_str(p, "\",\"how\":\"");
 	p = put_str(p, transition_how_name(t->how));
-	p = put_str(p, "\",\"cookie\":");
-	p = put_u64(p, sk->cookie);
-	if (has_uid(sk)) {
-		p = put_str(p, ",\"uid\":");
-		p = put_u64(p, sk->uid);
-	}
-	if (has_inode(sk)) {
-		p = put_str(p, ",\"inode\":");
-		p = put_u64(p, sk->inode);
-	}
-	return p;
+	*p++ = '"';
+	return put_json_ids(p, sk);
 }
 
 static int format_json(char *buf, size_t size, const struct transition *t, const char *ts)
@@ -579,16 +587,80 @@ int record_format_loss(char *buf, size_t size, enum record_format fmt, uint64_t 
 	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
 }
 
+/* Wide enough for a 32-bit inode, when columns follow it. */
+#define INODE_COLUMN 10
+/* Wide enough for most units ("systemd-resolved.service"). */
+#define UNIT_COLUMN 24
+/* Wide enough for a pid. */
+#define PID_COLUMN 7
+
+/* The longest row: two IPv6 endpoints, the largest numbers, an owner. */
+#define ROW_MAX (2 * ENDPOINT_MAX + 128 + 2 * ESCAPED_TEXT_ROOM)
+
+int record_format_table_header(char *buf, size_t size, unsigned columns)
+{
+	char line[256];
+	char *p = put_str(line, "State       Recv-Q Send-Q Local-Address:Port    "
+				"Peer-Address:Port     Cookie       UID      ");
+	char *start = p;
+
+	p = put_str(p, "Inode");
+	if (columns)
+		p = pad_column(start, p, INODE_COLUMN);
+	if (columns & RECORD_TABLE_UNIT) {
+		*p++ = ' ';
+		start = p;
+		p = put_str(p, "Unit");
+		if (columns & RECORD_TABLE_PROCESS)
+			p = pad_column(start, p, UNIT_COLUMN);
+	}
+	if (columns & RECORD_TABLE_PROCESS) {
+		*p++ = ' ';
+		start = p;
+		p = pad_column(start, put_str(p, "PID"), PID_COLUMN);
+		p = put_str(p, " Command");
+	}
+	*p++ = '\n';
+	*p = '\0';
+	return put_line(buf, size, line, (size_t)(p - line));
+}
+
 const char *record_table_header(void)
 {
 	return "State       Recv-Q Send-Q Local-Address:Port    Peer-Address:Port     "
 	       "Cookie       UID      Inode\n";
 }
 
-int record_format_row(char *buf, size_t size, const struct sock *sk)
+/* The owner's columns of a row: the unit, the pid and command, "-" where unknown. */
+static char *put_owner_columns(char *p, const struct sock_owner *o, unsigned columns)
+{
+	char *start;
+
+	if (columns & RECORD_TABLE_UNIT) {
+		start = ++p;
+		p[-1] = ' ';
+		p = o && o->unit ? put_escaped_text(p, o->unit) : put_str(p, "-");
+		if (columns & RECORD_TABLE_PROCESS)
+			p = pad_column(start, p, UNIT_COLUMN);
+	}
+	if (columns & RECORD_TABLE_PROCESS) {
+		*p++ = ' ';
+		start = p;
+		p = o && o->pid ? put_u64(p, o->pid) : put_str(p, "-");
+		p = pad_column(start, p, PID_COLUMN);
+		*p++ = ' ';
+		p = o && o->pid ? put_escaped_text(p, o->comm ? o->comm : "") : put_str(p, "-");
+	}
+	return p;
+}
+
+int record_format_table_row(char *buf, size_t size, const struct sock *sk,
+			    const struct sock_owner *owner, unsigned columns)
 {
 	const struct sock_tuple *tu = &sk->tuple;
 	char local[ENDPOINT_MAX], remote[ENDPOINT_MAX], uid[16] = "-", ino[16] = "-";
+	char line[ROW_MAX];
+	char *p;
 	int n;
 
 	format_endpoint(local, tu->family, tu->laddr, tu->lport, 0);
@@ -597,10 +669,47 @@ int record_format_row(char *buf, size_t size, const struct sock *sk)
 		snprintf(uid, sizeof(uid), "%" PRIu32, sk->uid);
 	if (has_inode(sk))
 		snprintf(ino, sizeof(ino), "%" PRIu32, sk->inode);
-	n = snprintf(buf, size, "%-*s %6" PRIu32 " %6" PRIu32 " %-*s %-*s %-12" PRIu64 " %-8s %s\n",
+	n = snprintf(line, sizeof(line),
+		     "%-*s %6" PRIu32 " %6" PRIu32 " %-*s %-*s %-12" PRIu64 " %-8s %-*s",
 		     STATE_COLUMN, sock_state_name(sk->state), sk->rqueue, sk->wqueue,
-		     ADDR_COLUMN, local, ADDR_COLUMN, remote, sk->cookie, uid, ino);
-	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
+		     ADDR_COLUMN, local, ADDR_COLUMN, remote, sk->cookie, uid,
+		     columns ? INODE_COLUMN : 0, ino);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		return -ENOSPC;
+	p = put_owner_columns(line + n, owner, columns);
+	*p++ = '\n';
+	*p = '\0';
+	return put_line(buf, size, line, (size_t)(p - line));
+}
+
+int record_format_row(char *buf, size_t size, const struct sock *sk)
+{
+	return record_format_table_row(buf, size, sk, NULL, 0);
+}
+
+int record_format_socket_json(char *buf, size_t size, const struct sock *sk,
+			      const struct sock_owner *owner, const struct timespec *ts)
+{
+	char line[JSON_MAX + OWNER_JSON_ROOM];
+	char *p = line;
+
+	p = put_str(p, "{\"ts\":\"");
+	if (record_format_time(p, 32, ts) < 0)
+		return -EOVERFLOW;
+	p += strlen(p);
+	p = put_str(p, "\",\"kind\":\"socket\",");
+	p = put_json_tuple(p, &sk->tuple);
+	p = put_str(p, ",\"state\":\"");
+	p = put_str(p, sock_state_name(sk->state));
+	p = put_str(p, "\",\"rqueue\":");
+	p = put_u64(p, sk->rqueue);
+	p = put_str(p, ",\"wqueue\":");
+	p = put_u64(p, sk->wqueue);
+	p = put_json_ids(p, sk);
+	p = put_owner_json(p, owner);
+	p = put_str(p, "}\n");
+	*p = '\0';
+	return put_line(buf, size, line, (size_t)(p - line));
 }
 
 /* Appends one of the summary's figures, " key=value" (text) or

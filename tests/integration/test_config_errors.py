@@ -2,8 +2,10 @@
 """Configuration errors, end to end: the real daemon, bad files and options.
 
 Every case runs the binary named by $TCPSTATED (set by ctest) and checks the
-exit status (78, EX_CONFIG, for configuration errors) and that standard error
-names the file, the line and the key. None of these runs reaches the point
+exit status and that standard error names what is wrong: the file, the line
+and the key for the configuration file (78, EX_CONFIG), the option as it was
+written for the command line (64, EX_USAGE: an unknown option, a missing or
+unexpected argument, or a value the option's key refuses). None of these runs reaches the point
 where the daemon would start watching sockets: that needs a network namespace
 and is tested elsewhere. A case that would start it anyway is killed by the
 timeout and fails.
@@ -168,20 +170,36 @@ def config_is_directory():
 
 @case
 def bad_interval_option():
+    # A bad value on the command line is a bad command line (64), named by
+    # its option, whatever the file says; only the file's errors are 78.
     with tempfile.TemporaryDirectory() as tmp:
         path = write_conf(tmp, GOOD)
-        expect(run("--config", path, "--interval-ms", "5"), EX_CONFIG,
+        expect(run("--config", path, "--interval-ms", "5"), EX_USAGE,
                "--interval-ms", "interval_ms", "out of range")
-        expect(run("--config", path, "--interval-ms", "10x"), EX_CONFIG,
+        expect(run("--config", path, "--interval-ms", "10x"), EX_USAGE,
                "--interval-ms", '"10x"')
+        expect(run("--interval-ms=", "--check-config"), EX_USAGE,
+               "--interval-ms: [poll] interval_ms: empty value")
 
 
 @case
 def bad_format_option():
     with tempfile.TemporaryDirectory() as tmp:
         path = write_conf(tmp, GOOD)
-        expect(run("--config", path, "--format", "xml"), EX_CONFIG,
+        expect(run("--config", path, "--format", "xml"), EX_USAGE,
                "--format", '"xml"', "expected text or json")
+        # The option is checked before the file is read.
+        bad = write_conf(tmp, "[poll]\ninterval_ms = 5\n", "bad.conf")
+        expect(run("--config", bad, "--format", "xml", "--check-config"), EX_USAGE,
+               "--format")
+
+
+@case
+def bad_path_and_netns_options():
+    expect(run("--log-file", "", "--check-config"), EX_USAGE,
+           "--log-file: [log] path: empty value")
+    expect(run("--netns", "..", "--check-config"), EX_USAGE,
+           '--netns: [poll] netns: invalid value ".."')
 
 
 @case
@@ -206,12 +224,34 @@ def check_config_good():
 
 
 @case
+def habits_from_other_files():
+    # Quotes, '#' comments after a value, a mode without its 0, state names
+    # as ss spells them: each means what its writer meant.
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_conf(tmp, "[poll]\ninterval_ms = 250 # four a second\n"
+                               "[log]\npath = \"/tmp/q.log\"\nmode = 644\n"
+                               "[filter]\nstates = established time-wait Fin-Wait-1\n")
+        res = run("--config", path, "--check-config")
+        expect(res, 0)
+        for line in ("interval_ms = 250", "path = /tmp/q.log", "mode = 0644",
+                     "states = ESTABLISHED FIN_WAIT1 TIME_WAIT"):
+            if line not in res.stdout.splitlines():
+                raise AssertionError(f"--check-config output lacks {line!r}:\n{res.stdout}")
+    # What cannot be meant one way fails, saying what to write.
+    file_error("[log]\npath = \"/tmp/q.log\n", 2, "[log] path: unmatched quote",
+               "write it without them")
+    file_error("[filter]\nstates = timewait\n", 2, '"timewait" is not a TCP state',
+               "TIME_WAIT", "or as ss spells them")
+
+
+@case
 def check_config_shipped():
     path = os.path.join(SOURCE_DIR, "conf", "tcpstated.conf")
     res = run("--config", path, "--check-config")
     expect(res, 0)
     for line in ("interval_ms = 100", "path = /var/log/tcpstated/transitions.log",
-                 "format = text", "max_size = 100M", "keep = 10", "enabled = no"):
+                 "format = text", "max_size = 100M", "keep = 10", "enabled = yes",
+                 "rate = 200", "burst = 2000"):
         if line not in res.stdout.splitlines():
             raise AssertionError(f"shipped config: output lacks {line!r}:\n{res.stdout}")
 
@@ -238,12 +278,33 @@ def log_path_cannot_be_created():
 
 @case
 def bad_command_line():
-    for args, needle in ((["--bogus"], "--bogus: unknown option"),
-                         (["-x"], "-x: unknown option"),
-                         (["--config"], "--config: missing argument"),
+    for args, needle in ((["--bogus"], "tcpstated: --bogus: unknown option\n"),
+                         (["--bogus=1"], "tcpstated: --bogus: unknown option\n"),
+                         (["-x"], "tcpstated: -x: unknown option\n"),
+                         (["-nx"], "tcpstated: -x: unknown option\n"),
+                         (["--once", "-xn"], "tcpstated: -x: unknown option\n"),
+                         (["--config"], "tcpstated: --config: missing argument\n"),
+                         (["-n", "-c"], "tcpstated: -c: missing argument\n"),
+                         (["--c"], "tcpstated: --c: ambiguous option "
+                                   "(--config or --check-config)\n"),
                          (["stray"], "unexpected argument 'stray'")):
         res = run(*args)
         expect(res, EX_USAGE, needle, "Usage: tcpstated")
+
+
+@case
+def option_named_as_written():
+    # An argument to an option that takes none: the option by its own name
+    # (it was "-\0", "-h", "-n", "-V"), and never a NUL byte.
+    for opt in ("--once", "--help", "--check-config", "--version"):
+        for arg in (f"{opt}=yes", f"{opt}="):
+            res = run(arg)
+            expect(res, EX_USAGE, f"tcpstated: {opt}: takes no argument\n")
+            if "\0" in res.stderr:
+                raise AssertionError(f"NUL byte on stderr\n{res.describe()}")
+    # A long option in the middle, after a non-option argument that getopt
+    # moves to the end.
+    expect(run("stray", "--once=1"), EX_USAGE, "tcpstated: --once: takes no argument\n")
 
 
 @case

@@ -1,21 +1,25 @@
 #!/usr/bin/env python3
-"""The daemon's behaviour: signals, initial records, reused 4-tuples, --once,
-log reopening, the log file's mode, and many connections at once.
+"""The daemon's behaviour: signals, initial records, reused 4-tuples, --once
+(table and JSON, with owners), log reopening, the log file's mode, one format
+per log file, what cannot be had said at start, one daemon per log, a
+deleted log, and many connections at once.
 
 Run by hand: see README.md in this directory.
 """
 
+import json
 import os
 import signal
 import socket
 import stat
+import subprocess
 import tempfile
 import time
 
 from tcpstate_testlib import (Daemon, Endpoint, Netns, accept, check,
                               check_equal, check_exact, check_sequences,
                               check_ts_order, connect, connect_finish,
-                              connect_start, exchange, index_of, listener,
+                              connect_start, exchange, fail, index_of, listener,
                               loopback, main, rst_close, run, show,
                               tcpstated_path, wait_until, write_config)
 
@@ -217,7 +221,8 @@ def test_reused_tuple():
 
 
 def test_once():
-    """--once prints the namespace's sockets as a table and exits 0."""
+    """--once prints the namespace's sockets as a table and exits 0: ss -tan's
+    columns, and with [attribution] (cgroups on by default) the unit."""
     with Netns() as ns:
         socks = []
         for family in FAMILIES:
@@ -226,29 +231,79 @@ def test_once():
         with tempfile.TemporaryDirectory() as tmp:
             out = run([tcpstated_path(), "--config", write_config(tmp),
                        "--once"], timeout=10)
+            bare = run([tcpstated_path(), "--config", write_config(
+                tmp, "[attribution]\ncgroups = no\n"), "--once"], timeout=10)
         lines = out.splitlines()
         check(lines, "--once printed nothing")
         check_equal([w.lower() for w in lines[0].split()],
                     ["state", "recv-q", "send-q", "local-address:port",
-                     "peer-address:port", "cookie", "uid", "inode"],
+                     "peer-address:port", "cookie", "uid", "inode", "unit"],
                     "the header line of --once")
+        check_equal([w.lower() for w in bare.splitlines()[0].split()],
+                    ["state", "recv-q", "send-q", "local-address:port",
+                     "peer-address:port", "cookie", "uid", "inode"],
+                    "the header line of --once without attribution")
 
         def endpoint(addr, port, family):
             return (f"[{addr}]" if family == "ipv6" else addr) + \
                 f":{port or '*'}"
 
         # No data was sent: every queue is empty, except a listener's
-        # Send-Q, which is its backlog (128, see listener()).
+        # Send-Q, which is its backlog (128, see listener()). The test's own
+        # cgroup has a unit or none ("-"), the same for every socket.
+        unit = {line.split()[-1] for line in lines[1:]}
+        check(len(unit) == 1, f"sockets of one process in several units: {unit}")
         want = []
         for e in map(Endpoint, socks):
             want.append(["ESTABLISHED" if e.rport else "LISTEN", "0",
                          "0" if e.rport else "128",
                          endpoint(e.laddr, e.lport, e.family),
                          endpoint(e.raddr, e.rport, e.family),
-                         str(e.cookie), str(e.uid), str(e.inode)])
+                         str(e.cookie), str(e.uid), str(e.inode), *unit])
         check_equal(sorted(line.split() for line in lines[1:]), sorted(want),
                     "the rows of --once")
+        check_equal(sorted(line.split() for line in bare.splitlines()[1:]),
+                    sorted(w[:-1] for w in want), "the rows of --once without attribution")
         for s in socks:
+            s.close()
+
+
+def test_once_json_processes():
+    """--once --format json: one JSON object per socket, with its owner's
+    cgroup, pid and command ([attribution] processes), like ss -tanp; only
+    the sockets in [filter] states; and --log-file is not written."""
+    with Netns() as ns:
+        srv = listener(socket.AF_INET)
+        c, a = pair(srv)
+        with open("/proc/self/comm") as f:
+            comm = f.read().rstrip("\n")
+        with open("/proc/self/cgroup") as f:
+            cgroup = [line.split(":", 2)[2].rstrip("\n") for line in f
+                      if line.startswith("0::")]
+        with tempfile.TemporaryDirectory() as tmp:
+            log = os.path.join(tmp, "never.log")
+            out = run([tcpstated_path(), "--config", write_config(
+                tmp, "[attribution]\nprocesses = yes\n[filter]\nstates = established\n"),
+                "--once", "--format", "json", "--log-file", log], timeout=10)
+            check(not os.path.exists(log), "--once wrote to --log-file")
+        objs = [json.loads(line) for line in out.splitlines()]
+        want = {Endpoint(s).cookie: Endpoint(s) for s in (c, a)}
+        check_equal(sorted(o["cookie"] for o in objs), sorted(want),
+                    "the sockets of --once --format json (ESTABLISHED only)")
+        for o in objs:
+            e = want[o["cookie"]]
+            check_equal({k: o[k] for k in ("kind", "family", "laddr", "lport", "raddr",
+                                           "rport", "state", "rqueue", "wqueue", "uid",
+                                           "inode", "pid", "comm")},
+                        {"kind": "socket", "family": e.family, "laddr": e.laddr,
+                         "lport": e.lport, "raddr": e.raddr, "rport": e.rport,
+                         "state": "ESTABLISHED", "rqueue": 0, "wqueue": 0, "uid": e.uid,
+                         "inode": e.inode, "pid": os.getpid(), "comm": comm},
+                        f"the JSON object of {e}")
+            if cgroup:
+                check_equal(o.get("cgroup"), cgroup[0], f"the cgroup of {e}")
+            check(o["ts"].endswith("Z"), f"no time in {o}")
+        for s in (srv, c, a):
             s.close()
 
 
@@ -319,6 +374,148 @@ def test_log_file_mode():
                     "mode of the log file (daemon started with umask 0)")
         d.stop()
         srv.close()
+
+
+def test_format_change_at_start():
+    """A daemon started with --format json on a log of text records rotates
+    the text file away first (to .1), and the other way round: no file ever
+    holds both formats."""
+    with Netns() as ns:
+        srv = listener(socket.AF_INET)
+        ep = Endpoint(srv)
+        d = Daemon(ns, fmt="text")
+        d.wait_transition(ep, "NONE", "LISTEN")
+        d.stop()
+        for fmt, other in (("json", "text"), ("text", "json")):
+            d2 = Daemon(ns, fmt=fmt, log=d.log)
+            # Read the log only once it is the new file.
+            wait_until(lambda: "held records of another format" in d2.stderr(),
+                       f"the {other} file rotated away", on_timeout=d2.describe)
+            d2.wait_for(lambda r: r["cookie"] == ep.cookie and r["how"] == "initial",
+                        f"the initial record of {ep} in {fmt}")
+            d2.stop()
+            check(f"held records of another format: rotated to {d.log}.1" in d2.stderr(),
+                  f"the rotation is said:\n{d2.stderr()}")
+            check_equal(len(d2.records()), len(d2.raw().splitlines()),
+                        f"lines of {d.log} that are not {fmt} records")
+            with open(d.log + ".1", "rb") as f:
+                first = f.read(1)
+            check_equal(first == b"{", other == "json", f"{d.log}.1 holds {other}")
+        srv.close()
+
+
+def start_line(argv, wrapper):
+    """Runs tcpstated (ARGV) under the command WRAPPER, with journald's socket
+    hidden (a tmpfs over /run in a mount namespace of its own: the host may
+    have one), until it has said how it started; returns its stderr."""
+    with tempfile.TemporaryFile("w+") as err:
+        p = subprocess.Popen(
+            ["unshare", "-m", "sh", "-c",
+             'mount -t tmpfs none /run && exec "$@"', "sh", *wrapper, *argv],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err)
+        try:
+            def said():
+                err.seek(0)
+                return "started with" in err.read() or p.poll() is not None
+            wait_until(said, "the start line")
+            p.send_signal(signal.SIGTERM)
+            check_equal(p.wait(timeout=10), 0, "exit status on SIGTERM")
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        err.seek(0)
+        return err.read()
+
+
+def test_degradations_said():
+    """What was asked for and cannot be had is said once, at start, and the
+    start line names what is in effect: [journal] with no journald,
+    [attribution] processes without CAP_SYS_PTRACE, the filter."""
+    with Netns():
+        with tempfile.TemporaryDirectory() as tmp:
+            conf = write_config(tmp, "[journal]\nenabled = yes\n[attribution]\n"
+                                     "processes = yes\n[filter]\nports = 80 443\n"
+                                     "states = established time-wait\n")
+            argv = [tcpstated_path(), "--config", conf, "--log-file",
+                    os.path.join(tmp, "t.log")]
+            full = start_line(argv, [])
+            capless = start_line(argv, ["setpriv", "--bounding-set=-sys_ptrace"])
+    journal = ("no journal on this host (no /run/systemd/journal/socket); records go "
+               "to " )
+    ptrace = ("[attribution] processes: without CAP_SYS_PTRACE only the processes of "
+              "uid 0 are seen; sockets of other users' processes get no pid or comm")
+    for err, who in ((full, "as root"), (capless, "without CAP_SYS_PTRACE")):
+        check_equal(err.count(journal), 1, f"the journal's warning {who}:\n{err}")
+        check("journal off (no journald)" in err and ", journal on" not in err,
+              f"the start line's journal {who}:\n{err}")
+        check("filter ports 80 443, states ESTABLISHED TIME_WAIT, " in err,
+              f"the start line's filter {who}:\n{err}")
+    check(ptrace not in full and "attribution cgroups, processes\n" in full,
+          f"the start line's attribution as root:\n{full}")
+    check(capless.count(ptrace) == 1 and
+          "attribution cgroups, processes (own uid only)\n" in capless,
+          f"without CAP_SYS_PTRACE:\n{capless}")
+
+
+def test_one_daemon_per_log():
+    """A second daemon on a log that a first one writes exits 73
+    (EX_CANTCREAT), naming the first one's pid, and writes nothing, even
+    after the first has reopened the log renamed by logrotate. Once the first
+    has stopped, the log is free again."""
+    with Netns() as ns:
+        srv = listener(socket.AF_INET)
+        ep = Endpoint(srv)
+        d = Daemon(ns)
+        d.wait_transition(ep, "NONE", "LISTEN")
+        os.rename(d.log, d.log + ".1")
+        d.proc.send_signal(signal.SIGUSR1)
+        wait_until(lambda: os.path.exists(d.log), "a new log file after SIGUSR1",
+                   on_timeout=d.describe)
+        second = Daemon(ns, log=d.log)
+        try:
+            rc = second.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            fail(f"a second daemon on {d.log} still runs\n{second.describe()}")
+        check_equal(rc, 73, f"exit status of a second daemon\n{second.describe()}")
+        check(f"tcpstated: cannot open log file {d.log}: in use by pid {d.proc.pid}\n"
+              in second.stderr(), f"the second daemon's message:\n{second.stderr()}")
+        d.sync()
+        d.stop()
+        records = d.records(d.log + ".1") + d.records()
+        check_equal([r["how"] for r in records if r["cookie"] == ep.cookie],
+                    ["initial"], f"records of {ep} (the second daemon's included)")
+        third = Daemon(ns, log=d.log)
+        third.wait_for(lambda r: r["cookie"] == ep.cookie and r["how"] == "initial",
+                       f"the initial record of {ep} by a daemon started after the first")
+        third.stop()
+        srv.close()
+
+
+def test_log_deleted():
+    """The log file deleted while the daemon writes it: the records of the
+    next poll are in a new file at the path, none lost to the deleted file
+    (which the check that runs once a second would have let happen), and no
+    loss record."""
+    with Netns() as ns:
+        socks = [listener(socket.AF_INET)]
+        eps = [Endpoint(socks[0])]
+        d = Daemon(ns)
+        d.wait_transition(eps[0], "NONE", "LISTEN")
+        for _ in range(3):
+            os.unlink(d.log)
+            socks.append(listener(socket.AF_INET))
+            eps.append(Endpoint(socks[-1]))
+            d.wait_transition(eps[-1], "NONE", "LISTEN")
+            time.sleep(0.05)
+        socks[-1].close()
+        d.wait_transition(eps[-1], "LISTEN", "NONE")
+        d.stop()
+        check_equal(d.losses(), [], "loss records")
+        check_exact(d.records(), [[eps[-1].record("NONE", "LISTEN", how="poll"),
+                                   eps[-1].record("LISTEN", "NONE", how="poll")]])
+        for s in socks[:-1]:
+            s.close()
 
 
 def test_many_connections():
@@ -410,4 +607,6 @@ def test_many_connections():
 
 if __name__ == "__main__":
     main([test_sigterm, test_sigint, test_initial_records, test_reused_tuple,
-          test_once, test_reopen, test_log_file_mode, test_many_connections])
+          test_once, test_once_json_processes, test_reopen, test_log_file_mode,
+          test_format_change_at_start, test_degradations_said, test_one_daemon_per_log,
+          test_log_deleted, test_many_connections])

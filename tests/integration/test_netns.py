@@ -4,7 +4,8 @@
 The daemon runs in namespace A and is told to watch namespace B, by name
 (/run/netns/B) and by path (/proc/PID/ns/net of a process in B). It must log
 B's connections and none of A's. A namespace that does not exist is refused
-at start with exit status 66 and the path in the message.
+at start with exit status 66 and the path in the message, and so does
+--check-config.
 
 Run by hand: see README.md in this directory.
 """
@@ -81,11 +82,31 @@ def test_netns_config_key_and_missing():
                     f"(stderr {p.stderr!r})")
         check("/run/netns/tcpst-no-such-namespace" in p.stderr,
               f"the missing namespace's path is not in {p.stderr!r}")
+        # --check-config opens it as the start does: the same status and
+        # message, with what to write instead, and no "configuration OK".
         p = subprocess.run([os.environ["TCPSTATED"], "--config", conf,
                             "--check-config"], capture_output=True, text=True, timeout=10)
-        check_equal(p.returncode, 0, "--check-config with a netns")
-        check("netns = tcpst-no-such-namespace\n" in p.stdout,
-              f"netns not in --check-config output {p.stdout!r}")
+        check_equal(p.returncode, EX_NOINPUT, f"--check-config with a missing netns "
+                    f"(stderr {p.stderr!r})")
+        check("cannot open network namespace /run/netns/tcpst-no-such-namespace: "
+              "No such file or directory (no such name in /run/netns, see `ip netns "
+              "list`; or write a path such as /proc/PID/ns/net)" in p.stderr
+              and not p.stdout, f"--check-config: {p.stderr!r}, {p.stdout!r}")
+        p = subprocess.run([os.environ["TCPSTATED"], "--config", conf,
+                            "--netns", "/proc/self/ns/mnt", "--check-config"],
+                           capture_output=True, text=True, timeout=10)
+        check_equal(p.returncode, 71, f"--check-config with a mount namespace "
+                    f"(stderr {p.stderr!r})")
+        check("/proc/self/ns/mnt is not a network namespace (another kind of namespace)"
+              in p.stderr, f"message: {p.stderr!r}")
+        with Netns() as other:
+            p = subprocess.run([os.environ["TCPSTATED"], "--config", conf,
+                                "--netns", other.name, "--check-config"],
+                               capture_output=True, text=True, timeout=10)
+            check_equal(p.returncode, 0, f"--check-config with an existing netns "
+                        f"(stderr {p.stderr!r})")
+            check(f"netns = {other.name}\n" in p.stdout,
+                  f"netns not in --check-config output {p.stdout!r}")
         # Not a network namespace.
         p = subprocess.run([os.environ["TCPSTATED"], "--config", conf,
                             "--netns", "/proc/self/ns/mnt",

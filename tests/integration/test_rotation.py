@@ -14,6 +14,7 @@ Run by hand: see README.md in this directory.
 """
 
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -148,6 +149,40 @@ def test_reload_turns_rotation_on():
             check(len(data) <= MAX_SIZE, f"{n}: {len(data)} bytes after the reload")
 
 
+def rotated_numbers(d):
+    """The numbers N of D's rotated files, PATH.N and PATH.N.gz."""
+    base = os.path.basename(d.log)
+    return {int(m.group(1)) for n in os.listdir(d.dir)
+            if (m := re.fullmatch(re.escape(base) + r"\.(\d+)(\.gz)?", n))}
+
+
+def test_reload_lowers_keep():
+    """SIGHUP with keep lowered from 8 to 2 deletes PATH.3 ... PATH.8 (.gz)
+    at once, and the daemon goes on rotating within the new keep."""
+    with Netns() as ns:
+        witness = Daemon(ns)
+        conf = "[poll]\ndestroy_events = no\n[log]\nmax_size = 4K\ncompress = yes\n"
+        d = Daemon(ns, config="[log]\nmax_size = 4K\ncompress = yes\nkeep = 8\n")
+        logged = generations_logged(d.log, "json", 8)
+        churn_listeners(witness, 30, batches=3, others=[logged])
+        wait_until(lambda: os.path.exists(d.log + ".8.gz"), "PATH.8.gz",
+                   on_timeout=d.describe)
+        write_config(d.dir, conf + "keep = 2\n")
+        d.proc.send_signal(signal.SIGHUP)
+        d.wait_log(lambda recs: "reloaded" in d.stderr(), "the reload")
+        check_equal(rotated_numbers(d), {1, 2},
+                    "numbers of the rotated files after the reload")
+        churn_listeners(witness, 30, batches=1,
+                        others=[generations_logged(d.log, "json", 2)])
+        settle(d, witness, 2)
+        d.stop()
+        witness.stop()
+        _, losses, files = read_generations(d.log, "json", 2)
+        check_equal(losses, [], "loss records")
+        check_files(files, 2, d.log)
+        check_equal(rotated_numbers(d), {1, 2}, "numbers of the rotated files at the end")
+
+
 def test_tail_follows_rotation():
     """tail -F (follow by name) prints every line across rotations."""
     keep = 20
@@ -184,4 +219,4 @@ def test_tail_follows_rotation():
 
 if __name__ == "__main__":
     main([test_rotation_json, test_rotation_text_compressed, test_keep_drops_the_oldest,
-          test_reload_turns_rotation_on, test_tail_follows_rotation])
+          test_reload_turns_rotation_on, test_reload_lowers_keep, test_tail_follows_rotation])

@@ -23,16 +23,20 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 
-import test_service as ts
-from test_service import check, inside, log, sandbox, wait_for
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sandboxlib import SANDBOX, Checks, Sandbox, preflight, stage_install  # noqa: E402
 
 PROM = "/var/lib/prometheus/node-exporter/tcpstated.prom"
 TARGET = "/var/lib/tcpstated/tcpstated.prom"
 PORT = 8090
+
+T = Checks("test_metrics")
+log, check, wait_for = T.log, T.check, T.wait_for
+SB = Sandbox("tcpstated-metrics-%d" % os.getpid())
+inside = SB.inside
 
 PROMETHEUS_YML = """global:
   scrape_interval: 1s
@@ -115,9 +119,9 @@ def query(expr):
     return float(res[0]["value"][1]) if len(res) == 1 else None
 
 
-def stage_tree(build, stage):
-    subprocess.run(["cmake", "--install", build], check=True, capture_output=True,
-                   env=dict(os.environ, DESTDIR=stage))
+def stage_tree(stage):
+    """Prometheus's configuration beside the staged install: the shipped
+    rules loaded, node_exporter scraped every second."""
     rules = [os.path.join(d, f)[len(stage):] for d, _, fs in os.walk(stage) for f in fs
              if f == "tcpstated.rules.yml"]
     check(len(rules) == 1, "cmake --install staged the alert rules: %s" % rules)
@@ -149,8 +153,8 @@ def run_steps():
           "node_exporter's directory is root's, with one link to %s: %s" % (TARGET, link))
 
     stop = "/run/tcpstated-metrics-test-stop"
-    holder = subprocess.Popen([ts.SANDBOX, "exec", "--", "python3", "-c", HOLD_PY, stop,
-                               str(PORT)], env=ts.env, stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen([SANDBOX, "exec", "--", "python3", "-c", HOLD_PY, stop,
+                               str(PORT)], env=SB.env, stdout=subprocess.PIPE, text=True)
     try:
         if not check(holder.stdout.readline().strip() == "ready", "connections held"):
             return
@@ -219,7 +223,7 @@ def ts_version():
 
 
 def main():
-    build = ts.preflight()
+    build = preflight()
     if isinstance(build, int):
         return build
     missing = [t for t in ("prometheus", "prometheus-node-exporter", "nft")
@@ -227,24 +231,23 @@ def main():
     if missing:
         print("SKIP: not installed: %s (.ci/deps test installs them)" % " ".join(missing))
         return 77
-    ts.env["SANDBOX_UNMASK"] = "prometheus*"
+    SB.env["SANDBOX_UNMASK"] = "prometheus*"
     t_begin = time.monotonic()
-    stage = tempfile.mkdtemp(prefix="tcpstated-stage-")
+    stage, _, _ = stage_install(build)
     try:
-        stage_tree(build, stage)
-        r = subprocess.run([ts.SANDBOX, "up", stage], env=ts.env, capture_output=True,
-                           text=True, timeout=120)
+        stage_tree(stage)
+        r = SB.up(stage)
         if r.returncode != 0:
             print(r.stdout + r.stderr, file=sys.stderr)
             return 1
         run_steps()
     finally:
-        sandbox("down", check_rc=False, timeout=90)
+        SB.down()
         shutil.rmtree(stage, ignore_errors=True)
-    log("done in %.1f s, %d failure(s)" % (time.monotonic() - t_begin, len(ts.failures)))
-    for f in ts.failures:
+    log("done in %.1f s, %d failure(s)" % (time.monotonic() - t_begin, len(T.failures)))
+    for f in T.failures:
         log("failed: " + f)
-    return 1 if ts.failures else 0
+    return 1 if T.failures else 0
 
 
 if __name__ == "__main__":

@@ -5,8 +5,11 @@ Plays systemd's part: a datagram socket as NOTIFY_SOCKET and a watchdog of
 WATCHDOG_USEC for the daemon's PID, and checks what the daemon says: READY=1
 with a status first, watchdog pings at half the interval, status at most once
 a second, RELOADING=1 / READY=1 around a reload that switches the log to JSON
-and to another file, WATCHDOG_USEC= when the poll interval outgrows the
-watchdog, STOPPING=1 on SIGTERM. Needs no root: sock_diag dumps the host's
+and to another file, and back to text in the same file (rotated first, so
+that no file mixes formats), WATCHDOG_USEC= when the poll interval outgrows the
+watchdog, STOPPING=1 on SIGTERM; and the notifications' receive buffer as
+granted in the status, a warning only when a size asked for was not.
+Needs no root: sock_diag dumps the host's
 sockets for any user. Environment: TCPSTATED, the daemon binary.
 """
 import json
@@ -26,6 +29,44 @@ def check(cond, what):
     print(("ok   " if cond else "FAIL ") + what, flush=True)
     if not cond:
         failures.append(what)
+
+
+def event_buffer(binary, d):
+    """[poll] event_buffer: the default takes what net.core.rmem_max allows
+    and says so only in the status; a size asked for and not granted is a
+    warning that names the sysctl. Without CAP_NET_ADMIN (dropped when root,
+    as the service has none), so that rmem_max caps the buffer."""
+    with open("/proc/sys/net/core/rmem_max") as f:
+        rmem_max = int(f.read())
+    wrapper = ["setpriv", "--bounding-set=-net_admin"] if os.geteuid() == 0 else []
+    conf = os.path.join(d, "buffer.conf")
+    for text, warned in (("", False), ("event_buffer = 1G\n", True)):
+        with open(conf, "w") as f:
+            f.write("[poll]\n%s[log]\npath = %s\n[metrics]\nenabled = no\n"
+                    % (text, os.path.join(d, "buffer.log")))
+        ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        ns_path = os.path.join(d, "notify-buffer")
+        ns.bind(ns_path)
+        ns.settimeout(10)
+        proc = subprocess.Popen(wrapper + [binary, "--config", conf],
+                                env=dict(os.environ, NOTIFY_SOCKET=ns_path),
+                                stderr=subprocess.PIPE, text=True)
+        try:
+            first = ns.recv(4096).decode()
+        except socket.timeout:
+            first = ""
+        proc.send_signal(signal.SIGTERM)
+        err = proc.communicate(timeout=10)[1]
+        ns.close()
+        os.unlink(ns_path)
+        what = "event_buffer %s" % (text.strip() or "by default")
+        want = min(rmem_max, 16 << 20) if not warned else min(rmem_max, 1 << 30)
+        check("(buffer %d KiB)" % (want // 1024) in first,
+              "%s: the buffer granted in the status: %r" % (what, first))
+        check(("net.core.rmem_max" in err) == warned and
+              ("sysctl -w net.core.rmem_max=1073741824" in err) == warned,
+              "%s: %s warning naming the sysctl: %r" % (what, "a" if warned else "no",
+                                                        err[-400:]))
 
 
 def main():
@@ -127,6 +168,7 @@ def main():
         r = listen_record()
         check(r is not None and r["how"] == "poll", "JSON record in the new file after reload")
         srv.close()
+        port_json = port
 
         # Back to 100 ms: the unit's watchdog again.
         write_conf(log_b, "json", 100)
@@ -134,6 +176,39 @@ def main():
         proc.send_signal(signal.SIGHUP)
         recv_until(lambda m: "READY=1" in m.split("\n"), 5)
         check("WATCHDOG_USEC=1000000" in [m for _, m in msgs], "watchdog back to 1 s")
+
+        # Back to text in the same file: the JSON file is rotated away first,
+        # so that each file holds one format (jq reads the one, grep the other).
+        write_conf(log_b, "text", 100)
+        del msgs[:]
+        proc.send_signal(signal.SIGHUP)
+        check(recv_until(lambda m: "READY=1" in m.split("\n"), 5) is not None,
+              "READY=1 after a reload to text")
+        srv = socket.socket()
+        srv.bind(("127.0.0.1", 0))
+        srv.listen()
+        port = srv.getsockname()[1]
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            with open(log_b) as f:
+                text = f.read()
+            if f":{port} " in text:
+                break
+            time.sleep(0.1)
+        srv.close()
+        check(f"127.0.0.1:{port} " in text and "NONE" in text and "LISTEN" in text,
+              "text record in the file after the reload to text")
+        check(text and not any(line.startswith("{") for line in text.splitlines()),
+              "no JSON record in the text file: %r" % text[:300])
+        with open(log_b + ".1") as f:
+            old = f.read().splitlines()
+        try:
+            parsed = [json.loads(line) for line in old]
+        except ValueError as e:
+            parsed = []
+            check(False, "the rotated file is JSON Lines: %s" % e)
+        check(parsed and any(r.get("lport") == port_json for r in parsed),
+              "the JSON records kept whole in %s.1" % log_b)
 
         # A bad file: error, old configuration kept, still READY.
         with open(conf, "a") as f:
@@ -151,9 +226,15 @@ def main():
         check(rc == 0, "exit 0, got %d" % rc)
         check("bogus: unknown key" in err and "keeping the running configuration" in err,
               "bad file reported and ignored: %r" % err[-300:])
+        # The journal is on by default; a host without journald is said
+        # once, at start, and not again at each of the reloads.
+        if not os.path.exists("/run/systemd/journal/socket"):
+            check(err.count("no journal on this host") == 1,
+                  "no journal here: said once in %d reloads" % err.count("reloaded "))
         with open(log_a) as f:
             a = f.read()
         check(not a or a.endswith("\n"), "old log closed on a whole record")
+        event_buffer(binary, d)
     finally:
         if proc.poll() is None:
             proc.kill()

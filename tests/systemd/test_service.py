@@ -19,11 +19,12 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SANDBOX = os.path.join(HERE, "systemd-sandbox.sh")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sandboxlib import (SANDBOX, Checks, Sandbox, preflight, sanitizer_dropin,  # noqa: E402
+                        stage_install)
+
 UNIT = "tcpstated"
 CONF = "/etc/tcpstated/tcpstated.conf"
 LOG = "/var/log/tcpstated/transitions.log"
@@ -63,60 +64,22 @@ if hold != "-":
 c.close(); time.sleep(0.5); a.close(); time.sleep(0.5); s.close()
 """
 
-failures = []
-env = dict(os.environ, SANDBOX_NAME="tcpstated-test-%d" % os.getpid(), SANDBOX_BOOT_TIMEOUT="60")
-
-
-def log(msg):
-    print("test_service: " + msg, flush=True)
-
-
-def check(cond, what):
-    if cond:
-        log("ok   " + what)
-    else:
-        log("FAIL " + what)
-        failures.append(what)
-    return cond
-
-
-def sandbox(*args, check_rc=True, timeout=60, inp=None):
-    r = subprocess.run([SANDBOX, *args], env=env, capture_output=True, text=True,
-                       timeout=timeout, input=inp)
-    if check_rc and r.returncode != 0:
-        raise RuntimeError("%s: exit %d\n%s%s" % (" ".join(args), r.returncode, r.stdout, r.stderr))
-    return r
-
-
-def inside(cmd, check_rc=True, timeout=60, inp=None):
-    """Runs the shell command CMD in the container; returns the CompletedProcess."""
-    return sandbox("exec", "--", "sh", "-c", cmd, check_rc=check_rc, timeout=timeout, inp=inp)
+T = Checks("test_service")
+failures, log, check, wait_for = T.failures, T.log, T.check, T.wait_for
+SB = Sandbox("tcpstated-test-%d" % os.getpid())
+env, sandbox, inside = SB.env, SB.run, SB.inside
 
 
 def show(*props):
-    out = inside("systemctl show %s -p %s" % (UNIT, ",".join(props))).stdout
-    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
-
-
-def wait_for(what, fn, timeout=15.0, step=0.1):
-    """Polls FN until it returns a true value (returned) or TIMEOUT passes (None)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = fn()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            log("timed out waiting for " + what)
-            return None
-        time.sleep(step)
+    return SB.show(UNIT, *props)
 
 
 def write_conf(text):
     inside("cat > %s" % CONF, inp=text)
 
 
-def read_log():
-    return inside("cat %s 2>/dev/null || true" % LOG).stdout
+def read_log(path=LOG):
+    return inside("cat %s 2>/dev/null || true" % path).stdout
 
 
 TEXT_RE = re.compile(r"^(\S+) (ipv[46]) (\S+)\s+→ (\S+)\s+(\S+)\s+→ (\S+)\s+(\S+)\s+cookie=(\d+)(.*)$")
@@ -185,74 +148,36 @@ def records_for(port, to=None):
     return [r for r in recs if to is None or r["to"] == to]
 
 
-def preflight():
-    """What a sandboxed test needs before it starts: root, the build, and
-    systemd-nspawn, installed here if missing. Returns the build directory,
-    or the exit status to stop with (77: skip)."""
-    if os.geteuid() != 0:
-        print("SKIP: needs root (systemd-nspawn)")
-        return 77
-    build = os.environ.get("TCPSTATED_BUILD_DIR")
-    if not build:
-        print("TCPSTATED_BUILD_DIR is not set", file=sys.stderr)
-        return 1
-    if not shutil.which("systemd-nspawn"):
-        subprocess.run(["apt-get", "install", "-y", "-q", "--no-install-recommends",
-                        "systemd-container"], capture_output=True)
-        if not shutil.which("systemd-nspawn"):
-            r = subprocess.run(["sh", "-c", "apt-get update -q && apt-get install -y -q "
-                                "--no-install-recommends systemd-container"], capture_output=True)
-            if not shutil.which("systemd-nspawn"):
-                print("SKIP: systemd-nspawn is not available and cannot be installed:\n"
-                      + r.stderr.decode(errors="replace")[-2000:])
-                return 77
-    return build
-
-
 def main():
     build = preflight()
     if isinstance(build, int):
         return build
     t_begin = time.monotonic()
-    stage = tempfile.mkdtemp(prefix="tcpstated-stage-")
+    global SBIN
+    stage, units, SBIN = stage_install(build)
     try:
-        subprocess.run(["cmake", "--install", build], check=True, capture_output=True,
-                       env=dict(os.environ, DESTDIR=stage))
-        units = [os.path.join(d, f) for d, _, fs in os.walk(stage) for f in fs
-                 if f == "tcpstated.service"]
         check(len(units) == 1, "cmake --install staged one unit: %s" % units)
-        global SBIN
-        with open(units[0]) as f:
-            SBIN = re.search(r"^ExecStart=(\S+)$", f.read(), re.M).group(1)
         staged = {f for _, _, fs in os.walk(stage) for f in fs}
         check(any(d.endswith("/sysusers.d") for d, _, fs in os.walk(stage)
                   if "tcpstated.conf" in fs)
               and any(d.endswith("/tmpfiles.d") for d, _, fs in os.walk(stage)
                       if "tcpstated.conf" in fs) and "tcpstated.service" in staged,
               "cmake --install staged the sysusers.d and tmpfiles.d files")
-        # Start from the shipped configuration, with the journal on.
+        # Start from the shipped configuration (the journal is on by default).
         global BASE_CONF
         staged_conf = os.path.join(stage, CONF.lstrip("/"))
         if os.path.exists(staged_conf):
             with open(staged_conf) as f:
                 shipped = f.read()
-            check("\nenabled = no\n" in shipped and "\nformat = text\n" in shipped
+            check("\nenabled = yes\n" in shipped and "\nformat = text\n" in shipped
                   and "\ninterval_ms = 100\n" in shipped and "\npath = %s\n" % LOG in shipped,
                   "shipped configuration installed, logging to %s" % LOG)
-            BASE_CONF = shipped.replace("\nenabled = no\n", "\nenabled = yes\n")
+            BASE_CONF = shipped
         os.makedirs(os.path.dirname(staged_conf), exist_ok=True)
         with open(staged_conf, "w") as f:
             f.write(BASE_CONF)
-        if os.environ.get("TCPSTATED_SANITIZE", "OFF").upper() in ("ON", "1", "YES", "TRUE"):
-            # LeakSanitizer stops the process with ptrace at exit, which the
-            # unit's system-call filter forbids; ASan and UBSan stay on. The
-            # integration tests check leaks outside systemd.
-            dropin = os.path.join(stage, "etc/systemd/system/tcpstated.service.d")
-            os.makedirs(dropin)
-            with open(os.path.join(dropin, "sanitizer.conf"), "w") as f:
-                f.write("[Service]\nEnvironment=ASAN_OPTIONS=detect_leaks=0\n")
-        r = subprocess.run([SANDBOX, "up", stage], env=env, capture_output=True, text=True,
-                           timeout=120)
+        sanitizer_dropin(stage)
+        r = SB.up(stage)
         if r.returncode != 0:
             print(r.stdout + r.stderr, file=sys.stderr)
             if "systemd-nspawn" in r.stderr and "not found" in r.stderr:
@@ -374,7 +299,8 @@ def run_steps():
     check(any(" unit=conn-test.service" in line for line in read_log().splitlines()),
           "unit=conn-test.service in the text log")
 
-    # --- reload: text -> json and 100 -> 200 ms, a connection open across it
+    # --- reload: text -> json (a new file) and 100 -> 200 ms, a connection
+    # open across it
     pid = show("MainPID")["MainPID"]
     c = connect(8081, hold="/tmp/release-8081")
     check(wait_for("held connection", lambda: inside(
@@ -393,7 +319,14 @@ def run_steps():
                                                if x["fmt"] == "json"]), "later records are JSON")
     p = show("MainPID", "ActiveState", "SubState", "NRestarts")
     check(p["MainPID"] == pid and p["SubState"] == "running", "same process after reload: %s" % p)
-    recs = parse_records(read_log())
+    # The text file was rotated away before the first JSON record: one
+    # format per file, and the records of both files chain up.
+    before, after = parse_records(read_log(LOG + ".1")), parse_records(read_log())
+    check(before and {x["fmt"] for x in before} == {"text"}
+          and {x["fmt"] for x in after} == {"json"},
+          "text records in %s.1, JSON in %s: %s, %s" % (
+              LOG, LOG, {x["fmt"] for x in before}, {x["fmt"] for x in after}))
+    recs = before + after
     check(not [x for x in recs if x["fmt"] == "garbage"], "every line is a record")
     check(chains_ok(recs), "no record lost or repeated across the reload (per-socket chains)")
     initial_after = [x for x in recs if x["fmt"] == "json" and x["how"] == "initial"]

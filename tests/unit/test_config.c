@@ -61,14 +61,16 @@ static void test_defaults(void)
 	CHECK_INT(cfg.log.format, RECORD_TEXT);
 	CHECK_INT(cfg.log.max_size, 100 * MIB);
 	CHECK(cfg.destroy_events);
-	CHECK_INT(cfg.event_buffer, 16 * MIB);
+	CHECK_INT(cfg.event_buffer, 0);
 	CHECK_INT(cfg.event_batch_ms, 10);
 	CHECK_INT(cfg.log.keep, 10);
 	CHECK(!cfg.log.compress);
 	CHECK_INT(cfg.log.fsync, LOGFILE_FSYNC_ROTATE);
 	CHECK_INT(cfg.log.fsync_interval_ms, 1000);
 	CHECK_INT(cfg.log.mode, 0640);
-	CHECK(!cfg.journal);
+	CHECK(cfg.journal);
+	CHECK_INT(cfg.journal_rate, 200);
+	CHECK_INT(cfg.journal_burst, 2000);
 
 	/* An empty file, and one of comments only, change nothing. */
 	struct config def = cfg;
@@ -156,9 +158,10 @@ static void test_filter_keys(void)
 	                 "t.conf:3: [filter] addresses: \"10.0.0.1/8\" has bits set past the "
 	                 "prefix length, expected addresses or prefixes such as 10.0.0.0/8 ::1, "
 	                 "or nothing (any address)");
-	CHECK_LOAD_ERROR("[filter]\nstates = ESTABLISHED CLOSED\n",
-	                 "t.conf:2: [filter] states: \"CLOSED\" is not a TCP state (LISTEN, "
-	                 "SYN_SENT, SYN_RECV, ESTABLISHED, FIN_WAIT1, ...), expected TCP states "
+	CHECK_LOAD_ERROR("[filter]\nstates = ESTABLISHED TIMEWAIT\n",
+	                 "t.conf:2: [filter] states: \"TIMEWAIT\" is not a TCP state (LISTEN "
+	                 "SYN_SENT SYN_RECV ESTABLISHED FIN_WAIT1 FIN_WAIT2 CLOSE_WAIT CLOSING "
+	                 "LAST_ACK TIME_WAIT CLOSE, or as ss spells them), expected TCP states "
 	                 "such as ESTABLISHED TIME_WAIT, or nothing (every state)");
 	CHECK_LOAD_ERROR("[filter]\nport = 80\n",
 	                 "t.conf:2: [filter] port: unknown key (expected ports, local_ports, "
@@ -179,7 +182,8 @@ static void test_good_file(void)
 	                     "max_size = 1G\n"
 	                     "keep = 1000\n"
 	                     "[journal]\n"
-	                     "enabled = Yes\n"),
+	                     "enabled = No\n"
+	                     "rate = 50\n"),
 	          0);
 	CHECK_STR(err, "");
 	CHECK_INT(cfg.interval_ms, 250);
@@ -187,7 +191,9 @@ static void test_good_file(void)
 	CHECK_INT(cfg.log.format, RECORD_JSON);
 	CHECK_INT(cfg.log.max_size, 1024 * MIB);
 	CHECK_INT(cfg.log.keep, 1000);
-	CHECK(cfg.journal);
+	CHECK(!cfg.journal);
+	CHECK_INT(cfg.journal_rate, 50);
+	CHECK_INT(cfg.journal_burst, 2000);
 
 	/* Keys not in the file keep what CFG held. */
 	CHECK_INT(load(&cfg, "[log]\nkeep = 3\n"), 0);
@@ -321,11 +327,17 @@ static void test_destroy_events(void)
 	CHECK_INT(cfg.event_buffer, 64 * 1024);
 	CHECK_INT(set(&cfg, "poll", "event_buffer", "1G"), 0);
 	CHECK_INT(cfg.event_buffer, 1024 * MIB);
-	CHECK_INT(set(&cfg, "poll", "event_buffer", "0"), -EINVAL);
-	CHECK_CONTAINS(err, "[poll] event_buffer: 0 is out of range");
+	/* 0, the default: what the system allows (a size is the admin's, and
+	 * getting less is then worth a warning). */
+	CHECK_INT(set(&cfg, "poll", "event_buffer", "0"), 0);
+	CHECK_INT(cfg.event_buffer, 0);
+	CHECK_INT(set(&cfg, "poll", "event_buffer", "1K"), -EINVAL);
+	CHECK_STR(err, "[poll] event_buffer: 1K is out of range, expected 0 (as much as the "
+	               "system allows, up to 16M) or a size from 4K to 1G (bytes, or with a "
+	               "suffix K, M or G)");
 	CHECK_INT(set(&cfg, "poll", "event_buffer", "2G"), -EINVAL);
 	CHECK_CONTAINS(err, "is out of range");
-	CHECK_INT(cfg.event_buffer, 16 * MIB);
+	CHECK_INT(cfg.event_buffer, 0);
 }
 
 /* The hold-off between reads of the notification socket: 0 (read each one at
@@ -366,8 +378,10 @@ static void test_booleans(void)
 	struct config cfg;
 	size_t i;
 
+	config_defaults(&cfg);
 	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-		CHECK_INT(set(&cfg, "journal", "enabled", yes[i]), 0);
+		cfg.journal = false;
+		CHECK_INT(config_set(&cfg, "journal", "enabled", yes[i], err, sizeof(err)), 0);
 		CHECK(cfg.journal);
 	}
 	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
@@ -380,6 +394,8 @@ static void test_booleans(void)
 		CHECK_CONTAINS(err, "[journal] enabled: invalid value \"");
 		CHECK_CONTAINS(err, "expected yes or no");
 	}
+	CHECK_INT(set(&cfg, "journal", "rate", "0"), -EINVAL);
+	CHECK_INT(set(&cfg, "journal", "burst", "10000001"), -EINVAL);
 	CHECK_INT(set(&cfg, "journal", "enabled", ""), -EINVAL);
 	CHECK_CONTAINS(err, "[journal] enabled: empty value, expected yes or no");
 }
@@ -651,6 +667,63 @@ static void test_log_keys(void)
 	CHECK_INT(set(&cfg, "log", "mode", " 0640"), -EINVAL);
 }
 
+/*
+ * What people write out of habit from other files: quotes around a value,
+ * '#' comments after one, a mode without its leading 0. Each works as they
+ * mean it, or fails with what to write instead.
+ */
+static void test_habits(void)
+{
+	struct config cfg;
+
+	/* Matching quotes are taken off, of any key; what is inside is the value. */
+	CHECK_INT(load(&cfg, "[log]\npath = \"/tmp/q.log\"\nformat = 'json'\n"
+	                     "[filter]\nports = \"80 443\"\n[poll]\nnetns = \"\"\n"),
+	          0);
+	CHECK_STR(cfg.log_path, "/tmp/q.log");
+	CHECK_INT(cfg.log.format, RECORD_JSON);
+	CHECK_INT(cfg.filter.ports.n, 2);
+	CHECK_STR(cfg.netns, "");
+	CHECK_INT(set(&cfg, "log", "path", "'/tmp/it is.log'"), 0);
+	CHECK_STR(cfg.log_path, "/tmp/it is.log");
+	CHECK_INT(set(&cfg, "log", "path", "/tmp/it's.log"), 0);
+	CHECK_STR(cfg.log_path, "/tmp/it's.log");
+	/* A quote at one end only, or quotes left inside quotes, are refused. */
+	CHECK_LOAD_ERROR("[log]\npath = \"/tmp/q.log\n",
+	                 "t.conf:2: [log] path: unmatched quote in the value \"/tmp/q.log "
+	                 "(quotes are optional: write it without them), expected a file name, "
+	                 "or - for standard output");
+	CHECK_INT(set(&cfg, "log", "path", "\"/tmp/q.log'"), -EINVAL);
+	CHECK_CONTAINS(err, "unmatched quote");
+	CHECK_INT(set(&cfg, "log", "path", "\"'/tmp/q.log'\""), -EINVAL);
+	CHECK_CONTAINS(err, "unmatched quote");
+	CHECK_INT(set(&cfg, "poll", "interval_ms", "\""), -EINVAL);
+	CHECK_CONTAINS(err, "unmatched quote");
+
+	/* '#' after a blank begins a comment, as ';' does, on every kind of line. */
+	CHECK_INT(load(&cfg, "[poll] # the poller\ninterval_ms = 250 # x\n"
+	                     "netns = # none\n[log]\npath = /tmp/a#b # c ; d\n"),
+	          0);
+	CHECK_INT(cfg.interval_ms, 250);
+	CHECK_STR(cfg.netns, "");
+	CHECK_STR(cfg.log_path, "/tmp/a#b");
+	CHECK_LOAD_ERROR("[log]\nformat = # json\n",
+	                 "t.conf:2: [log] format: empty value, expected text or json");
+	CHECK_LOAD_ERROR("[poll]\ninterval_ms #= 100\n",
+	                 "t.conf:2: expected \"key = value\", \"[section]\" or a comment");
+	/* So a path cannot hold one: it would not read back. */
+	CHECK_INT(set(&cfg, "log", "path", "/tmp/a #b"), -EINVAL);
+	CHECK_CONTAINS(err, "\";\" or \"#\" at the start or after a blank");
+	CHECK_INT(set(&cfg, "log", "path", "#b"), -EINVAL);
+
+	/* A mode is octal with or without its leading 0, as chmod(1) reads it. */
+	CHECK_INT(load(&cfg, "[log]\nmode = 644\n"), 0);
+	CHECK_INT(cfg.log.mode, 0644);
+	CHECK_LOAD_ERROR("[log]\nmode = 420\n",
+	                 "t.conf:2: [log] mode: 420 is out of range, expected an octal file mode "
+	                 "from 0600 to 0666 with owner read and write (0600)");
+}
+
 static void test_round_trip(void)
 {
 	struct config cfg, back;
@@ -675,7 +748,7 @@ static void test_round_trip(void)
 		               "interval_ms = 100\n"
 		               "netns =\n"
 		               "destroy_events = yes\n"
-		               "event_buffer = 16M\n"
+		               "event_buffer = 0\n"
 		               "event_batch_ms = 10\n"
 		               "\n"
 		               "[log]\n"
@@ -689,7 +762,9 @@ static void test_round_trip(void)
 		               "mode = 0640\n"
 		               "\n"
 		               "[journal]\n"
-		               "enabled = no\n"
+		               "enabled = yes\n"
+		               "rate = 200\n"
+		               "burst = 2000\n"
 		               "\n"
 		               "[attribution]\n"
 		               "cgroups = yes\n"
@@ -721,7 +796,9 @@ static void test_round_trip(void)
 		CHECK_INT(config_set(&cfg, "log", "format", "json", err, sizeof(err)), 0);
 		CHECK_INT(config_set(&cfg, "log", "max_size", sizes[i], err, sizeof(err)), 0);
 		CHECK_INT(config_set(&cfg, "log", "keep", "1", err, sizeof(err)), 0);
-		CHECK_INT(config_set(&cfg, "journal", "enabled", "on", err, sizeof(err)), 0);
+		CHECK_INT(config_set(&cfg, "journal", "enabled", "off", err, sizeof(err)), 0);
+		CHECK_INT(config_set(&cfg, "journal", "rate", "1", err, sizeof(err)), 0);
+		CHECK_INT(config_set(&cfg, "journal", "burst", "10000000", err, sizeof(err)), 0);
 		CHECK_INT(config_set(&cfg, "log", "compress", "yes", err, sizeof(err)), 0);
 		CHECK_INT(config_set(&cfg, "log", "fsync", i % 2 ? "interval" : "never", err,
 		                     sizeof(err)),
@@ -875,6 +952,7 @@ int main(void)
 	test_long_lines();
 	test_unchanged_on_error();
 	test_log_keys();
+	test_habits();
 	test_round_trip();
 	test_load_file();
 	remove_tmpdir();

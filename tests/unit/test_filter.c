@@ -225,8 +225,40 @@ static void test_parse_states(void)
 	filter_format_states(st, buf, sizeof(buf));
 	CHECK_STR(buf, "ESTABLISHED TIME_WAIT");
 	CHECK_INT(filter_parse_states("NONE", &st, why, sizeof(why)), -EINVAL);
-	CHECK_INT(filter_parse_states("established", &st, why, sizeof(why)), -EINVAL);
-	CHECK_CONTAINS(why, "\"established\" is not a TCP state");
+	/* Any case, and ss's spellings, for the same states. */
+	CHECK_INT(filter_parse_states("established Time_Wait", &st, why, sizeof(why)), 0);
+	CHECK_INT(st, (1u << SOCK_ESTABLISHED) | (1u << SOCK_TIME_WAIT));
+	CHECK_INT(filter_parse_states("time-wait syn-sent syn-recv fin-wait-1 fin-wait-2 "
+	                              "close-wait last-ack closing",
+	                              &st, why, sizeof(why)),
+	          0);
+	CHECK_INT(st, (1u << SOCK_TIME_WAIT) | (1u << SOCK_SYN_SENT) | (1u << SOCK_SYN_RECV) |
+	                  (1u << SOCK_FIN_WAIT1) | (1u << SOCK_FIN_WAIT2) |
+	                  (1u << SOCK_CLOSE_WAIT) | (1u << SOCK_LAST_ACK) | (1u << SOCK_CLOSING));
+	CHECK_INT(filter_parse_states("ESTAB listening closed UNCONN", &st, why, sizeof(why)), 0);
+	CHECK_INT(st, (1u << SOCK_ESTABLISHED) | (1u << SOCK_LISTEN) | (1u << SOCK_CLOSE));
+	filter_format_states(st, buf, sizeof(buf));
+	CHECK_STR(buf, "ESTABLISHED CLOSE LISTEN");
+	CHECK_INT(filter_parse_states("none", &st, why, sizeof(why)), -EINVAL);
+	CHECK_INT(filter_parse_states("fin-wait-", &st, why, sizeof(why)), -EINVAL);
+	CHECK_INT(filter_parse_states("timewait", &st, why, sizeof(why)), -EINVAL);
+	CHECK_STR(why, "\"timewait\" is not a TCP state (LISTEN SYN_SENT SYN_RECV ESTABLISHED "
+	               "FIN_WAIT1 FIN_WAIT2 CLOSE_WAIT CLOSING LAST_ACK TIME_WAIT CLOSE, or as ss "
+	               "spells them)");
+
+	/* In words, for the start line. */
+	struct filter d = {0};
+	filter_describe(&d, buf, sizeof(buf));
+	CHECK_STR(buf, "none");
+	CHECK_INT(filter_parse_ports("80 8000-8100", &d.ports, why, sizeof(why)), 0);
+	CHECK_INT(filter_parse_ports("443", &d.remote_ports, why, sizeof(why)), 0);
+	CHECK_INT(filter_parse_addrs("10.0.0.0/8", &d.addrs, why, sizeof(why)), 0);
+	d.states = (1u << SOCK_ESTABLISHED) | (1u << SOCK_TIME_WAIT);
+	filter_describe(&d, buf, sizeof(buf));
+	CHECK_STR(buf, "ports 80 8000-8100, remote_ports 443, addresses 10.0.0.0/8, "
+	               "states ESTABLISHED TIME_WAIT");
+	filter_describe(&d, buf, 12);
+	CHECK_STR(buf, "ports 80 80");
 
 	struct filter f = {.states = (1u << SOCK_ESTABLISHED)};
 	CHECK(filter_match_states(&f, SOCK_NONE, SOCK_ESTABLISHED));

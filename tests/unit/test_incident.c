@@ -147,15 +147,25 @@ static void test_status(void)
 	inc.missed_total = 4;
 	incident_poll_started(&inc, 1000000, 1040000); /* 40 us late */
 	incident_poll_ended(&inc, 1040000, 2040000);   /* took 1 ms */
-	incident_format_status(&inc, &st, 0, false, buf, sizeof(buf));
+	incident_format_status(&inc, &st, 0, 0, buf, sizeof(buf));
 	CHECK_STR(buf, "tracking 12 sockets, 345 transitions logged, 4 polls skipped, 1 dumps "
 	               "failed; polls late p50/p99 0.040/0.040 ms, took p50/p99 1.000/1.000 ms");
-	incident_format_status(&inc, &st, 3, true, buf, sizeof(buf));
+	/* With notifications on, their receive buffer as granted: the default
+	 * takes what net.core.rmem_max allows, and says so only here. */
+	incident_format_status(&inc, &st, 3, 212992, buf, sizeof(buf));
 	CHECK_STR(buf, "tracking 12 sockets, 345 transitions logged, 4 polls skipped, 1 dumps "
-	               "failed, 3 records lost, 6 destroy events, 2 destroy events lost; polls "
-	               "late p50/p99 0.040/0.040 ms, took p50/p99 1.000/1.000 ms");
+	               "failed, 3 records lost, 6 destroy events, 2 destroy events lost "
+	               "(buffer 208 KiB); polls late p50/p99 0.040/0.040 ms, took p50/p99 "
+	               "1.000/1.000 ms");
+	/* Records the budget held back and sends the journal refused, together. */
+	st.journal_over = 7;
+	st.journal_failed = 2;
+	incident_format_status(&inc, &st, 0, 0, buf, sizeof(buf));
+	CHECK_STR(buf, "tracking 12 sockets, 345 transitions logged, 4 polls skipped, 1 dumps "
+	               "failed, 9 not sent to the journal; polls late p50/p99 0.040/0.040 ms, "
+	               "took p50/p99 1.000/1.000 ms");
 	/* Cut short, never overrun. */
-	incident_format_status(&inc, &st, 3, true, buf, 20);
+	incident_format_status(&inc, &st, 3, 212992, buf, 20);
 	CHECK_STR(buf, "tracking 12 sockets");
 }
 

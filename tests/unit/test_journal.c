@@ -1,9 +1,10 @@
-/* test_journal.c - the journal entry of a transition: every field, each kind. */
+/* test_journal.c - the journal entries: each kind's fields, the catalog, the budget's sends. */
 #include <arpa/inet.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "check.h"
+#include "config.h"
 #include "journal.h"
 
 /* The value of FIELD in E, NUL-terminated in the entry's buffer, or NULL. */
@@ -192,6 +193,120 @@ static void test_message_ids(void)
 	CHECK_STR(journal_message_id(JOURNAL_APPEARED), "47c5afb8f94f4b73b2778622ab66d4a0");
 }
 
+static void test_not_sent(void)
+{
+	struct jbudget_report r = {
+	    .over = 1500,
+	    .failed = 3,
+	    .since = {.tv_sec = 1795521898, .tv_nsec = 844212000},
+	    .until = {.tv_sec = 1795521908, .tv_nsec = 1000},
+	};
+	struct journal_entry e;
+
+	CHECK_INT(journal_not_sent_build(&e, &r, 200, 2000, "/var/log/tcpstated/transitions.log"), 0);
+	CHECK_INT(e.n, 12);
+	CHECK_STR(field(&e, "MESSAGE"),
+	          "1503 records between 2026-11-24T12:04:58.844212Z and "
+	          "2026-11-24T12:05:08.000001Z not sent to the journal (1500 over the budget of 200 "
+	          "a second, burst 2000, 3 refused by the journal); "
+	          "/var/log/tcpstated/transitions.log has them all");
+	CHECK_STR(field(&e, "MESSAGE_ID"), JOURNAL_ID_NOT_SENT);
+	CHECK_STR(field(&e, "PRIORITY"), "4");
+	CHECK_STR(field(&e, "SYSLOG_IDENTIFIER"), "tcpstated");
+	CHECK_STR(field(&e, "TCPSTATE_NOT_SENT"), "1503");
+	CHECK_STR(field(&e, "TCPSTATE_OVER_BUDGET"), "1500");
+	CHECK_STR(field(&e, "TCPSTATE_FAILED"), "3");
+	CHECK_STR(field(&e, "TCPSTATE_SINCE"), "2026-11-24T12:04:58.844212Z");
+	CHECK_STR(field(&e, "TCPSTATE_UNTIL"), "2026-11-24T12:05:08.000001Z");
+	CHECK_STR(field(&e, "TCPSTATE_LOG"), "/var/log/tcpstated/transitions.log");
+	CHECK_STR(field(&e, "TCPSTATE_RATE"), "200");
+	CHECK_STR(field(&e, "TCPSTATE_BURST"), "2000");
+}
+
+static void test_settings(void)
+{
+	struct config cfg;
+	struct journal_entry e;
+
+	config_defaults(&cfg);
+	CHECK_INT(journal_settings_build(&e, false, "started with /etc/x.conf: ...", &cfg,
+	                                 "/etc/x.conf"),
+	          0);
+	CHECK_STR(field(&e, "MESSAGE"), "started with /etc/x.conf: ...");
+	CHECK_STR(field(&e, "MESSAGE_ID"), JOURNAL_ID_STARTED);
+	CHECK_STR(field(&e, "PRIORITY"), "6");
+	CHECK_STR(field(&e, "TCPSTATE_VERSION"), TCPSTATED_VERSION);
+	CHECK_STR(field(&e, "TCPSTATE_CONFIG"), "/etc/x.conf");
+	CHECK_STR(field(&e, "TCPSTATE_INTERVAL_MS"), "100");
+	CHECK_STR(field(&e, "TCPSTATE_LOG"), "/var/log/tcpstated/transitions.log");
+	CHECK_STR(field(&e, "TCPSTATE_FORMAT"), "text");
+	CHECK_STR(field(&e, "TCPSTATE_JOURNAL"), "yes");
+	CHECK_STR(field(&e, "TCPSTATE_RATE"), "200");
+	CHECK_STR(field(&e, "TCPSTATE_BURST"), "2000");
+	cfg.journal = false;
+	CHECK_INT(journal_settings_build(&e, true, "reloaded", &cfg, "/etc/x.conf"), 0);
+	CHECK_STR(field(&e, "MESSAGE_ID"), JOURNAL_ID_RELOADED);
+	CHECK_STR(field(&e, "TCPSTATE_JOURNAL"), "no");
+}
+
+/* The catalog has an entry for every MESSAGE_ID, and none for another. */
+static void test_catalog(void)
+{
+	FILE *f = fopen(SOURCE_DIR "/catalog/tcpstated.catalog", "r");
+	char line[512];
+	unsigned seen[JOURNAL_KIND_MAX] = {0}, entries = 0;
+
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "-- ", 3) != 0)
+			continue;
+		entries++;
+		for (unsigned i = 0; i < JOURNAL_KIND_MAX; i++)
+			if (strncmp(line + 3, journal_message_id(i), 32) == 0 && line[35] == '\n')
+				seen[i]++;
+	}
+	fclose(f);
+	CHECK_INT(entries, JOURNAL_KIND_MAX);
+	for (unsigned i = 0; i < JOURNAL_KIND_MAX; i++)
+		CHECK_INT(seen[i], 1);
+}
+
+/*
+ * The budget in front of the sends. Without journald (the build machines run
+ * none) libsystemd drops entries without an error, which is why the daemon
+ * asks journal_available() first; with one, this would write to the host's
+ * journal, so it is skipped there.
+ */
+static void test_budget(void)
+{
+	struct sock sk = make_sock(AF_INET, "127.0.0.1", 54328, "127.0.0.1", 8080);
+	struct transition t = {
+	    .ts = {.tv_sec = 1795521898},
+	    .sk = &sk,
+	    .from = SOCK_NONE,
+	    .to = SOCK_ESTABLISHED,
+	};
+	struct journal *j;
+
+	if (journal_available()) {
+		fprintf(stderr, "test_budget: this host has a journal; skipped\n");
+		return;
+	}
+	CHECK_INT(journal_new(&j, 1, 2), 0);
+	CHECK_INT(journal_record(j, &t), 0);
+	CHECK_INT(journal_record(j, &t), 0);
+	CHECK_INT(journal_record(j, &t), JOURNAL_OVER);
+	CHECK_INT(journal_report(j, "/tmp/x.log", false), 1); /* the first is due at once */
+	CHECK_INT(journal_report(j, "/tmp/x.log", true), 0);  /* nothing left */
+	CHECK_INT(journal_record(j, &t), JOURNAL_OVER);
+	CHECK_INT(journal_report(j, "/tmp/x.log", false), 0); /* the next only 10 s later */
+	CHECK_INT(journal_report(j, "/tmp/x.log", true), 1);  /* or at a stop */
+	journal_free(j);
+	journal_free(NULL);
+}
+
 int main(void)
 {
 	test_appeared_ipv4();
@@ -200,5 +315,9 @@ int main(void)
 	test_owner();
 	test_summary();
 	test_message_ids();
+	test_not_sent();
+	test_settings();
+	test_catalog();
+	test_budget();
 	return CHECK_DONE();
 }

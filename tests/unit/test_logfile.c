@@ -11,6 +11,7 @@
 
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <zlib.h>
 
@@ -102,6 +103,20 @@ static void check_lines(const char *what, const char *buf, size_t len, unsigned 
 	}
 }
 
+/* Checks that NAME holds exactly the lines FIRST ... END - 1. */
+static void check_file(const char *name, unsigned first, unsigned end)
+{
+	unsigned next = first;
+	size_t len;
+	char *buf = slurp(name, &len);
+
+	CHECK(buf != NULL);
+	if (buf)
+		check_lines(name, buf, len, &next);
+	CHECK_INT(next, end);
+	free(buf);
+}
+
 static struct logfile *open_with(uint64_t max_size, unsigned keep, bool compress)
 {
 	struct logfile_options o;
@@ -118,9 +133,7 @@ static struct logfile *open_with(uint64_t max_size, unsigned keep, bool compress
 static void test_whole_batches(void)
 {
 	struct logfile *lf = open_with(0, 10, false);
-	char line[128], *buf;
-	unsigned next = 0;
-	size_t len;
+	char line[128];
 
 	/* More than the 64 KiB batch: written in whole lines, in order. */
 	for (unsigned i = 0; i < 1000; i++) {
@@ -131,12 +144,7 @@ static void test_whole_batches(void)
 	CHECK_INT(logfile_written(lf), 1000);
 	CHECK_INT(logfile_dropped(lf), 0);
 	logfile_close(lf);
-	buf = slurp("t.log", &len);
-	CHECK(buf != NULL);
-	if (buf)
-		check_lines("t.log", buf, len, &next);
-	CHECK_INT(next, 1000);
-	free(buf);
+	check_file("t.log", 0, 1000);
 	remove_all();
 }
 
@@ -416,11 +424,9 @@ static void test_short_write(void)
 /* The directory deleted underneath: recreated at the next check (1 s). */
 static void test_directory_deleted(void)
 {
-	char dir[300], line[128], *buf;
-	struct logfile *lf;
+	char dir[300], lock[320], line[128];
+	struct logfile *lf, *other = NULL;
 	struct timespec wait = {1, 100000000};
-	unsigned next = 1;
-	size_t len;
 
 	snprintf(dir, sizeof(dir), "%s/sub", tmpdir);
 	snprintf(path, sizeof(path), "%s/sub/t.log", tmpdir);
@@ -428,20 +434,256 @@ static void test_directory_deleted(void)
 	make_line(line, 0);
 	CHECK_INT(logfile_append(lf, line, 100), 0);
 	CHECK_INT(logfile_flush(lf), 0);
+	/* As rm -r would: the log, its lock, then the directory. */
 	CHECK_INT(unlink(path), 0);
+	snprintf(lock, sizeof(lock), "%s/.t.log.lock", dir);
+	CHECK_INT(unlink(lock), 0);
 	CHECK_INT(rmdir(dir), 0);
 	nanosleep(&wait, NULL);
 	make_line(line, 1);
 	CHECK_INT(logfile_append(lf, line, 100), 0);
 	CHECK_INT(logfile_flush(lf), 0);
+	/* The lock was taken again in the new directory. */
+	CHECK_INT(logfile_open(&other, path, NULL), -EBUSY);
+	logfile_close(lf);
+	check_file("sub/t.log", 1, 2);
+	snprintf(path, sizeof(path), "%s/t.log", tmpdir);
+	remove_all();
+}
+
+/* Opens the log in a child process, which holds it until told through
+ * *RET_GO (closed). Returns the child's pid. */
+static pid_t hold_in_child(int *ret_go)
+{
+	int ready[2], go[2];
+	struct logfile *lf;
+	pid_t pid;
+	char c;
+
+	*ret_go = -1;
+	if (pipe(ready) < 0 || pipe(go) < 0)
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		int ok = logfile_open(&lf, path, NULL) == 0;
+
+		close(go[1]);
+		if (write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 0)
+			ok = 0;
+		if (ok)
+			logfile_close(lf);
+		_exit(ok ? 0 : 1);
+	}
+	close(ready[1]);
+	close(go[0]);
+	if (pid > 0 && read(ready[0], &c, 1) != 1)
+		pid = -1;
+	close(ready[0]);
+	*ret_go = go[1];
+	return pid;
+}
+
+/*
+ * One log, one writer: a second open is refused, with the holder's pid, for
+ * as long as the first holds it, across a rename and reopen (logrotate) and
+ * a rotation. Standard output is never locked.
+ */
+static void test_lock(void)
+{
+	struct logfile *a, *b = NULL;
+	char renamed[300];
+	int go, status;
+	pid_t child;
+
+	CHECK_INT(logfile_holder(path), -ENOENT);
+	CHECK_INT(logfile_open(&a, path, NULL), 0);
+	CHECK_INT(logfile_open(&b, path, NULL), -EBUSY);
+	CHECK(b == NULL);
+	CHECK_INT(logfile_holder(path), getpid());
+	snprintf(renamed, sizeof(renamed), "%s.1", path);
+	CHECK_INT(rename(path, renamed), 0);
+	CHECK_INT(logfile_reopen(a), 0);
+	CHECK_INT(logfile_open(&b, path, NULL), -EBUSY);
+	CHECK_INT(logfile_rotate(a), 0);
+	CHECK_INT(logfile_open(&b, path, NULL), -EBUSY);
+	logfile_close(a);
+	CHECK_INT(logfile_holder(path), 0);
+	CHECK_INT(logfile_open(&b, path, NULL), 0);
+	logfile_close(b);
+
+	/* Held by another process: its pid. */
+	child = hold_in_child(&go);
+	CHECK(child > 0);
+	CHECK_INT(logfile_open(&b, path, NULL), -EBUSY);
+	CHECK_INT(logfile_holder(path), child);
+	close(go);
+	CHECK_INT(waitpid(child, &status, 0), child);
+	CHECK_INT(status, 0);
+	CHECK_INT(logfile_open(&b, path, NULL), 0);
+	logfile_close(b);
+
+	CHECK_INT(logfile_open(&a, "-", NULL), 0);
+	CHECK_INT(logfile_open(&b, "-", NULL), 0);
+	logfile_close(a);
+	logfile_close(b);
+	remove_all();
+}
+
+/* Queues lines FIRST ... FIRST + N - 1. */
+static void append_lines(struct logfile *lf, unsigned first, unsigned n)
+{
+	char line[128];
+
+	for (unsigned i = first; i < first + n; i++) {
+		make_line(line, i);
+		CHECK_INT(logfile_append(lf, line, 100), 0);
+	}
+}
+
+/*
+ * The log deleted between two polls: the next batch goes to a new file at
+ * PATH at once, and none is lost. When the file cannot be made again (here
+ * a plain file took the directory's name), the batch is lost and counted,
+ * and the loss record follows when the file can be made.
+ */
+static void test_file_deleted(void)
+{
+	struct timespec wait = {1, 100000000};
+	struct logfile_loss loss = {0};
+	char dir[300], cmd[400], *buf;
+	struct logfile *lf;
+	size_t len;
+	FILE *f;
+
+	lf = open_with(0, 10, false);
+	append_lines(lf, 0, 1);
+	CHECK_INT(logfile_flush(lf), 0);
+	CHECK_INT(unlink(path), 0);
+	append_lines(lf, 1, 2);
+	CHECK_INT(logfile_flush(lf), 0);
+	CHECK_INT(logfile_written(lf), 3);
+	CHECK_INT(logfile_dropped(lf), 0);
+	check_file("t.log", 1, 3);
+	logfile_close(lf);
+	remove_all();
+
+	snprintf(dir, sizeof(dir), "%s/sub", tmpdir);
+	snprintf(path, sizeof(path), "%s/sub/t.log", tmpdir);
+	lf = open_with(0, 10, false);
+	snprintf(cmd, sizeof(cmd), "rm -r -- '%s'", dir);
+	CHECK_INT(system(cmd), 0);
+	f = fopen(dir, "w");
+	CHECK(f != NULL);
+	if (f)
+		fclose(f);
+	append_lines(lf, 0, 2);
+	CHECK_INT(logfile_flush(lf), -ENOTDIR);
+	CHECK_INT(logfile_dropped(lf), 2);
+	CHECK_INT(unlink(dir), 0);
+	nanosleep(&wait, NULL);
+	append_lines(lf, 2, 1);
+	CHECK_INT(logfile_flush(lf), 0);
+	CHECK(logfile_take_loss(lf, &loss));
+	CHECK_INT(loss.lost, 2);
 	logfile_close(lf);
 	buf = slurp("sub/t.log", &len);
-	CHECK(buf != NULL);
-	if (buf)
-		check_lines("sub/t.log", buf, len, &next);
-	CHECK_INT(next, 2);
+	CHECK(buf && len > 100 && memcmp(buf, "line 000002", 11) == 0);
+	CHECK(buf && strstr(buf + 100, " lost 2 records since=") != NULL);
 	free(buf);
 	snprintf(path, sizeof(path), "%s/t.log", tmpdir);
+	remove_all();
+}
+
+/* Creates NAME in tmpdir holding one line. */
+static void touch(const char *name)
+{
+	char p[512];
+	FILE *f;
+
+	snprintf(p, sizeof(p), "%s/%s", tmpdir, name);
+	f = fopen(p, "w");
+	CHECK(f != NULL);
+	if (f) {
+		fputs("old\n", f);
+		fclose(f);
+	}
+}
+
+/*
+ * A lower keep, on reload or at open, deletes the rotated files above it,
+ * gaps and symlinks included (not what they point to), and nothing else;
+ * with max_size = 0 nothing at all, as logrotate may own them. With the
+ * worker compressing meanwhile, no file above keep comes back.
+ */
+static void test_keep_lowered(void)
+{
+	static const char *const mine[] = {"t.log.3", "t.log.4.gz", "t.log.5", "t.log.5.gz",
+	                                   "t.log.9"};
+	static const char *const others[] = {"t.log.06", "t.log.7x", "t.log.7.bz2",
+	                                     "t.log.0",  "u.log.9",  "t.log"};
+	struct timespec pause = {0, 10000000};
+	struct logfile_options o;
+	struct logfile *lf;
+	char victim[512], link[512], name[64];
+
+	for (size_t i = 0; i < sizeof(mine) / sizeof(mine[0]); i++)
+		touch(mine[i]);
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+		touch(others[i]);
+	touch("t.log.1");
+	touch("t.log.2.gz");
+	touch("victim");
+	snprintf(victim, sizeof(victim), "%s/victim", tmpdir);
+	snprintf(link, sizeof(link), "%s/t.log.12", tmpdir);
+	CHECK_INT(symlink(victim, link), 0);
+
+	logfile_options_default(&o);
+	o.max_size = 0;
+	o.keep = 10;
+	CHECK_INT(logfile_open(&lf, path, &o), 0);
+	o.keep = 2;
+	logfile_set_options(lf, &o);
+	CHECK(exists("t.log.3") && exists("t.log.12"));
+	o.max_size = 4096;
+	logfile_set_options(lf, &o);
+	for (size_t i = 0; i < sizeof(mine) / sizeof(mine[0]); i++)
+		CHECK(!exists(mine[i]));
+	CHECK(!exists("t.log.12"));
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+		CHECK(exists(others[i]));
+	CHECK(exists("t.log.1") && exists("t.log.2.gz") && exists("victim"));
+	logfile_close(lf);
+
+	/* At open. */
+	touch("t.log.3");
+	o.keep = 2;
+	CHECK_INT(logfile_open(&lf, path, &o), 0);
+	CHECK(!exists("t.log.3") && exists("t.log.2.gz"));
+	logfile_close(lf);
+	remove_all();
+
+	/* While the worker gzips: rotate 8 times, then keep 2 at once. */
+	lf = open_with(4096, 10, true);
+	for (unsigned i = 0; i < 8; i++) {
+		append_lines(lf, i, 1);
+		CHECK_INT(logfile_rotate(lf), 0);
+	}
+	logfile_options_default(&o);
+	o.max_size = 4096;
+	o.keep = 2;
+	o.compress = true;
+	logfile_set_options(lf, &o);
+	for (int i = 0; i < 1000 && (exists("t.log.1") || exists("t.log.2")); i++)
+		nanosleep(&pause, NULL);
+	logfile_close(lf);
+	CHECK(exists("t.log.1.gz") && exists("t.log.2.gz"));
+	for (unsigned k = 3; k <= 9; k++) {
+		snprintf(name, sizeof(name), "t.log.%u", k);
+		CHECK(!exists(name));
+		snprintf(name, sizeof(name), "t.log.%u.gz", k);
+		CHECK(!exists(name));
+	}
+	CHECK(!exists(".t.log.gz.tmp"));
 	remove_all();
 }
 
@@ -451,9 +693,7 @@ static void test_fsync_policies(void)
 	struct timespec pause = {0, 5000000};
 	struct logfile_options o;
 	struct logfile *lf;
-	char line[128], *buf;
-	unsigned next = 0;
-	size_t len;
+	char line[128];
 
 	for (int policy = 0; policy < LOGFILE_FSYNC_MAX; policy++) {
 		logfile_options_default(&o);
@@ -473,13 +713,7 @@ static void test_fsync_policies(void)
 		                                                : policy == 1 ? "rotate"
 		                                                              : "interval");
 		CHECK_INT(logfile_fsync_from_name(logfile_fsync_name((unsigned)policy)), policy);
-		next = 40;
-		buf = slurp("t.log", &len);
-		CHECK(buf != NULL);
-		if (buf)
-			check_lines("t.log", buf, len, &next);
-		CHECK_INT(next, 60);
-		free(buf);
+		check_file("t.log", 40, 60);
 		remove_all();
 	}
 	CHECK_INT(logfile_fsync_from_name("always"), -EINVAL);
@@ -531,6 +765,9 @@ int main(void)
 	test_short_write();
 	test_directory_deleted();
 	test_torn_tail();
+	test_lock();
+	test_file_deleted();
+	test_keep_lowered();
 	test_fsync_policies();
 	rmdir(tmpdir);
 	return CHECK_DONE();

@@ -8,7 +8,7 @@
 #include <sys/socket.h>
 
 #include "check.h"
-#include "diff.h"
+#include "transition.h"
 #include "record.h"
 #include "sock.h"
 
@@ -1008,6 +1008,59 @@ static void test_row(void)
 		       "4            0        -\n");
 }
 
+/* --once with [attribution]: unit, pid and command columns, and JSON objects. */
+static void test_row_owner(void)
+{
+	struct sock l = mk(AF_INET, "127.0.0.1", 9000, "0.0.0.0", 0, SOCK_LISTEN, SOCK_KIND_FULL);
+	struct sock_owner o = {.cgroup = "/system.slice/nginx.service", .unit = "nginx.service",
+			       .pid = 812, .comm = "nginx worker"};
+	struct timespec ts = {.tv_sec = 1764000000, .tv_nsec = 123456000};
+	char hdr[256], buf[RECORD_MAX];
+	unsigned both = RECORD_TABLE_UNIT | RECORD_TABLE_PROCESS;
+
+	l.cookie = 1;
+	l.wqueue = 128;
+	l.inode = 4242;
+	CHECK(record_format_table_header(hdr, sizeof(hdr), both) > 0);
+	CHECK_STR(hdr, "State       Recv-Q Send-Q Local-Address:Port    Peer-Address:Port     "
+		       "Cookie       UID      Inode      Unit                     PID     Command\n");
+	CHECK(record_format_table_row(buf, sizeof(buf), &l, &o, both) > 0);
+	CHECK_STR(buf, "LISTEN           0    128 127.0.0.1:9000        0.0.0.0:*             "
+		       "1            0        4242       nginx.service            812     "
+		       "nginx\\x20worker\n");
+	/* The columns line up with the header's. */
+	CHECK_INT(strstr(buf, "nginx.service") - buf, strstr(hdr, "Unit") - hdr);
+	CHECK_INT(strstr(buf, "812") - buf, strstr(hdr, "PID") - hdr);
+	CHECK_INT(strstr(buf, "nginx\\x20") - buf, strstr(hdr, "Command") - hdr);
+
+	/* Unknown: "-"; one kind of column alone ends the line without blanks. */
+	CHECK(record_format_table_row(buf, sizeof(buf), &l, NULL, both) > 0);
+	CHECK_CONTAINS(buf, "4242       -                        -       -\n");
+	CHECK(record_format_table_header(hdr, sizeof(hdr), RECORD_TABLE_UNIT) > 0);
+	CHECK_CONTAINS(hdr, "Inode      Unit\n");
+	CHECK(record_format_table_row(buf, sizeof(buf), &l, &o, RECORD_TABLE_UNIT) > 0);
+	CHECK_CONTAINS(buf, "4242       nginx.service\n");
+	CHECK(record_format_table_header(hdr, sizeof(hdr), RECORD_TABLE_PROCESS) > 0);
+	CHECK_CONTAINS(hdr, "Inode      PID     Command\n");
+	CHECK(record_format_table_row(buf, sizeof(buf), &l, &o, RECORD_TABLE_PROCESS) > 0);
+	CHECK_CONTAINS(buf, "4242       812     nginx\\x20worker\n");
+	/* Without columns, the ss -tan row of record_format_row(). */
+	CHECK(record_format_table_row(buf, sizeof(buf), &l, &o, 0) > 0);
+	CHECK_CONTAINS(buf, " 4242\n");
+
+	CHECK(record_format_socket_json(buf, sizeof(buf), &l, &o, &ts) > 0);
+	CHECK_STR(buf, "{\"ts\":\"2025-11-24T16:00:00.123456Z\",\"kind\":\"socket\","
+		       "\"family\":\"ipv4\",\"laddr\":\"127.0.0.1\",\"lport\":9000,"
+		       "\"raddr\":\"0.0.0.0\",\"rport\":0,\"state\":\"LISTEN\",\"rqueue\":0,"
+		       "\"wqueue\":128,\"cookie\":1,\"uid\":0,\"inode\":4242,"
+		       "\"cgroup\":\"/system.slice/nginx.service\",\"unit\":\"nginx.service\","
+		       "\"pid\":812,\"comm\":\"nginx worker\"}\n");
+	l.kind = SOCK_KIND_TIMEWAIT;
+	CHECK(record_format_socket_json(buf, sizeof(buf), &l, NULL, &ts) > 0);
+	CHECK_CONTAINS(buf, "\"cookie\":1}\n");
+	CHECK_INT(record_format_socket_json(buf, 20, &l, NULL, &ts), -ENOSPC);
+}
+
 int main(void)
 {
 	test_names();
@@ -1026,5 +1079,6 @@ int main(void)
 	test_summary();
 	test_loss();
 	test_row();
+	test_row_owner();
 	return CHECK_DONE();
 }
