@@ -240,6 +240,25 @@ def timer_due_ns(pid, timeout):
         time.sleep(0.002)
 
 
+def daemon_config(exe, tmp, kind):
+    """The shipped configuration for the daemon EXE, written into TMP: the
+    metrics textfile goes to TMP every second (the most a user can ask, so
+    that a window of a few seconds pays for several writes), or, for a
+    baseline that predates [metrics], the section is left out."""
+    with open(os.path.join(SOURCE, "conf/tcpstated.conf")) as f:
+        shipped = f.read()
+    prom = os.path.join(tmp, f"{kind}.prom")
+    text = re.sub(r"^path = /var/lib/prometheus/.*$", "path = " + prom, shipped, flags=re.M)
+    text = re.sub(r"^interval = 15$", "interval = 1", text, flags=re.M)
+    path = os.path.join(tmp, f"{kind}.conf")
+    with open(path, "w") as f:
+        f.write(text)
+    if subprocess.run([exe, "--config", path, "--check-config"], capture_output=True).returncode:
+        with open(path, "w") as f:
+            f.write(re.sub(r"\n\[metrics\]\n.*", "\n", shipped, flags=re.S))
+    return path
+
+
 class Run:
     """One contender, started; open() and close() bracket its window, then
     finish() stops it and gives its figures."""
@@ -262,7 +281,7 @@ class Run:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.log)
             exe = args.tcpstated if kind == "tcpstated" else args.baseline
-            cmd = [exe, "--config", os.path.join(SOURCE, "conf/tcpstated.conf"),
+            cmd = [exe, "--config", daemon_config(exe, self.tmp, kind),
                    "--format", "json", "--log-file", self.log]
         else:
             tool = {"ss": "ss -tan", "netstat": "netstat -antp"}[kind]

@@ -38,6 +38,10 @@ struct config {
 	bool attrib_cgroups;	   /* [attribution] cgroups */
 	bool attrib_processes;	   /* [attribution] processes */
 	struct filter filter;	   /* [filter] ports, local_ports, remote_ports, addresses, states */
+	bool metrics;		   /* [metrics] enabled */
+	char metrics_path[PATH_MAX]; /* [metrics] path: the node_exporter textfile */
+	uint32_t metrics_interval_s; /* [metrics] interval, seconds between two writes */
+	uint32_t metrics_units;	   /* [metrics] units: units with their own label; 0 = none */
 };
 
 /* Fills CFG with the built-in defaults. */

@@ -12,6 +12,7 @@
 #include "incident.h"
 #include "logfile.h"
 
+struct exporter;
 struct journal;
 struct loop;
 struct monitor;
@@ -32,6 +33,7 @@ struct daemon {
 	struct attrib attrib;       /* the maps the monitor's records use */
 	struct journal *journal;    /* NULL: records not sent to the journal */
 	bool journal_absent_said;   /* "no journal here" was logged */
+	struct exporter *exporter;  /* NULL: no metrics textfile */
 	struct loop *loop;
 	struct incidents inc;
 	uint64_t lost_before; /* records lost in log files closed by a reload */

@@ -69,6 +69,15 @@ void monitor_set_procs(struct monitor *m, struct procmap *procs);
  * queued records between polls, so the old log can be closed right after. */
 void monitor_set_log(struct monitor *m, struct logfile *log);
 
+/* Counts every later record written in METRICS (metrics.c), which the
+ * caller owns; NULL stops it. */
+struct metrics;
+void monitor_set_metrics(struct monitor *m, struct metrics *metrics);
+
+/* The socket table of the last poll (tracker_table()), valid until the next. */
+struct snapshot;
+struct snapshot *monitor_table(struct monitor *m);
+
 /*
  * Reads the queued destroy notifications, takes one snapshot and writes a
  * record for every transition since the previous one (the first snapshot's

@@ -80,6 +80,11 @@ static const struct config_key keys[] = {
     {"filter", "remote_ports", KEY_PORTS, 0, 0, NULL, FIELD(filter.remote_ports), ""},
     {"filter", "addresses", KEY_ADDRS, 0, 0, NULL, FIELD(filter.addrs), ""},
     {"filter", "states", KEY_STATES, 0, 0, NULL, FIELD(filter.states), ""},
+    {"metrics", "enabled", KEY_BOOL, 0, 0, NULL, FIELD(metrics), "yes"},
+    {"metrics", "path", KEY_PATH, 0, 0, NULL, FIELD(metrics_path),
+     "/var/lib/prometheus/node-exporter/tcpstated.prom"},
+    {"metrics", "interval", KEY_UINT, 1, 3600, NULL, FIELD(metrics_interval_s), "15"},
+    {"metrics", "units", KEY_UINT, 0, 1000, NULL, FIELD(metrics_units), "0"},
 };
 
 #define KEY_COUNT UTIL_LEN(keys)

@@ -17,6 +17,7 @@
 
 #include "attrib.h"
 #include "daemon.h"
+#include "exporter.h"
 #include "journal.h"
 #include "log.h"
 #include "loop.h"
@@ -181,12 +182,20 @@ static void poll_once(struct daemon *d)
  */
 static void poll_on_tick(struct daemon *d, const struct loop_event *ev)
 {
-	uint64_t start = util_mono_ns();
+	uint64_t start = util_mono_ns(), end;
 
 	incident_poll_started(&d->inc, ev->due_ns, start);
 	poll_once(d);
-	incident_poll_ended(&d->inc, start, util_mono_ns());
+	end = util_mono_ns();
+	incident_poll_ended(&d->inc, start, end);
 	incident_report_missed(&d->inc, ev->missed, d->cfg.interval_ms);
+	exporter_note_poll(d->exporter, (end - start) / 1000, monitor_stats(d->mon)->write_error);
+	exporter_tick(d->exporter,
+	              &(struct exporter_sources){.mon = d->mon,
+	                                         .inc = &d->inc,
+	                                         .records_lost = records_lost(d),
+	                                         .cgroups = d->attrib.cgroups},
+	              end);
 }
 
 /* Tells systemd's watchdog about INTERVAL_MS; logs, never fails. */
@@ -316,6 +325,7 @@ static void reload_apply(struct daemon *d, struct config *cfg, const char *sourc
 	monitor_set_format(d->mon, cfg->log.format);
 	apply_journal(d, cfg);
 	apply_attrib(d, cfg);
+	exporter_apply(&d->exporter, cfg, d->mon);
 	if (memcmp(&cfg->filter, &d->cfg.filter, sizeof(cfg->filter)) != 0) {
 		r = daemon_apply_filter(d->diag, d->mon, cfg);
 		if (r < 0) {
@@ -463,6 +473,7 @@ static void start(struct daemon *d)
 	apply_journal(d, &d->cfg);
 	monitor_set_filter(d->mon, &d->cfg.filter);
 	apply_attrib(d, &d->cfg);
+	exporter_apply(&d->exporter, &d->cfg, d->mon);
 	fit_watchdog(d->cfg.interval_ms);
 	loop_set_batch(d->loop, d->cfg.event_batch_ms);
 	open_events(d);
@@ -515,6 +526,7 @@ int daemon_run(struct daemon *d)
 	report_not_sent(d, true);
 	journal_free(d->journal);
 	loop_free(d->loop);
+	exporter_free(d->exporter);
 	monitor_free(d->mon);
 	diag_events_free(d->events);
 	attrib_release(&d->attrib);

@@ -11,8 +11,10 @@
 
 #include "cgroup.h"
 #include "journal.h"
+#include "metrics.h"
 #include "monitor.h"
 #include "procmap.h"
+#include "snapshot.h"
 #include "tracker.h"
 #include "util.h"
 
@@ -45,6 +47,7 @@ struct monitor {
 		int has_unit;
 	} cg;
 	struct procmap *procs;	    /* NULL: no process attribution */
+	struct metrics *metrics;    /* NULL: no metrics */
 	struct tracker *tracker;
 	struct diag_events *events; /* NULL: polling alone */
 	uint64_t drops_base; /* the kernel's drop count when events were set */
@@ -124,6 +127,16 @@ void monitor_set_procs(struct monitor *m, struct procmap *procs)
 void monitor_set_log(struct monitor *m, struct logfile *log)
 {
 	m->log = log;
+}
+
+void monitor_set_metrics(struct monitor *m, struct metrics *metrics)
+{
+	m->metrics = metrics;
+}
+
+struct snapshot *monitor_table(struct monitor *m)
+{
+	return tracker_table(m->tracker);
 }
 
 /* Who owns the socket SK of the connection C (NULL: nothing remembered):
@@ -292,6 +305,13 @@ static void write_item(struct monitor *m, struct item *it)
 		it->s.owner = find_owner(m, &it->sk, c, &owner, comm);
 		n = record_format_summary(line, sizeof(line), &it->s, m->fmt);
 		m->stats.summaries++;
+		if (m->metrics) {
+			metrics_note_summary(m->metrics, &it->s);
+			/* How it ended is known only of a connection remembered. */
+			metrics_note_close(m->metrics,
+			                   c ? it->s.outcome : (unsigned)TRANSITION_OUTCOME_UNKNOWN,
+			                   it->s.owner ? it->s.owner->unit : NULL);
+		}
 	} else {
 		it->t.sk = &it->sk;
 		it->t.conn = c;
@@ -301,6 +321,10 @@ static void write_item(struct monitor *m, struct item *it)
 		it->t.owner = find_owner(m, &it->sk, c, &owner, comm);
 		n = record_format(line, sizeof(line), &it->t, m->fmt);
 		m->stats.transitions++;
+		if (m->metrics)
+			metrics_note_transition(m->metrics, &it->t,
+			                        it->t.has_in_state ? it->t.in_state_us
+			                                           : METRICS_DURATION_UNKNOWN);
 	}
 	if (n < 0)
 		return; /* cannot happen: RECORD_MAX fits every record */

@@ -956,8 +956,12 @@ def tcpstated_path():
 
 
 def write_config(directory, text=""):
-    """A config file in DIRECTORY, so that the host's /etc never matters."""
+    """A config file in DIRECTORY, so that the host's /etc never matters.
+    Unless TEXT has a [metrics] section, the metrics textfile goes to
+    DIRECTORY/tcpstated.prom, not to the host's node_exporter directory."""
     path = os.path.join(directory, "tcpstated.conf")
+    if "[metrics]" not in text:
+        text += "\n[metrics]\npath = %s\n" % os.path.join(directory, "tcpstated.prom")
     with open(path, "w") as f:
         f.write(text)
     return path

@@ -16,7 +16,8 @@ import socket
 import subprocess
 
 from tcpstate_testlib import (Daemon, Endpoint, Netns, accept, check,
-                              check_equal, connect, listener, main, wait_until)
+                              check_equal, connect, listener, main, wait_until,
+                              write_config)
 
 
 def daemon_with(ns, text):
@@ -118,8 +119,8 @@ def test_states_and_reload():
         before = [r for r in d.records() if involves_port(r, port)]
         other = listener(socket.AF_INET)
         oport = other.getsockname()[1]
-        with open(conf, "w") as f:
-            f.write(f"[filter]\nports = {oport}\n")
+        # Through write_config(), which keeps the metrics in the test's directory.
+        check_equal(write_config(d.dir, f"[filter]\nports = {oport}\n"), conf, "config path")
         d.proc.send_signal(signal.SIGHUP)
         wait_until(lambda: "reloaded" in d.stderr(), "the reload to be done")
         with d.paused():

@@ -29,6 +29,14 @@ class Checks:
             self.failures.append(what)
         return cond
 
+    def summary(self, t_begin):
+        """Logs the time since T_BEGIN and each failure; returns the exit status."""
+        self.log("done in %.1f s, %d failure(s)" % (time.monotonic() - t_begin,
+                                                    len(self.failures)))
+        for f in self.failures:
+            self.log("failed: " + f)
+        return 1 if self.failures else 0
+
     def wait_for(self, what, fn, timeout=15.0, step=0.1):
         """Polls FN until it returns a true value (returned) or TIMEOUT passes (None)."""
         deadline = time.monotonic() + timeout

@@ -42,6 +42,7 @@
 #                     or e.g. a debootstrap --variant=minbase tree)
 #   SANDBOX_TARGET    unit to boot                  (default: multi-user.target)
 #   SANDBOX_MASK      units to mask at boot, space-separated
+#   SANDBOX_UNMASK    a case pattern of host-enabled units NOT to mask (e.g. "prometheus*")
 #                     (default: every non-target unit enabled on the host
 #                      under /etc/systemd/system/*.wants, e.g. postgresql)
 #   SANDBOX_BOOT_TIMEOUT  seconds to wait for boot  (default: 90)
@@ -58,6 +59,7 @@ NET=${SANDBOX_NET:-private}
 TARGET=${SANDBOX_TARGET:-multi-user.target}
 LOWER=$(readlink -f "${SANDBOX_LOWER:-/}")
 BOOT_TIMEOUT=${SANDBOX_BOOT_TIMEOUT:-90}
+SANDBOX_UNMASK=${SANDBOX_UNMASK:-}
 CGNAME="sysd-sandbox-$NAME"
 SELF=$(readlink -f "$0")
 # Environment for commands run inside: clean, no pager, predictable locale.
@@ -147,7 +149,7 @@ default_masks() {
     for f in /etc/systemd/system/*.wants/*; do
         [ -e "$f" ] || continue
         u=${f##*/}
-        case $u in *.target|systemd-*|dbus*|*.socket) continue ;; esac
+        case $u in *.target|systemd-*|dbus*|*.socket|$SANDBOX_UNMASK) continue ;; esac
         echo "$u"
     done | sort -u | tr '\n' ' '
 }

@@ -290,10 +290,7 @@ def main():
     finally:
         sb.down()
         shutil.rmtree(stage, ignore_errors=True)
-    log("done in %.1f s, %d failure(s)" % (time.monotonic() - t_begin, len(T.failures)))
-    for f in T.failures:
-        log("failed: " + f)
-    return 1 if T.failures else 0
+    return T.summary(t_begin)
 
 
 if __name__ == "__main__":

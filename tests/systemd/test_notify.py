@@ -42,7 +42,8 @@ def event_buffer(binary, d):
     conf = os.path.join(d, "buffer.conf")
     for text, warned in (("", False), ("event_buffer = 1G\n", True)):
         with open(conf, "w") as f:
-            f.write("[poll]\n%s[log]\npath = %s\n" % (text, os.path.join(d, "buffer.log")))
+            f.write("[poll]\n%s[log]\npath = %s\n[metrics]\nenabled = no\n"
+                    % (text, os.path.join(d, "buffer.log")))
         ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         ns_path = os.path.join(d, "notify-buffer")
         ns.bind(ns_path)
@@ -77,7 +78,7 @@ def main():
     def write_conf(path, fmt, interval):
         with open(conf, "w") as f:
             f.write("[poll]\ninterval_ms = %d\n[log]\npath = %s\nformat = %s\n"
-                    % (interval, path, fmt))
+                    "[metrics]\nenabled = no\n" % (interval, path, fmt))
 
     write_conf(log_a, "text", 100)
     ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)

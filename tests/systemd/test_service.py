@@ -65,7 +65,7 @@ c.close(); time.sleep(0.5); a.close(); time.sleep(0.5); s.close()
 """
 
 T = Checks("test_service")
-failures, log, check, wait_for = T.failures, T.log, T.check, T.wait_for
+log, check, wait_for = T.log, T.check, T.wait_for
 SB = Sandbox("tcpstated-test-%d" % os.getpid())
 env, sandbox, inside = SB.env, SB.run, SB.inside
 
@@ -152,7 +152,6 @@ def main():
     build = preflight()
     if isinstance(build, int):
         return build
-
     t_begin = time.monotonic()
     global SBIN
     stage, units, SBIN = stage_install(build)
@@ -195,10 +194,7 @@ def main():
     finally:
         sandbox("down", check_rc=False, timeout=90)
         shutil.rmtree(stage, ignore_errors=True)
-    log("done in %.1f s, %d failure(s)" % (time.monotonic() - t_begin, len(failures)))
-    for f in failures:
-        log("failed: " + f)
-    return 1 if failures else 0
+    return T.summary(t_begin)
 
 
 def run_steps():

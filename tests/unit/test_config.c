@@ -103,6 +103,33 @@ static void test_netns(void)
 	                 "nothing (the namespace tcpstated runs in)");
 }
 
+static void test_metrics_keys(void)
+{
+	struct config cfg;
+
+	config_defaults(&cfg);
+	CHECK(cfg.metrics);
+	CHECK_STR(cfg.metrics_path, "/var/lib/prometheus/node-exporter/tcpstated.prom");
+	CHECK_INT(cfg.metrics_interval_s, 15);
+	CHECK_INT(cfg.metrics_units, 0);
+	CHECK_INT(load(&cfg, "[metrics]\n"
+	                     "enabled = no\n"
+	                     "path = /run/m.prom\n"
+	                     "interval = 60\n"
+	                     "units = 20\n"),
+	          0);
+	CHECK(!cfg.metrics);
+	CHECK_STR(cfg.metrics_path, "/run/m.prom");
+	CHECK_INT(cfg.metrics_interval_s, 60);
+	CHECK_INT(cfg.metrics_units, 20);
+	CHECK_LOAD_ERROR("[metrics]\ninterval = 0\n",
+	                 "t.conf:2: [metrics] interval: 0 is out of range, expected a whole number "
+	                 "from 1 to 3600");
+	CHECK_LOAD_ERROR("[metrics]\nunits = 1001\n",
+	                 "t.conf:2: [metrics] units: 1001 is out of range, expected a whole number "
+	                 "from 0 to 1000");
+}
+
 static void test_filter_keys(void)
 {
 	struct config cfg;
@@ -431,7 +458,7 @@ static void test_set_unknown(void)
 	CHECK_STR(err, "[log] size: unknown key (expected path, format, max_size, keep, "
 	               "compress, fsync, fsync_interval_ms or mode)");
 	CHECK_INT(set(&cfg, "nope", "interval_ms", "100"), -ENOENT);
-	CHECK_STR(err, "[nope]: unknown section (expected poll, log, journal, attribution or filter)");
+	CHECK_STR(err, "[nope]: unknown section (expected poll, log, journal, attribution, filter or metrics)");
 
 	/* No buffer, or a tiny one, is fine. */
 	CHECK_INT(config_set(&cfg, "poll", "interval_ms", "x", NULL, 0), -EINVAL);
@@ -446,10 +473,10 @@ static void test_set_unknown(void)
 static void test_file_errors(void)
 {
 	CHECK_LOAD_ERROR("[poll]\ninterval_ms = 100\n[nope]\n",
-	                 "t.conf:3: [nope]: unknown section (expected poll, log, journal, attribution or filter)");
-	CHECK_LOAD_ERROR("[]\n", "t.conf:1: []: unknown section (expected poll, log, journal, attribution or filter)");
+	                 "t.conf:3: [nope]: unknown section (expected poll, log, journal, attribution, filter or metrics)");
+	CHECK_LOAD_ERROR("[]\n", "t.conf:1: []: unknown section (expected poll, log, journal, attribution, filter or metrics)");
 	CHECK_LOAD_ERROR("[ poll ]\n", "t.conf:1: [ poll ]: unknown section "
-	                               "(expected poll, log, journal, attribution or filter)");
+	                               "(expected poll, log, journal, attribution, filter or metrics)");
 	CHECK_LOAD_ERROR("[poll]\ninterval = 100\n",
 	                 "t.conf:2: [poll] interval: unknown key (expected interval_ms, netns, destroy_events, event_buffer or event_batch_ms)");
 	/* A key in the wrong section is unknown there. */
@@ -711,7 +738,7 @@ static void test_round_trip(void)
 	config_print(&cfg, f);
 	fflush(f);
 	{
-		char buf[1024];
+		char buf[2048];
 		size_t n;
 
 		rewind(f);
@@ -748,7 +775,13 @@ static void test_round_trip(void)
 		               "local_ports =\n"
 		               "remote_ports =\n"
 		               "addresses =\n"
-		               "states =\n");
+		               "states =\n"
+		               "\n"
+		               "[metrics]\n"
+		               "enabled = yes\n"
+		               "path = /var/lib/prometheus/node-exporter/tcpstated.prom\n"
+		               "interval = 15\n"
+		               "units = 0\n");
 	}
 	fclose(f);
 
@@ -907,6 +940,7 @@ int main(void)
 	test_good_file();
 	test_netns();
 	test_filter_keys();
+	test_metrics_keys();
 	test_numbers();
 	test_sizes();
 	test_destroy_events();
