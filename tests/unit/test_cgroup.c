@@ -65,10 +65,38 @@ static void mk(const char *rel)
 	}
 }
 
+/* The largest inode number of the tree made so far. */
+static uint64_t newest(void)
+{
+	uint64_t a = ino(""), b = ino("/system.slice"), c = ino("/system.slice/nginx.service");
+
+	return a > b ? (a > c ? a : c) : (b > c ? b : c);
+}
+
+/*
+ * Makes /system.slice/newN.service, with an inode number above MAX, as a new
+ * cgroup's id is above every older one's. A test tree's file system need not
+ * number them so (tmpfs hands out inode numbers from per-CPU batches), so
+ * directories are made until one is; its path goes to BUF.
+ */
+static void new_dir(uint64_t max, char *buf, size_t size)
+{
+	for (int i = 0; i < 100000; i++) {
+		snprintf(buf, size, "/system.slice/new%d.service", i);
+		mk(buf);
+		if (ino(buf) > max)
+			return;
+	}
+	fprintf(stderr, "no directory with an inode number above %llu\n",
+	        (unsigned long long)max);
+	exit(1);
+}
+
 static void test_map(void)
 {
 	struct cgroup_map *m;
 	uint64_t t = 1000000;
+	char new_service[64];
 
 	mk("/system.slice");
 	mk("/system.slice/nginx.service");
@@ -80,12 +108,10 @@ static void test_map(void)
 	CHECK_INT(cgroup_map_walks(m), 1);
 
 	/* A new directory: its id is found by a walk soon after. */
-	mk("/system.slice/new.service");
-	CHECK(cgroup_map_lookup(m, ino("/system.slice/new.service"), t + 1) == NULL ||
-	      cgroup_map_walks(m) == 2);
-	CHECK_STR(
-	    cgroup_map_lookup(m, ino("/system.slice/new.service"), t + CGROUP_RESCAN_NEW_MS + 1),
-	    "/system.slice/new.service");
+	new_dir(newest(), new_service, sizeof(new_service));
+	CHECK(cgroup_map_lookup(m, ino(new_service), t + 1) == NULL || cgroup_map_walks(m) == 2);
+	CHECK_STR(cgroup_map_lookup(m, ino(new_service), t + CGROUP_RESCAN_NEW_MS + 1),
+	          new_service);
 	CHECK_INT(cgroup_map_walks(m), 2);
 
 	/* An id that no walk finds: at most one walk per CGROUP_RESCAN_MS. */
