@@ -24,24 +24,24 @@
 #define CONFIG_ERR_MAX (PATH_MAX + 256)
 
 struct config {
-	uint32_t interval_ms;	   /* [poll] interval_ms */
-	char netns[PATH_MAX];	   /* [poll] netns; "" = the namespace we run in */
-	bool destroy_events;	   /* [poll] destroy_events */
-	uint64_t event_buffer;	   /* [poll] event_buffer, bytes; 0 = what the system allows */
-	uint32_t event_batch_ms;   /* [poll] event_batch_ms; 0 = read each notification at once */
-	char log_path[PATH_MAX];   /* [log] path; "-" = standard output */
+	uint32_t interval_ms;       /* [poll] interval_ms */
+	char netns[PATH_MAX];       /* [poll] netns; "" = the namespace we run in */
+	bool destroy_events;        /* [poll] destroy_events */
+	uint64_t event_buffer;      /* [poll] event_buffer, bytes; 0 = what the system allows */
+	uint32_t event_batch_ms;    /* [poll] event_batch_ms; 0 = read each notification at once */
+	char log_path[PATH_MAX];    /* [log] path; "-" = standard output */
 	struct logfile_options log; /* [log] format, max_size, keep, compress, fsync,
-				       fsync_interval_ms, mode */
-	bool journal;		   /* [journal] enabled */
-	uint32_t journal_rate;	   /* [journal] rate: entries a second */
-	uint32_t journal_burst;	   /* [journal] burst: entries at once */
-	bool attrib_cgroups;	   /* [attribution] cgroups */
-	bool attrib_processes;	   /* [attribution] processes */
-	struct filter filter;	   /* [filter] ports, local_ports, remote_ports, addresses, states */
-	bool metrics;		   /* [metrics] enabled */
+	                               fsync_interval_ms, mode */
+	bool journal;               /* [journal] enabled */
+	uint32_t journal_rate;      /* [journal] rate: entries a second */
+	uint32_t journal_burst;     /* [journal] burst: entries at once */
+	bool attrib_cgroups;        /* [attribution] cgroups */
+	bool attrib_processes;      /* [attribution] processes */
+	struct filter filter; /* [filter] ports, local_ports, remote_ports, addresses, states */
+	bool metrics;         /* [metrics] enabled */
 	char metrics_path[PATH_MAX]; /* [metrics] path: the node_exporter textfile */
 	uint32_t metrics_interval_s; /* [metrics] interval, seconds between two writes */
-	uint32_t metrics_units;	   /* [metrics] units: units with their own label; 0 = none */
+	uint32_t metrics_units;      /* [metrics] units: units with their own label; 0 = none */
 };
 
 /* Fills CFG with the built-in defaults. */
@@ -53,7 +53,7 @@ void config_defaults(struct config *cfg);
  * interval_ms: ..."; no file or line), -ENOENT for an unknown section or key.
  */
 int config_set(struct config *cfg, const char *section, const char *key, const char *value,
-	       char *err, size_t errlen);
+               char *err, size_t errlen);
 
 /*
  * Reads the INI file PATH over CFG (which holds the defaults). Strict: an
@@ -66,7 +66,7 @@ int config_load_file(struct config *cfg, const char *path, char *err, size_t err
 
 /* As config_load_file(), from the NUL-terminated TEXT, named NAME in messages. */
 int config_load_string(struct config *cfg, const char *name, const char *text, char *err,
-		       size_t errlen);
+                       size_t errlen);
 
 /* Writes the effective configuration as an INI file to F (for --check-config). */
 void config_print(const struct config *cfg, FILE *f);

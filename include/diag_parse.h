@@ -34,6 +34,6 @@ int diag_parse_wanted(const struct sock *sk);
  * uid and inode 0. Fills both only on success; same errors.
  */
 int diag_parse_event(const struct nlmsghdr *nlh, size_t len, struct sock *ret,
-		     struct sock_info *ret_info);
+                     struct sock_info *ret_info);
 
 #endif

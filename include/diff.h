@@ -40,25 +40,25 @@ struct diff_probe {
  * allocates nothing.
  */
 struct diff {
-	uint32_t run;		  /* this diff's number: see diff_mark.run */
-	size_t matched;		  /* entries of OLD found in NEW */
-	size_t next;		  /* OLD's entry after the last match */
+	uint32_t run;               /* this diff's number: see diff_mark.run */
+	size_t matched;             /* entries of OLD found in NEW */
+	size_t next;                /* OLD's entry after the last match */
 	struct diff_list appeared;  /* entries of NEW not in OLD, in dump order */
 	struct diff_list changed;   /* entries of NEW whose state changed */
 	struct diff_list unmatched; /* entries of OLD not in NEW */
-	int unmatched_known;	  /* unmatched is this run's (diff_end() found it) */
+	int unmatched_known;        /* unmatched is this run's (diff_end() found it) */
 	struct diff_list pending;   /* entries of NEW not found in order */
 	struct diff_list64 queries; /* cookies asked about (diff_query()) */
 	struct diff_probe *probe;   /* pending and queries, by cookie */
-	size_t probe_mask;	  /* slots in use - 1; 0: none this run */
-	size_t probe_cap;	  /* slots allocated */
-	uint64_t *filter;	  /* a bit per cookie hash in probe (see diff.c) */
-	size_t filter_mask;	  /* bits in use - 1 */
-	size_t filter_cap;	  /* words allocated */
-	int changed_unsorted;	  /* a repeat folded in changed an earlier entry */
-	uint32_t *hash;		  /* scratch hash: index + 1, 0 = empty */
-	size_t hash_mask;	  /* slots in use - 1 */
-	size_t hash_cap;	  /* slots allocated */
+	size_t probe_mask;          /* slots in use - 1; 0: none this run */
+	size_t probe_cap;           /* slots allocated */
+	uint64_t *filter;           /* a bit per cookie hash in probe (see diff.c) */
+	size_t filter_mask;         /* bits in use - 1 */
+	size_t filter_cap;          /* words allocated */
+	int changed_unsorted;       /* a repeat folded in changed an earlier entry */
+	uint32_t *hash;             /* scratch hash: index + 1, 0 = empty */
+	size_t hash_mask;           /* slots in use - 1 */
+	size_t hash_cap;            /* slots allocated */
 	/* 0, or how long a full socket must be missing from dumps before it is
 	 * declared gone (more than one dump in any case). With destroy
 	 * notifications, the notification says when a full socket is gone;
@@ -107,7 +107,7 @@ void diff_release(struct diff *d);
  */
 int diff_match(struct diff *d, struct snapshot *old, struct snapshot *new);
 int diff_report(struct diff *d, struct snapshot *old, struct snapshot *new, enum transition_how how,
-		diff_cb cb, void *user);
+                diff_cb cb, void *user);
 
 /*
  * diff_match() as the dump arrives: diff_begin(), then diff_add() for each
@@ -143,7 +143,7 @@ void diff_keep(struct diff *d, struct snapshot *old, struct snapshot *new);
 /* After diff_match(): the entry of NEW that is the same socket as the entry
  * O of OLD, or NULL when the dump did not return it. */
 struct snapshot_entry *diff_newer(const struct diff *d, struct snapshot *new,
-				  const struct snapshot_entry *o);
+                                  const struct snapshot_entry *o);
 
 /* Tells whether the kernel still has the socket SK: 1 yes, 0 no, -errno. */
 typedef int (*diff_present_fn)(void *user, const struct sock *sk);
@@ -158,8 +158,8 @@ typedef int (*diff_present_fn)(void *user, const struct sock *sk);
  * without the hold) settles it. Any other answer leaves it to the hold.
  * Returns the number asked about.
  */
-size_t diff_check_missing(struct diff *d, struct snapshot *old, diff_present_fn present,
-			  void *user, size_t max);
+size_t diff_check_missing(struct diff *d, struct snapshot *old, diff_present_fn present, void *user,
+                          size_t max);
 
 /* After diff_match(): which end a socket SK that no record has placed yet
  * is, from its state and this dump's listeners (enum transition_role). */

@@ -1,4 +1,5 @@
-/* journal.h - tcpstated's entries in the journal: each record within the budget, and the daemon's own. */
+/* journal.h - tcpstated's entries in the journal: each record within the budget, and the daemon's
+ * own. */
 #ifndef TCPSTATED_JOURNAL_H
 #define TCPSTATED_JOURNAL_H
 
@@ -37,8 +38,8 @@ const char *journal_message_id(unsigned kind);
 struct journal_entry {
 	struct iovec iov[JOURNAL_FIELDS_MAX];
 	size_t n;
-	size_t used; /* bytes of buf */
-	int err;     /* -ENOSPC once a field did not fit */
+	size_t used;                 /* bytes of buf */
+	int err;                     /* -ENOSPC once a field did not fit */
 	char buf[RECORD_MAX + 4096]; /* MESSAGE, and the owner's cgroup path and unit */
 };
 
@@ -61,7 +62,7 @@ int journal_send(const struct transition *t);
  * PRIORITY=4. Returns 0 or -errno.
  */
 int journal_send_loss(const char *path, uint64_t lost, const struct timespec *since,
-		      const struct timespec *until);
+                      const struct timespec *until);
 /*
  * Fills E with the summary S: MESSAGE (the text summary without its
  * timestamp), MESSAGE_ID of JOURNAL_SUMMARY, PRIORITY=6, SYSLOG_IDENTIFIER,
@@ -83,7 +84,8 @@ bool journal_available(void);
 /* Records sent to the journal within a budget (jbudget.h); NULL: none are. */
 struct journal;
 
-/* A sender with RATE entries a second and BURST at once (both >= 1). Returns 0 and *RET, or -ENOMEM. */
+/* A sender with RATE entries a second and BURST at once (both >= 1). Returns 0 and *RET, or
+ * -ENOMEM. */
 int journal_new(struct journal **ret, uint32_t rate, uint32_t burst);
 
 /* Frees J. Accepts NULL. */
@@ -120,8 +122,8 @@ int journal_report(struct journal *j, const char *log_path, bool all);
  * TCPSTATE_NOT_SENT (the total), _OVER_BUDGET, _FAILED, _SINCE, _UNTIL,
  * _LOG, _RATE, _BURST. No I/O. Returns 0 or -ENOSPC.
  */
-int journal_not_sent_build(struct journal_entry *e, const struct jbudget_report *r,
-			   uint32_t rate, uint32_t burst, const char *log_path);
+int journal_not_sent_build(struct journal_entry *e, const struct jbudget_report *r, uint32_t rate,
+                           uint32_t burst, const char *log_path);
 
 /*
  * Fills E with the entry that says the daemon started (or RELOADED) with CFG
@@ -131,10 +133,10 @@ int journal_not_sent_build(struct journal_entry *e, const struct jbudget_report 
  * Returns 0 or -ENOSPC.
  */
 int journal_settings_build(struct journal_entry *e, bool reloaded, const char *msg,
-			   const struct config *cfg, const char *source);
+                           const struct config *cfg, const char *source);
 
 /* Builds that entry and sends it. Returns 0 or -errno. */
 int journal_send_settings(bool reloaded, const char *msg, const struct config *cfg,
-			  const char *source);
+                          const char *source);
 
 #endif

@@ -7,8 +7,8 @@
 struct loop;
 
 enum loop_event_type {
-	LOOP_TICK,   /* time to poll */
-	LOOP_SIGNAL, /* a signal arrived */
+	LOOP_TICK,     /* time to poll */
+	LOOP_SIGNAL,   /* a signal arrived */
 	LOOP_READABLE, /* the watched descriptor has something to read */
 };
 
@@ -16,8 +16,8 @@ struct loop_event {
 	enum loop_event_type type;
 	uint64_t missed; /* LOOP_TICK: ticks that passed unserved since the last */
 	uint64_t due_ns; /* LOOP_TICK: when the latest tick was due, CLOCK_MONOTONIC ns */
-	int signo;	 /* LOOP_SIGNAL: which */
-	int fd;		 /* LOOP_READABLE: which */
+	int signo;       /* LOOP_SIGNAL: which */
+	int fd;          /* LOOP_READABLE: which */
 };
 
 /*

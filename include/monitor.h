@@ -14,18 +14,18 @@
 struct monitor;
 
 struct monitor_stats {
-	uint64_t polls;		/* dumps diffed */
-	uint64_t dumps_failed;	/* dumps that failed and were not diffed */
-	uint64_t transitions;	/* records produced */
-	size_t sockets;		/* sockets in the latest dump */
-	int write_error;	/* -errno of this poll's failed log write, or 0 */
+	uint64_t polls;          /* dumps diffed */
+	uint64_t dumps_failed;   /* dumps that failed and were not diffed */
+	uint64_t transitions;    /* records produced */
+	size_t sockets;          /* sockets in the latest dump */
+	int write_error;         /* -errno of this poll's failed log write, or 0 */
 	uint64_t journal_failed; /* records the journal did not take */
-	uint64_t journal_over;	/* records over the journal's budget, not sent to it */
-	int journal_error;	/* -errno of this poll's first failed journal send, or 0 */
-	uint64_t summaries;	/* connection summaries written */
-	uint64_t events;	/* destroy notifications read */
-	uint64_t events_lost;	/* notifications the kernel dropped or the queue refused */
-	uint64_t overruns;	/* reads that found notifications dropped */
+	uint64_t journal_over;   /* records over the journal's budget, not sent to it */
+	int journal_error;       /* -errno of this poll's first failed journal send, or 0 */
+	uint64_t summaries;      /* connection summaries written */
+	uint64_t events;         /* destroy notifications read */
+	uint64_t events_lost;    /* notifications the kernel dropped or the queue refused */
+	uint64_t overruns;       /* reads that found notifications dropped */
 };
 
 /* Destroy notifications queued between two polls, at most (a resource
@@ -38,7 +38,7 @@ struct monitor_stats {
  * Returns 0 and *ret, or -ENOMEM.
  */
 int monitor_new(struct monitor **ret, struct diag *diag, struct logfile *log,
-		enum record_format fmt);
+                enum record_format fmt);
 
 /* Frees M. Accepts NULL. */
 void monitor_free(struct monitor *m);
@@ -83,11 +83,11 @@ struct snapshot *monitor_table(struct monitor *m);
  * record for every transition since the previous one (the first snapshot's
  * sockets as "initial"), joined with the notifications (reconcile.c), with a
  * summary for every connection whose socket was destroyed, all in time
- * order; then flushes the log. Returns 0, or the -errno of a dump that failed, in which case nothing
- * was diffed and the next poll compares against the last good snapshot. A log
- * write that fails does not stop the poll: its records are counted in
- * logfile_dropped() and the error is in monitor_stats()->write_error; a
- * journal send that fails is counted likewise (journal_failed, journal_error).
+ * order; then flushes the log. Returns 0, or the -errno of a dump that failed, in which case
+ * nothing was diffed and the next poll compares against the last good snapshot. A log write that
+ * fails does not stop the poll: its records are counted in logfile_dropped() and the error is in
+ * monitor_stats()->write_error; a journal send that fails is counted likewise (journal_failed,
+ * journal_error).
  */
 int monitor_poll(struct monitor *m);
 

@@ -40,10 +40,10 @@ struct reconcile {
 	size_t gone_len, gone_cap;
 	uint64_t *gone_next; /* the current one */
 	size_t gone_next_len, gone_next_cap;
-	time_t window_start; /* when the current generation began */
-	uint32_t *tw;        /* this poll's minisockets by 4-tuple: index into new + 1 */
-	size_t tw_mask;      /* slots in use - 1 */
-	size_t tw_cap;       /* slots allocated */
+	time_t window_start;    /* when the current generation began */
+	uint32_t *tw;           /* this poll's minisockets by 4-tuple: index into new + 1 */
+	size_t tw_mask;         /* slots in use - 1 */
+	size_t tw_cap;          /* slots allocated */
 	struct timespec last;   /* when the last diffed dump completed; 0 before */
 	struct timespec before; /* the one before that */
 	struct reconcile_stats stats;

@@ -38,8 +38,7 @@ int record_format(char *buf, size_t size, const struct transition *t, enum recor
  * with "kind":"summary" (transition records have no "kind"), or text with the
  * word "summary" where a transition has its states. Same return convention.
  */
-int record_format_summary(char *buf, size_t size, const struct summary *s,
-			  enum record_format fmt);
+int record_format_summary(char *buf, size_t size, const struct summary *s, enum record_format fmt);
 
 /* Writes "2026-11-24T10:00:00.123456Z" (RFC 3339, UTC, microseconds) for TS.
  * BUF must hold 28 bytes. Returns the length (27), or -EOVERFLOW. */
@@ -57,11 +56,11 @@ int record_format_addr(char *buf, size_t size, int family, const uint8_t addr[16
  * convention as record_format().
  */
 int record_format_loss(char *buf, size_t size, enum record_format fmt, uint64_t lost,
-		       const struct timespec *ts, const struct timespec *since,
-		       const struct timespec *until);
+                       const struct timespec *ts, const struct timespec *since,
+                       const struct timespec *until);
 
 /* The owner's columns of the --once table, beyond ss -tan's: bits of COLUMNS. */
-#define RECORD_TABLE_UNIT 0x1u    /* the systemd unit ([attribution] cgroups) */
+#define RECORD_TABLE_UNIT    0x1u /* the systemd unit ([attribution] cgroups) */
 #define RECORD_TABLE_PROCESS 0x2u /* pid and command ([attribution] processes) */
 
 /* The header line of the socket table printed by --once, '\n' included. */
@@ -78,7 +77,7 @@ int record_format_row(char *buf, size_t size, const struct sock *sk);
 /* The same with the owner's COLUMNS, from OWNER (NULL, or a field of it
  * unknown: "-"), escaped as in text records, like `ss -tanp`. */
 int record_format_table_row(char *buf, size_t size, const struct sock *sk,
-			    const struct sock_owner *owner, unsigned columns);
+                            const struct sock_owner *owner, unsigned columns);
 
 /*
  * Writes SK as one JSON object of --once --format json, dumped at TS:
@@ -87,6 +86,6 @@ int record_format_table_row(char *buf, size_t size, const struct sock *sk,
  * return convention as record_format().
  */
 int record_format_socket_json(char *buf, size_t size, const struct sock *sk,
-			      const struct sock_owner *owner, const struct timespec *ts);
+                              const struct sock_owner *owner, const struct timespec *ts);
 
 #endif

@@ -23,7 +23,7 @@ struct snapshot_entry {
 	 * declared gone: a dump that raced with socket churn can miss a socket,
 	 * so absence counts only once it is seen twice (see diff.c). */
 	uint8_t missing;
-	struct reconcile_mark rec; /* what reconcile.c settled, for the diff */
+	struct reconcile_mark rec;     /* what reconcile.c settled, for the diff */
 	struct timespec missing_since; /* when the first dump missed it */
 	struct timespec first_seen;    /* when tcpstated first saw the connection */
 	/* When its latest change happened, where a notification told it better
@@ -37,7 +37,7 @@ struct snapshot_entry {
 /* One slot of the index: which entry, and a tag from its cookie's hash. */
 struct snapshot_slot {
 	uint32_t entry; /* entry index + 1, 0 = empty */
-	uint32_t tag;	/* the high half of the cookie's hash */
+	uint32_t tag;   /* the high half of the cookie's hash */
 };
 
 /*
@@ -51,10 +51,10 @@ struct snapshot {
 	size_t cap;
 	struct snapshot_slot *slots;
 	size_t slot_mask;
-	size_t indexed;		 /* entries[0..indexed) are in the index */
-	int slots_dirty;	 /* the index holds stale slots (indexed is 0) */
-	size_t repeats;		 /* sockets the dump returned more than once */
-	size_t missing;		 /* entries carried in as missing (snapshot_put_missing()) */
+	size_t indexed;        /* entries[0..indexed) are in the index */
+	int slots_dirty;       /* the index holds stale slots (indexed is 0) */
+	size_t repeats;        /* sockets the dump returned more than once */
+	size_t missing;        /* entries carried in as missing (snapshot_put_missing()) */
 	struct timespec taken; /* CLOCK_REALTIME when the dump completed */
 };
 
@@ -81,7 +81,7 @@ int snapshot_put(struct snapshot *s, const struct sock *sk);
  * Returns 0 and *ret (valid until the next insert), or -ENOMEM.
  */
 int snapshot_put_missing(struct snapshot *s, const struct sock *sk, const struct timespec *since,
-			 struct snapshot_entry **ret);
+                         struct snapshot_entry **ret);
 
 /* snapshot_put() as a diag_sock_cb: USER is the table. Returns 0 or -ENOMEM. */
 int snapshot_put_cb(const struct sock *sk, void *user);

@@ -38,22 +38,22 @@ struct sock_tuple {
 
 /* What kind of kernel object the dump returned. */
 enum sock_kind {
-	SOCK_KIND_FULL,	    /* a full socket: has uid, and an inode unless orphaned */
+	SOCK_KIND_FULL,     /* a full socket: has uid, and an inode unless orphaned */
 	SOCK_KIND_REQUEST,  /* a request socket of a listener, in SYN_RECV */
 	SOCK_KIND_TIMEWAIT, /* a TIME_WAIT (or FIN_WAIT2) minisocket */
-	SOCK_KIND_GONE,	    /* known from its destroy notification only: no uid or inode */
+	SOCK_KIND_GONE,     /* known from its destroy notification only: no uid or inode */
 	SOCK_KIND_MAX
 };
 
 struct sock {
 	uint64_t cookie; /* kernel socket cookie: identity, never 0 */
 	struct sock_tuple tuple;
-	uint8_t state;	 /* enum sock_state */
-	uint8_t kind;	 /* enum sock_kind */
-	uint32_t uid;	 /* meaningful for SOCK_KIND_FULL only */
-	uint32_t inode;	 /* 0 where the kernel has none: minisockets, orphans */
-	uint32_t rqueue; /* LISTEN: accept backlog; else unread bytes */
-	uint32_t wqueue; /* LISTEN: backlog limit; else unsent bytes */
+	uint8_t state;      /* enum sock_state */
+	uint8_t kind;       /* enum sock_kind */
+	uint32_t uid;       /* meaningful for SOCK_KIND_FULL only */
+	uint32_t inode;     /* 0 where the kernel has none: minisockets, orphans */
+	uint32_t rqueue;    /* LISTEN: accept backlog; else unread bytes */
+	uint32_t wqueue;    /* LISTEN: backlog limit; else unsent bytes */
 	uint64_t cgroup_id; /* cgroup v2 id (inode of its directory); 0: none (minisockets) */
 };
 
@@ -64,7 +64,7 @@ struct sock {
 struct sock_owner {
 	const char *cgroup; /* cgroup v2 path, "/system.slice/nginx.service" */
 	const char *unit;   /* systemd unit in it, "nginx.service" */
-	uint32_t pid;	    /* a process holding the socket open */
+	uint32_t pid;       /* a process holding the socket open */
 	const char *comm;   /* its command name (/proc/PID/comm; any bytes) */
 };
 
@@ -74,18 +74,18 @@ struct sock_owner {
  * unknown, and its bit in HAS is clear.
  */
 struct sock_info {
-	uint64_t bytes_acked;	 /* sent and acknowledged */
+	uint64_t bytes_acked;    /* sent and acknowledged */
 	uint64_t bytes_received; /* received */
-	uint32_t total_retrans;	 /* segments retransmitted */
-	uint32_t rtt_us;	 /* smoothed RTT */
-	uint8_t retransmits;	 /* tcpi_retransmits: timeouts in a row not yet recovered */
-	uint8_t has;		 /* SOCK_INFO_HAS_* bits */
+	uint32_t total_retrans;  /* segments retransmitted */
+	uint32_t rtt_us;         /* smoothed RTT */
+	uint8_t retransmits;     /* tcpi_retransmits: timeouts in a row not yet recovered */
+	uint8_t has;             /* SOCK_INFO_HAS_* bits */
 };
 
-#define SOCK_INFO_HAS_BYTES 0x1u   /* bytes_acked and bytes_received */
+#define SOCK_INFO_HAS_BYTES   0x1u /* bytes_acked and bytes_received */
 #define SOCK_INFO_HAS_RETRANS 0x2u /* total_retrans */
-#define SOCK_INFO_HAS_RTT 0x4u	   /* rtt_us */
-#define SOCK_INFO_HAS_RTO 0x8u	   /* retransmits */
+#define SOCK_INFO_HAS_RTT     0x4u /* rtt_us */
+#define SOCK_INFO_HAS_RTO     0x8u /* retransmits */
 
 /* netstat's name for STATE ("NONE" for SOCK_NONE), or "UNKNOWN". Never NULL. */
 const char *sock_state_name(unsigned state);

@@ -21,8 +21,9 @@ const char *transition_how_name(unsigned how);
 /* Which end of its connection a socket is. */
 enum transition_role {
 	TRANSITION_ROLE_UNKNOWN, /* a listener, or nothing tells */
-	TRANSITION_ROLE_CLIENT,  /* it connected out (SYN_SENT, or no local listener has its port) */
-	TRANSITION_ROLE_SERVER,  /* accepted from a listener (SYN_RECV, or a listener has its port) */
+	TRANSITION_ROLE_CLIENT, /* it connected out (SYN_SENT, or no local listener has its port) */
+	TRANSITION_ROLE_SERVER, /* accepted from a listener (SYN_RECV, or a listener has its port)
+	                         */
 	TRANSITION_ROLE_MAX
 };
 
@@ -60,16 +61,16 @@ const char *transition_side_name(unsigned side);
  * carrying it costs a copy of these bytes.
  */
 struct transition_conn {
-	int64_t since_us;   /* CLOCK_REALTIME µs of the record that entered its state; 0: unknown */
-	uint64_t peer;      /* the cookie of its other end, a socket of the same namespace; 0: none */
+	int64_t since_us; /* CLOCK_REALTIME µs of the record that entered its state; 0: unknown */
+	uint64_t peer;    /* the cookie of its other end, a socket of the same namespace; 0: none */
 	uint64_t cgroup_id; /* its owner's cgroup v2 id; 0: unknown */
 	uint32_t uid;       /* its owner's uid, when has_uid */
 	uint32_t inode;     /* its inode, learnt while a process held it; 0: unknown */
 	uint16_t path;      /* bit (1 << state) for each state it was seen in */
 	uint8_t role;       /* enum transition_role */
 	uint8_t has_uid;
-	uint8_t state;      /* the state the last record gave it */
-	uint16_t syn_ms;    /* milliseconds it spent in SYN_SENT, at most 65535 */
+	uint8_t state;   /* the state the last record gave it */
+	uint16_t syn_ms; /* milliseconds it spent in SYN_SENT, at most 65535 */
 };
 
 /* Learns what the dump tells of SK's owner (a full socket's uid, inode and
@@ -82,26 +83,25 @@ int64_t transition_conn_enter(struct transition_conn *c, unsigned state, const s
 
 /*
  * How a connection ended, from what C says of its path, LAST (the last state
- * a record gave it) and the time spent in it (IN_LAST_US, -1: unknown), whether its destroy notification shows the kernel's
- * tcp_disconnect() (DISCONNECTED: an abortive close or a failed connect
- * cleared its remote port), whether it was seen closed while its application
- * held it (HELD_CLOSED) and its final INFO. Sets *RET_OUTCOME and
- * *RET_CLOSER (enum transition_side).
+ * a record gave it) and the time spent in it (IN_LAST_US, -1: unknown), whether its destroy
+ * notification shows the kernel's tcp_disconnect() (DISCONNECTED: an abortive close or a failed
+ * connect cleared its remote port), whether it was seen closed while its application held it
+ * (HELD_CLOSED) and its final INFO. Sets *RET_OUTCOME and *RET_CLOSER (enum transition_side).
  */
 void transition_outcome(const struct transition_conn *c, unsigned last, int64_t in_last_us,
                         int disconnected, int held_closed, const struct sock_info *info,
                         uint8_t *ret_outcome, uint8_t *ret_closer);
 
 struct transition {
-	struct timespec ts;             /* CLOCK_REALTIME */
-	const struct sock *sk;          /* the socket, with its first-seen 4-tuple */
-	uint8_t from;                   /* enum sock_state; SOCK_NONE = appeared */
-	uint8_t to;                     /* enum sock_state; SOCK_NONE = vanished */
-	uint8_t how;                    /* enum transition_how */
-	uint8_t has_in_state;           /* in_state_us is known (never when FROM is NONE) */
-	uint64_t in_state_us;           /* microseconds spent in FROM */
+	struct timespec ts;                 /* CLOCK_REALTIME */
+	const struct sock *sk;              /* the socket, with its first-seen 4-tuple */
+	uint8_t from;                       /* enum sock_state; SOCK_NONE = appeared */
+	uint8_t to;                         /* enum sock_state; SOCK_NONE = vanished */
+	uint8_t how;                        /* enum transition_how */
+	uint8_t has_in_state;               /* in_state_us is known (never when FROM is NONE) */
+	uint64_t in_state_us;               /* microseconds spent in FROM */
 	const struct transition_conn *conn; /* NULL: nothing remembered */
-	const struct sock_owner *owner; /* NULL: not looked up (set by the monitor) */
+	const struct sock_owner *owner;     /* NULL: not looked up (set by the monitor) */
 };
 
 /*
@@ -127,8 +127,7 @@ struct transition_about {
 
 /* What SK's record says (above), from C (NULL: nothing remembered) and, for a
  * transition, T (NULL for a summary). */
-struct transition_about transition_about_of(const struct sock *sk,
-                                            const struct transition_conn *c,
+struct transition_about transition_about_of(const struct sock *sk, const struct transition_conn *c,
                                             const struct transition *t);
 
 struct summary {

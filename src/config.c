@@ -281,7 +281,8 @@ static const char *path_problem(const char *value)
 			return "control character";
 		if ((value[i] == ';' || value[i] == '#') &&
 		    (i == 0 || isspace((unsigned char)value[i - 1])))
-			return "\";\" or \"#\" at the start or after a blank, which begins a comment";
+			return "\";\" or \"#\" at the start or after a blank, which begins a "
+			       "comment";
 	}
 	return NULL;
 }

@@ -90,9 +90,10 @@ struct logfile *daemon_open_log(const struct config *cfg)
 	int err = logfile_open(&log, cfg->log_path, &cfg->log);
 
 	if (err == 0 && (err = start_format(log, cfg->log.format)) < 0)
-		fatal(EX_CANTCREAT, "cannot rotate log file %s, which holds records of another "
-		      "format than %s: %s", cfg->log_path, record_format_name(cfg->log.format),
-		      strerror(-err));
+		fatal(EX_CANTCREAT,
+		      "cannot rotate log file %s, which holds records of another "
+		      "format than %s: %s",
+		      cfg->log_path, record_format_name(cfg->log.format), strerror(-err));
 	if (err < 0)
 		fatal(EX_CANTCREAT, "cannot open log file %s: %s", cfg->log_path,
 		      log_open_problem(err, cfg->log_path));
@@ -236,7 +237,9 @@ static void log_settings(const struct daemon *d, const char *what)
 	         "destroy events %s, filter %s, attribution %s",
 	         what, d->source, d->cfg.interval_ms, record_format_name(d->cfg.log.format),
 	         d->cfg.log_path,
-	         d->journal ? journal_budget : d->cfg.journal ? "off (no journald)" : "off",
+	         d->journal       ? journal_budget
+	         : d->cfg.journal ? "off (no journald)"
+	                          : "off",
 	         events, filter, attrib);
 	if (!log_to_journal() ||
 	    journal_send_settings(strcmp(what, "reloaded") == 0, msg, &d->cfg, d->source) < 0)
@@ -253,7 +256,8 @@ static void apply_journal(struct daemon *d, const struct config *cfg)
 	bool absent = cfg->journal && !journal_available();
 
 	if (absent && !d->journal_absent_said)
-		log_info("no journal on this host (no " JOURNAL_SOCKET_PATH "); records go to %s only",
+		log_info("no journal on this host (no " JOURNAL_SOCKET_PATH
+		         "); records go to %s only",
 		         cfg->log_path);
 	d->journal_absent_said |= absent;
 	if (!cfg->journal || absent) {

@@ -39,7 +39,7 @@
  * bind() and listen() would be logged as NONE -> CLOSE -> LISTEN.
  */
 #define KERNEL_TCP_BOUND_INACTIVE 13
-#define DIAG_ALL_STATES (0xffffffffu & ~(1u << KERNEL_TCP_BOUND_INACTIVE))
+#define DIAG_ALL_STATES           (0xffffffffu & ~(1u << KERNEL_TCP_BOUND_INACTIVE))
 
 struct diag {
 	struct mnl_socket *nl;
@@ -249,9 +249,8 @@ static int probe_inexact(const struct sock_tuple *t)
 {
 	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
-	return t->family == AF_INET6 &&
-	       (!memcmp(t->raddr, mapped, sizeof(mapped)) ||
-	        (t->laddr[0] == 0xfe && (t->laddr[1] & 0xc0) == 0x80));
+	return t->family == AF_INET6 && (!memcmp(t->raddr, mapped, sizeof(mapped)) ||
+	                                 (t->laddr[0] == 0xfe && (t->laddr[1] & 0xc0) == 0x80));
 }
 
 static void probe_request(struct diag *d, const struct sock *sk)
@@ -419,10 +418,13 @@ int diag_events_read(struct diag_events *ev, diag_event_cb cb, void *user)
 		int n;
 
 		for (unsigned i = 0; i < DIAG_EVENTS_VLEN; i++) {
-			ev->iov[i] = (struct iovec){.iov_base = ev->buf[i], .iov_len = sizeof(ev->buf[i])};
-			ev->msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &ev->iov[i], .msg_iovlen = 1}};
+			ev->iov[i] =
+			    (struct iovec){.iov_base = ev->buf[i], .iov_len = sizeof(ev->buf[i])};
+			ev->msgs[i] =
+			    (struct mmsghdr){.msg_hdr = {.msg_iov = &ev->iov[i], .msg_iovlen = 1}};
 		}
-		n = recvmmsg(mnl_socket_get_fd(ev->nl), ev->msgs, DIAG_EVENTS_VLEN, MSG_DONTWAIT, NULL);
+		n = recvmmsg(mnl_socket_get_fd(ev->nl), ev->msgs, DIAG_EVENTS_VLEN, MSG_DONTWAIT,
+		             NULL);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -442,7 +444,8 @@ int diag_events_read(struct diag_events *ev, diag_event_cb cb, void *user)
 					continue;
 				err = diag_parse_event(nlh, nlh->nlmsg_len, &sk, &info);
 				if (err < 0)
-					continue; /* not TCP over IP, or broken: nothing to act on */
+					continue; /* not TCP over IP, or broken: nothing to act on
+					           */
 				err = cb(&sk, &info, user);
 				if (err != 0)
 					return err;

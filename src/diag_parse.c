@@ -26,7 +26,7 @@
 
 struct attrs {
 	int has_shutdown;
-	uint64_t cgroup_id; /* 0: none */
+	uint64_t cgroup_id;        /* 0: none */
 	const struct nlattr *info; /* INET_DIAG_INFO, or NULL */
 };
 
@@ -198,7 +198,7 @@ static void parse_info(const struct nlattr *attr, struct sock_info *ret)
 }
 
 int diag_parse_event(const struct nlmsghdr *nlh, size_t len, struct sock *ret,
-		     struct sock_info *ret_info)
+                     struct sock_info *ret_info)
 {
 	struct attrs a;
 	struct sock sk;

@@ -134,7 +134,7 @@ static int owns_tuple(const struct sock *sk)
 /* The entry (index + 1) of the socket that appeared in NEW holding the
  * 4-tuple T, or 0. Needs the scratch hash filled by tuple_index(). */
 static uint32_t appeared_find(const struct diff *d, const struct snapshot *new,
-			      const struct sock_tuple *t)
+                              const struct sock_tuple *t)
 {
 	size_t i = sock_tuple_hash(t) & d->hash_mask;
 
@@ -179,7 +179,7 @@ static struct snapshot_entry *find_near(struct snapshot *old, size_t next, uint6
 
 /* Links the entry O of OLD and the entry W of NEW: the same socket. */
 static void link_entries(struct diff *d, struct snapshot *old, struct snapshot *new,
-			 struct snapshot_entry *o, size_t w)
+                         struct snapshot_entry *o, size_t w)
 {
 	struct snapshot_entry *e = &new->entries[w];
 
@@ -204,7 +204,7 @@ static void link_entries(struct diff *d, struct snapshot *old, struct snapshot *
  * changes, out of dump order.
  */
 static void fold_repeat(struct diff *d, struct snapshot *new, const struct snapshot_entry *o,
-			size_t first, size_t later)
+                        size_t first, size_t later)
 {
 	struct snapshot_entry *f = &new->entries[first];
 	int was_changed = f->sk.state != o->sk.state;
@@ -443,7 +443,7 @@ static size_t probes_fill(struct diff *d, struct snapshot *new)
  * later data. Returns 1 when an entry of NEW was dropped, else 0.
  */
 static int probe_hit(struct diff *d, struct snapshot *old, struct snapshot *new, size_t i,
-		     struct diff_probe *p)
+                     struct diff_probe *p)
 {
 	struct snapshot_entry *o = &old->entries[i];
 
@@ -610,7 +610,7 @@ int diff_match(struct diff *d, struct snapshot *old, struct snapshot *new)
 }
 
 struct snapshot_entry *diff_newer(const struct diff *d, struct snapshot *new,
-				  const struct snapshot_entry *o)
+                                  const struct snapshot_entry *o)
 {
 	return o->diff.run == d->run ? &new->entries[o->diff.next - 1] : NULL;
 }
@@ -622,7 +622,7 @@ struct snapshot_entry *diff_older(struct snapshot *old, const struct snapshot_en
 
 /* Nonzero when the missing entry O may be declared gone at NOW. */
 static int missed_enough(const struct diff *d, const struct snapshot_entry *o,
-			 const struct timespec *now)
+                         const struct timespec *now)
 {
 	int64_t ms;
 
@@ -639,7 +639,7 @@ static int missed_enough(const struct diff *d, const struct snapshot_entry *o,
 
 /* An entry of OLD that NEW lacks is gone now, rather than carried as missing. */
 static int gone_now(const struct diff *d, const struct snapshot *new,
-		    const struct snapshot_entry *o)
+                    const struct snapshot_entry *o)
 {
 	return (o->missing && missed_enough(d, o, &new->taken)) ||
 	       (d->appeared.len && owns_tuple(&o->sk) && appeared_find(d, new, &o->sk.tuple));
@@ -686,20 +686,20 @@ static void link_peers(const struct diff *d, struct snapshot *new)
 
 /* Reports the unmatched entries of OLD that are gone now and were (MISSING)
  * or were not (!MISSING) already missing from OLD's own dump. */
-static int report_gone(const struct diff *d, const struct snapshot *old,
-		       const struct snapshot *new, int missing, diff_cb cb, void *user)
+static int report_gone(const struct diff *d, const struct snapshot *old, const struct snapshot *new,
+                       int missing, diff_cb cb, void *user)
 {
 	for (size_t k = 0; k < d->unmatched.len; k++) {
 		const struct snapshot_entry *o = &old->entries[d->unmatched.v[k]];
 		struct transition t = {
-			/* The last dump that missed it, which is the first one
-			 * unless the socket was held (hold_full_ms): the time
-			 * of the records already written, so order holds. */
-			.ts = o->missing ? old->taken : new->taken,
-			.sk = &o->sk,
-			.from = o->sk.state,
-			.to = SOCK_NONE,
-			.how = TRANSITION_HOW_POLL,
+		    /* The last dump that missed it, which is the first one
+		     * unless the socket was held (hold_full_ms): the time
+		     * of the records already written, so order holds. */
+		    .ts = o->missing ? old->taken : new->taken,
+		    .sk = &o->sk,
+		    .from = o->sk.state,
+		    .to = SOCK_NONE,
+		    .how = TRANSITION_HOW_POLL,
 		};
 		struct transition_conn c = o->conn;
 		int err;
@@ -726,8 +726,8 @@ static int carry_missing(const struct diff *d, const struct snapshot *old, struc
 
 		if (o->rec.settled || gone_now(d, new, o))
 			continue;
-		err = snapshot_put_missing(new, &o->sk, o->missing ? &o->missing_since : &new->taken,
-					   &e);
+		err = snapshot_put_missing(new, &o->sk,
+		                           o->missing ? &o->missing_since : &new->taken, &e);
 		if (err < 0)
 			return err;
 		e->first_seen = o->first_seen;
@@ -754,8 +754,8 @@ static void list_unmatched(struct diff *d, const struct snapshot *old)
 	d->unmatched_known = 1;
 }
 
-size_t diff_check_missing(struct diff *d, struct snapshot *old, diff_present_fn present,
-			  void *user, size_t max)
+size_t diff_check_missing(struct diff *d, struct snapshot *old, diff_present_fn present, void *user,
+                          size_t max)
 {
 	size_t n = 0;
 
@@ -775,18 +775,18 @@ size_t diff_check_missing(struct diff *d, struct snapshot *old, diff_present_fn 
 /* Reports the entries of OLD marked closed (diff_mark_closed()) that are not
  * gone at once: their move to CLOSE, at NEW's time. */
 static int report_closed(const struct diff *d, const struct snapshot *old,
-			 const struct snapshot *new, diff_cb cb, void *user)
+                         const struct snapshot *new, diff_cb cb, void *user)
 {
 	for (size_t k = 0; k < d->unmatched.len; k++) {
 		const struct snapshot_entry *o = &old->entries[d->unmatched.v[k]];
 		struct transition_conn c = o->conn;
 		struct transition t = {
-			.ts = new->taken,
-			.sk = &o->sk,
-			.from = o->sk.state,
-			.to = SOCK_CLOSE,
-			.how = TRANSITION_HOW_POLL,
-			.conn = &o->conn,
+		    .ts = new->taken,
+		    .sk = &o->sk,
+		    .from = o->sk.state,
+		    .to = SOCK_CLOSE,
+		    .how = TRANSITION_HOW_POLL,
+		    .conn = &o->conn,
 		};
 		int err;
 
@@ -801,7 +801,7 @@ static int report_closed(const struct diff *d, const struct snapshot *old,
 }
 
 int diff_report(struct diff *d, struct snapshot *old, struct snapshot *new, enum transition_how how,
-		diff_cb cb, void *user)
+                diff_cb cb, void *user)
 {
 	int err;
 
@@ -834,13 +834,13 @@ int diff_report(struct diff *d, struct snapshot *old, struct snapshot *new, enum
 		const struct snapshot_entry *o = diff_older(old, e);
 		int64_t in;
 		struct transition t = {
-			.ts = e->rec.by_event ? e->changed_at : new->taken,
-			.sk = &e->sk,
-			.from = o ? o->sk.state : SOCK_NONE,
-			.to = e->sk.state,
-			.how = e->rec.by_event ? TRANSITION_HOW_DESTROY
-			       : o	   ? TRANSITION_HOW_POLL
-					   : (uint8_t)how,
+		    .ts = e->rec.by_event ? e->changed_at : new->taken,
+		    .sk = &e->sk,
+		    .from = o ? o->sk.state : SOCK_NONE,
+		    .to = e->sk.state,
+		    .how = e->rec.by_event ? TRANSITION_HOW_DESTROY
+		           : o             ? TRANSITION_HOW_POLL
+		                           : (uint8_t)how,
 		};
 
 		if (t.from == t.to)

@@ -225,10 +225,11 @@ int filter_parse_states(const char *s, uint32_t *ret, char *why, size_t whylen)
 			return WHY("\"%s\" is not a TCP state", tok);
 		st = state_from_name(tok);
 		if (st < 0)
-			return WHY("\"%s\" is not a TCP state (LISTEN SYN_SENT SYN_RECV ESTABLISHED "
-			           "FIN_WAIT1 FIN_WAIT2 CLOSE_WAIT CLOSING LAST_ACK TIME_WAIT CLOSE, "
-			           "or as ss spells them)",
-			           tok);
+			return WHY(
+			    "\"%s\" is not a TCP state (LISTEN SYN_SENT SYN_RECV ESTABLISHED "
+			    "FIN_WAIT1 FIN_WAIT2 CLOSE_WAIT CLOSING LAST_ACK TIME_WAIT CLOSE, "
+			    "or as ss spells them)",
+			    tok);
 		states |= 1u << st;
 	}
 	*ret = states;

@@ -209,8 +209,8 @@ void incident_log_stopped(const struct incidents *inc, const struct monitor_stat
 	incident_format_timing(inc, timing, sizeof(timing));
 	log_info("stopped after %" PRIu64 " polls: %" PRIu64 " transitions logged, %" PRIu64
 	         " summaries, %" PRIu64 " records lost, %" PRIu64 " dumps failed, %" PRIu64
-	         " polls skipped, %" PRIu64 " destroy events, %" PRIu64 " destroy events lost, %" PRIu64
-	         " not sent to the journal; %s",
+	         " polls skipped, %" PRIu64 " destroy events, %" PRIu64
+	         " destroy events lost, %" PRIu64 " not sent to the journal; %s",
 	         st->polls, st->transitions, st->summaries, lost, st->dumps_failed,
 	         inc->missed_total, st->events, st->events_lost,
 	         st->journal_over + st->journal_failed, timing);

@@ -108,7 +108,7 @@ static int squeeze_message(char *buf, size_t size, const char *line)
  * and SK's family, addresses, ports and cookie, and the record's time TS.
  */
 static int entry_begin(struct journal_entry *e, char *msg, size_t msglen, const char *message_id,
-		       const struct sock *sk, const struct timespec *ts)
+                       const struct sock *sk, const struct timespec *ts)
 {
 	const struct sock_tuple *tu = &sk->tuple;
 	char laddr[INET6_ADDRSTRLEN], raddr[INET6_ADDRSTRLEN], when[32];
@@ -200,18 +200,18 @@ int journal_send(const struct transition *t)
 }
 
 int journal_send_loss(const char *path, uint64_t lost, const struct timespec *since,
-		      const struct timespec *until)
+                      const struct timespec *until)
 {
 	char a[32], b[32];
 
 	if (record_format_time(a, sizeof(a), since) < 0 ||
 	    record_format_time(b, sizeof(b), until) < 0)
 		return -EOVERFLOW;
-	return sd_journal_send("MESSAGE=%" PRIu64 " records could not be written to %s between %s and %s",
-			       lost, path, a, b, "MESSAGE_ID=" JOURNAL_ID_LOST, "PRIORITY=4",
-			       "SYSLOG_IDENTIFIER=tcpstated", "TCPSTATE_LOST=%" PRIu64, lost,
-			       "TCPSTATE_SINCE=%s", a, "TCPSTATE_UNTIL=%s", b, "TCPSTATE_LOG=%s",
-			       path, NULL);
+	return sd_journal_send(
+	    "MESSAGE=%" PRIu64 " records could not be written to %s between %s and %s", lost, path,
+	    a, b, "MESSAGE_ID=" JOURNAL_ID_LOST, "PRIORITY=4", "SYSLOG_IDENTIFIER=tcpstated",
+	    "TCPSTATE_LOST=%" PRIu64, lost, "TCPSTATE_SINCE=%s", a, "TCPSTATE_UNTIL=%s", b,
+	    "TCPSTATE_LOG=%s", path, NULL);
 }
 
 int journal_summary_build(struct journal_entry *e, const struct summary *s)
@@ -223,7 +223,7 @@ int journal_summary_build(struct journal_entry *e, const struct summary *s)
 	err = record_format_summary(msg, sizeof(msg), s, RECORD_TEXT);
 	if (err >= 0)
 		err = entry_begin(e, msg, sizeof(msg), journal_message_id(JOURNAL_SUMMARY), s->sk,
-				  &s->ts);
+		                  &s->ts);
 	if (err < 0)
 		return err;
 	add(e, "TCPSTATE_LIFETIME_US=%" PRIu64, s->lifetime_us);
@@ -313,8 +313,8 @@ int journal_record_summary(struct journal *j, const struct summary *s)
 	return record_within(j, NULL, s);
 }
 
-int journal_not_sent_build(struct journal_entry *e, const struct jbudget_report *r,
-			   uint32_t rate, uint32_t burst, const char *log_path)
+int journal_not_sent_build(struct journal_entry *e, const struct jbudget_report *r, uint32_t rate,
+                           uint32_t burst, const char *log_path)
 {
 	char a[32], b[32], msg[PATH_MAX + 256];
 
@@ -322,10 +322,10 @@ int journal_not_sent_build(struct journal_entry *e, const struct jbudget_report 
 	    record_format_time(b, sizeof(b), &r->until) < 0)
 		return -EOVERFLOW;
 	snprintf(msg, sizeof(msg),
-		 "%" PRIu64 " records between %s and %s not sent to the journal (%" PRIu64
-		 " over the budget of %" PRIu32 " a second, burst %" PRIu32 ", %" PRIu64
-		 " refused by the journal); %s has them all",
-		 r->over + r->failed, a, b, r->over, rate, burst, r->failed, log_path);
+	         "%" PRIu64 " records between %s and %s not sent to the journal (%" PRIu64
+	         " over the budget of %" PRIu32 " a second, burst %" PRIu32 ", %" PRIu64
+	         " refused by the journal); %s has them all",
+	         r->over + r->failed, a, b, r->over, rate, burst, r->failed, log_path);
 	*e = (struct journal_entry){.n = 0};
 	add(e, "MESSAGE=%s", msg);
 	add(e, "MESSAGE_ID=%s", journal_message_id(JOURNAL_NOT_SENT));
@@ -367,7 +367,7 @@ int journal_report(struct journal *j, const char *log_path, bool all)
 }
 
 int journal_settings_build(struct journal_entry *e, bool reloaded, const char *msg,
-			   const struct config *cfg, const char *source)
+                           const struct config *cfg, const char *source)
 {
 	*e = (struct journal_entry){.n = 0};
 	add(e, "MESSAGE=%s", msg);
@@ -386,7 +386,7 @@ int journal_settings_build(struct journal_entry *e, bool reloaded, const char *m
 }
 
 int journal_send_settings(bool reloaded, const char *msg, const struct config *cfg,
-			  const char *source)
+                          const char *source)
 {
 	struct journal_entry e;
 	int err = journal_settings_build(&e, reloaded, msg, cfg, source);

@@ -45,13 +45,13 @@ static __attribute__((format(printf, 2, 0))) void vlog(int prio, const char *fmt
 		fprintf(stderr, "tcpstated: %s\n", msg);
 }
 
-#define DEFINE_LOG(name, prio)                   \
-	void name(const char *fmt, ...)          \
-	{                                        \
-		va_list ap;                      \
-		va_start(ap, fmt);               \
-		vlog(prio, fmt, ap);             \
-		va_end(ap);                      \
+#define DEFINE_LOG(name, prio)                                                                     \
+	void name(const char *fmt, ...)                                                            \
+	{                                                                                          \
+		va_list ap;                                                                        \
+		va_start(ap, fmt);                                                                 \
+		vlog(prio, fmt, ap);                                                               \
+		va_end(ap);                                                                        \
 	}
 
 DEFINE_LOG(log_info, LOG_INFO)

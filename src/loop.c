@@ -54,8 +54,8 @@ static const int loop_signals[] = {SIGTERM, SIGINT, SIGHUP, SIGUSR1};
 int loop_set_interval(struct loop *l, uint32_t interval_ms)
 {
 	struct itimerspec its = {
-		.it_interval = {.tv_sec = interval_ms / 1000,
-				.tv_nsec = (long)(interval_ms % 1000) * 1000000L},
+	    .it_interval = {.tv_sec = interval_ms / 1000,
+	                    .tv_nsec = (long)(interval_ms % 1000) * 1000000L},
 	};
 	/* An absolute first expiry, so that the schedule is known exactly. */
 	uint64_t first = util_mono_ns() + (uint64_t)interval_ms * 1000000ULL;
@@ -157,9 +157,9 @@ int loop_wait(struct loop *l, struct loop_event *ev)
 {
 	/* A negative fd is ignored by ppoll(). */
 	struct pollfd fds[3] = {
-		{.fd = l->signal_fd, .events = POLLIN},
-		{.fd = l->watch_fd, .events = POLLIN},
-		{.fd = l->timer_fd, .events = POLLIN},
+	    {.fd = l->signal_fd, .events = POLLIN},
+	    {.fd = l->watch_fd, .events = POLLIN},
+	    {.fd = l->timer_fd, .events = POLLIN},
 	};
 
 	for (;;) {
@@ -181,7 +181,8 @@ int loop_wait(struct loop *l, struct loop_event *ev)
 			ssize_t n = read(l->signal_fd, &si, sizeof(si));
 
 			if (n == sizeof(si)) {
-				*ev = (struct loop_event){.type = LOOP_SIGNAL, .signo = (int)si.ssi_signo};
+				*ev = (struct loop_event){.type = LOOP_SIGNAL,
+				                          .signo = (int)si.ssi_signo};
 				return 0;
 			}
 			if (n < 0 && errno != EAGAIN && errno != EINTR)
@@ -193,9 +194,9 @@ int loop_wait(struct loop *l, struct loop_event *ev)
 			if (n == sizeof(expirations)) {
 				l->ticks += expirations;
 				*ev = (struct loop_event){
-					.type = LOOP_TICK,
-					.missed = expirations - 1,
-					.due_ns = l->first_ns + (l->ticks - 1) * l->interval_ns,
+				    .type = LOOP_TICK,
+				    .missed = expirations - 1,
+				    .due_ns = l->first_ns + (l->ticks - 1) * l->interval_ns,
 				};
 				return 0;
 			}

@@ -20,7 +20,7 @@
 
 /* One record of a poll, held until the poll's records are sorted by time. */
 struct item {
-	struct sock sk; /* a copy: the tables change before the records are written */
+	struct sock sk;              /* a copy: the tables change before the records are written */
 	struct transition_conn conn; /* likewise */
 	uint8_t has_conn;
 	struct transition t;
@@ -33,8 +33,8 @@ struct monitor {
 	struct diag *diag;
 	struct logfile *log;
 	enum record_format fmt;
-	struct journal *journal; /* also send each record there; NULL: not */
-	struct filter filter; /* which records to write */
+	struct journal *journal;    /* also send each record there; NULL: not */
+	struct filter filter;       /* which records to write */
 	struct cgroup_map *cgroups; /* NULL: no cgroup attribution */
 	/* The last cgroup looked up in this poll, and its unit: the records of
 	 * a poll mostly share an owner, and its path lives until the next
@@ -46,14 +46,14 @@ struct monitor {
 		char unit[256];
 		int has_unit;
 	} cg;
-	struct procmap *procs;	    /* NULL: no process attribution */
-	struct metrics *metrics;    /* NULL: no metrics */
+	struct procmap *procs;   /* NULL: no process attribution */
+	struct metrics *metrics; /* NULL: no metrics */
 	struct tracker *tracker;
 	struct diag_events *events; /* NULL: polling alone */
-	uint64_t drops_base; /* the kernel's drop count when events were set */
-	int events_refused;  /* this read found the queue full */
-	int probed;          /* this poll asked the kernel about a socket */
-	struct item *items;  /* this poll's records */
+	uint64_t drops_base;        /* the kernel's drop count when events were set */
+	int events_refused;         /* this read found the queue full */
+	int probed;                 /* this poll asked the kernel about a socket */
+	struct item *items;         /* this poll's records */
 	size_t items_len, items_cap;
 	struct monitor_stats stats;
 };
@@ -73,7 +73,7 @@ static int probe(void *user, const struct sock *sk)
 }
 
 int monitor_new(struct monitor **ret, struct diag *diag, struct logfile *log,
-		enum record_format fmt)
+                enum record_format fmt)
 {
 	struct monitor *m = calloc(1, sizeof(*m));
 
@@ -145,8 +145,8 @@ struct snapshot *monitor_table(struct monitor *m)
  * the connection, so that a minisocket's or a notification's record names
  * the owner its full socket had; names come from the caches. */
 static const struct sock_owner *find_owner(struct monitor *m, const struct sock *sk,
-					   const struct transition_conn *c, struct sock_owner *o,
-					   char comm[PROCMAP_COMM_MAX])
+                                           const struct transition_conn *c, struct sock_owner *o,
+                                           char comm[PROCMAP_COMM_MAX])
 {
 	uint32_t inode = c && c->inode ? c->inode : sk->kind == SOCK_KIND_FULL ? sk->inode : 0;
 	uint64_t cgroup_id = c && c->cgroup_id ? c->cgroup_id : sk->cgroup_id;
@@ -233,7 +233,8 @@ static int add_item(const struct transition *t, const struct summary *s, void *u
 	struct monitor *m = user;
 	struct item *it;
 
-	if (util_grow((void **)&m->items, &m->items_cap, m->items_len + 1, sizeof(*m->items), 256) < 0)
+	if (util_grow((void **)&m->items, &m->items_cap, m->items_len + 1, sizeof(*m->items), 256) <
+	    0)
 		return -ENOMEM;
 	it = &m->items[m->items_len];
 	*it = (struct item){.is_summary = s != NULL, .seq = m->items_len};
@@ -275,7 +276,6 @@ static int cmp_item(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-
 /*
  * The states filter lets a summary through when it lets some record of its
  * connection through: when the connection was in a watched state. (Every
@@ -300,7 +300,8 @@ static void write_item(struct monitor *m, struct item *it)
 	if (it->is_summary) {
 		it->s.sk = &it->sk;
 		it->s.conn = c;
-		if (!summary_watched(&m->filter, c) || !filter_match_tuple(&m->filter, &it->sk.tuple))
+		if (!summary_watched(&m->filter, c) ||
+		    !filter_match_tuple(&m->filter, &it->sk.tuple))
 			return;
 		it->s.owner = find_owner(m, &it->sk, c, &owner, comm);
 		n = record_format_summary(line, sizeof(line), &it->s, m->fmt);

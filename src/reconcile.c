@@ -282,7 +282,8 @@ static int64_t in_state(const struct transition_conn *c, const struct timespec *
 
 static int64_t ms_between(const struct timespec *from, const struct timespec *to)
 {
-	return ((int64_t)to->tv_sec - from->tv_sec) * 1000 + (to->tv_nsec - from->tv_nsec) / 1000000;
+	return ((int64_t)to->tv_sec - from->tv_sec) * 1000 +
+	       (to->tv_nsec - from->tv_nsec) / 1000000;
 }
 
 /*
@@ -307,8 +308,9 @@ static int join_tracked(struct reconcile_event *ev, struct snapshot_entry *o, co
 	struct ending end = {
 	    .last = o->sk.state,
 	    .disconnected = disconnected(ev, &o->sk.tuple),
-	    .rst_received = o->missing && (o->sk.state == SOCK_CLOSE ||
-	                                   ms_between(&o->missing_since, &ev->ts) >= RECONCILE_HELD_MS),
+	    .rst_received =
+	        o->missing && (o->sk.state == SOCK_CLOSE ||
+	                       ms_between(&o->missing_since, &ev->ts) >= RECONCILE_HELD_MS),
 	};
 	unsigned from = o->sk.state;
 	int err;
@@ -339,7 +341,8 @@ static int join_tracked(struct reconcile_event *ev, struct snapshot_entry *o, co
  * EV's connection: its 4-tuple mirrors EV's, but for what tcp_disconnect()
  * cleared of either (a remote port, an unbound local address). NULL when
  * none. */
-static struct reconcile_event *batch_peer(const struct reconcile *r, const struct reconcile_event *ev)
+static struct reconcile_event *batch_peer(const struct reconcile *r,
+                                          const struct reconcile_event *ev)
 {
 	const struct sock_tuple *t = &ev->sk.tuple;
 	size_t at = (size_t)(ev - r->ev);
@@ -349,8 +352,9 @@ static struct reconcile_event *batch_peer(const struct reconcile *r, const struc
 	for (size_t i = lo; i < hi; i++) {
 		const struct sock_tuple *u = &r->ev[i].sk.tuple;
 
-		if (&r->ev[i] == ev || u->family != t->family || (t->rport && u->lport != t->rport) ||
-		    (u->rport && u->rport != t->lport) || (!t->rport && !u->rport))
+		if (&r->ev[i] == ev || u->family != t->family ||
+		    (t->rport && u->lport != t->rport) || (u->rport && u->rport != t->lport) ||
+		    (!t->rport && !u->rport))
 			continue;
 		if (!memcmp(u->laddr, t->raddr, sizeof(u->laddr)) ||
 		    !memcmp(t->laddr, u->raddr, sizeof(t->laddr)))
@@ -365,8 +369,8 @@ static int join_untracked(struct reconcile *r, struct reconcile_event *ev, const
 {
 	struct snapshot_entry *w = tw_find(r, new, &ev->sk.tuple);
 	struct transition_conn c = {.cgroup_id = ev->sk.cgroup_id};
-	struct ending end = {.last = SOCK_CLOSE, .in_last_us = -1,
-	                     .disconnected = disconnected(ev, NULL)};
+	struct ending end = {
+	    .last = SOCK_CLOSE, .in_last_us = -1, .disconnected = disconnected(ev, NULL)};
 	struct reconcile_event *peer;
 	int err;
 

@@ -30,8 +30,8 @@
 #define ENDPOINT_MAX (INET6_ADDRSTRLEN + 8)
 
 static const char *const format_names[RECORD_FORMAT_MAX] = {
-	[RECORD_TEXT] = "text",
-	[RECORD_JSON] = "json",
+    [RECORD_TEXT] = "text",
+    [RECORD_JSON] = "json",
 };
 
 const char *record_format_name(unsigned fmt)
@@ -188,14 +188,14 @@ static char *put_endpoint(char *p, int family, const uint8_t addr[16], uint16_t 
 
 /* The same, padded to the address column. */
 static char *put_endpoint_column(char *p, int family, const uint8_t addr[16], uint16_t port,
-				 int any_port)
+                                 int any_port)
 {
 	return pad_column(p, put_endpoint(p, family, addr, port, any_port), ADDR_COLUMN);
 }
 
 /* The same as a string in BUF, which holds ENDPOINT_MAX bytes. */
 static void format_endpoint(char *buf, int family, const uint8_t addr[16], uint16_t port,
-			    int any_port)
+                            int any_port)
 {
 	*put_endpoint(buf, family, addr, port, any_port) = '\0';
 }
@@ -300,8 +300,8 @@ static char *put_about(char *p, const struct transition_about *a, int json)
 }
 
 /* The longest put_about(): JSON's keys are the longer. */
-#define ABOUT_MAX                                                                       \
-	sizeof(",'in_state_us':18446744073709551615,'role':'server',"                     \
+#define ABOUT_MAX                                                                                  \
+	sizeof(",'in_state_us':18446744073709551615,'role':'server',"                              \
 	       "'peer':18446744073709551615,'uid':4294967295,'inode':4294967295")
 
 /*
@@ -317,7 +317,7 @@ static char *put_about(char *p, const struct transition_about *a, int json)
  * bytes that all need escaping loses its last one. The limits are kept so
  * that the same name still gives the same line.
  */
-#define OWNER_FIELD_MAX 1024
+#define OWNER_FIELD_MAX   1024
 #define ESCAPED_TEXT_ROOM (OWNER_FIELD_MAX * 4 + 1)
 #define ESCAPED_JSON_ROOM (OWNER_FIELD_MAX * 6 + 1)
 
@@ -463,7 +463,7 @@ static char *put_owner_text(char *p, const struct sock_owner *o)
  * which three names of 1,024 bytes that all need escaping overflow (a comm
  * that long cannot come from the kernel): they are still cut where that
  * buffer ended. OWNER_JSON_ROOM holds them uncut. */
-#define OWNER_JSON_MAX (12 * OWNER_FIELD_MAX + 128)
+#define OWNER_JSON_MAX  (12 * OWNER_FIELD_MAX + 128)
 #define OWNER_JSON_ROOM (3 * ESCAPED_JSON_ROOM + 64)
 
 /* ,"cgroup":"...","unit":"...","pid":123,"comm":"...", escaped, at P, which
@@ -498,10 +498,10 @@ static char *put_owner_json(char *p, const struct sock_owner *o)
 }
 
 /* The longest text record: two IPv6 endpoints, the largest numbers, an owner. */
-#define TEXT_MAX                                                                            \
-	(sizeof("2026-11-24T10:00:00.123456Z ipv6  \u2192  ESTABLISHED \u2192 ESTABLISHED "    \
-		"initial cookie=18446744073709551615\n") + ABOUT_MAX +                     \
-	 2 * ENDPOINT_MAX + OWNER_TEXT_MAX)
+#define TEXT_MAX                                                                                   \
+	(sizeof("2026-11-24T10:00:00.123456Z ipv6  \u2192  ESTABLISHED \u2192 ESTABLISHED "        \
+	        "initial cookie=18446744073709551615\n") +                                         \
+	 ABOUT_MAX + 2 * ENDPOINT_MAX + OWNER_TEXT_MAX)
 
 static int format_text(char *buf, size_t size, const struct transition *t, const char *ts)
 {
@@ -537,11 +537,11 @@ static int format_text(char *buf, size_t size, const struct transition *t, const
 }
 
 /* The longest JSON record: every key, two IPv6 addresses, the largest numbers. */
-#define JSON_MAX                                                                       \
-	(sizeof("{'ts':'2026-11-24T10:00:00.123456Z','family':'ipv6','laddr':'','lport':65535," \
-		"'raddr':'','rport':65535,'from':'ESTABLISHED','to':'ESTABLISHED',"          \
-		"'how':'initial','cookie':18446744073709551615}\n") + ABOUT_MAX +          \
-	 2 * INET6_ADDRSTRLEN)
+#define JSON_MAX                                                                                   \
+	(sizeof("{'ts':'2026-11-24T10:00:00.123456Z','family':'ipv6','laddr':'','lport':65535,"    \
+	        "'raddr':'','rport':65535,'from':'ESTABLISHED','to':'ESTABLISHED',"                \
+	        "'how':'initial','cookie':18446744073709551615}\n") +                              \
+	 ABOUT_MAX + 2 * INET6_ADDRSTRLEN)
 
 /* "family":"ipv4","laddr":"...","lport":N,"raddr":"...","rport":N: the
  * 4-tuple's keys, which transitions and summaries share. */
@@ -626,23 +626,24 @@ int record_format(char *buf, size_t size, const struct transition *t, enum recor
 }
 
 int record_format_loss(char *buf, size_t size, enum record_format fmt, uint64_t lost,
-		       const struct timespec *ts, const struct timespec *since,
-		       const struct timespec *until)
+                       const struct timespec *ts, const struct timespec *since,
+                       const struct timespec *until)
 {
 	char t[32], a[32], b[32];
 	int n;
 
-	if (record_format_time(t, sizeof(t), ts) < 0 || record_format_time(a, sizeof(a), since) < 0 ||
+	if (record_format_time(t, sizeof(t), ts) < 0 ||
+	    record_format_time(a, sizeof(a), since) < 0 ||
 	    record_format_time(b, sizeof(b), until) < 0)
 		return -EOVERFLOW;
 	if (fmt == RECORD_JSON)
 		n = snprintf(buf, size,
-			     "{\"ts\":\"%s\",\"kind\":\"lost\",\"lost\":%" PRIu64
-			     ",\"since\":\"%s\",\"until\":\"%s\"}\n",
-			     t, lost, a, b);
+		             "{\"ts\":\"%s\",\"kind\":\"lost\",\"lost\":%" PRIu64
+		             ",\"since\":\"%s\",\"until\":\"%s\"}\n",
+		             t, lost, a, b);
 	else
 		n = snprintf(buf, size, "%s lost %" PRIu64 " records since=%s until=%s\n", t, lost,
-			     a, b);
+		             a, b);
 	return n < 0 || (size_t)n >= size ? -ENOSPC : n;
 }
 
@@ -660,7 +661,7 @@ int record_format_table_header(char *buf, size_t size, unsigned columns)
 {
 	char line[256];
 	char *p = put_str(line, "State       Recv-Q Send-Q Local-Address:Port    "
-				"Peer-Address:Port     Cookie       UID      ");
+	                        "Peer-Address:Port     Cookie       UID      ");
 	char *start = p;
 
 	p = put_str(p, "Inode");
@@ -714,7 +715,7 @@ static char *put_owner_columns(char *p, const struct sock_owner *o, unsigned col
 }
 
 int record_format_table_row(char *buf, size_t size, const struct sock *sk,
-			    const struct sock_owner *owner, unsigned columns)
+                            const struct sock_owner *owner, unsigned columns)
 {
 	const struct sock_tuple *tu = &sk->tuple;
 	char local[ENDPOINT_MAX], remote[ENDPOINT_MAX], uid[16] = "-", ino[16] = "-";
@@ -729,10 +730,9 @@ int record_format_table_row(char *buf, size_t size, const struct sock *sk,
 	if (has_inode(sk))
 		snprintf(ino, sizeof(ino), "%" PRIu32, sk->inode);
 	n = snprintf(line, sizeof(line),
-		     "%-*s %6" PRIu32 " %6" PRIu32 " %-*s %-*s %-12" PRIu64 " %-8s %-*s",
-		     STATE_COLUMN, sock_state_name(sk->state), sk->rqueue, sk->wqueue,
-		     ADDR_COLUMN, local, ADDR_COLUMN, remote, sk->cookie, uid,
-		     columns ? INODE_COLUMN : 0, ino);
+	             "%-*s %6" PRIu32 " %6" PRIu32 " %-*s %-*s %-12" PRIu64 " %-8s %-*s",
+	             STATE_COLUMN, sock_state_name(sk->state), sk->rqueue, sk->wqueue, ADDR_COLUMN,
+	             local, ADDR_COLUMN, remote, sk->cookie, uid, columns ? INODE_COLUMN : 0, ino);
 	if (n < 0 || (size_t)n >= sizeof(line))
 		return -ENOSPC;
 	p = put_owner_columns(line + n, owner, columns);
@@ -747,7 +747,7 @@ int record_format_row(char *buf, size_t size, const struct sock *sk)
 }
 
 int record_format_socket_json(char *buf, size_t size, const struct sock *sk,
-			      const struct sock_owner *owner, const struct timespec *ts)
+                              const struct sock_owner *owner, const struct timespec *ts)
 {
 	char line[JSON_MAX + OWNER_JSON_ROOM];
 	char *p = line;
@@ -793,9 +793,9 @@ static char *put_figure(char *p, const char *name, uint64_t value, int json)
  * the end. At most FIGURES_MAX - 1 bytes (the JSON ones are the longer), 148,
  * so they always fit the 160 bytes they were once written into, and no
  * figure is ever left out for want of room. */
-#define FIGURES_MAX                                                                        \
-	sizeof(",'lifetime_us':18446744073709551615,'bytes_sent':18446744073709551615,"    \
-	       "'bytes_received':18446744073709551615,'retrans':4294967295,"              \
+#define FIGURES_MAX                                                                                \
+	sizeof(",'lifetime_us':18446744073709551615,'bytes_sent':18446744073709551615,"            \
+	       "'bytes_received':18446744073709551615,'retrans':4294967295,"                       \
 	       "'rtt_us':4294967295")
 
 static char *put_figures(char *p, const struct summary *s, int json)
@@ -838,10 +838,10 @@ static char *put_outcome(char *p, const struct summary *s, int json)
 /* The longest summary: JSON's keys, which are longer than text's words, two
  * IPv6 endpoints as text writes them (bracketed, with ports: longer than
  * JSON's addresses), the largest numbers, every figure and owner key. */
-#define SUMMARY_MAX                                                                         \
-	(sizeof("{'ts':'2026-11-24T10:00:00.123456Z','kind':'summary','family':'ipv6',"       \
-		"'laddr':'','lport':65535,'raddr':'','rport':65535,"                          \
-		"'cookie':18446744073709551615,'outcome':'refused','closer':'remote'}\n") +   \
+#define SUMMARY_MAX                                                                                \
+	(sizeof("{'ts':'2026-11-24T10:00:00.123456Z','kind':'summary','family':'ipv6',"            \
+	        "'laddr':'','lport':65535,'raddr':'','rport':65535,"                               \
+	        "'cookie':18446744073709551615,'outcome':'refused','closer':'remote'}\n") +        \
 	 2 * ENDPOINT_MAX + FIGURES_MAX + ABOUT_MAX + OWNER_JSON_ROOM)
 
 int record_format_summary(char *buf, size_t size, const struct summary *s, enum record_format fmt)

@@ -204,7 +204,7 @@ int snapshot_put(struct snapshot *s, const struct sock *sk)
 }
 
 int snapshot_put_missing(struct snapshot *s, const struct sock *sk, const struct timespec *since,
-			 struct snapshot_entry **ret)
+                         struct snapshot_entry **ret)
 {
 	struct snapshot_entry *e;
 	int err = snapshot_append(s, sk);

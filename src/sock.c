@@ -6,18 +6,18 @@
 #include "util.h"
 
 static const char *const state_names[SOCK_STATE_MAX] = {
-	[SOCK_NONE] = "NONE",
-	[SOCK_ESTABLISHED] = "ESTABLISHED",
-	[SOCK_SYN_SENT] = "SYN_SENT",
-	[SOCK_SYN_RECV] = "SYN_RECV",
-	[SOCK_FIN_WAIT1] = "FIN_WAIT1",
-	[SOCK_FIN_WAIT2] = "FIN_WAIT2",
-	[SOCK_TIME_WAIT] = "TIME_WAIT",
-	[SOCK_CLOSE] = "CLOSE",
-	[SOCK_CLOSE_WAIT] = "CLOSE_WAIT",
-	[SOCK_LAST_ACK] = "LAST_ACK",
-	[SOCK_LISTEN] = "LISTEN",
-	[SOCK_CLOSING] = "CLOSING",
+    [SOCK_NONE] = "NONE",
+    [SOCK_ESTABLISHED] = "ESTABLISHED",
+    [SOCK_SYN_SENT] = "SYN_SENT",
+    [SOCK_SYN_RECV] = "SYN_RECV",
+    [SOCK_FIN_WAIT1] = "FIN_WAIT1",
+    [SOCK_FIN_WAIT2] = "FIN_WAIT2",
+    [SOCK_TIME_WAIT] = "TIME_WAIT",
+    [SOCK_CLOSE] = "CLOSE",
+    [SOCK_CLOSE_WAIT] = "CLOSE_WAIT",
+    [SOCK_LAST_ACK] = "LAST_ACK",
+    [SOCK_LISTEN] = "LISTEN",
+    [SOCK_CLOSING] = "CLOSING",
 };
 
 const char *sock_state_name(unsigned state)

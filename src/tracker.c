@@ -26,12 +26,12 @@ struct tracker {
 	struct snapshot *cur, *next;
 	struct diff diff;
 	struct reconcile rec;
-	int have_first;        /* a dump has been compared: later appearances are "poll" */
-	uint32_t hold_full_ms; /* 0: no notifications */
-	int resync_polls;      /* polls left that count absence without the hold */
+	int have_first;         /* a dump has been compared: later appearances are "poll" */
+	uint32_t hold_full_ms;  /* 0: no notifications */
+	int resync_polls;       /* polls left that count absence without the hold */
 	tracker_probe_fn probe; /* NULL: none */
 	void *probe_user;
-	tracker_cb cb;         /* this poll's */
+	tracker_cb cb; /* this poll's */
 	void *user;
 	struct tracker_stats stats;
 };

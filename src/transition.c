@@ -130,8 +130,7 @@ void transition_outcome(const struct transition_conn *c, unsigned last, int64_t 
 	*ret_closer = closer;
 }
 
-struct transition_about transition_about_of(const struct sock *sk,
-                                            const struct transition_conn *c,
+struct transition_about transition_about_of(const struct sock *sk, const struct transition_conn *c,
                                             const struct transition *t)
 {
 	/* A minisocket has no uid, and an inode only a process gives. */

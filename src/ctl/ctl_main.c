@@ -20,10 +20,10 @@
 #include "ctl_verbs.h"
 #include "inifile.h"
 
-#define EXIT_USAGE     64
-#define EXIT_NOINPUT   66
-#define EXIT_SOFTWARE  70
-#define FILES_MAX      64
+#define EXIT_USAGE    64
+#define EXIT_NOINPUT  66
+#define EXIT_SOFTWARE 70
+#define FILES_MAX     64
 
 struct options {
 	const struct verb *verb;

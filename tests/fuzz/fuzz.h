@@ -7,10 +7,10 @@
 #include <stdlib.h>
 
 /* A failed invariant: abort, so that libFuzzer saves the input. */
-#define ASSERT(cond)                   \
-	do {                           \
-		if (!(cond))           \
-			abort();       \
+#define ASSERT(cond)                                                                               \
+	do {                                                                                       \
+		if (!(cond))                                                                       \
+			abort();                                                                   \
 	} while (0)
 
 /* Runs the target on one input. Returns 0; aborts on a failed invariant. */

@@ -17,8 +17,8 @@
 static int config_same(const struct config *a, const struct config *b)
 {
 	return a->interval_ms == b->interval_ms && strcmp(a->log_path, b->log_path) == 0 &&
-	       a->log.format == b->log.format && a->log.max_size == b->log.max_size && a->log.keep == b->log.keep &&
-	       a->journal == b->journal;
+	       a->log.format == b->log.format && a->log.max_size == b->log.max_size &&
+	       a->log.keep == b->log.keep && a->journal == b->journal;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -45,11 +45,11 @@ static void format_sock(const struct sock *sk)
 	/* A transition made of the socket's own fields, so that the fuzzer
 	 * steers states, how and the time too (out-of-range ones included). */
 	struct transition t = {
-		.ts = {.tv_sec = (time_t)sk->cookie, .tv_nsec = (long)(sk->inode % 1000000001u)},
-		.sk = sk,
-		.from = (uint8_t)(sk->rqueue % (SOCK_STATE_MAX + 1)),
-		.to = sk->state,
-		.how = (uint8_t)(sk->wqueue % (TRANSITION_HOW_MAX + 1)),
+	    .ts = {.tv_sec = (time_t)sk->cookie, .tv_nsec = (long)(sk->inode % 1000000001u)},
+	    .sk = sk,
+	    .from = (uint8_t)(sk->rqueue % (SOCK_STATE_MAX + 1)),
+	    .to = sk->state,
+	    .how = (uint8_t)(sk->wqueue % (TRANSITION_HOW_MAX + 1)),
 	};
 	char buf[RECORD_MAX];
 	int n;
@@ -81,14 +81,14 @@ static void check_event(const struct nlmsghdr *nlh, int err_msg, const struct so
 	ASSERT(sk.cookie == msg->cookie && sock_tuple_equal(&sk.tuple, &msg->tuple) &&
 	       sk.state == msg->state);
 	ASSERT(sk.kind == SOCK_KIND_GONE && sk.uid == 0 && sk.inode == 0);
-	ASSERT((info.has & ~(unsigned)(SOCK_INFO_HAS_BYTES | SOCK_INFO_HAS_RETRANS | SOCK_INFO_HAS_RTT |
-					 SOCK_INFO_HAS_RTO)) == 0);
+	ASSERT((info.has & ~(unsigned)(SOCK_INFO_HAS_BYTES | SOCK_INFO_HAS_RETRANS |
+	                               SOCK_INFO_HAS_RTT | SOCK_INFO_HAS_RTO)) == 0);
 	for (unsigned fmt = 0; fmt < RECORD_FORMAT_MAX; fmt++) {
 		struct summary s = {
-			.ts = {.tv_sec = 1700000000, .tv_nsec = 0},
-			.sk = &sk,
-			.lifetime_us = UINT64_MAX,
-			.info = info,
+		    .ts = {.tv_sec = 1700000000, .tv_nsec = 0},
+		    .sk = &sk,
+		    .lifetime_us = UINT64_MAX,
+		    .info = info,
 		};
 		char buf[RECORD_MAX];
 

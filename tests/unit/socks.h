@@ -12,8 +12,8 @@
 #include "sock.h"
 
 /* A socket 127.0.0.1:LPORT -> 127.0.0.1:RPORT (RPORT 0: no peer, 0.0.0.0). */
-static inline struct sock test_sock(uint64_t cookie, unsigned state, unsigned kind,
-				    uint16_t lport, uint16_t rport)
+static inline struct sock test_sock(uint64_t cookie, unsigned state, unsigned kind, uint16_t lport,
+                                    uint16_t rport)
 {
 	struct sock sk = {.cookie = cookie, .state = (uint8_t)state, .kind = (uint8_t)kind};
 	const uint8_t lo[4] = {127, 0, 0, 1};
@@ -39,7 +39,7 @@ struct test_dump {
  * diag_dump_into() does: each socket into the slot the sink gives, then
  * kept. Returns 0, -ENOMEM, or the sink's nonzero value. */
 static inline int test_dump_fill(void *user, const struct diag_sink *sink,
-				 struct timespec *ret_taken)
+                                 struct timespec *ret_taken)
 {
 	struct test_dump *d = user;
 

@@ -87,8 +87,7 @@ static void new_dir(uint64_t max, char *buf, size_t size)
 		if (ino(buf) > max)
 			return;
 	}
-	fprintf(stderr, "no directory with an inode number above %llu\n",
-	        (unsigned long long)max);
+	fprintf(stderr, "no directory with an inode number above %llu\n", (unsigned long long)max);
 	exit(1);
 }
 

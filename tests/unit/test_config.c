@@ -453,12 +453,14 @@ static void test_set_unknown(void)
 	struct config cfg;
 
 	CHECK_INT(set(&cfg, "poll", "interval", "100"), -ENOENT);
-	CHECK_STR(err, "[poll] interval: unknown key (expected interval_ms, netns, destroy_events, event_buffer or event_batch_ms)");
+	CHECK_STR(err, "[poll] interval: unknown key (expected interval_ms, netns, destroy_events, "
+	               "event_buffer or event_batch_ms)");
 	CHECK_INT(set(&cfg, "log", "size", "1"), -ENOENT);
 	CHECK_STR(err, "[log] size: unknown key (expected path, format, max_size, keep, "
 	               "compress, fsync, fsync_interval_ms or mode)");
 	CHECK_INT(set(&cfg, "nope", "interval_ms", "100"), -ENOENT);
-	CHECK_STR(err, "[nope]: unknown section (expected poll, log, journal, attribution, filter or metrics)");
+	CHECK_STR(err, "[nope]: unknown section (expected poll, log, journal, attribution, filter "
+	               "or metrics)");
 
 	/* No buffer, or a tiny one, is fine. */
 	CHECK_INT(config_set(&cfg, "poll", "interval_ms", "x", NULL, 0), -EINVAL);
@@ -473,15 +475,20 @@ static void test_set_unknown(void)
 static void test_file_errors(void)
 {
 	CHECK_LOAD_ERROR("[poll]\ninterval_ms = 100\n[nope]\n",
-	                 "t.conf:3: [nope]: unknown section (expected poll, log, journal, attribution, filter or metrics)");
-	CHECK_LOAD_ERROR("[]\n", "t.conf:1: []: unknown section (expected poll, log, journal, attribution, filter or metrics)");
-	CHECK_LOAD_ERROR("[ poll ]\n", "t.conf:1: [ poll ]: unknown section "
-	                               "(expected poll, log, journal, attribution, filter or metrics)");
+	                 "t.conf:3: [nope]: unknown section (expected poll, log, journal, "
+	                 "attribution, filter or metrics)");
+	CHECK_LOAD_ERROR("[]\n", "t.conf:1: []: unknown section (expected poll, log, journal, "
+	                         "attribution, filter or metrics)");
+	CHECK_LOAD_ERROR("[ poll ]\n",
+	                 "t.conf:1: [ poll ]: unknown section "
+	                 "(expected poll, log, journal, attribution, filter or metrics)");
 	CHECK_LOAD_ERROR("[poll]\ninterval = 100\n",
-	                 "t.conf:2: [poll] interval: unknown key (expected interval_ms, netns, destroy_events, event_buffer or event_batch_ms)");
+	                 "t.conf:2: [poll] interval: unknown key (expected interval_ms, netns, "
+	                 "destroy_events, event_buffer or event_batch_ms)");
 	/* A key in the wrong section is unknown there. */
 	CHECK_LOAD_ERROR("[poll]\nkeep = 3\n",
-	                 "t.conf:2: [poll] keep: unknown key (expected interval_ms, netns, destroy_events, event_buffer or event_batch_ms)");
+	                 "t.conf:2: [poll] keep: unknown key (expected interval_ms, netns, "
+	                 "destroy_events, event_buffer or event_batch_ms)");
 	CHECK_LOAD_ERROR("interval_ms = 100\n",
 	                 "t.conf:1: interval_ms: key before the first [section]");
 	CHECK_LOAD_ERROR("[poll]\n\n\ninterval_ms = 100ms\n",
@@ -595,7 +602,8 @@ static void test_long_lines(void)
 	line[0] = ';';
 	line[196] = '\0';
 	snprintf(text, sizeof(text), "%s\n%s\n[poll]\nwhat = 1\n", line, line);
-	CHECK_LOAD_ERROR(text, "t.conf:4: [poll] what: unknown key (expected interval_ms, netns, destroy_events, event_buffer or event_batch_ms)");
+	CHECK_LOAD_ERROR(text, "t.conf:4: [poll] what: unknown key (expected interval_ms, netns, "
+	                       "destroy_events, event_buffer or event_batch_ms)");
 }
 
 static void test_unchanged_on_error(void)
@@ -860,8 +868,7 @@ static void test_load_file(void)
 	config_defaults(&cfg);
 	cfg.interval_ms = 777;
 	err[0] = '\0';
-	CHECK_INT(
-	    config_load_file(&cfg, SOURCE_DIR "/conf/tcpstated.conf", err, sizeof(err)), 0);
+	CHECK_INT(config_load_file(&cfg, SOURCE_DIR "/conf/tcpstated.conf", err, sizeof(err)), 0);
 	CHECK_STR(err, "");
 	CHECK(memcmp(&cfg, &def, sizeof(cfg)) == 0);
 

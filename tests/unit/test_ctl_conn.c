@@ -118,8 +118,8 @@ static void test_pair(void)
 	CHECK_INT(conn_handshake_us(sv), 900);
 	CHECK_INT(conn_step_us(cl, 3, INT64_MIN), 3000);     /* FIN_WAIT2 */
 	CHECK_INT(conn_step_us(cl, 4, INT64_MIN), 60000000); /* TIME_WAIT */
-	CHECK_INT(conn_lifetime_us(cl, INT64_MIN), 9000); /* to TIME_WAIT, like tcplife */
-	CHECK_INT(conn_lifetime_us(sv, INT64_MIN), 1234); /* the summary's */
+	CHECK_INT(conn_lifetime_us(cl, INT64_MIN), 9000);    /* to TIME_WAIT, like tcplife */
+	CHECK_INT(conn_lifetime_us(sv, INT64_MIN), 1234);    /* the summary's */
 	CHECK_INT(sv->bytes_sent, 5);
 	CHECK(sv->flags & CONN_HAS_BYTES);
 	CHECK_INT(conn_table_size(t), 0);

@@ -82,7 +82,11 @@ static void test_transitions(void)
 	                         .comm = "x\ty\xc3\xa9z"};
 	struct sock_owner plain = {.unit = "nginx.service", .pid = 1, .comm = "nginx"};
 	struct transition ts[] = {
-	    {.ts = TS, .sk = &v4, .from = SOCK_NONE, .to = SOCK_SYN_SENT, .how = TRANSITION_HOW_POLL},
+	    {.ts = TS,
+	     .sk = &v4,
+	     .from = SOCK_NONE,
+	     .to = SOCK_SYN_SENT,
+	     .how = TRANSITION_HOW_POLL},
 	    {.ts = TS,
 	     .sk = &v4,
 	     .from = SOCK_ESTABLISHED,

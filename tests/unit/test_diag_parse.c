@@ -265,9 +265,9 @@ static void test_kinds(void)
 	for (int mark = 0; mark < 2; mark++) {
 		for (uint8_t st = 1; st < SOCK_STATE_MAX; st++) {
 			unsigned bare = st == SOCK_SYN_RECV ? SOCK_KIND_REQUEST
-					: st == SOCK_TIME_WAIT || st == SOCK_FIN_WAIT2
-						? SOCK_KIND_TIMEWAIT
-						: SOCK_KIND_FULL;
+			                : st == SOCK_TIME_WAIT || st == SOCK_FIN_WAIT2
+			                    ? SOCK_KIND_TIMEWAIT
+			                    : SOCK_KIND_FULL;
 
 			check_kind(st, 1, mark, SOCK_KIND_FULL);
 			check_kind(st, 0, mark, bare);
@@ -412,8 +412,8 @@ static int parse_cut(uint32_t len, int fill, struct sock *ret)
 	memcpy(cut.bytes, msgbuf.bytes, len);
 	for (size_t i = len; i < sizeof(cut.bytes); i++)
 		cut.bytes[i] = fill == 0   ? 0
-			       : fill == 1 ? (char)0xff
-					   : ((i - len + (size_t)fill) % 2 ? 0x08 : 0);
+		               : fill == 1 ? (char)0xff
+		                           : ((i - len + (size_t)fill) % 2 ? 0x08 : 0);
 	cut.nlh.nlmsg_len = len;
 	return parse(&cut.nlh, len, ret);
 }
@@ -438,21 +438,21 @@ static void check_cut(uint16_t attr_type, size_t attr_len)
 		/* No attribute, or one with at most its padding after it; a
 		 * cut one or stray bytes after it are a broken message. */
 		int whole = len == bare || (len >= bare + MNL_ATTR_HDRLEN + attr_len &&
-					    len <= bare + MNL_ALIGN(MNL_ATTR_HDRLEN + attr_len));
+		                            len <= bare + MNL_ALIGN(MNL_ATTR_HDRLEN + attr_len));
 		int err0 = parse_cut(len, 0, &sk0);
 		char *copy = malloc(len);
 
 		CHECK_INT(err0, whole ? 0 : -EBADMSG);
 		if (!err0)
 			CHECK_INT(sk0.kind, attr_type == INET_DIAG_SHUTDOWN && len > bare
-						    ? SOCK_KIND_FULL
-						    : SOCK_KIND_TIMEWAIT);
+			                        ? SOCK_KIND_FULL
+			                        : SOCK_KIND_TIMEWAIT);
 		for (int fill = 1; fill < 4; fill++) {
 			int err = parse_cut(len, fill, &sk);
 
 			if (err != err0)
 				fprintf(stderr, "attr %u len %u cut at %u, fill %d:\n", attr_type,
-					(unsigned)attr_len, len - bare, fill);
+				        (unsigned)attr_len, len - bare, fill);
 			CHECK_INT(err, err0);
 			if (!err && !err0)
 				CHECK(sock_same(&sk, &sk0));
@@ -482,7 +482,7 @@ struct fixture {
 	struct sock socks[FIXTURE_MAX_SOCKS];
 	size_t nsocks;
 	size_t chunks;
-	size_t done;	 /* NLMSG_DONE messages seen */
+	size_t done;     /* NLMSG_DONE messages seen */
 	size_t cb_socks; /* sockets mnl_cb_run() handed to the callback */
 };
 
@@ -596,10 +596,10 @@ static int load_fixture(const char *name, struct fixture *fx)
 }
 
 static const char *const kind_names[SOCK_KIND_MAX] = {
-	[SOCK_KIND_FULL] = "full",
-	[SOCK_KIND_REQUEST] = "request",
-	[SOCK_KIND_TIMEWAIT] = "timewait",
-	[SOCK_KIND_GONE] = "gone",
+    [SOCK_KIND_FULL] = "full",
+    [SOCK_KIND_REQUEST] = "request",
+    [SOCK_KIND_TIMEWAIT] = "timewait",
+    [SOCK_KIND_GONE] = "gone",
 };
 
 /* One field of an .expected line: "-" matches anything. */
@@ -657,9 +657,9 @@ static size_t check_expected(const char *name, const struct fixture *fx)
 			continue;
 		lines++;
 		if (sscanf(line, "%63s %63s %63s %63s %63s %63s %63s %63s %63s %63s %63s %63s",
-			   fields[0], fields[1], fields[2], fields[3], fields[4], fields[5],
-			   fields[6], fields[7], fields[8], fields[9], fields[10],
-			   fields[11]) != 12) {
+		           fields[0], fields[1], fields[2], fields[3], fields[4], fields[5],
+		           fields[6], fields[7], fields[8], fields[9], fields[10],
+		           fields[11]) != 12) {
 			fprintf(stderr, "%s: bad line: %s", name, line);
 			CHECK(0);
 			continue;
@@ -764,7 +764,7 @@ static void test_fixture_many(void)
 		if (sk->tuple.lport >= 41000 && sk->tuple.lport < 41160 && sk->tuple.rport == 9100)
 			ports[sk->tuple.lport - 41000][0]++;
 		else if (sk->tuple.rport >= 41000 && sk->tuple.rport < 41160 &&
-			 sk->tuple.lport == 9100)
+		         sk->tuple.lport == 9100)
 			ports[sk->tuple.rport - 41000][1]++;
 		else
 			bad_ports++;

@@ -58,7 +58,7 @@ static int collect(const struct transition *t, void *user)
 		return h->fail_with;
 	if (h->nrecs < RECS_MAX)
 		h->recs[h->nrecs++] = (struct rec){
-			.ts = t->ts, .sk = *t->sk, .from = t->from, .to = t->to, .how = t->how};
+		    .ts = t->ts, .sk = *t->sk, .from = t->from, .to = t->to, .how = t->how};
 	return 0;
 }
 
@@ -128,7 +128,8 @@ static int h_dump(struct harness *h, const struct sock *socks, size_t n)
 	err = diff_match(&h->diff, h->cur, h->next);
 	if (!err)
 		err = diff_report(&h->diff, h->cur, h->next,
-				  h->have_first ? TRANSITION_HOW_POLL : TRANSITION_HOW_INITIAL, collect, h);
+		                  h->have_first ? TRANSITION_HOW_POLL : TRANSITION_HOW_INITIAL,
+		                  collect, h);
 	if (err)
 		return err;
 	h->have_first = 1;
@@ -145,18 +146,18 @@ static struct sock mk(uint64_t cookie, unsigned state, uint16_t lport, uint16_t 
 }
 
 /* Checks record I of the latest dump. TS is the dump time (seconds) it must carry. */
-#define CHECK_REC(h, i, cookie_, from_, to_, how_, ts_)                                 \
-	do {                                                                             \
-		CHECK((size_t)(i) < (h)->nrecs);                                         \
-		if ((size_t)(i) < (h)->nrecs) {                                          \
-			const struct rec *r_ = &(h)->recs[i];                            \
-			CHECK_INT(r_->sk.cookie, cookie_);                               \
-			CHECK_STR(sock_state_name(r_->from), sock_state_name(from_));    \
-			CHECK_STR(sock_state_name(r_->to), sock_state_name(to_));        \
-			CHECK_STR(transition_how_name(r_->how), transition_how_name(how_));          \
-			CHECK_INT(r_->ts.tv_sec, ts_);                                   \
-			CHECK_INT(r_->ts.tv_nsec, 0);                                    \
-		}                                                                        \
+#define CHECK_REC(h, i, cookie_, from_, to_, how_, ts_)                                            \
+	do {                                                                                       \
+		CHECK((size_t)(i) < (h)->nrecs);                                                   \
+		if ((size_t)(i) < (h)->nrecs) {                                                    \
+			const struct rec *r_ = &(h)->recs[i];                                      \
+			CHECK_INT(r_->sk.cookie, cookie_);                                         \
+			CHECK_STR(sock_state_name(r_->from), sock_state_name(from_));              \
+			CHECK_STR(sock_state_name(r_->to), sock_state_name(to_));                  \
+			CHECK_STR(transition_how_name(r_->how), transition_how_name(how_));        \
+			CHECK_INT(r_->ts.tv_sec, ts_);                                             \
+			CHECK_INT(r_->ts.tv_nsec, 0);                                              \
+		}                                                                                  \
 	} while (0)
 
 static void test_how_names(void)
@@ -172,7 +173,7 @@ static void test_initial(void)
 {
 	struct harness *h = calloc(1, sizeof(*h));
 	struct sock d1[] = {mk(1, SOCK_LISTEN, 9000, 0), mk(2, SOCK_ESTABLISHED, 40000, 9000),
-			    mk(3, SOCK_TIME_WAIT, 40001, 9000)};
+	                    mk(3, SOCK_TIME_WAIT, 40001, 9000)};
 	struct sock d2[] = {d1[0], d1[1], d1[2], mk(4, SOCK_SYN_SENT, 40002, 9000)};
 
 	h_init(h);
@@ -208,7 +209,7 @@ static void test_lifecycle(void)
 	struct sock d_fin[] = {mk(7, SOCK_FIN_WAIT1, 40000, 9000), l};
 
 	h_init(h);
-	CHECK_INT(h_dump(h, &l, 1), 0); /* 1001 */
+	CHECK_INT(h_dump(h, &l, 1), 0);    /* 1001 */
 	CHECK_INT(h_dump(h, d_syn, 2), 0); /* 1002 */
 	CHECK_INT(h->nrecs, 1);
 	CHECK_REC(h, 0, 7, SOCK_NONE, SOCK_SYN_SENT, TRANSITION_HOW_POLL, 1002);
@@ -287,7 +288,7 @@ static void test_vanish_first(void)
 {
 	struct harness *h = calloc(1, sizeof(*h));
 	struct sock d1[] = {mk(1, SOCK_ESTABLISHED, 40001, 9000),
-			    mk(2, SOCK_ESTABLISHED, 40002, 9000)};
+	                    mk(2, SOCK_ESTABLISHED, 40002, 9000)};
 	struct sock d2[] = {mk(1, SOCK_ESTABLISHED, 40001, 9000)};
 	struct sock d3[] = {mk(3, SOCK_SYN_SENT, 40003, 9000), mk(1, SOCK_FIN_WAIT1, 40001, 9000)};
 
@@ -317,7 +318,7 @@ static void test_tuple_reuse(void)
 
 	old_tw.kind = SOCK_KIND_TIMEWAIT;
 	h_init(h);
-	CHECK_INT(h_dump(h, &old_tw, 1), 0); /* 1001 */
+	CHECK_INT(h_dump(h, &old_tw, 1), 0);  /* 1001 */
 	CHECK_INT(h_dump(h, &new_syn, 1), 0); /* 1002 */
 	CHECK_INT(h->nrecs, 2);
 	CHECK_REC(h, 0, 10, SOCK_TIME_WAIT, SOCK_NONE, TRANSITION_HOW_POLL, 1002);
@@ -338,7 +339,7 @@ static void test_tuple_reuse(void)
 	h_release(h);
 	h_init(h);
 	CHECK_INT(h_dump(h, &old_tw, 1), 0); /* 1001 */
-	CHECK_INT(h_dump(h, NULL, 0), 0); /* 1002 */
+	CHECK_INT(h_dump(h, NULL, 0), 0);    /* 1002 */
 	CHECK_INT(h->nrecs, 0);
 	CHECK_INT(h_dump(h, &new_syn, 1), 0); /* 1003 */
 	CHECK_INT(h->nrecs, 2);
@@ -351,7 +352,7 @@ static void test_tuple_reuse(void)
 	h_release(h);
 	h_init(h);
 	new_syn.tuple.family = AF_INET6;
-	CHECK_INT(h_dump(h, &old_tw, 1), 0); /* 1001 */
+	CHECK_INT(h_dump(h, &old_tw, 1), 0);  /* 1001 */
 	CHECK_INT(h_dump(h, &new_syn, 1), 0); /* 1002 */
 	CHECK_INT(h->nrecs, 1);
 	CHECK_REC(h, 0, 11, SOCK_NONE, SOCK_SYN_SENT, TRANSITION_HOW_POLL, 1002);
@@ -368,7 +369,7 @@ static void test_vanish_order_by_time(void)
 {
 	struct harness *h = calloc(1, sizeof(*h));
 	struct sock d1[] = {mk(1, SOCK_ESTABLISHED, 40001, 9000),
-			    mk(2, SOCK_ESTABLISHED, 40002, 9000)};
+	                    mk(2, SOCK_ESTABLISHED, 40002, 9000)};
 	struct sock d2[] = {mk(1, SOCK_ESTABLISHED, 40001, 9000)};
 	struct sock d3[] = {mk(3, SOCK_SYN_SENT, 40001, 9000)};
 
@@ -441,7 +442,7 @@ static void test_first_seen_tuple(void)
 	struct snapshot_entry *e;
 
 	h_init(h);
-	CHECK_INT(h_dump(h, &est, 1), 0); /* 1001 */
+	CHECK_INT(h_dump(h, &est, 1), 0);    /* 1001 */
 	CHECK_INT(h_dump(h, &closed, 1), 0); /* 1002 */
 	CHECK_INT(h->nrecs, 1);
 	CHECK_REC(h, 0, 9, SOCK_ESTABLISHED, SOCK_CLOSE, TRANSITION_HOW_POLL, 1002);
@@ -476,8 +477,8 @@ static void test_callback_error(void)
 {
 	struct harness *h = calloc(1, sizeof(*h));
 	struct sock d1[] = {mk(1, SOCK_ESTABLISHED, 40001, 9000),
-			    mk(2, SOCK_ESTABLISHED, 40002, 9000),
-			    mk(3, SOCK_ESTABLISHED, 40003, 9000)};
+	                    mk(2, SOCK_ESTABLISHED, 40002, 9000),
+	                    mk(3, SOCK_ESTABLISHED, 40003, 9000)};
 	struct sock d2[] = {mk(4, SOCK_ESTABLISHED, 40002, 9000)};
 
 	h_init(h);
@@ -518,7 +519,7 @@ static void test_repeat_in_dump(void)
 {
 	struct harness *h = calloc(1, sizeof(*h));
 	struct sock d1[] = {mk(1, SOCK_SYN_SENT, 40001, 9000), mk(2, SOCK_LISTEN, 9000, 0),
-			    mk(1, SOCK_ESTABLISHED, 40001, 9000)};
+	                    mk(1, SOCK_ESTABLISHED, 40001, 9000)};
 
 	for (int fill = FILL_PUT; fill <= FILL_TRACKER; fill++) {
 		h_init(h);
@@ -543,10 +544,13 @@ static void test_repeat_of_known(void)
 {
 	struct harness *h = calloc(1, sizeof(*h));
 	struct sock d1[] = {mk(1, SOCK_ESTABLISHED, 40001, 9000), mk(2, SOCK_LISTEN, 9000, 0),
-			    mk(4, SOCK_ESTABLISHED, 40004, 9000)};
-	struct sock d2[] = {d1[0], mk(3, SOCK_SYN_SENT, 40003, 9000), d1[1],
-			    mk(4, SOCK_CLOSE_WAIT, 40004, 9000), mk(1, SOCK_FIN_WAIT1, 40001, 9000),
-			    d1[1]};
+	                    mk(4, SOCK_ESTABLISHED, 40004, 9000)};
+	struct sock d2[] = {d1[0],
+	                    mk(3, SOCK_SYN_SENT, 40003, 9000),
+	                    d1[1],
+	                    mk(4, SOCK_CLOSE_WAIT, 40004, 9000),
+	                    mk(1, SOCK_FIN_WAIT1, 40001, 9000),
+	                    d1[1]};
 
 	for (int fill = FILL_APPEND; fill <= FILL_TRACKER; fill++) {
 		h_init(h);
@@ -559,7 +563,8 @@ static void test_repeat_of_known(void)
 		CHECK_REC(h, 2, 4, SOCK_ESTABLISHED, SOCK_CLOSE_WAIT, TRANSITION_HOW_POLL, 1002);
 		CHECK_INT(h->cur->repeats, 2);
 		CHECK_INT(h->cur->len, 4);
-		CHECK(snapshot_find(h->cur, 1) && snapshot_find(h->cur, 1)->sk.state == SOCK_FIN_WAIT1);
+		CHECK(snapshot_find(h->cur, 1) &&
+		      snapshot_find(h->cur, 1)->sk.state == SOCK_FIN_WAIT1);
 		/* The next dump without repeats: nothing changed. */
 		CHECK_INT(h_dump(h, (struct sock[]){d2[4], d2[1], d2[2], d2[3]}, 4), 0);
 		CHECK_INT(h->nrecs, 0);
@@ -639,7 +644,8 @@ static void test_far_reorder(void)
 			moved[N].state = SOCK_LAST_ACK;
 			CHECK_INT(h_dump(h, moved, N + 1), 0);
 			CHECK_INT(h->nrecs, 1);
-			CHECK_REC(h, 0, N, SOCK_CLOSE_WAIT, SOCK_LAST_ACK, TRANSITION_HOW_POLL, 1003);
+			CHECK_REC(h, 0, N, SOCK_CLOSE_WAIT, SOCK_LAST_ACK, TRANSITION_HOW_POLL,
+			          1003);
 			CHECK_INT(h->cur->len, N);
 			CHECK_INT(h->cur->repeats, 1);
 			CHECK(h->cur->entries[0].sk.cookie == N);
@@ -656,7 +662,7 @@ static void test_lookup(void)
 {
 	struct harness *h = calloc(1, sizeof(*h));
 	struct sock d1[] = {mk(1, SOCK_ESTABLISHED, 40001, 9000), mk(2, SOCK_LISTEN, 9000, 0),
-			    mk(3, SOCK_ESTABLISHED, 40003, 9000)};
+	                    mk(3, SOCK_ESTABLISHED, 40003, 9000)};
 	struct sock d2[] = {d1[0], d1[1], d1[2]};
 
 	h_init(h);
@@ -761,13 +767,13 @@ static void random_sequence(int fill, struct rec *log, size_t *nlog, size_t log_
 			if (!live[i].cookie) {
 				if (r < 30 && next_cookie < SLOTS * 8)
 					live[i] = mk(next_cookie++, SOCK_SYN_SENT,
-						     (uint16_t)(40000 + i), 9000);
+					             (uint16_t)(40000 + i), 9000);
 			} else if (r < 10) {
 				live[i].cookie = 0; /* closed */
 			} else if (r < 15 && next_cookie < SLOTS * 8) {
 				/* the 4-tuple goes to a new socket at once */
-				live[i] = mk(next_cookie++, SOCK_SYN_SENT,
-					     (uint16_t)(40000 + i), 9000);
+				live[i] =
+				    mk(next_cookie++, SOCK_SYN_SENT, (uint16_t)(40000 + i), 9000);
 			} else if (r < 40) {
 				live[i].state = (uint8_t)(1 + rnd(SOCK_STATE_MAX - 1));
 				if (live[i].state == SOCK_LISTEN)
@@ -824,7 +830,8 @@ static void random_sequence(int fill, struct rec *log, size_t *nlog, size_t log_
 				else
 					CHECK_INT(r->ts.tv_sec, h->now - 1);
 			}
-			CHECK_INT(r->how, (dump == 0 ? TRANSITION_HOW_INITIAL : TRANSITION_HOW_POLL));
+			CHECK_INT(r->how,
+			          (dump == 0 ? TRANSITION_HOW_INITIAL : TRANSITION_HOW_POLL));
 		}
 	}
 	for (uint64_t c = 1; c < next_cookie; c++)

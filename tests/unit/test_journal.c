@@ -112,9 +112,9 @@ static void test_owner(void)
 {
 	struct sock sk = make_sock(AF_INET, "127.0.0.1", 54328, "127.0.0.1", 8080);
 	struct sock_owner o = {.cgroup = "/system.slice/nginx.service",
-			       .unit = "nginx.service",
-			       .pid = 123,
-			       .comm = "ngin x"};
+	                       .unit = "nginx.service",
+	                       .pid = 123,
+	                       .comm = "ngin x"};
 	struct transition t = {
 	    .ts = {.tv_sec = 1795521898, .tv_nsec = 844212000},
 	    .sk = &sk,
@@ -185,11 +185,8 @@ static void test_summary(void)
 static void test_connection_fields(void)
 {
 	struct sock sk = make_sock(AF_INET, "127.0.0.1", 54328, "127.0.0.1", 8080);
-	struct transition_conn c = {.peer = 4105,
-	                            .uid = 1000,
-	                            .has_uid = 1,
-	                            .inode = 777,
-	                            .role = TRANSITION_ROLE_CLIENT};
+	struct transition_conn c = {
+	    .peer = 4105, .uid = 1000, .has_uid = 1, .inode = 777, .role = TRANSITION_ROLE_CLIENT};
 	struct transition t = {.sk = &sk,
 	                       .from = SOCK_FIN_WAIT2,
 	                       .to = SOCK_TIME_WAIT,
@@ -251,13 +248,15 @@ static void test_not_sent(void)
 	};
 	struct journal_entry e;
 
-	CHECK_INT(journal_not_sent_build(&e, &r, 200, 2000, "/var/log/tcpstated/transitions.log"), 0);
+	CHECK_INT(journal_not_sent_build(&e, &r, 200, 2000, "/var/log/tcpstated/transitions.log"),
+	          0);
 	CHECK_INT(e.n, 12);
-	CHECK_STR(field(&e, "MESSAGE"),
-	          "1503 records between 2026-11-24T12:04:58.844212Z and "
-	          "2026-11-24T12:05:08.000001Z not sent to the journal (1500 over the budget of 200 "
-	          "a second, burst 2000, 3 refused by the journal); "
-	          "/var/log/tcpstated/transitions.log has them all");
+	CHECK_STR(
+	    field(&e, "MESSAGE"),
+	    "1503 records between 2026-11-24T12:04:58.844212Z and "
+	    "2026-11-24T12:05:08.000001Z not sent to the journal (1500 over the budget of 200 "
+	    "a second, burst 2000, 3 refused by the journal); "
+	    "/var/log/tcpstated/transitions.log has them all");
 	CHECK_STR(field(&e, "MESSAGE_ID"), JOURNAL_ID_NOT_SENT);
 	CHECK_STR(field(&e, "PRIORITY"), "4");
 	CHECK_STR(field(&e, "SYSLOG_IDENTIFIER"), "tcpstated");
@@ -277,9 +276,9 @@ static void test_settings(void)
 	struct journal_entry e;
 
 	config_defaults(&cfg);
-	CHECK_INT(journal_settings_build(&e, false, "started with /etc/x.conf: ...", &cfg,
-	                                 "/etc/x.conf"),
-	          0);
+	CHECK_INT(
+	    journal_settings_build(&e, false, "started with /etc/x.conf: ...", &cfg, "/etc/x.conf"),
+	    0);
 	CHECK_STR(field(&e, "MESSAGE"), "started with /etc/x.conf: ...");
 	CHECK_STR(field(&e, "MESSAGE_ID"), JOURNAL_ID_STARTED);
 	CHECK_STR(field(&e, "PRIORITY"), "6");

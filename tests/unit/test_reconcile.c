@@ -86,7 +86,6 @@ static void h_release(struct harness *h)
 	tracker_free(h->t);
 }
 
-
 /* A notification about COOKIE (LPORT -> RPORT), half a second after the latest dump. */
 static void h_event(struct harness *h, uint64_t cookie, uint16_t lport, uint16_t rport)
 {
@@ -117,7 +116,7 @@ static void h_dump(struct harness *h, const struct sock *socks, size_t n)
 			CHECK_INT(r_->sk.cookie, cookie_);                                         \
 			CHECK_STR(sock_state_name(r_->from), sock_state_name(from_));              \
 			CHECK_STR(sock_state_name(r_->to), sock_state_name(to_));                  \
-			CHECK_STR(transition_how_name(r_->how), transition_how_name(how_));                    \
+			CHECK_STR(transition_how_name(r_->how), transition_how_name(how_));        \
 			CHECK_INT(r_->ts.tv_sec, ts_);                                             \
 			CHECK_INT(r_->ts.tv_nsec, nsec_);                                          \
 		}                                                                                  \

@@ -17,7 +17,7 @@
 static const struct timespec TS = {.tv_sec = 1700000000, .tv_nsec = 123456789};
 
 static struct sock mk(int family, const char *laddr, uint16_t lport, const char *raddr,
-		      uint16_t rport, unsigned state, unsigned kind)
+                      uint16_t rport, unsigned state, unsigned kind)
 {
 	struct sock sk = {.state = (uint8_t)state, .kind = (uint8_t)kind};
 
@@ -91,12 +91,12 @@ static int json_line_ok(const char *s, const char *const *keys)
 	return !keys[k] && s[1] == '\n' && s[2] == '\0';
 }
 
-static const char *const KEYS_FULL[] = {"ts", "family", "laddr", "lport", "raddr", "rport",
-					"from", "to", "how", "cookie", "uid", "inode", NULL};
-static const char *const KEYS_UID[] = {"ts", "family", "laddr", "lport", "raddr", "rport",
-				       "from", "to", "how", "cookie", "uid", NULL};
-static const char *const KEYS_BARE[] = {"ts", "family", "laddr", "lport", "raddr", "rport",
-					"from", "to", "how", "cookie", NULL};
+static const char *const KEYS_FULL[] = {"ts", "family", "laddr",  "lport", "raddr", "rport", "from",
+                                        "to", "how",    "cookie", "uid",   "inode", NULL};
+static const char *const KEYS_UID[] = {"ts",   "family", "laddr", "lport",  "raddr", "rport",
+                                       "from", "to",     "how",   "cookie", "uid",   NULL};
+static const char *const KEYS_BARE[] = {"ts",   "family", "laddr", "lport",  "raddr", "rport",
+                                        "from", "to",     "how",   "cookie", NULL};
 
 static void test_names(void)
 {
@@ -171,34 +171,37 @@ static void test_addr(void)
 /* An IPv4 full socket with uid and inode, in each direction and each how. */
 static void test_ipv4(void)
 {
-	struct sock sk = mk(AF_INET, "127.0.0.1", 40000, "127.0.0.1", 9000, SOCK_ESTABLISHED,
-			    SOCK_KIND_FULL);
-	struct transition t = {.ts = TS, .sk = &sk, .from = SOCK_NONE, .to = SOCK_ESTABLISHED,
-			       .how = TRANSITION_HOW_POLL};
+	struct sock sk =
+	    mk(AF_INET, "127.0.0.1", 40000, "127.0.0.1", 9000, SOCK_ESTABLISHED, SOCK_KIND_FULL);
+	struct transition t = {.ts = TS,
+	                       .sk = &sk,
+	                       .from = SOCK_NONE,
+	                       .to = SOCK_ESTABLISHED,
+	                       .how = TRANSITION_HOW_POLL};
 
 	sk.cookie = 4097;
 	sk.uid = 1000;
 	sk.inode = 12345;
 	check_line(&t, RECORD_TEXT,
-		   "2023-11-14T22:13:20.123456Z ipv4 127.0.0.1:40000       \u2192 127.0.0.1:9000"
-		   "        NONE        \u2192 ESTABLISHED poll    cookie=4097"
-		   " uid=1000 ino=12345\n");
+	           "2023-11-14T22:13:20.123456Z ipv4 127.0.0.1:40000       \u2192 127.0.0.1:9000"
+	           "        NONE        \u2192 ESTABLISHED poll    cookie=4097"
+	           " uid=1000 ino=12345\n");
 	check_line(&t, RECORD_JSON,
-		   "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv4\","
-		   "\"laddr\":\"127.0.0.1\",\"lport\":40000,\"raddr\":\"127.0.0.1\",\"rport\":9000,"
-		   "\"from\":\"NONE\",\"to\":\"ESTABLISHED\",\"how\":\"poll\",\"cookie\":4097,"
-		   "\"uid\":1000,\"inode\":12345}\n");
+	           "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv4\","
+	           "\"laddr\":\"127.0.0.1\",\"lport\":40000,\"raddr\":\"127.0.0.1\",\"rport\":9000,"
+	           "\"from\":\"NONE\",\"to\":\"ESTABLISHED\",\"how\":\"poll\",\"cookie\":4097,"
+	           "\"uid\":1000,\"inode\":12345}\n");
 
 	t.how = TRANSITION_HOW_INITIAL;
 	check_line(&t, RECORD_TEXT,
-		   "2023-11-14T22:13:20.123456Z ipv4 127.0.0.1:40000       \u2192 127.0.0.1:9000"
-		   "        NONE        \u2192 ESTABLISHED initial cookie=4097"
-		   " uid=1000 ino=12345\n");
+	           "2023-11-14T22:13:20.123456Z ipv4 127.0.0.1:40000       \u2192 127.0.0.1:9000"
+	           "        NONE        \u2192 ESTABLISHED initial cookie=4097"
+	           " uid=1000 ino=12345\n");
 	check_line(&t, RECORD_JSON,
-		   "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv4\","
-		   "\"laddr\":\"127.0.0.1\",\"lport\":40000,\"raddr\":\"127.0.0.1\",\"rport\":9000,"
-		   "\"from\":\"NONE\",\"to\":\"ESTABLISHED\",\"how\":\"initial\",\"cookie\":4097,"
-		   "\"uid\":1000,\"inode\":12345}\n");
+	           "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv4\","
+	           "\"laddr\":\"127.0.0.1\",\"lport\":40000,\"raddr\":\"127.0.0.1\",\"rport\":9000,"
+	           "\"from\":\"NONE\",\"to\":\"ESTABLISHED\",\"how\":\"initial\",\"cookie\":4097,"
+	           "\"uid\":1000,\"inode\":12345}\n");
 
 	/* Vanished: to NONE; the record describes the socket as it was. */
 	t.how = TRANSITION_HOW_POLL;
@@ -207,14 +210,14 @@ static void test_ipv4(void)
 	sk.tuple.laddr[3] = 2;
 	sk.tuple.raddr[0] = 10;
 	check_line(&t, RECORD_TEXT,
-		   "2023-11-14T22:13:20.123456Z ipv4 127.0.0.2:40000       \u2192 10.0.0.1:9000"
-		   "         CLOSE_WAIT  \u2192 NONE        poll    cookie=4097"
-		   " uid=1000 ino=12345\n");
+	           "2023-11-14T22:13:20.123456Z ipv4 127.0.0.2:40000       \u2192 10.0.0.1:9000"
+	           "         CLOSE_WAIT  \u2192 NONE        poll    cookie=4097"
+	           " uid=1000 ino=12345\n");
 	check_line(&t, RECORD_JSON,
-		   "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv4\","
-		   "\"laddr\":\"127.0.0.2\",\"lport\":40000,\"raddr\":\"10.0.0.1\",\"rport\":9000,"
-		   "\"from\":\"CLOSE_WAIT\",\"to\":\"NONE\",\"how\":\"poll\",\"cookie\":4097,"
-		   "\"uid\":1000,\"inode\":12345}\n");
+	           "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv4\","
+	           "\"laddr\":\"127.0.0.2\",\"lport\":40000,\"raddr\":\"10.0.0.1\",\"rport\":9000,"
+	           "\"from\":\"CLOSE_WAIT\",\"to\":\"NONE\",\"how\":\"poll\",\"cookie\":4097,"
+	           "\"uid\":1000,\"inode\":12345}\n");
 }
 
 /* A listener: no peer port, "*" in text and 0 in JSON. */
@@ -222,33 +225,36 @@ static void test_listen(void)
 {
 	struct sock sk = mk(AF_INET, "0.0.0.0", 22, "0.0.0.0", 0, SOCK_LISTEN, SOCK_KIND_FULL);
 	struct sock sk6 = mk(AF_INET6, "::", 443, "::", 0, SOCK_LISTEN, SOCK_KIND_FULL);
-	struct transition t = {.ts = TS, .sk = &sk, .from = SOCK_NONE, .to = SOCK_LISTEN,
-			       .how = TRANSITION_HOW_INITIAL};
+	struct transition t = {.ts = TS,
+	                       .sk = &sk,
+	                       .from = SOCK_NONE,
+	                       .to = SOCK_LISTEN,
+	                       .how = TRANSITION_HOW_INITIAL};
 
 	sk.cookie = 1;
 	sk.inode = 777;
 	check_line(&t, RECORD_TEXT,
-		   "2023-11-14T22:13:20.123456Z ipv4 0.0.0.0:22            \u2192 0.0.0.0:*"
-		   "             NONE        \u2192 LISTEN      initial cookie=1 uid=0 ino=777\n");
+	           "2023-11-14T22:13:20.123456Z ipv4 0.0.0.0:22            \u2192 0.0.0.0:*"
+	           "             NONE        \u2192 LISTEN      initial cookie=1 uid=0 ino=777\n");
 	check_line(&t, RECORD_JSON,
-		   "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv4\","
-		   "\"laddr\":\"0.0.0.0\",\"lport\":22,\"raddr\":\"0.0.0.0\",\"rport\":0,"
-		   "\"from\":\"NONE\",\"to\":\"LISTEN\",\"how\":\"initial\",\"cookie\":1,"
-		   "\"uid\":0,\"inode\":777}\n");
+	           "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv4\","
+	           "\"laddr\":\"0.0.0.0\",\"lport\":22,\"raddr\":\"0.0.0.0\",\"rport\":0,"
+	           "\"from\":\"NONE\",\"to\":\"LISTEN\",\"how\":\"initial\",\"cookie\":1,"
+	           "\"uid\":0,\"inode\":777}\n");
 
 	t.sk = &sk6;
 	sk6.cookie = 2;
 	sk6.uid = 33;
 	sk6.inode = 778;
 	check_line(&t, RECORD_TEXT,
-		   "2023-11-14T22:13:20.123456Z ipv6 [::]:443              \u2192 [::]:*"
-		   "                NONE        \u2192 LISTEN      initial cookie=2"
-		   " uid=33 ino=778\n");
+	           "2023-11-14T22:13:20.123456Z ipv6 [::]:443              \u2192 [::]:*"
+	           "                NONE        \u2192 LISTEN      initial cookie=2"
+	           " uid=33 ino=778\n");
 	check_line(&t, RECORD_JSON,
-		   "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv6\","
-		   "\"laddr\":\"::\",\"lport\":443,\"raddr\":\"::\",\"rport\":0,"
-		   "\"from\":\"NONE\",\"to\":\"LISTEN\",\"how\":\"initial\",\"cookie\":2,"
-		   "\"uid\":33,\"inode\":778}\n");
+	           "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv6\","
+	           "\"laddr\":\"::\",\"lport\":443,\"raddr\":\"::\",\"rport\":0,"
+	           "\"from\":\"NONE\",\"to\":\"LISTEN\",\"how\":\"initial\",\"cookie\":2,"
+	           "\"uid\":33,\"inode\":778}\n");
 
 	/* A listener that closes is still one: its socket may already be
 	 * reported in CLOSE, the record's from-state says what it was. */
@@ -257,9 +263,9 @@ static void test_listen(void)
 	t.to = SOCK_NONE;
 	t.how = TRANSITION_HOW_DESTROY;
 	check_line(&t, RECORD_TEXT,
-		   "2023-11-14T22:13:20.123456Z ipv6 [::]:443              \u2192 [::]:*"
-		   "                LISTEN      \u2192 NONE        destroy cookie=2"
-		   " uid=33 ino=778\n");
+	           "2023-11-14T22:13:20.123456Z ipv6 [::]:443              \u2192 [::]:*"
+	           "                LISTEN      \u2192 NONE        destroy cookie=2"
+	           " uid=33 ino=778\n");
 }
 
 /* Port 0 anywhere but a listener's peer is a number, so that grep finds it:
@@ -267,51 +273,57 @@ static void test_listen(void)
  * whose local port was already released. */
 static void test_port_zero(void)
 {
-	struct sock sk = mk(AF_INET, "127.0.0.1", 40000, "127.0.0.1", 0, SOCK_CLOSE,
-			    SOCK_KIND_GONE);
-	struct transition t = {.ts = TS, .sk = &sk, .from = SOCK_SYN_SENT, .to = SOCK_NONE,
-			       .how = TRANSITION_HOW_DESTROY};
+	struct sock sk =
+	    mk(AF_INET, "127.0.0.1", 40000, "127.0.0.1", 0, SOCK_CLOSE, SOCK_KIND_GONE);
+	struct transition t = {.ts = TS,
+	                       .sk = &sk,
+	                       .from = SOCK_SYN_SENT,
+	                       .to = SOCK_NONE,
+	                       .how = TRANSITION_HOW_DESTROY};
 
 	sk.cookie = 9;
 	check_line(&t, RECORD_TEXT,
-		   "2023-11-14T22:13:20.123456Z ipv4 127.0.0.1:40000       \u2192 127.0.0.1:0"
-		   "           SYN_SENT    \u2192 NONE        destroy cookie=9\n");
+	           "2023-11-14T22:13:20.123456Z ipv4 127.0.0.1:40000       \u2192 127.0.0.1:0"
+	           "           SYN_SENT    \u2192 NONE        destroy cookie=9\n");
 	check_line(&t, RECORD_JSON,
-		   "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv4\","
-		   "\"laddr\":\"127.0.0.1\",\"lport\":40000,\"raddr\":\"127.0.0.1\",\"rport\":0,"
-		   "\"from\":\"SYN_SENT\",\"to\":\"NONE\",\"how\":\"destroy\",\"cookie\":9}\n");
+	           "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv4\","
+	           "\"laddr\":\"127.0.0.1\",\"lport\":40000,\"raddr\":\"127.0.0.1\",\"rport\":0,"
+	           "\"from\":\"SYN_SENT\",\"to\":\"NONE\",\"how\":\"destroy\",\"cookie\":9}\n");
 
 	sk.tuple.lport = 0;
 	sk.tuple.rport = 9199;
 	t.to = SOCK_CLOSE;
 	check_line(&t, RECORD_TEXT,
-		   "2023-11-14T22:13:20.123456Z ipv4 127.0.0.1:0           \u2192 127.0.0.1:9199"
-		   "        SYN_SENT    \u2192 CLOSE       destroy cookie=9\n");
+	           "2023-11-14T22:13:20.123456Z ipv4 127.0.0.1:0           \u2192 127.0.0.1:9199"
+	           "        SYN_SENT    \u2192 CLOSE       destroy cookie=9\n");
 }
 
 /* IPv6 and v4-mapped: brackets in text, plain addresses in JSON. */
 static void test_ipv6(void)
 {
-	struct sock sk = mk(AF_INET6, "2001:db8::10", 8080, "fe80::1:2", 51000,
-			    SOCK_FIN_WAIT1, SOCK_KIND_FULL);
+	struct sock sk =
+	    mk(AF_INET6, "2001:db8::10", 8080, "fe80::1:2", 51000, SOCK_FIN_WAIT1, SOCK_KIND_FULL);
 	struct sock mapped = mk(AF_INET6, "::ffff:127.0.0.1", 9001, "::ffff:127.0.0.1", 40003,
-				SOCK_ESTABLISHED, SOCK_KIND_FULL);
-	struct transition t = {.ts = TS, .sk = &sk, .from = SOCK_ESTABLISHED,
-			       .to = SOCK_FIN_WAIT1, .how = TRANSITION_HOW_POLL};
+	                        SOCK_ESTABLISHED, SOCK_KIND_FULL);
+	struct transition t = {.ts = TS,
+	                       .sk = &sk,
+	                       .from = SOCK_ESTABLISHED,
+	                       .to = SOCK_FIN_WAIT1,
+	                       .how = TRANSITION_HOW_POLL};
 
 	sk.cookie = 18446744073709551615ULL;
 	sk.uid = 4294967295u;
 	sk.inode = 4294967295u;
 	check_line(&t, RECORD_TEXT,
-		   "2023-11-14T22:13:20.123456Z ipv6 [2001:db8::10]:8080   \u2192 [fe80::1:2]:51000"
-		   "     ESTABLISHED \u2192 FIN_WAIT1   poll    cookie=18446744073709551615"
-		   " uid=4294967295 ino=4294967295\n");
+	           "2023-11-14T22:13:20.123456Z ipv6 [2001:db8::10]:8080   \u2192 [fe80::1:2]:51000"
+	           "     ESTABLISHED \u2192 FIN_WAIT1   poll    cookie=18446744073709551615"
+	           " uid=4294967295 ino=4294967295\n");
 	check_line(&t, RECORD_JSON,
-		   "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv6\","
-		   "\"laddr\":\"2001:db8::10\",\"lport\":8080,"
-		   "\"raddr\":\"fe80::1:2\",\"rport\":51000,"
-		   "\"from\":\"ESTABLISHED\",\"to\":\"FIN_WAIT1\",\"how\":\"poll\","
-		   "\"cookie\":18446744073709551615,\"uid\":4294967295,\"inode\":4294967295}\n");
+	           "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv6\","
+	           "\"laddr\":\"2001:db8::10\",\"lport\":8080,"
+	           "\"raddr\":\"fe80::1:2\",\"rport\":51000,"
+	           "\"from\":\"ESTABLISHED\",\"to\":\"FIN_WAIT1\",\"how\":\"poll\","
+	           "\"cookie\":18446744073709551615,\"uid\":4294967295,\"inode\":4294967295}\n");
 
 	t.sk = &mapped;
 	t.from = SOCK_NONE;
@@ -319,39 +331,42 @@ static void test_ipv6(void)
 	mapped.cookie = 55;
 	mapped.inode = 9;
 	check_line(&t, RECORD_TEXT,
-		   "2023-11-14T22:13:20.123456Z ipv6 [::ffff:127.0.0.1]:9001 \u2192 "
-		   "[::ffff:127.0.0.1]:40003 NONE        \u2192 ESTABLISHED poll    cookie=55 uid=0"
-		   " ino=9\n");
+	           "2023-11-14T22:13:20.123456Z ipv6 [::ffff:127.0.0.1]:9001 \u2192 "
+	           "[::ffff:127.0.0.1]:40003 NONE        \u2192 ESTABLISHED poll    cookie=55 uid=0"
+	           " ino=9\n");
 	check_line(&t, RECORD_JSON,
-		   "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv6\","
-		   "\"laddr\":\"::ffff:127.0.0.1\",\"lport\":9001,\"raddr\":\"::ffff:127.0.0.1\","
-		   "\"rport\":40003,\"from\":\"NONE\",\"to\":\"ESTABLISHED\",\"how\":\"poll\","
-		   "\"cookie\":55,\"uid\":0,\"inode\":9}\n");
+	           "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv6\","
+	           "\"laddr\":\"::ffff:127.0.0.1\",\"lport\":9001,\"raddr\":\"::ffff:127.0.0.1\","
+	           "\"rport\":40003,\"from\":\"NONE\",\"to\":\"ESTABLISHED\",\"how\":\"poll\","
+	           "\"cookie\":55,\"uid\":0,\"inode\":9}\n");
 }
 
 /* What the kernel has no value for is left out: an orphan has a uid but no
  * inode, request and TIME_WAIT minisockets have neither. */
 static void test_kinds(void)
 {
-	struct sock orphan = mk(AF_INET, "127.0.0.1", 9000, "127.0.0.1", 40007, SOCK_LAST_ACK,
-				SOCK_KIND_FULL);
-	struct sock req = mk(AF_INET, "127.0.0.1", 9002, "127.0.0.1", 40008, SOCK_SYN_RECV,
-			     SOCK_KIND_REQUEST);
-	struct sock tw = mk(AF_INET6, "::1", 40005, "::1", 9000, SOCK_TIME_WAIT,
-			    SOCK_KIND_TIMEWAIT);
-	struct transition t = {.ts = TS, .sk = &orphan, .from = SOCK_CLOSE_WAIT,
-			       .to = SOCK_LAST_ACK, .how = TRANSITION_HOW_POLL};
+	struct sock orphan =
+	    mk(AF_INET, "127.0.0.1", 9000, "127.0.0.1", 40007, SOCK_LAST_ACK, SOCK_KIND_FULL);
+	struct sock req =
+	    mk(AF_INET, "127.0.0.1", 9002, "127.0.0.1", 40008, SOCK_SYN_RECV, SOCK_KIND_REQUEST);
+	struct sock tw =
+	    mk(AF_INET6, "::1", 40005, "::1", 9000, SOCK_TIME_WAIT, SOCK_KIND_TIMEWAIT);
+	struct transition t = {.ts = TS,
+	                       .sk = &orphan,
+	                       .from = SOCK_CLOSE_WAIT,
+	                       .to = SOCK_LAST_ACK,
+	                       .how = TRANSITION_HOW_POLL};
 
 	orphan.cookie = 10;
 	orphan.uid = 1000;
 	check_line(&t, RECORD_TEXT,
-		   "2023-11-14T22:13:20.123456Z ipv4 127.0.0.1:9000        \u2192 127.0.0.1:40007"
-		   "       CLOSE_WAIT  \u2192 LAST_ACK    poll    cookie=10 uid=1000\n");
+	           "2023-11-14T22:13:20.123456Z ipv4 127.0.0.1:9000        \u2192 127.0.0.1:40007"
+	           "       CLOSE_WAIT  \u2192 LAST_ACK    poll    cookie=10 uid=1000\n");
 	check_line(&t, RECORD_JSON,
-		   "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv4\","
-		   "\"laddr\":\"127.0.0.1\",\"lport\":9000,\"raddr\":\"127.0.0.1\",\"rport\":40007,"
-		   "\"from\":\"CLOSE_WAIT\",\"to\":\"LAST_ACK\",\"how\":\"poll\",\"cookie\":10,"
-		   "\"uid\":1000}\n");
+	           "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv4\","
+	           "\"laddr\":\"127.0.0.1\",\"lport\":9000,\"raddr\":\"127.0.0.1\",\"rport\":40007,"
+	           "\"from\":\"CLOSE_WAIT\",\"to\":\"LAST_ACK\",\"how\":\"poll\",\"cookie\":10,"
+	           "\"uid\":1000}\n");
 
 	/* Whatever a minisocket's uid and inode fields hold, they are not shown. */
 	req.cookie = 11;
@@ -361,69 +376,69 @@ static void test_kinds(void)
 	t.from = SOCK_NONE;
 	t.to = SOCK_SYN_RECV;
 	check_line(&t, RECORD_TEXT,
-		   "2023-11-14T22:13:20.123456Z ipv4 127.0.0.1:9002        \u2192 127.0.0.1:40008"
-		   "       NONE        \u2192 SYN_RECV    poll    cookie=11\n");
+	           "2023-11-14T22:13:20.123456Z ipv4 127.0.0.1:9002        \u2192 127.0.0.1:40008"
+	           "       NONE        \u2192 SYN_RECV    poll    cookie=11\n");
 	check_line(&t, RECORD_JSON,
-		   "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv4\","
-		   "\"laddr\":\"127.0.0.1\",\"lport\":9002,\"raddr\":\"127.0.0.1\",\"rport\":40008,"
-		   "\"from\":\"NONE\",\"to\":\"SYN_RECV\",\"how\":\"poll\",\"cookie\":11}\n");
+	           "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv4\","
+	           "\"laddr\":\"127.0.0.1\",\"lport\":9002,\"raddr\":\"127.0.0.1\",\"rport\":40008,"
+	           "\"from\":\"NONE\",\"to\":\"SYN_RECV\",\"how\":\"poll\",\"cookie\":11}\n");
 
 	tw.cookie = 12;
 	t.sk = &tw;
 	t.from = SOCK_TIME_WAIT;
 	t.to = SOCK_NONE;
 	check_line(&t, RECORD_TEXT,
-		   "2023-11-14T22:13:20.123456Z ipv6 [::1]:40005           \u2192 [::1]:9000"
-		   "            TIME_WAIT   \u2192 NONE        poll    cookie=12\n");
+	           "2023-11-14T22:13:20.123456Z ipv6 [::1]:40005           \u2192 [::1]:9000"
+	           "            TIME_WAIT   \u2192 NONE        poll    cookie=12\n");
 	check_line(&t, RECORD_JSON,
-		   "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv6\","
-		   "\"laddr\":\"::1\",\"lport\":40005,\"raddr\":\"::1\",\"rport\":9000,"
-		   "\"from\":\"TIME_WAIT\",\"to\":\"NONE\",\"how\":\"poll\",\"cookie\":12}\n");
+	           "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv6\","
+	           "\"laddr\":\"::1\",\"lport\":40005,\"raddr\":\"::1\",\"rport\":9000,"
+	           "\"from\":\"TIME_WAIT\",\"to\":\"NONE\",\"how\":\"poll\",\"cookie\":12}\n");
 }
 
 /* The owner's fields: after the fixed ones, escaped in both formats. */
 static void test_owner(void)
 {
-	struct sock sk = mk(AF_INET, "127.0.0.1", 80, "127.0.0.1", 40000, SOCK_ESTABLISHED,
-			    SOCK_KIND_FULL);
+	struct sock sk =
+	    mk(AF_INET, "127.0.0.1", 80, "127.0.0.1", 40000, SOCK_ESTABLISHED, SOCK_KIND_FULL);
 	struct sock_owner o = {.cgroup = "/system.slice/nginx.service",
-			       .unit = "nginx.service",
-			       .pid = 123,
-			       .comm = "nginx"};
+	                       .unit = "nginx.service",
+	                       .pid = 123,
+	                       .comm = "nginx"};
 	struct transition t = {.ts = {.tv_sec = 1700000000, .tv_nsec = 123456000},
-			       .sk = &sk,
-			       .from = SOCK_NONE,
-			       .to = SOCK_ESTABLISHED,
-			       .how = TRANSITION_HOW_POLL,
-			       .owner = &o};
+	                       .sk = &sk,
+	                       .from = SOCK_NONE,
+	                       .to = SOCK_ESTABLISHED,
+	                       .how = TRANSITION_HOW_POLL,
+	                       .owner = &o};
 
 	sk.cookie = 7;
 	sk.uid = 33;
 	sk.inode = 99;
 	check_line(&t, RECORD_JSON,
-		   "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv4\","
-		   "\"laddr\":\"127.0.0.1\",\"lport\":80,\"raddr\":\"127.0.0.1\",\"rport\":40000,"
-		   "\"from\":\"NONE\",\"to\":\"ESTABLISHED\",\"how\":\"poll\",\"cookie\":7,"
-		   "\"uid\":33,\"inode\":99,\"cgroup\":\"/system.slice/nginx.service\","
-		   "\"unit\":\"nginx.service\",\"pid\":123,\"comm\":\"nginx\"}\n");
+	           "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv4\","
+	           "\"laddr\":\"127.0.0.1\",\"lport\":80,\"raddr\":\"127.0.0.1\",\"rport\":40000,"
+	           "\"from\":\"NONE\",\"to\":\"ESTABLISHED\",\"how\":\"poll\",\"cookie\":7,"
+	           "\"uid\":33,\"inode\":99,\"cgroup\":\"/system.slice/nginx.service\","
+	           "\"unit\":\"nginx.service\",\"pid\":123,\"comm\":\"nginx\"}\n");
 	check_line(&t, RECORD_TEXT,
-		   "2023-11-14T22:13:20.123456Z ipv4 127.0.0.1:80          \u2192 127.0.0.1:40000 "
-		   "      NONE        \u2192 ESTABLISHED poll    cookie=7 uid=33 ino=99 "
-		   "unit=nginx.service pid=123 comm=nginx\n");
+	           "2023-11-14T22:13:20.123456Z ipv4 127.0.0.1:80          \u2192 127.0.0.1:40000 "
+	           "      NONE        \u2192 ESTABLISHED poll    cookie=7 uid=33 ino=99 "
+	           "unit=nginx.service pid=123 comm=nginx\n");
 
 	/* A cgroup without a unit; a name with quotes, blanks, controls,
 	 * UTF-8 and bytes that are not UTF-8. */
 	o = (struct sock_owner){.cgroup = "/", .pid = 5, .comm = "a \"b\"\\\n\xc3\xa9\xff\xc3"};
 	check_line(&t, RECORD_JSON,
-		   "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv4\","
-		   "\"laddr\":\"127.0.0.1\",\"lport\":80,\"raddr\":\"127.0.0.1\",\"rport\":40000,"
-		   "\"from\":\"NONE\",\"to\":\"ESTABLISHED\",\"how\":\"poll\",\"cookie\":7,"
-		   "\"uid\":33,\"inode\":99,\"cgroup\":\"/\",\"pid\":5,"
-		   "\"comm\":\"a \\\"b\\\"\\\\\\u000a\xc3\xa9\\u00ff\\u00c3\"}\n");
+	           "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv4\","
+	           "\"laddr\":\"127.0.0.1\",\"lport\":80,\"raddr\":\"127.0.0.1\",\"rport\":40000,"
+	           "\"from\":\"NONE\",\"to\":\"ESTABLISHED\",\"how\":\"poll\",\"cookie\":7,"
+	           "\"uid\":33,\"inode\":99,\"cgroup\":\"/\",\"pid\":5,"
+	           "\"comm\":\"a \\\"b\\\"\\\\\\u000a\xc3\xa9\\u00ff\\u00c3\"}\n");
 	check_line(&t, RECORD_TEXT,
-		   "2023-11-14T22:13:20.123456Z ipv4 127.0.0.1:80          \u2192 127.0.0.1:40000 "
-		   "      NONE        \u2192 ESTABLISHED poll    cookie=7 uid=33 ino=99 "
-		   "pid=5 comm=a\\x20\"b\"\\x5c\\x0a\xc3\xa9\xff\xc3\n");
+	           "2023-11-14T22:13:20.123456Z ipv4 127.0.0.1:80          \u2192 127.0.0.1:40000 "
+	           "      NONE        \u2192 ESTABLISHED poll    cookie=7 uid=33 ino=99 "
+	           "pid=5 comm=a\\x20\"b\"\\x5c\\x0a\xc3\xa9\xff\xc3\n");
 
 	/* The longest owner fits: 1023 bytes of path and unit that all need
 	 * escaping, a 15-byte comm likewise. */
@@ -435,8 +450,11 @@ static void test_owner(void)
 		memset(path, 1, sizeof(path) - 1);
 		memset(unit, '"', sizeof(unit) - 9);
 		strcpy(unit + sizeof(unit) - 9, ".service");
-		o = (struct sock_owner){.cgroup = path, .unit = unit, .pid = UINT32_MAX,
-					.comm = "\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01"};
+		o = (struct sock_owner){
+		    .cgroup = path,
+		    .unit = unit,
+		    .pid = UINT32_MAX,
+		    .comm = "\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01"};
 		for (unsigned fmt = 0; fmt < RECORD_FORMAT_MAX; fmt++) {
 			n = record_format(buf, sizeof(buf), &t, fmt);
 			CHECK(n > 0 && n < RECORD_MAX);
@@ -449,25 +467,29 @@ static void test_owner(void)
 static void check_owner(const struct sock_owner *o, const char *json_tail, const char *text_tail)
 {
 	static char want[RECORD_MAX];
-	struct sock sk = mk(AF_INET, "127.0.0.1", 80, "127.0.0.1", 40000, SOCK_ESTABLISHED,
-			    SOCK_KIND_FULL);
-	struct transition t = {.ts = TS, .sk = &sk, .from = SOCK_NONE, .to = SOCK_ESTABLISHED,
-			       .how = TRANSITION_HOW_POLL, .owner = o};
+	struct sock sk =
+	    mk(AF_INET, "127.0.0.1", 80, "127.0.0.1", 40000, SOCK_ESTABLISHED, SOCK_KIND_FULL);
+	struct transition t = {.ts = TS,
+	                       .sk = &sk,
+	                       .from = SOCK_NONE,
+	                       .to = SOCK_ESTABLISHED,
+	                       .how = TRANSITION_HOW_POLL,
+	                       .owner = o};
 
 	sk.cookie = 7;
 	sk.uid = 33;
 	sk.inode = 99;
 	snprintf(want, sizeof(want), "%s%s}\n",
-		 "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv4\","
-		 "\"laddr\":\"127.0.0.1\",\"lport\":80,\"raddr\":\"127.0.0.1\",\"rport\":40000,"
-		 "\"from\":\"NONE\",\"to\":\"ESTABLISHED\",\"how\":\"poll\",\"cookie\":7,"
-		 "\"uid\":33,\"inode\":99",
-		 json_tail);
+	         "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv4\","
+	         "\"laddr\":\"127.0.0.1\",\"lport\":80,\"raddr\":\"127.0.0.1\",\"rport\":40000,"
+	         "\"from\":\"NONE\",\"to\":\"ESTABLISHED\",\"how\":\"poll\",\"cookie\":7,"
+	         "\"uid\":33,\"inode\":99",
+	         json_tail);
 	check_line(&t, RECORD_JSON, want);
 	snprintf(want, sizeof(want), "%s%s\n",
-		 "2023-11-14T22:13:20.123456Z ipv4 127.0.0.1:80          \u2192 127.0.0.1:40000 "
-		 "      NONE        \u2192 ESTABLISHED poll    cookie=7 uid=33 ino=99",
-		 text_tail);
+	         "2023-11-14T22:13:20.123456Z ipv4 127.0.0.1:80          \u2192 127.0.0.1:40000 "
+	         "      NONE        \u2192 ESTABLISHED poll    cookie=7 uid=33 ino=99",
+	         text_tail);
 	check_line(&t, RECORD_TEXT, want);
 }
 
@@ -507,29 +529,29 @@ static void test_owner_fields(void)
 
 	/* Every field, each with bytes to escape: tab, DEL, backslash, ESC. */
 	o = (struct sock_owner){.cgroup = "/system.slice/a\tb\x7f\\.service",
-				.unit = "a\tb\x7f\\.service",
-				.pid = UINT32_MAX,
-				.comm = "\x1b[31m"};
+	                        .unit = "a\tb\x7f\\.service",
+	                        .pid = UINT32_MAX,
+	                        .comm = "\x1b[31m"};
 	check_owner(&o,
-		    ",\"cgroup\":\"/system.slice/a\\u0009b\\u007f\\\\.service\","
-		    "\"unit\":\"a\\u0009b\\u007f\\\\.service\",\"pid\":4294967295,"
-		    "\"comm\":\"\\u001b[31m\"",
-		    " unit=a\\x09b\\x7f\\x5c.service pid=4294967295 comm=\\x1b[31m");
+	            ",\"cgroup\":\"/system.slice/a\\u0009b\\u007f\\\\.service\","
+	            "\"unit\":\"a\\u0009b\\u007f\\\\.service\",\"pid\":4294967295,"
+	            "\"comm\":\"\\u001b[31m\"",
+	            " unit=a\\x09b\\x7f\\x5c.service pid=4294967295 comm=\\x1b[31m");
 
 	/* JSON keeps valid UTF-8 (2, 3 and 4 bytes, U+10FFFF) and writes each
 	 * byte of anything else on its own: overlong forms, a surrogate, past
 	 * U+10FFFF, a cut sequence, bytes that never start one. Text keeps
 	 * every byte above DEL. */
 	o = (struct sock_owner){.unit = "\xc2\x80|\xe2\x82\xac|\xf0\x9f\x98\x80|\xf4\x8f\xbf\xbf|"
-					"\xc0\xaf|\xe0\x80\x80|\xed\xa0\x80|\xf4\x90\x80\x80|"
-					"\xe2\x82|\x80|\xf5|\xff"};
+	                                "\xc0\xaf|\xe0\x80\x80|\xed\xa0\x80|\xf4\x90\x80\x80|"
+	                                "\xe2\x82|\x80|\xf5|\xff"};
 	check_owner(&o,
-		    ",\"unit\":\"\xc2\x80|\xe2\x82\xac|\xf0\x9f\x98\x80|\xf4\x8f\xbf\xbf|"
-		    "\\u00c0\\u00af|\\u00e0\\u0080\\u0080|\\u00ed\\u00a0\\u0080|"
-		    "\\u00f4\\u0090\\u0080\\u0080|\\u00e2\\u0082|\\u0080|\\u00f5|\\u00ff\"",
-		    " unit=\xc2\x80|\xe2\x82\xac|\xf0\x9f\x98\x80|\xf4\x8f\xbf\xbf|"
-		    "\xc0\xaf|\xe0\x80\x80|\xed\xa0\x80|\xf4\x90\x80\x80|"
-		    "\xe2\x82|\x80|\xf5|\xff");
+	            ",\"unit\":\"\xc2\x80|\xe2\x82\xac|\xf0\x9f\x98\x80|\xf4\x8f\xbf\xbf|"
+	            "\\u00c0\\u00af|\\u00e0\\u0080\\u0080|\\u00ed\\u00a0\\u0080|"
+	            "\\u00f4\\u0090\\u0080\\u0080|\\u00e2\\u0082|\\u0080|\\u00f5|\\u00ff\"",
+	            " unit=\xc2\x80|\xe2\x82\xac|\xf0\x9f\x98\x80|\xf4\x8f\xbf\xbf|"
+	            "\xc0\xaf|\xe0\x80\x80|\xed\xa0\x80|\xf4\x90\x80\x80|"
+	            "\xe2\x82|\x80|\xf5|\xff");
 	/* A sequence cut by the end of the name. */
 	o = (struct sock_owner){.pid = 9, .comm = "ab\xe2\x82"};
 	check_owner(&o, ",\"pid\":9,\"comm\":\"ab\\u00e2\\u0082\"", " pid=9 comm=ab\xe2\x82");
@@ -573,8 +595,10 @@ static void test_owner_fields(void)
 	o = (struct sock_owner){.cgroup = in[0], .unit = in[1], .pid = UINT32_MAX, .comm = in[2]};
 	repeat(a, "\\u0001", 1023);
 	repeat(b, "\\x01", 1023);
-	snprintf(json, sizeof(json), ",\"cgroup\":\"%s\",\"unit\":\"%s\",\"pid\":4294967295,"
-		 "\"comm\":\"%s\"", a, a, a);
+	snprintf(json, sizeof(json),
+	         ",\"cgroup\":\"%s\",\"unit\":\"%s\",\"pid\":4294967295,"
+	         "\"comm\":\"%s\"",
+	         a, a, a);
 	CHECK_INT(strlen(json), 18463);
 	json[12 * 1024 + 128 - 1] = '\0';
 	snprintf(text, sizeof(text), " unit=%s pid=4294967295 comm=%s", b, b);
@@ -584,14 +608,14 @@ static void test_owner_fields(void)
 /* The longest record either format can produce fits RECORD_MAX. */
 static void test_longest(void)
 {
-	struct sock sk = mk(AF_INET6, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 65535,
-			    "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe", 65535, SOCK_ESTABLISHED,
-			    SOCK_KIND_FULL);
+	struct sock sk =
+	    mk(AF_INET6, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 65535,
+	       "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe", 65535, SOCK_ESTABLISHED, SOCK_KIND_FULL);
 	struct transition t = {.ts = {.tv_sec = 253402300799, .tv_nsec = 999999999},
-			       .sk = &sk,
-			       .from = SOCK_ESTABLISHED,
-			       .to = SOCK_ESTABLISHED,
-			       .how = TRANSITION_HOW_INITIAL};
+	                       .sk = &sk,
+	                       .from = SOCK_ESTABLISHED,
+	                       .to = SOCK_ESTABLISHED,
+	                       .how = TRANSITION_HOW_INITIAL};
 	char buf[RECORD_MAX];
 	int n;
 
@@ -621,7 +645,7 @@ static int transition_line(char *buf, size_t size, const void *what, int fmt)
 	const struct transition *t = what;
 
 	return fmt < 0 ? record_format_row(buf, size, t->sk)
-		       : record_format(buf, size, t, (enum record_format)fmt);
+	               : record_format(buf, size, t, (enum record_format)fmt);
 }
 
 static int summary_line(char *buf, size_t size, const void *what, int fmt)
@@ -651,7 +675,8 @@ static void check_sizes_of(line_fn fn, const void *what, int fmt)
 			untouched += buf[i] == 0x5a;
 		CHECK_INT(untouched, sizeof(buf) - (size_t)size);
 		if (size > 0) {
-			size_t cut = (size_t)size - 1 < (size_t)len ? (size_t)size - 1 : (size_t)len;
+			size_t cut =
+			    (size_t)size - 1 < (size_t)len ? (size_t)size - 1 : (size_t)len;
 
 			CHECK_INT(memcmp(buf, full, cut), 0);
 			CHECK_INT(buf[cut], '\0');
@@ -666,10 +691,13 @@ static void check_sizes(const struct transition *t, int fmt)
 
 static void test_small_buffer(void)
 {
-	struct sock sk = mk(AF_INET6, "::ffff:127.0.0.1", 9001, "::1", 40003, SOCK_ESTABLISHED,
-			    SOCK_KIND_FULL);
-	struct transition t = {.ts = TS, .sk = &sk, .from = SOCK_NONE, .to = SOCK_ESTABLISHED,
-			       .how = TRANSITION_HOW_POLL};
+	struct sock sk =
+	    mk(AF_INET6, "::ffff:127.0.0.1", 9001, "::1", 40003, SOCK_ESTABLISHED, SOCK_KIND_FULL);
+	struct transition t = {.ts = TS,
+	                       .sk = &sk,
+	                       .from = SOCK_NONE,
+	                       .to = SOCK_ESTABLISHED,
+	                       .how = TRANSITION_HOW_POLL};
 
 	sk.cookie = 123456789;
 	sk.uid = 1000;
@@ -680,9 +708,9 @@ static void test_small_buffer(void)
 	/* And with an owner, whose fields come last. */
 	{
 		struct sock_owner o = {.cgroup = "/system.slice/a\tb.service",
-				       .unit = "a\tb.service",
-				       .pid = 77,
-				       .comm = "a\"b"};
+		                       .unit = "a\tb.service",
+		                       .pid = 77,
+		                       .comm = "a\"b"};
 
 		t.owner = &o;
 		check_sizes(&t, RECORD_TEXT);
@@ -711,7 +739,8 @@ static void test_all_json(void)
 	sk.uid = 1;
 	for (unsigned combo = 0; combo < SOCK_KIND_MAX * 2 * SOCK_STATE_MAX * TRANSITION_HOW_MAX;
 	     combo++) {
-		unsigned how = combo % TRANSITION_HOW_MAX, from = combo / TRANSITION_HOW_MAX % SOCK_STATE_MAX;
+		unsigned how = combo % TRANSITION_HOW_MAX,
+		         from = combo / TRANSITION_HOW_MAX % SOCK_STATE_MAX;
 		unsigned ino = combo / TRANSITION_HOW_MAX / SOCK_STATE_MAX % 2;
 		unsigned kind = combo / TRANSITION_HOW_MAX / SOCK_STATE_MAX / 2;
 		const char *const *keys = KEYS_BARE;
@@ -759,30 +788,32 @@ static void check_summary(const struct summary *s, enum record_format fmt, const
  * its bit in info.has says the kernel reported it. */
 static void test_summary(void)
 {
-	struct sock sk = mk(AF_INET, "10.0.0.1", 40000, "10.0.0.2", 443, SOCK_CLOSE,
-			    SOCK_KIND_GONE);
+	struct sock sk =
+	    mk(AF_INET, "10.0.0.1", 40000, "10.0.0.2", 443, SOCK_CLOSE, SOCK_KIND_GONE);
 	struct sock sk6 = mk(AF_INET6, "2001:db8::10", 8080, "::", 0, SOCK_CLOSE, SOCK_KIND_GONE);
 	struct summary s = {.ts = TS, .sk = &sk, .lifetime_us = 1500000};
 	static const char json[] =
-		"{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"kind\":\"summary\",\"family\":\"ipv4\","
-		"\"laddr\":\"10.0.0.1\",\"lport\":40000,\"raddr\":\"10.0.0.2\",\"rport\":443,"
-		"\"cookie\":4097,\"lifetime_us\":1500000";
+	    "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"kind\":\"summary\",\"family\":\"ipv4\","
+	    "\"laddr\":\"10.0.0.1\",\"lport\":40000,\"raddr\":\"10.0.0.2\",\"rport\":443,"
+	    "\"cookie\":4097,\"lifetime_us\":1500000";
 	static const char text[] =
-		"2023-11-14T22:13:20.123456Z ipv4 10.0.0.1:40000        \u2192 10.0.0.2:443"
-		"          summary cookie=4097 lifetime_us=1500000";
+	    "2023-11-14T22:13:20.123456Z ipv4 10.0.0.1:40000        \u2192 10.0.0.2:443"
+	    "          summary cookie=4097 lifetime_us=1500000";
 	char buf[RECORD_MAX];
 
 	sk.cookie = 4097;
 	/* Figures whose bit is clear are not shown, whatever they hold. */
-	s.info = (struct sock_info){.bytes_acked = 1000, .bytes_received = 2000,
-				    .total_retrans = 3, .rtt_us = 250};
-	check_summary(&s, RECORD_JSON, "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"kind\":\"summary\","
-				       "\"family\":\"ipv4\",\"laddr\":\"10.0.0.1\",\"lport\":40000,"
-				       "\"raddr\":\"10.0.0.2\",\"rport\":443,\"cookie\":4097,"
-				       "\"lifetime_us\":1500000}\n");
-	check_summary(&s, RECORD_TEXT, "2023-11-14T22:13:20.123456Z ipv4 10.0.0.1:40000        "
-				       "\u2192 10.0.0.2:443          summary cookie=4097"
-				       " lifetime_us=1500000\n");
+	s.info = (struct sock_info){
+	    .bytes_acked = 1000, .bytes_received = 2000, .total_retrans = 3, .rtt_us = 250};
+	check_summary(&s, RECORD_JSON,
+	              "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"kind\":\"summary\","
+	              "\"family\":\"ipv4\",\"laddr\":\"10.0.0.1\",\"lport\":40000,"
+	              "\"raddr\":\"10.0.0.2\",\"rport\":443,\"cookie\":4097,"
+	              "\"lifetime_us\":1500000}\n");
+	check_summary(&s, RECORD_TEXT,
+	              "2023-11-14T22:13:20.123456Z ipv4 10.0.0.1:40000        "
+	              "\u2192 10.0.0.2:443          summary cookie=4097"
+	              " lifetime_us=1500000\n");
 
 	s.info.has = SOCK_INFO_HAS_BYTES;
 	snprintf(buf, sizeof(buf), "%s%s}\n", json, ",\"bytes_sent\":1000,\"bytes_received\":2000");
@@ -804,69 +835,77 @@ static void test_summary(void)
 
 	s.info.has = SOCK_INFO_HAS_BYTES | SOCK_INFO_HAS_RTT;
 	snprintf(buf, sizeof(buf), "%s%s}\n", json,
-		 ",\"bytes_sent\":1000,\"bytes_received\":2000,\"rtt_us\":250");
+	         ",\"bytes_sent\":1000,\"bytes_received\":2000,\"rtt_us\":250");
 	check_summary(&s, RECORD_JSON, buf);
-	snprintf(buf, sizeof(buf), "%s%s\n", text, " bytes_sent=1000 bytes_received=2000 rtt_us=250");
+	snprintf(buf, sizeof(buf), "%s%s\n", text,
+	         " bytes_sent=1000 bytes_received=2000 rtt_us=250");
 	check_summary(&s, RECORD_TEXT, buf);
 
 	/* Zeroes are figures too. */
 	s.info = (struct sock_info){.has = SOCK_INFO_HAS_BYTES | SOCK_INFO_HAS_RETRANS |
-					   SOCK_INFO_HAS_RTT};
+	                                   SOCK_INFO_HAS_RTT};
 	s.lifetime_us = 0;
-	check_summary(&s, RECORD_JSON,
-		      "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"kind\":\"summary\",\"family\":\"ipv4\","
-		      "\"laddr\":\"10.0.0.1\",\"lport\":40000,\"raddr\":\"10.0.0.2\",\"rport\":443,"
-		      "\"cookie\":4097,\"lifetime_us\":0,\"bytes_sent\":0,\"bytes_received\":0,"
-		      "\"retrans\":0,\"rtt_us\":0}\n");
+	check_summary(
+	    &s, RECORD_JSON,
+	    "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"kind\":\"summary\",\"family\":\"ipv4\","
+	    "\"laddr\":\"10.0.0.1\",\"lport\":40000,\"raddr\":\"10.0.0.2\",\"rport\":443,"
+	    "\"cookie\":4097,\"lifetime_us\":0,\"bytes_sent\":0,\"bytes_received\":0,"
+	    "\"retrans\":0,\"rtt_us\":0}\n");
 	check_summary(&s, RECORD_TEXT,
-		      "2023-11-14T22:13:20.123456Z ipv4 10.0.0.1:40000        \u2192 10.0.0.2:443"
-		      "          summary cookie=4097 lifetime_us=0 bytes_sent=0 bytes_received=0"
-		      " retrans=0 rtt_us=0\n");
+	              "2023-11-14T22:13:20.123456Z ipv4 10.0.0.1:40000        \u2192 10.0.0.2:443"
+	              "          summary cookie=4097 lifetime_us=0 bytes_sent=0 bytes_received=0"
+	              " retrans=0 rtt_us=0\n");
 
 	/* IPv6, a peer port 0 (an abortive close clears it; no listener, so a
 	 * number, not "*"), and every figure at its largest. */
 	s.sk = &sk6;
 	sk6.cookie = UINT64_MAX;
 	s.lifetime_us = UINT64_MAX;
-	s.info = (struct sock_info){.bytes_acked = UINT64_MAX, .bytes_received = UINT64_MAX - 1,
-				    .total_retrans = UINT32_MAX, .rtt_us = UINT32_MAX - 1,
-				    .has = 7};
-	check_summary(&s, RECORD_JSON,
-		      "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"kind\":\"summary\",\"family\":\"ipv6\","
-		      "\"laddr\":\"2001:db8::10\",\"lport\":8080,\"raddr\":\"::\",\"rport\":0,"
-		      "\"cookie\":18446744073709551615,\"lifetime_us\":18446744073709551615,"
-		      "\"bytes_sent\":18446744073709551615,\"bytes_received\":18446744073709551614,"
-		      "\"retrans\":4294967295,\"rtt_us\":4294967294}\n");
-	check_summary(&s, RECORD_TEXT,
-		      "2023-11-14T22:13:20.123456Z ipv6 [2001:db8::10]:8080   \u2192 [::]:0"
-		      "                summary cookie=18446744073709551615"
-		      " lifetime_us=18446744073709551615 bytes_sent=18446744073709551615"
-		      " bytes_received=18446744073709551614 retrans=4294967295 rtt_us=4294967294\n");
+	s.info = (struct sock_info){.bytes_acked = UINT64_MAX,
+	                            .bytes_received = UINT64_MAX - 1,
+	                            .total_retrans = UINT32_MAX,
+	                            .rtt_us = UINT32_MAX - 1,
+	                            .has = 7};
+	check_summary(
+	    &s, RECORD_JSON,
+	    "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"kind\":\"summary\",\"family\":\"ipv6\","
+	    "\"laddr\":\"2001:db8::10\",\"lport\":8080,\"raddr\":\"::\",\"rport\":0,"
+	    "\"cookie\":18446744073709551615,\"lifetime_us\":18446744073709551615,"
+	    "\"bytes_sent\":18446744073709551615,\"bytes_received\":18446744073709551614,"
+	    "\"retrans\":4294967295,\"rtt_us\":4294967294}\n");
+	check_summary(
+	    &s, RECORD_TEXT,
+	    "2023-11-14T22:13:20.123456Z ipv6 [2001:db8::10]:8080   \u2192 [::]:0"
+	    "                summary cookie=18446744073709551615"
+	    " lifetime_us=18446744073709551615 bytes_sent=18446744073709551615"
+	    " bytes_received=18446744073709551614 retrans=4294967295 rtt_us=4294967294\n");
 
 	/* Addresses wider than their column push the rest right. */
 	sk6 = mk(AF_INET6, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 65535,
-		 "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe", 65535, SOCK_CLOSE, SOCK_KIND_GONE);
+	         "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe", 65535, SOCK_CLOSE, SOCK_KIND_GONE);
 	sk6.cookie = 1;
 	s.lifetime_us = 2;
 	s.info.has = 0;
 	s.ts = (struct timespec){.tv_sec = 253402300799, .tv_nsec = 999999999};
-	check_summary(&s, RECORD_TEXT,
-		      "9999-12-31T23:59:59.999999Z ipv6 [ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535"
-		      " \u2192 [ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe]:65535 summary cookie=1"
-		      " lifetime_us=2\n");
-	check_summary(&s, RECORD_JSON,
-		      "{\"ts\":\"9999-12-31T23:59:59.999999Z\",\"kind\":\"summary\",\"family\":\"ipv6\","
-		      "\"laddr\":\"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff\",\"lport\":65535,"
-		      "\"raddr\":\"ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe\",\"rport\":65535,"
-		      "\"cookie\":1,\"lifetime_us\":2}\n");
+	check_summary(
+	    &s, RECORD_TEXT,
+	    "9999-12-31T23:59:59.999999Z ipv6 [ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff]:65535"
+	    " \u2192 [ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe]:65535 summary cookie=1"
+	    " lifetime_us=2\n");
+	check_summary(
+	    &s, RECORD_JSON,
+	    "{\"ts\":\"9999-12-31T23:59:59.999999Z\",\"kind\":\"summary\",\"family\":\"ipv6\","
+	    "\"laddr\":\"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff\",\"lport\":65535,"
+	    "\"raddr\":\"ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe\",\"rport\":65535,"
+	    "\"cookie\":1,\"lifetime_us\":2}\n");
 
 	/* Each combination of figures is valid JSON with its keys in order,
 	 * and every buffer too small is refused with a cut line. */
 	s.sk = &sk;
 	s.ts = TS;
 	for (unsigned has = 0; has < 8; has++) {
-		const char *keys[16] = {"ts", "kind", "family", "laddr", "lport", "raddr",
-					"rport", "cookie", "lifetime_us"};
+		const char *keys[16] = {"ts",    "kind",  "family", "laddr",      "lport",
+		                        "raddr", "rport", "cookie", "lifetime_us"};
 		size_t k = 9;
 
 		if (has & SOCK_INFO_HAS_BYTES) {
@@ -916,25 +955,28 @@ static void text_field(const char *line, int n, char *out, size_t size)
 static void test_loss(void)
 {
 	const struct timespec since = {.tv_sec = 1699999990, .tv_nsec = 1000},
-			      until = {.tv_sec = 1699999999, .tv_nsec = 999999999};
-	struct sock sk = mk(AF_INET, "10.0.0.1", 40000, "10.0.0.2", 443, SOCK_CLOSE,
-			    SOCK_KIND_GONE);
-	struct transition t = {.ts = TS, .sk = &sk, .from = SOCK_ESTABLISHED, .to = SOCK_NONE,
-			       .how = TRANSITION_HOW_DESTROY};
+	                      until = {.tv_sec = 1699999999, .tv_nsec = 999999999};
+	struct sock sk =
+	    mk(AF_INET, "10.0.0.1", 40000, "10.0.0.2", 443, SOCK_CLOSE, SOCK_KIND_GONE);
+	struct transition t = {.ts = TS,
+	                       .sk = &sk,
+	                       .from = SOCK_ESTABLISHED,
+	                       .to = SOCK_NONE,
+	                       .how = TRANSITION_HOW_DESTROY};
 	struct summary sum = {.ts = TS, .sk = &sk, .lifetime_us = 5};
 	char buf[RECORD_MAX], field[64];
 
 	CHECK_INT(record_format_loss(buf, sizeof(buf), RECORD_JSON, 123, &TS, &since, &until),
-		  (long long)strlen(buf));
+	          (long long)strlen(buf));
 	CHECK_STR(buf, "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"kind\":\"lost\",\"lost\":123,"
-		       "\"since\":\"2023-11-14T22:13:10.000001Z\","
-		       "\"until\":\"2023-11-14T22:13:19.999999Z\"}\n");
-	CHECK(json_line_ok(buf, (const char *const[]){"ts", "kind", "lost", "since", "until",
-						      NULL}));
+	               "\"since\":\"2023-11-14T22:13:10.000001Z\","
+	               "\"until\":\"2023-11-14T22:13:19.999999Z\"}\n");
+	CHECK(
+	    json_line_ok(buf, (const char *const[]){"ts", "kind", "lost", "since", "until", NULL}));
 	CHECK_INT(record_format_loss(buf, sizeof(buf), RECORD_TEXT, 123, &TS, &since, &until),
-		  (long long)strlen(buf));
+	          (long long)strlen(buf));
 	CHECK_STR(buf, "2023-11-14T22:13:20.123456Z lost 123 records"
-		       " since=2023-11-14T22:13:10.000001Z until=2023-11-14T22:13:19.999999Z\n");
+	               " since=2023-11-14T22:13:10.000001Z until=2023-11-14T22:13:19.999999Z\n");
 	text_field(buf, 7, field, sizeof(field));
 	CHECK_STR(field, "");
 	CHECK_INT(record_format_loss(buf, 40, RECORD_JSON, 1, &TS, &since, &until), -ENOSPC);
@@ -956,17 +998,16 @@ static void test_loss(void)
 static void test_row(void)
 {
 	struct sock l = mk(AF_INET, "127.0.0.1", 9000, "0.0.0.0", 0, SOCK_LISTEN, SOCK_KIND_FULL);
-	struct sock e6 = mk(AF_INET6, "::1", 40002, "::1", 9001, SOCK_ESTABLISHED,
-			    SOCK_KIND_FULL);
-	struct sock tw = mk(AF_INET, "127.0.0.1", 40005, "127.0.0.1", 9000, SOCK_TIME_WAIT,
-			    SOCK_KIND_TIMEWAIT);
-	struct sock orphan = mk(AF_INET, "127.0.0.1", 9000, "127.0.0.1", 40007, SOCK_LAST_ACK,
-				SOCK_KIND_FULL);
+	struct sock e6 = mk(AF_INET6, "::1", 40002, "::1", 9001, SOCK_ESTABLISHED, SOCK_KIND_FULL);
+	struct sock tw =
+	    mk(AF_INET, "127.0.0.1", 40005, "127.0.0.1", 9000, SOCK_TIME_WAIT, SOCK_KIND_TIMEWAIT);
+	struct sock orphan =
+	    mk(AF_INET, "127.0.0.1", 9000, "127.0.0.1", 40007, SOCK_LAST_ACK, SOCK_KIND_FULL);
 	const char *hdr = record_table_header();
 	char buf[RECORD_MAX];
 
 	CHECK_STR(hdr, "State       Recv-Q Send-Q Local-Address:Port    Peer-Address:Port     "
-		       "Cookie       UID      Inode\n");
+	               "Cookie       UID      Inode\n");
 
 	l.cookie = 1;
 	l.wqueue = 128;
@@ -974,7 +1015,7 @@ static void test_row(void)
 	l.inode = 4242;
 	CHECK_INT(record_format_row(buf, sizeof(buf), &l), 97);
 	CHECK_STR(buf, "LISTEN           3    128 127.0.0.1:9000        0.0.0.0:*             "
-		       "1            0        4242\n");
+	               "1            0        4242\n");
 	/* The columns line up with the header's. */
 	CHECK_INT(strstr(buf, "127.0.0.1:9000") - buf, strstr(hdr, "Local-Address") - hdr);
 	CHECK_INT(strstr(buf, "0.0.0.0:*") - buf, strstr(hdr, "Peer-Address") - hdr);
@@ -987,34 +1028,36 @@ static void test_row(void)
 	e6.rqueue = 5;
 	CHECK(record_format_row(buf, sizeof(buf), &e6) > 0);
 	CHECK_STR(buf, "ESTABLISHED      5      0 [::1]:40002           [::1]:9001            "
-		       "18446744073709551615 1000     77\n");
+	               "18446744073709551615 1000     77\n");
 
 	tw.cookie = 3;
 	tw.uid = 9; /* not shown: a minisocket has no uid */
 	CHECK(record_format_row(buf, sizeof(buf), &tw) > 0);
 	CHECK_STR(buf, "TIME_WAIT        0      0 127.0.0.1:40005       127.0.0.1:9000        "
-		       "3            -        -\n");
+	               "3            -        -\n");
 
 	orphan.cookie = 4;
 	orphan.wqueue = 1;
 	CHECK(record_format_row(buf, sizeof(buf), &orphan) > 0);
 	CHECK_STR(buf, "LAST_ACK         0      1 127.0.0.1:9000        127.0.0.1:40007       "
-		       "4            0        -\n");
+	               "4            0        -\n");
 
 	/* Only a listener's peer port 0 is "*". */
 	orphan.state = SOCK_CLOSE;
 	orphan.tuple.rport = 0;
 	CHECK(record_format_row(buf, sizeof(buf), &orphan) > 0);
 	CHECK_STR(buf, "CLOSE            0      1 127.0.0.1:9000        127.0.0.1:0           "
-		       "4            0        -\n");
+	               "4            0        -\n");
 }
 
 /* --once with [attribution]: unit, pid and command columns, and JSON objects. */
 static void test_row_owner(void)
 {
 	struct sock l = mk(AF_INET, "127.0.0.1", 9000, "0.0.0.0", 0, SOCK_LISTEN, SOCK_KIND_FULL);
-	struct sock_owner o = {.cgroup = "/system.slice/nginx.service", .unit = "nginx.service",
-			       .pid = 812, .comm = "nginx worker"};
+	struct sock_owner o = {.cgroup = "/system.slice/nginx.service",
+	                       .unit = "nginx.service",
+	                       .pid = 812,
+	                       .comm = "nginx worker"};
 	struct timespec ts = {.tv_sec = 1764000000, .tv_nsec = 123456000};
 	char hdr[256], buf[RECORD_MAX];
 	unsigned both = RECORD_TABLE_UNIT | RECORD_TABLE_PROCESS;
@@ -1023,12 +1066,13 @@ static void test_row_owner(void)
 	l.wqueue = 128;
 	l.inode = 4242;
 	CHECK(record_format_table_header(hdr, sizeof(hdr), both) > 0);
-	CHECK_STR(hdr, "State       Recv-Q Send-Q Local-Address:Port    Peer-Address:Port     "
-		       "Cookie       UID      Inode      Unit                     PID     Command\n");
+	CHECK_STR(hdr,
+	          "State       Recv-Q Send-Q Local-Address:Port    Peer-Address:Port     "
+	          "Cookie       UID      Inode      Unit                     PID     Command\n");
 	CHECK(record_format_table_row(buf, sizeof(buf), &l, &o, both) > 0);
 	CHECK_STR(buf, "LISTEN           0    128 127.0.0.1:9000        0.0.0.0:*             "
-		       "1            0        4242       nginx.service            812     "
-		       "nginx\\x20worker\n");
+	               "1            0        4242       nginx.service            812     "
+	               "nginx\\x20worker\n");
 	/* The columns line up with the header's. */
 	CHECK_INT(strstr(buf, "nginx.service") - buf, strstr(hdr, "Unit") - hdr);
 	CHECK_INT(strstr(buf, "812") - buf, strstr(hdr, "PID") - hdr);
@@ -1051,11 +1095,11 @@ static void test_row_owner(void)
 
 	CHECK(record_format_socket_json(buf, sizeof(buf), &l, &o, &ts) > 0);
 	CHECK_STR(buf, "{\"ts\":\"2025-11-24T16:00:00.123456Z\",\"kind\":\"socket\","
-		       "\"family\":\"ipv4\",\"laddr\":\"127.0.0.1\",\"lport\":9000,"
-		       "\"raddr\":\"0.0.0.0\",\"rport\":0,\"state\":\"LISTEN\",\"rqueue\":0,"
-		       "\"wqueue\":128,\"cookie\":1,\"uid\":0,\"inode\":4242,"
-		       "\"cgroup\":\"/system.slice/nginx.service\",\"unit\":\"nginx.service\","
-		       "\"pid\":812,\"comm\":\"nginx worker\"}\n");
+	               "\"family\":\"ipv4\",\"laddr\":\"127.0.0.1\",\"lport\":9000,"
+	               "\"raddr\":\"0.0.0.0\",\"rport\":0,\"state\":\"LISTEN\",\"rqueue\":0,"
+	               "\"wqueue\":128,\"cookie\":1,\"uid\":0,\"inode\":4242,"
+	               "\"cgroup\":\"/system.slice/nginx.service\",\"unit\":\"nginx.service\","
+	               "\"pid\":812,\"comm\":\"nginx worker\"}\n");
 	l.kind = SOCK_KIND_TIMEWAIT;
 	CHECK(record_format_socket_json(buf, sizeof(buf), &l, NULL, &ts) > 0);
 	CHECK_CONTAINS(buf, "\"cookie\":1}\n");
@@ -1067,18 +1111,18 @@ static void test_row_owner(void)
  * socket (a minisocket) that has none of its own. */
 static void test_conn(void)
 {
-	struct sock sk = mk(AF_INET, "10.0.0.1", 40000, "10.0.0.2", 443, SOCK_TIME_WAIT,
-			    SOCK_KIND_TIMEWAIT);
+	struct sock sk =
+	    mk(AF_INET, "10.0.0.1", 40000, "10.0.0.2", 443, SOCK_TIME_WAIT, SOCK_KIND_TIMEWAIT);
 	struct transition_conn c = {
 	    .peer = 4098, .uid = 1000, .has_uid = 1, .inode = 777, .role = TRANSITION_ROLE_CLIENT};
 	struct transition t = {.ts = TS,
-			       .sk = &sk,
-			       .from = SOCK_FIN_WAIT2,
-			       .to = SOCK_TIME_WAIT,
-			       .how = TRANSITION_HOW_POLL,
-			       .has_in_state = 1,
-			       .in_state_us = 850,
-			       .conn = &c};
+	                       .sk = &sk,
+	                       .from = SOCK_FIN_WAIT2,
+	                       .to = SOCK_TIME_WAIT,
+	                       .how = TRANSITION_HOW_POLL,
+	                       .has_in_state = 1,
+	                       .in_state_us = 850,
+	                       .conn = &c};
 	static const struct {
 		uint64_t us;
 		const char *text;
@@ -1096,21 +1140,23 @@ static void test_conn(void)
 
 	sk.cookie = 4097;
 	check_line(&t, RECORD_TEXT,
-		   "2023-11-14T22:13:20.123456Z ipv4 10.0.0.1:40000        \u2192 10.0.0.2:443 "
-		   "         FIN_WAIT2   \u2192 TIME_WAIT   poll    cookie=4097 in_state=850us "
-		   "role=client peer=4098 uid=1000 ino=777\n");
-	check_line(&t, RECORD_JSON,
-		   "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv4\",\"laddr\":\"10.0.0.1\","
-		   "\"lport\":40000,\"raddr\":\"10.0.0.2\",\"rport\":443,\"from\":\"FIN_WAIT2\","
-		   "\"to\":\"TIME_WAIT\",\"how\":\"poll\",\"cookie\":4097,\"in_state_us\":850,"
-		   "\"role\":\"client\",\"peer\":4098,\"uid\":1000,\"inode\":777}\n");
+	           "2023-11-14T22:13:20.123456Z ipv4 10.0.0.1:40000        \u2192 10.0.0.2:443 "
+	           "         FIN_WAIT2   \u2192 TIME_WAIT   poll    cookie=4097 in_state=850us "
+	           "role=client peer=4098 uid=1000 ino=777\n");
+	check_line(
+	    &t, RECORD_JSON,
+	    "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv4\",\"laddr\":\"10.0.0.1\","
+	    "\"lport\":40000,\"raddr\":\"10.0.0.2\",\"rport\":443,\"from\":\"FIN_WAIT2\","
+	    "\"to\":\"TIME_WAIT\",\"how\":\"poll\",\"cookie\":4097,\"in_state_us\":850,"
+	    "\"role\":\"client\",\"peer\":4098,\"uid\":1000,\"inode\":777}\n");
 	for (size_t i = 0; i < sizeof(durations) / sizeof(durations[0]); i++) {
 		t.in_state_us = durations[i].us;
-		snprintf(want, sizeof(want),
-			 "2023-11-14T22:13:20.123456Z ipv4 10.0.0.1:40000        \u2192 10.0.0.2:443 "
-			 "         FIN_WAIT2   \u2192 TIME_WAIT   poll    cookie=4097 in_state=%s "
-			 "role=client peer=4098 uid=1000 ino=777\n",
-			 durations[i].text);
+		snprintf(
+		    want, sizeof(want),
+		    "2023-11-14T22:13:20.123456Z ipv4 10.0.0.1:40000        \u2192 10.0.0.2:443 "
+		    "         FIN_WAIT2   \u2192 TIME_WAIT   poll    cookie=4097 in_state=%s "
+		    "role=client peer=4098 uid=1000 ino=777\n",
+		    durations[i].text);
 		check_line(&t, RECORD_TEXT, want);
 	}
 	/* The dump's own ids win over the remembered ones; nothing unknown is
@@ -1124,36 +1170,35 @@ static void test_conn(void)
 	t.to = SOCK_ESTABLISHED;
 	t.has_in_state = 0;
 	check_line(&t, RECORD_TEXT,
-		   "2023-11-14T22:13:20.123456Z ipv4 10.0.0.1:40000        \u2192 10.0.0.2:443 "
-		   "         NONE        \u2192 ESTABLISHED poll    cookie=4097 uid=0 ino=5\n");
+	           "2023-11-14T22:13:20.123456Z ipv4 10.0.0.1:40000        \u2192 10.0.0.2:443 "
+	           "         NONE        \u2192 ESTABLISHED poll    cookie=4097 uid=0 ino=5\n");
 }
 
 /* The longest records with all a connection can carry fit, and the JSON
  * one is well-formed, its keys in order. */
 static void test_conn_longest(void)
 {
-	static const char *const keys[] = {"ts",   "family",      "laddr", "lport", "raddr",
-					   "rport", "from",       "to",    "how",   "cookie",
-					   "in_state_us", "role", "peer",  "uid",   "inode",
-					   NULL};
-	struct sock sk = mk(AF_INET6, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 65535,
-			    "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe", 65535, SOCK_ESTABLISHED,
-			    SOCK_KIND_FULL);
+	static const char *const keys[] = {
+	    "ts",  "family", "laddr",       "lport", "raddr", "rport", "from",  "to",
+	    "how", "cookie", "in_state_us", "role",  "peer",  "uid",   "inode", NULL};
+	struct sock sk =
+	    mk(AF_INET6, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 65535,
+	       "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe", 65535, SOCK_ESTABLISHED, SOCK_KIND_FULL);
 	struct transition_conn c = {.peer = UINT64_MAX, .role = TRANSITION_ROLE_SERVER};
 	struct transition t = {.ts = {.tv_sec = 253402300799, .tv_nsec = 999999999},
-			       .sk = &sk,
-			       .from = SOCK_CLOSE_WAIT,
-			       .to = SOCK_ESTABLISHED,
-			       .how = TRANSITION_HOW_INITIAL,
-			       .has_in_state = 1,
-			       .in_state_us = UINT64_MAX,
-			       .conn = &c};
+	                       .sk = &sk,
+	                       .from = SOCK_CLOSE_WAIT,
+	                       .to = SOCK_ESTABLISHED,
+	                       .how = TRANSITION_HOW_INITIAL,
+	                       .has_in_state = 1,
+	                       .in_state_us = UINT64_MAX,
+	                       .conn = &c};
 	struct summary s = {.ts = t.ts,
-			    .sk = &sk,
-			    .lifetime_us = UINT64_MAX,
-			    .conn = &c,
-			    .outcome = TRANSITION_OUTCOME_REFUSED,
-			    .closer = TRANSITION_SIDE_REMOTE};
+	                    .sk = &sk,
+	                    .lifetime_us = UINT64_MAX,
+	                    .conn = &c,
+	                    .outcome = TRANSITION_OUTCOME_REFUSED,
+	                    .closer = TRANSITION_SIDE_REMOTE};
 	char buf[RECORD_MAX];
 	int n;
 
@@ -1173,37 +1218,39 @@ static void test_conn_longest(void)
 /* The summary's ending and what it carries of the connection, in order. */
 static void test_summary_conn(void)
 {
-	struct sock sk = mk(AF_INET, "10.0.0.1", 40000, "10.0.0.2", 443, SOCK_CLOSE, SOCK_KIND_GONE);
+	struct sock sk =
+	    mk(AF_INET, "10.0.0.1", 40000, "10.0.0.2", 443, SOCK_CLOSE, SOCK_KIND_GONE);
 	struct transition_conn c = {
 	    .peer = 9, .uid = 1000, .has_uid = 1, .inode = 777, .role = TRANSITION_ROLE_SERVER};
 	struct sock_owner o = {.cgroup = "/system.slice/web.service", .unit = "web.service"};
 	struct summary s = {.ts = TS,
-			    .sk = &sk,
-			    .lifetime_us = 1500000,
-			    .conn = &c,
-			    .outcome = TRANSITION_OUTCOME_FIN,
-			    .closer = TRANSITION_SIDE_REMOTE,
-			    .owner = &o};
+	                    .sk = &sk,
+	                    .lifetime_us = 1500000,
+	                    .conn = &c,
+	                    .outcome = TRANSITION_OUTCOME_FIN,
+	                    .closer = TRANSITION_SIDE_REMOTE,
+	                    .owner = &o};
 
 	sk.cookie = 4097;
 	check_summary(&s, RECORD_TEXT,
-		      "2023-11-14T22:13:20.123456Z ipv4 10.0.0.1:40000        \u2192 10.0.0.2:443 "
-		      "         summary cookie=4097 lifetime_us=1500000 outcome=fin closer=remote "
-		      "role=server peer=9 uid=1000 ino=777 unit=web.service\n");
-	check_summary(&s, RECORD_JSON,
-		      "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"kind\":\"summary\",\"family\":\"ipv4\","
-		      "\"laddr\":\"10.0.0.1\",\"lport\":40000,\"raddr\":\"10.0.0.2\",\"rport\":443,"
-		      "\"cookie\":4097,\"lifetime_us\":1500000,\"outcome\":\"fin\",\"closer\":\"remote\","
-		      "\"role\":\"server\",\"peer\":9,\"uid\":1000,\"inode\":777,"
-		      "\"cgroup\":\"/system.slice/web.service\",\"unit\":\"web.service\"}\n");
+	              "2023-11-14T22:13:20.123456Z ipv4 10.0.0.1:40000        \u2192 10.0.0.2:443 "
+	              "         summary cookie=4097 lifetime_us=1500000 outcome=fin closer=remote "
+	              "role=server peer=9 uid=1000 ino=777 unit=web.service\n");
+	check_summary(
+	    &s, RECORD_JSON,
+	    "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"kind\":\"summary\",\"family\":\"ipv4\","
+	    "\"laddr\":\"10.0.0.1\",\"lport\":40000,\"raddr\":\"10.0.0.2\",\"rport\":443,"
+	    "\"cookie\":4097,\"lifetime_us\":1500000,\"outcome\":\"fin\",\"closer\":\"remote\","
+	    "\"role\":\"server\",\"peer\":9,\"uid\":1000,\"inode\":777,"
+	    "\"cgroup\":\"/system.slice/web.service\",\"unit\":\"web.service\"}\n");
 	/* Unknown: no closer, no role. */
 	s.outcome = TRANSITION_OUTCOME_UNKNOWN;
 	s.closer = TRANSITION_SIDE_UNKNOWN;
 	s.owner = NULL;
 	c = (struct transition_conn){0};
 	check_summary(&s, RECORD_TEXT,
-		      "2023-11-14T22:13:20.123456Z ipv4 10.0.0.1:40000        \u2192 10.0.0.2:443 "
-		      "         summary cookie=4097 lifetime_us=1500000 outcome=unknown\n");
+	              "2023-11-14T22:13:20.123456Z ipv4 10.0.0.1:40000        \u2192 10.0.0.2:443 "
+	              "         summary cookie=4097 lifetime_us=1500000 outcome=unknown\n");
 }
 
 /* transition_outcome()'s rules, one case each (docs/record-format.md). */
@@ -1255,15 +1302,15 @@ static void test_outcome(void)
 		uint8_t outcome = 99, closer = 99;
 
 		transition_outcome(&c, cases[i].last, cases[i].in_last_us, cases[i].disconnected,
-				   cases[i].rst_received, cases[i].info, &outcome, &closer);
+		                   cases[i].rst_received, cases[i].info, &outcome, &closer);
 		CHECK_INT(outcome, cases[i].outcome);
 		CHECK_INT(closer, cases[i].closer);
 	}
 	/* A connect that failed and was then held closed by its application:
 	 * the time it spent in SYN_SENT tells. */
 	{
-		struct transition_conn c = {
-		    .path = 1u << SOCK_SYN_SENT | 1u << SOCK_CLOSE, .syn_ms = 3000};
+		struct transition_conn c = {.path = 1u << SOCK_SYN_SENT | 1u << SOCK_CLOSE,
+		                            .syn_ms = 3000};
 		uint8_t outcome, closer;
 
 		transition_outcome(&c, SOCK_CLOSE, 500000, 0, 1, &none, &outcome, &closer);
@@ -1293,10 +1340,10 @@ static void test_conn_enter(void)
 	CHECK_INT(transition_conn_enter(&c, SOCK_SYN_RECV, &a), 0);
 	CHECK_INT(c.role, TRANSITION_ROLE_SERVER);
 	CHECK_INT(transition_conn_enter(&c, SOCK_ESTABLISHED, &b), 1500000);
-	CHECK_INT(c.syn_ms, 0); /* left SYN_SENT at once */
+	CHECK_INT(c.syn_ms, 0);                                       /* left SYN_SENT at once */
 	CHECK_INT(transition_conn_enter(&c, SOCK_CLOSE_WAIT, &a), 0); /* never negative */
 	CHECK_INT(c.path, (1u << SOCK_SYN_SENT) | (1u << SOCK_SYN_RECV) | (1u << SOCK_ESTABLISHED) |
-			      (1u << SOCK_CLOSE_WAIT));
+	                      (1u << SOCK_CLOSE_WAIT));
 	transition_conn_learn(&c, &tw);
 	CHECK_INT(c.has_uid, 0);
 	transition_conn_learn(&c, &orphan);

@@ -284,7 +284,7 @@ static void test_append_index(void)
 		CHECK_INT(s.entries[0].sk.state, SOCK_FIN_WAIT1); /* the later copy */
 		CHECK(snapshot_find(&s, 12) == &s.entries[1]);
 		CHECK(snapshot_find(&s, 13) == &s.entries[2]); /* moved down over the repeat */
-		snapshot_index(&s);			      /* nothing new: no change */
+		snapshot_index(&s);                            /* nothing new: no change */
 		CHECK_INT(s.len, 3);
 		CHECK_INT(s.repeats, 1);
 	}
