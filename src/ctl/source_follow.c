@@ -9,8 +9,9 @@
  * the first end was met), and the new one from its start; the same file,
  * now shorter, was truncated. A small max_size can rotate several times
  * between two reads: the files rotated since, found in the rotated set by
- * their first record's time (no earlier than the last one read), are read
- * in order before the new log, gzipped or not. inotify on the log's
+ * their first record's time (no earlier than the last one read) and, among
+ * those begun at the same time, by their number, are read in order before
+ * the new log, gzipped or not. inotify on the log's
  * directory wakes the reader as soon as anything there changes, so a record
  * is read within milliseconds of its write; without inotify (no directory
  * yet) the path is polled.
@@ -183,24 +184,43 @@ struct candidate {
 	struct source_file *file;
 	ino_t ino;
 	int64_t first;
+	unsigned gen; /* the generation it was met at */
 };
 
+/* Earlier first record first; of two that begin at the same time, the
+ * higher generation, the older file. */
 static int by_first(const void *a, const void *b)
 {
 	const struct candidate *x = a, *y = b;
 
-	return x->first < y->first ? -1 : x->first > y->first;
+	if (x->first != y->first)
+		return x->first < y->first ? -1 : 1;
+	return x->gen > y->gen ? -1 : x->gen < y->gen;
 }
 
+/* The files met by switch_files(), and the file followed until then. */
+struct scan {
+	struct candidate c[BACKLOG_MAX];
+	size_t nc;
+	dev_t old_dev;
+	ino_t old_ino;
+	int64_t old_first; /* of the file followed, or INT64_MIN */
+	unsigned old_gen;  /* where that file was met, or UINT_MAX */
+};
+
 /*
- * After the file followed (OLD, whose first record is of OLD_FIRST) was
- * read to its end: the files that began after it, the log's rotated set and
- * the log itself, in the order of their first records. All but the newest
- * are queued, to be read whole; the newest is followed. Files begin with a
- * whole batch of records, and each batch's first record is later than the
- * one before's (only within a batch are records sorted: a destroy
- * notification read during one poll's dump is written with the next, so a
- * file's last record can be later than the next file's first).
+ * After the file followed (OLD) was read to its end: the files that began
+ * after it, the log's rotated set and the log itself, in the order of their
+ * first records. All but the newest are queued, to be read whole; the
+ * newest is followed. The records of one poll's batch all bear about the
+ * same time, and a batch that takes the log past max_size goes on in the
+ * next file; so with a small max_size several files in a row begin at the
+ * same microsecond, the one followed among them. Which of those came after
+ * it is told by the generation: a file met at a lower number than OLD is
+ * newer. Else each batch's first record is later than the one before's
+ * (only within a batch are records sorted: a destroy notification read
+ * during one poll's dump is written with the next, so a file's last record
+ * can be later than the next file's first).
  *
  * The names shift while the daemon rotates: a file is known by what its
  * descriptor is, not by its name, and the generations are opened by number,
@@ -208,8 +228,8 @@ static int by_first(const void *a, const void *b)
  * not from a listing of the directory, which a rotation under way can leave
  * without a file (between its renames). A rename moves a file to a higher
  * number, which is still to be opened, so none is missed (one met twice is
- * known by its inode); only a log made after it was opened is, and the
- * next rotation check finds that one.
+ * known by its inode, at the first number it was met at); only a log made
+ * after it was opened is, and the next rotation check finds that one.
  */
 /* Opens generation GEN of the log (0: the log itself, else PATH.GEN or
  * PATH.GEN.gz) into *RET. Returns 0 or -errno. */
@@ -226,41 +246,64 @@ static int open_generation(const struct source_follow *f, unsigned gen, struct s
 	return source_file_open(name, ret);
 }
 
-/* Keeps SF, generation GEN, among the files to read after OLD (see
- * switch_files()), or closes it: one met before, OLD itself, or older. */
-static void consider(struct source_follow *f, struct candidate *c, size_t *nc,
-                     struct source_file *sf, unsigned gen, const struct stat *old,
-                     int64_t old_first)
+/* Keeps SF, generation GEN, among the files to read after the one followed
+ * (see switch_files()), or closes it: one met before, the one followed
+ * itself, or one begun before it. Those begun at the same time as it are
+ * sorted out once its generation is known (drop_older()). */
+static void consider(const struct source_follow *f, struct scan *s, struct source_file *sf,
+                     unsigned gen)
 {
+	struct candidate *c = &s->c[s->nc];
 	struct stat st;
 	char again[64];
 	size_t k;
 
 	fstat(source_file_fd(sf), &st);
-	for (k = 0; k < *nc && c[k].ino != st.st_ino; k++)
+	if (st.st_dev == s->old_dev && st.st_ino == s->old_ino && s->old_gen == UINT_MAX)
+		s->old_gen = gen;
+	for (k = 0; k < s->nc && s->c[k].ino != st.st_ino; k++)
 		;
 	snprintf(again, sizeof(again), "/proc/self/fd/%d", source_file_fd(sf));
-	c[*nc].first = first_time(again);
+	c->first = first_time(again);
 	/* The log itself, made again and still empty, is the newest. */
-	if (c[*nc].first == INT64_MIN && gen == 0)
-		c[*nc].first = INT64_MAX;
-	if (k < *nc || (st.st_dev == old->st_dev && st.st_ino == old->st_ino) ||
-	    c[*nc].first == INT64_MIN ||
-	    (old_first != INT64_MIN ? c[*nc].first <= old_first : c[*nc].first < f->last_ts)) {
+	if (c->first == INT64_MIN && gen == 0)
+		c->first = INT64_MAX;
+	if (k < s->nc || (st.st_dev == s->old_dev && st.st_ino == s->old_ino) ||
+	    c->first == INT64_MIN ||
+	    (s->old_first != INT64_MIN ? c->first < s->old_first : c->first < f->last_ts)) {
 		source_file_close(sf);
 		return;
 	}
-	c[*nc].ino = st.st_ino;
-	c[(*nc)++].file = sf;
+	c->ino = st.st_ino;
+	c->gen = gen;
+	c->file = sf;
+	s->nc++;
 }
 
-static void switch_files(struct source_follow *f, const struct stat *old, int64_t old_first)
+/* Closes the files begun at the same time as the one followed but met at a
+ * higher number: older than it. When it was not met (deleted, as are all
+ * older than it then), they are all newer. */
+static void drop_older(struct scan *s)
 {
-	struct candidate c[BACKLOG_MAX];
-	size_t nc = 0;
+	size_t kept = 0;
+
+	for (size_t i = 0; i < s->nc; i++) {
+		if (s->c[i].first == s->old_first && s->old_gen != UINT_MAX &&
+		    s->c[i].gen > s->old_gen)
+			source_file_close(s->c[i].file);
+		else
+			s->c[kept++] = s->c[i];
+	}
+	s->nc = kept;
+}
+
+static void switch_files(struct source_follow *f, dev_t old_dev, ino_t old_ino, int64_t old_first)
+{
+	struct scan s = {
+	    .old_dev = old_dev, .old_ino = old_ino, .old_first = old_first, .old_gen = UINT_MAX};
 	unsigned missing = 0;
 
-	for (unsigned gen = 0; missing < 3 && nc < BACKLOG_MAX && gen < 1000000; gen++) {
+	for (unsigned gen = 0; missing < 3 && s.nc < BACKLOG_MAX && gen < 1000000; gen++) {
 		struct source_file *sf;
 
 		if (open_generation(f, gen, &sf) < 0) {
@@ -268,17 +311,19 @@ static void switch_files(struct source_follow *f, const struct stat *old, int64_
 			continue;
 		}
 		missing = 0;
-		consider(f, c, &nc, sf, gen, old, old_first);
+		consider(f, &s, sf, gen);
 	}
-	qsort(c, nc, sizeof(c[0]), by_first);
-	for (size_t i = 0; i + 1 < nc; i++)
-		f->backlog[f->nbacklog++] = c[i].file;
-	if (nc) {
+	drop_older(&s);
+	qsort(s.c, s.nc, sizeof(s.c[0]), by_first);
+	for (size_t i = 0; i + 1 < s.nc; i++)
+		f->backlog[f->nbacklog++] = s.c[i].file;
+	if (s.nc) {
 		char again[64];
 
-		snprintf(again, sizeof(again), "/proc/self/fd/%d", source_file_fd(c[nc - 1].file));
+		snprintf(again, sizeof(again), "/proc/self/fd/%d",
+		         source_file_fd(s.c[s.nc - 1].file));
 		open_at(f, again);
-		source_file_close(c[nc - 1].file);
+		source_file_close(s.c[s.nc - 1].file);
 	} else {
 		open_log(f);
 	}
@@ -311,11 +356,11 @@ static int check_path(struct source_follow *f, struct source_report *rep)
 		source_report_bad(rep, f->path, f->lb.lineno + 1, "torn line before a rotation");
 	linebuf_clear(&f->lb);
 	if (f->fd >= 0) {
-		struct stat old = {.st_dev = f->dev, .st_ino = f->inode};
-		int64_t old_first = f->first_ts;
+		dev_t dev = f->dev;
+		ino_t inode = f->inode;
 
 		close_log(f);
-		switch_files(f, &old, old_first);
+		switch_files(f, dev, inode, f->first_ts);
 	} else {
 		open_log(f);
 	}

@@ -1,7 +1,8 @@
 /*
  * test_ctl_source.c - files as the tool reads them: a rotated set oldest
  * first with its .gz members, a truncated .gz, a torn last line, an
- * over-long line, and a followed log across a rotation and a truncation.
+ * over-long line, and a followed log across a rotation and a truncation,
+ * and across several files begun at the same time.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -166,30 +167,63 @@ static void test_follow(void)
 	source_follow_close(f);
 }
 
+/* Rotates BASE in DIR as the daemon does: BASE.1 becomes BASE.2, BASE BASE.1. */
+static void shift(const char *base)
+{
+	char from[256], to[256];
+
+	snprintf(from, sizeof(from), "%s/%s.1", dir, base);
+	snprintf(to, sizeof(to), "%s/%s.2", dir, base);
+	CHECK(rename(from, to) == 0 || errno == ENOENT);
+	snprintf(to, sizeof(to), "%s/%s", dir, base);
+	CHECK_INT(rename(to, from), 0);
+}
+
 /* Two rotations between two reads: the file between them, which the reader
  * never had open, is found by its first record's time and read in order. */
 static void test_follow_fast_rotation(void)
 {
 	struct source_follow *f;
-	char path[256], p1[256], p2[256], out[512];
+	char path[256], p1[256], out[512];
 
 	snprintf(path, sizeof(path), "%s/fast", dir);
 	snprintf(p1, sizeof(p1), "%s/fast.1", dir);
-	snprintf(p2, sizeof(p2), "%s/fast.2", dir);
 	put("fast.5", "2026-01-01T00:00:00.000000Z older\n");
 	put("fast", "2026-01-01T00:00:01.000000Z a\n");
 	CHECK_INT(source_follow_open(path, &f), 0);
 	follow_some(f, out, sizeof(out));
 	CHECK_STR(out, "2026-01-01T00:00:01.000000Z a|");
-	CHECK_INT(rename(path, p1), 0);
+	shift("fast");
 	put("fast", "2026-01-01T00:00:02.000000Z b\n");
-	CHECK_INT(rename(p1, p2), 0);
-	CHECK_INT(rename(path, p1), 0);
+	shift("fast");
 	put_gz("fast.1.gz", "2026-01-01T00:00:02.000000Z b\n", 0); /* compressed meanwhile */
 	CHECK_INT(unlink(p1), 0);
 	put("fast", "2026-01-01T00:00:03.000000Z c\n");
 	follow_some(f, out, sizeof(out));
 	CHECK_STR(out, "2026-01-01T00:00:02.000000Z b|2026-01-01T00:00:03.000000Z c|");
+	source_follow_close(f);
+}
+
+/* A poll's batch bigger than max_size: the files it spans all begin at the
+ * same time. Those after the one followed are read, in order; one before
+ * it, at a higher number, is not read again. */
+static void test_follow_same_time(void)
+{
+	struct source_follow *f;
+	char path[256], out[512];
+
+	snprintf(path, sizeof(path), "%s/batch", dir);
+	put("batch.3", "2026-01-01T00:00:01.000000Z older\n");
+	put("batch", "2026-01-01T00:00:01.000000Z a\n");
+	CHECK_INT(source_follow_open(path, &f), 0);
+	follow_some(f, out, sizeof(out));
+	CHECK_STR(out, "2026-01-01T00:00:01.000000Z a|");
+	shift("batch");
+	put("batch", "2026-01-01T00:00:01.000000Z b\n");
+	shift("batch");
+	put("batch", "2026-01-01T00:00:01.000000Z c\n");
+	follow_some(f, out, sizeof(out));
+	CHECK_STR(out, "2026-01-01T00:00:01.000000Z b|2026-01-01T00:00:01.000000Z c|");
 	source_follow_close(f);
 }
 
@@ -202,6 +236,7 @@ int main(void)
 	test_files();
 	test_follow();
 	test_follow_fast_rotation();
+	test_follow_same_time();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	CHECK_INT(system(cmd), 0);
 	return CHECK_DONE();
