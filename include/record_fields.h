@@ -39,7 +39,7 @@
 	X(LOST, "lost", NULL, "TCPSTATE_LOST")                                                     \
 	X(SINCE, "since", "since", "TCPSTATE_SINCE")                                               \
 	X(UNTIL, "until", "until", "TCPSTATE_UNTIL")                                               \
-	X(IN_STATE_US, "in_state_us", "in_state_us", "TCPSTATE_IN_STATE_US")                       \
+	X(IN_STATE_US, "in_state_us", "in_state", "TCPSTATE_IN_STATE_US")                          \
 	X(OUTCOME, "outcome", "outcome", "TCPSTATE_OUTCOME")                                       \
 	X(CLOSER, "closer", "closer", "TCPSTATE_CLOSER")                                           \
 	X(ROLE, "role", "role", "TCPSTATE_ROLE")                                                   \

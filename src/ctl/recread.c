@@ -113,6 +113,34 @@ static int parse_u64(const char *s, size_t n, uint64_t max, uint64_t *ret)
 	return 0;
 }
 
+/*
+ * The text record's compact duration (record.c): "850us", "12.345ms" (three
+ * decimals) or "3.204581s" (six), into microseconds. Returns 0 or -EINVAL.
+ */
+static int parse_duration(const char *s, size_t n, uint64_t *ret_us)
+{
+	size_t unit, decimals;
+	const char *dot;
+	uint64_t whole, frac = 0;
+
+	if (n >= 2 && (s[n - 2] == 'u' || s[n - 2] == 'm') && s[n - 1] == 's')
+		unit = 2, decimals = s[n - 2] == 'm' ? 3 : 0;
+	else if (n >= 1 && s[n - 1] == 's')
+		unit = 1, decimals = 6;
+	else
+		return -EINVAL;
+	n -= unit;
+	dot = memchr(s, '.', n);
+	if (decimals == 0)
+		return dot ? -EINVAL : parse_u64(s, n, UINT64_MAX, ret_us);
+	if (!dot || (size_t)(s + n - dot - 1) != decimals ||
+	    parse_u64(s, (size_t)(dot - s), UINT64_MAX / 1000000 - 1, &whole) < 0 ||
+	    parse_u64(dot + 1, decimals, UINT64_MAX, &frac) < 0)
+		return -EINVAL;
+	*ret_us = decimals == 6 ? whole * 1000000 + frac : whole * 1000 + frac;
+	return 0;
+}
+
 /* "a.b.c.d" as inet_pton() takes it (no leading zeros), without its cost:
  * every record has two. Returns 0 or -EINVAL. */
 static int parse_ipv4(const char *s, size_t n, uint8_t out[4])
@@ -306,6 +334,9 @@ static void set_text(struct recread_entry *p, int field, const char *s, size_t n
 
 	if ((NUMERIC_FIELDS >> field) & 1u) {
 		err = parse_u64(s, n, UINT64_MAX, &v);
+		/* The text record writes the time in state compactly. */
+		if (err < 0 && field == RECORD_FIELD_IN_STATE_US)
+			err = parse_duration(s, n, &v);
 		if (err == 0)
 			err = set_number(p, field, v);
 	} else {

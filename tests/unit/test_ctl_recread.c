@@ -16,6 +16,7 @@
 #include "journal.h"
 #include "record.h"
 #include "sock.h"
+#include "util.h"
 
 /* 2023-11-14T22:13:20.123456Z */
 static const struct timespec TS = {.tv_sec = 1700000000, .tv_nsec = 123456789};
@@ -156,6 +157,46 @@ static void test_loss(void)
 		CHECK_INT(r.kind, CTL_RECORD_LOSS);
 		CHECK_INT(r.lost, 123);
 		CHECK_INT(r.ts_us, TS_US);
+	}
+}
+
+/* The time in the previous state, as record.c writes it in each format
+ * (text in its compact form: us, ms with three decimals, s with six), read
+ * back to the microsecond; a malformed duration is not taken. */
+static void test_in_state(void)
+{
+	static const uint64_t us[] = {0, 999, 1000, 12345, 999999, 1000000, 3204581, 86400000001};
+	struct sock sk = mk(AF_INET, "10.0.0.1", 40000, "10.0.0.2", 443, SOCK_KIND_FULL);
+	struct transition t = {.ts = TS,
+	                       .sk = &sk,
+	                       .from = SOCK_ESTABLISHED,
+	                       .to = SOCK_FIN_WAIT1,
+	                       .how = TRANSITION_HOW_POLL,
+	                       .has_in_state = 1};
+	const char *bad[] = {"in_state=12.34ms", "in_state=1.5s", "in_state=12.345us",
+	                     "in_state=ms",      "in_state=s",    "in_state=x",
+	                     "in_state=1.000000"};
+	char line[RECORD_MAX], odd[RECORD_MAX];
+	struct ctl_record r;
+
+	for (size_t i = 0; i < UTIL_LEN(us); i++) {
+		t.in_state_us = us[i];
+		for (int fmt = 0; fmt < RECORD_FORMAT_MAX; fmt++) {
+			int n = record_format(line, sizeof(line), &t, fmt);
+
+			CHECK_INT(recread_line(line, (size_t)n - 1, &r), 0);
+			CHECK(CTL_HAS(&r, IN_STATE_US));
+			CHECK_INT(r.in_state_us, us[i]);
+		}
+	}
+	t.in_state_us = 850;
+	record_format(line, sizeof(line), &t, RECORD_TEXT);
+	for (size_t i = 0; i < UTIL_LEN(bad); i++) {
+		char *at = strstr(line, "in_state=");
+
+		snprintf(odd, sizeof(odd), "%.*s%s\n", (int)(at - line), line, bad[i]);
+		CHECK_INT(recread_line(odd, strlen(odd) - 1, &r), 0);
+		CHECK(!CTL_HAS(&r, IN_STATE_US));
 	}
 }
 
@@ -310,6 +351,7 @@ int main(void)
 	test_transitions();
 	test_summary();
 	test_loss();
+	test_in_state();
 	test_later_versions();
 	test_bad();
 	test_time();
