@@ -74,6 +74,11 @@ void monitor_set_log(struct monitor *m, struct logfile *log);
 struct metrics;
 void monitor_set_metrics(struct monitor *m, struct metrics *metrics);
 
+/* Says on every later record that it happened in the network namespace NS
+ * (owned by the caller, outliving the monitor), or nothing (NULL). */
+struct transition_netns;
+void monitor_set_netns(struct monitor *m, const struct transition_netns *ns);
+
 /* The socket table of the last poll (tracker_table()), valid until the next. */
 struct snapshot;
 struct snapshot *monitor_table(struct monitor *m);

@@ -12,10 +12,11 @@ enum transition_how {
 	TRANSITION_HOW_INITIAL, /* present when tcpstated started */
 	TRANSITION_HOW_POLL,    /* seen by comparing two dumps */
 	TRANSITION_HOW_DESTROY, /* told, or timed, by a destroy notification */
+	TRANSITION_HOW_NETNS,   /* its network namespace vanished (netns = all) */
 	TRANSITION_HOW_MAX
 };
 
-/* "initial", "poll", "destroy"; "unknown" out of range. Never NULL. */
+/* "initial", "poll", "destroy", "netns"; "unknown" out of range. Never NULL. */
 const char *transition_how_name(unsigned how);
 
 /* Which end of its connection a socket is. */
@@ -92,16 +93,24 @@ void transition_outcome(const struct transition_conn *c, unsigned last, int64_t 
                         int disconnected, int held_closed, const struct sock_info *info,
                         uint8_t *ret_outcome, uint8_t *ret_closer);
 
+/* The network namespace a record happened in, when the daemon says it ([poll] netns set). */
+struct transition_netns {
+	uint64_t ino; /* the namespace's inode, as `ls -L -i /proc/PID/ns/net` shows it */
+	const char
+	    *name; /* readable: the `ip netns` name, a container's unit, "host"; never NULL */
+};
+
 struct transition {
-	struct timespec ts;                 /* CLOCK_REALTIME */
-	const struct sock *sk;              /* the socket, with its first-seen 4-tuple */
-	uint8_t from;                       /* enum sock_state; SOCK_NONE = appeared */
-	uint8_t to;                         /* enum sock_state; SOCK_NONE = vanished */
-	uint8_t how;                        /* enum transition_how */
-	uint8_t has_in_state;               /* in_state_us is known (never when FROM is NONE) */
-	uint64_t in_state_us;               /* microseconds spent in FROM */
-	const struct transition_conn *conn; /* NULL: nothing remembered */
-	const struct sock_owner *owner;     /* NULL: not looked up (set by the monitor) */
+	struct timespec ts;                   /* CLOCK_REALTIME */
+	const struct sock *sk;                /* the socket, with its first-seen 4-tuple */
+	uint8_t from;                         /* enum sock_state; SOCK_NONE = appeared */
+	uint8_t to;                           /* enum sock_state; SOCK_NONE = vanished */
+	uint8_t how;                          /* enum transition_how */
+	uint8_t has_in_state;                 /* in_state_us is known (never when FROM is NONE) */
+	uint64_t in_state_us;                 /* microseconds spent in FROM */
+	const struct transition_conn *conn;   /* NULL: nothing remembered */
+	const struct sock_owner *owner;       /* NULL: not looked up (set by the monitor) */
+	const struct transition_netns *netns; /* NULL: not said (set by the monitor) */
 };
 
 /*
@@ -137,8 +146,9 @@ struct summary {
 	struct sock_info info; /* final tcp_info figures; has 0 when they were not measured */
 	uint8_t outcome;       /* enum transition_outcome */
 	uint8_t closer;        /* enum transition_side */
-	const struct transition_conn *conn; /* NULL: nothing remembered */
-	const struct sock_owner *owner;     /* NULL: not looked up (set by the monitor) */
+	const struct transition_conn *conn;   /* NULL: nothing remembered */
+	const struct sock_owner *owner;       /* NULL: not looked up (set by the monitor) */
+	const struct transition_netns *netns; /* NULL: not said (set by the monitor) */
 };
 
 #endif

@@ -46,8 +46,9 @@ struct monitor {
 		char unit[256];
 		int has_unit;
 	} cg;
-	struct procmap *procs;   /* NULL: no process attribution */
-	struct metrics *metrics; /* NULL: no metrics */
+	struct procmap *procs;                /* NULL: no process attribution */
+	struct metrics *metrics;              /* NULL: no metrics */
+	const struct transition_netns *netns; /* NULL: records do not say */
 	struct tracker *tracker;
 	struct diag_events *events; /* NULL: polling alone */
 	uint64_t drops_base;        /* the kernel's drop count when events were set */
@@ -132,6 +133,11 @@ void monitor_set_log(struct monitor *m, struct logfile *log)
 void monitor_set_metrics(struct monitor *m, struct metrics *metrics)
 {
 	m->metrics = metrics;
+}
+
+void monitor_set_netns(struct monitor *m, const struct transition_netns *ns)
+{
+	m->netns = ns;
 }
 
 struct snapshot *monitor_table(struct monitor *m)
@@ -300,6 +306,7 @@ static void write_item(struct monitor *m, struct item *it)
 	if (it->is_summary) {
 		it->s.sk = &it->sk;
 		it->s.conn = c;
+		it->s.netns = m->netns;
 		if (!summary_watched(&m->filter, c) ||
 		    !filter_match_tuple(&m->filter, &it->sk.tuple))
 			return;
@@ -316,6 +323,7 @@ static void write_item(struct monitor *m, struct item *it)
 	} else {
 		it->t.sk = &it->sk;
 		it->t.conn = c;
+		it->t.netns = m->netns;
 		if (!filter_match_states(&m->filter, it->t.from, it->t.to) ||
 		    !filter_match_tuple(&m->filter, &it->sk.tuple))
 			return;

@@ -7,6 +7,7 @@ static const char *const how_names[TRANSITION_HOW_MAX] = {
     [TRANSITION_HOW_INITIAL] = "initial",
     [TRANSITION_HOW_POLL] = "poll",
     [TRANSITION_HOW_DESTROY] = "destroy",
+    [TRANSITION_HOW_NETNS] = "netns",
 };
 
 static const char *const role_names[TRANSITION_ROLE_MAX] = {
