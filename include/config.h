@@ -24,10 +24,12 @@
 #define CONFIG_ERR_MAX (PATH_MAX + 256)
 
 struct config {
-	uint32_t interval_ms;       /* [poll] interval_ms */
-	char netns[PATH_MAX];       /* [poll] netns; "" = the namespace we run in */
-	bool destroy_events;        /* [poll] destroy_events */
-	uint64_t event_buffer;      /* [poll] event_buffer, bytes; 0 = what the system allows */
+	uint32_t interval_ms;     /* [poll] interval_ms */
+	char netns[PATH_MAX];     /* [poll] netns; "" = the namespace we run in */
+	uint32_t netns_rescan_ms; /* [poll] netns_rescan_ms: between two searches for namespaces */
+	uint32_t netns_budget; /* [poll] netns_budget: % of a CPU the polls may take; 0 = no cap */
+	bool destroy_events;   /* [poll] destroy_events */
+	uint64_t event_buffer; /* [poll] event_buffer, bytes; 0 = what the system allows */
 	uint32_t event_batch_ms;    /* [poll] event_batch_ms; 0 = read each notification at once */
 	char log_path[PATH_MAX];    /* [log] path; "-" = standard output */
 	struct logfile_options log; /* [log] format, max_size, keep, compress, fsync,

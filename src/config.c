@@ -58,6 +58,8 @@ struct config_key {
 static const struct config_key keys[] = {
     {"poll", "interval_ms", KEY_UINT, 10, 60000, NULL, FIELD(interval_ms), "100"},
     {"poll", "netns", KEY_NETNS, 0, 0, NULL, FIELD(netns), ""},
+    {"poll", "netns_rescan_ms", KEY_UINT, 100, 60000, NULL, FIELD(netns_rescan_ms), "1000"},
+    {"poll", "netns_budget", KEY_UINT, 0, 100, NULL, FIELD(netns_budget), "20"},
     {"poll", "destroy_events", KEY_BOOL, 0, 0, NULL, FIELD(destroy_events), "yes"},
     {"poll", "event_buffer", KEY_SIZE, 4 * KIB, 1 * GIB, "as much as the system allows, up to 16M",
      FIELD(event_buffer), "0"},
@@ -568,7 +570,7 @@ int config_set(struct config *cfg, const char *section, const char *key, const c
 	const char *bare;
 	const struct config_key *k;
 	const struct config_type *t;
-	char names[96], shown[80];
+	char names[160], shown[80];
 	struct setting s;
 	void *field;
 

@@ -453,8 +453,10 @@ static void test_set_unknown(void)
 	struct config cfg;
 
 	CHECK_INT(set(&cfg, "poll", "interval", "100"), -ENOENT);
-	CHECK_STR(err, "[poll] interval: unknown key (expected interval_ms, netns, destroy_events, "
-	               "event_buffer or event_batch_ms)");
+	CHECK_STR(err,
+	          "[poll] interval: unknown key (expected interval_ms, netns, netns_rescan_ms, "
+	          "netns_budget, destroy_events, "
+	          "event_buffer or event_batch_ms)");
 	CHECK_INT(set(&cfg, "log", "size", "1"), -ENOENT);
 	CHECK_STR(err, "[log] size: unknown key (expected path, format, max_size, keep, "
 	               "compress, fsync, fsync_interval_ms or mode)");
@@ -484,11 +486,12 @@ static void test_file_errors(void)
 	                 "(expected poll, log, journal, attribution, filter or metrics)");
 	CHECK_LOAD_ERROR("[poll]\ninterval = 100\n",
 	                 "t.conf:2: [poll] interval: unknown key (expected interval_ms, netns, "
+	                 "netns_rescan_ms, netns_budget, "
 	                 "destroy_events, event_buffer or event_batch_ms)");
 	/* A key in the wrong section is unknown there. */
-	CHECK_LOAD_ERROR("[poll]\nkeep = 3\n",
-	                 "t.conf:2: [poll] keep: unknown key (expected interval_ms, netns, "
-	                 "destroy_events, event_buffer or event_batch_ms)");
+	CHECK_LOAD_ERROR("[poll]\nkeep = 3\n", "t.conf:2: [poll] keep: unknown key (expected "
+	                                       "interval_ms, netns, netns_rescan_ms, netns_budget, "
+	                                       "destroy_events, event_buffer or event_batch_ms)");
 	CHECK_LOAD_ERROR("interval_ms = 100\n",
 	                 "t.conf:1: interval_ms: key before the first [section]");
 	CHECK_LOAD_ERROR("[poll]\n\n\ninterval_ms = 100ms\n",
@@ -603,6 +606,7 @@ static void test_long_lines(void)
 	line[196] = '\0';
 	snprintf(text, sizeof(text), "%s\n%s\n[poll]\nwhat = 1\n", line, line);
 	CHECK_LOAD_ERROR(text, "t.conf:4: [poll] what: unknown key (expected interval_ms, netns, "
+	                       "netns_rescan_ms, netns_budget, "
 	                       "destroy_events, event_buffer or event_batch_ms)");
 }
 
@@ -755,6 +759,8 @@ static void test_round_trip(void)
 		CHECK_STR(buf, "[poll]\n"
 		               "interval_ms = 100\n"
 		               "netns =\n"
+		               "netns_rescan_ms = 1000\n"
+		               "netns_budget = 20\n"
 		               "destroy_events = yes\n"
 		               "event_buffer = 0\n"
 		               "event_batch_ms = 10\n"
