@@ -11,29 +11,34 @@
 #include "diag.h"
 #include "incident.h"
 #include "logfile.h"
+#include "transition.h"
 
 struct exporter;
 struct journal;
 struct loop;
-struct monitor;
+struct nsscan;
+struct nsset;
 
 /*
  * The running daemon: what a reload replaces and what it keeps. main() fills
- * in the first five fields; daemon_run() the rest.
+ * in the first six fields; daemon_run() the rest.
  */
 struct daemon {
 	const struct cli_options *opt; /* for a reload to build the configuration again */
 	struct config cfg;
-	const char *source;         /* of CFG, for messages */
-	struct diag *diag;          /* owned by the caller */
-	struct logfile *log;        /* owned by the caller; a reload may replace it */
-	struct diag_events *events; /* NULL: polling alone */
-	uint64_t event_buffer;      /* its receive buffer as granted, bytes */
-	struct monitor *mon;        /* keeps the socket table across reloads */
-	struct attrib attrib;       /* the maps the monitor's records use */
-	struct journal *journal;    /* NULL: records not sent to the journal */
-	bool journal_absent_said;   /* "no journal here" was logged */
-	struct exporter *exporter;  /* NULL: no metrics textfile */
+	const char *source;  /* of CFG, for messages */
+	struct diag *diag;   /* owned by the caller; NULL with [poll] netns = all */
+	struct logfile *log; /* owned by the caller; a reload may replace it */
+	/* The namespace main() entered ([poll] netns names one), which the
+	 * records then name; here.name NULL: our own, which they do not. */
+	struct transition_netns here;
+	struct nsset *set;         /* the namespaces watched, each with its socket table */
+	struct nsscan *scan;       /* NULL: one namespace; else how to find them */
+	uint64_t rescan_due_ns;    /* CLOCK_MONOTONIC */
+	struct attrib attrib;      /* the maps the monitors' records use */
+	struct journal *journal;   /* NULL: records not sent to the journal */
+	bool journal_absent_said;  /* "no journal here" was logged */
+	struct exporter *exporter; /* NULL: no metrics textfile */
 	struct loop *loop;
 	struct incidents inc;
 	uint64_t lost_before; /* records lost in log files closed by a reload */
@@ -43,12 +48,9 @@ struct daemon {
 /* Opens the transition log that CFG names; exits 73 when it cannot. Start-up only. */
 struct logfile *daemon_open_log(const struct config *cfg);
 
-/*
- * Gives CFG's filter to the kernel (bytecode with every dump) and, when MON
- * is not NULL, to the monitor (states, and the same tuples in user space).
- * Returns 0 or -errno.
- */
-int daemon_apply_filter(struct diag *diag, struct monitor *mon, const struct config *cfg);
+/* Gives CFG's filter to the kernel (bytecode with every dump through DIAG),
+ * for --once. Returns 0 or -errno. */
+int daemon_apply_filter(struct diag *diag, const struct config *cfg);
 
 /*
  * Polls into D->log until SIGTERM or SIGINT, reloading on SIGHUP and

@@ -7,13 +7,14 @@
 #include "config.h"
 #include "incident.h"
 #include "monitor.h"
+#include "nsset.h"
 
 struct cgroup_map;
 struct exporter;
 
 /* What a write of the file reads its figures from; all owned by the daemon. */
 struct exporter_sources {
-	struct monitor *mon;
+	struct nsset *set; /* the namespaces' tables and counters */
 	const struct incidents *inc;
 	uint64_t records_lost;      /* in every log file since start */
 	struct cgroup_map *cgroups; /* NULL: no per-unit socket counts */
@@ -21,12 +22,16 @@ struct exporter_sources {
 
 /*
  * Turns the textfile on, off or to other settings as CFG's [metrics] says
- * (at start, *E NULL, and on reload), and gives the monitor its counters.
- * The counters survive a reload unless [metrics] units changed. When the
- * file's directory does not exist, says so once and stays off (*E NULL).
- * Never fails: out of memory, it logs and stays off.
+ * (at start, *E NULL, and on reload). The counters survive a reload unless
+ * [metrics] units changed: the monitors must then be given
+ * exporter_metrics() again. When the file's directory does not exist, says
+ * so once and stays off (*E NULL). Never fails: out of memory, it logs and
+ * stays off.
  */
-void exporter_apply(struct exporter **e, const struct config *cfg, struct monitor *mon);
+void exporter_apply(struct exporter **e, const struct config *cfg);
+
+/* The counters the monitors keep for E's file; NULL for none (E NULL). */
+struct metrics *exporter_metrics(const struct exporter *e);
 
 /* A ticked poll took USEC µs and its log write failed when WRITE_ERROR. */
 void exporter_note_poll(struct exporter *e, uint64_t usec, int write_error);

@@ -38,6 +38,7 @@ struct incidents {
 	struct incident journal; /* records the journal did not take */
 	struct incident overrun; /* destroy notifications lost */
 	struct incident late;    /* polls skipped since the last warning about them */
+	struct incident rescan;  /* searches for network namespaces failing */
 	uint64_t journal_failed; /* the monitor's journal_failed at the last poll */
 	uint64_t overruns;       /* the monitor's overruns already noted */
 	uint64_t missed_total;   /* ticks missed since start */

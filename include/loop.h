@@ -9,7 +9,7 @@ struct loop;
 enum loop_event_type {
 	LOOP_TICK,     /* time to poll */
 	LOOP_SIGNAL,   /* a signal arrived */
-	LOOP_READABLE, /* the watched descriptor has something to read */
+	LOOP_READABLE, /* a watched descriptor has something to read */
 };
 
 struct loop_event {
@@ -35,20 +35,24 @@ void loop_free(struct loop *l);
 /* Changes the interval; the next tick is one new interval from now. */
 int loop_set_interval(struct loop *l, uint32_t interval_ms);
 
-/* Also wakes for FD readable (LOOP_READABLE), or for nothing more if FD is
- * -1. The caller keeps FD open and reads it; until it does, loop_wait()
- * reports it again, subject to the hold-off of loop_set_batch(). */
-void loop_watch(struct loop *l, int fd);
+/* Also wakes for FD readable (LOOP_READABLE); FD already watched ends its
+ * hold-off. The caller keeps FD open and reads it; until it does,
+ * loop_wait() reports it again, subject to the hold-off of
+ * loop_set_batch(). Returns 0 or -ENOMEM. */
+int loop_watch(struct loop *l, int fd);
 
-/* After reporting the watched descriptor readable, leaves it unwatched for
+/* No longer wakes for FD, before the caller closes it. */
+void loop_unwatch(struct loop *l, int fd);
+
+/* After reporting a watched descriptor readable, leaves it unwatched for
  * BATCH_MS (0, the default: reports it whenever it is readable), so that what
  * arrives meanwhile is read in one go; ticks and signals are served
  * throughout. A hold-off under way takes the new length at once. */
 void loop_set_batch(struct loop *l, uint32_t batch_ms);
 
 /* Waits for the next event; signals come before a pending tick, and that
- * before the watched descriptor, so that a flood on it cannot starve the
- * ticks. Returns 0
+ * before the watched descriptors, so that a flood on them cannot starve the
+ * ticks; the watched ones take turns. Returns 0
  * and *ev, or -errno. */
 int loop_wait(struct loop *l, struct loop_event *ev);
 

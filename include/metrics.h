@@ -102,8 +102,11 @@ void metrics_note_poll(struct metrics *m, uint64_t usec);
  */
 typedef const char *(*metrics_unit_fn)(const struct sock *sk, char *buf, size_t len, void *user);
 
+/* Zeroes the socket gauges, before metrics_count_sockets() adds each table. */
+void metrics_clear_sockets(struct metrics *m);
+
 /*
- * Sets the socket gauges from TABLE: every socket present in its latest
+ * Adds to the socket gauges from TABLE: every socket present in its latest
  * dump, by state and family, and, with per-unit series and UNIT_OF (may be
  * NULL), by unit. One pass over the table.
  */

@@ -97,6 +97,13 @@ struct snapshot *monitor_table(struct monitor *m);
 int monitor_poll(struct monitor *m);
 
 /*
+ * Writes a record for every socket the monitor knows, moving to NONE
+ * because its namespace vanished (TRANSITION_HOW_NETNS), then flushes the
+ * log. Returns the number of records, or -errno (-ENOMEM).
+ */
+int monitor_end(struct monitor *m);
+
+/*
  * Joins later polls with the destroy notifications of EV (owned by the
  * caller, outliving the monitor), or stops doing so (NULL).
  */

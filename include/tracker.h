@@ -95,6 +95,14 @@ void tracker_resync(struct tracker *t);
 int tracker_poll(struct tracker *t, tracker_dump_fn dump, void *dump_user, tracker_cb cb,
                  void *user);
 
+/*
+ * Ends every socket the tracker knows, because their network namespace
+ * vanished: each one's record goes to CB (with USER) as a move to NONE at TS,
+ * how TRANSITION_HOW_NETNS; no summary (the kernel gave no final figures).
+ * The tracker is then empty, as if new. Returns 0 or CB's nonzero value.
+ */
+int tracker_end(struct tracker *t, const struct timespec *ts, tracker_cb cb, void *user);
+
 /* The table of the last completed poll: every socket known, present or
  * missing. Valid until the next poll. */
 struct snapshot *tracker_table(struct tracker *t);

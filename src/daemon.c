@@ -22,6 +22,8 @@
 #include "log.h"
 #include "loop.h"
 #include "monitor.h"
+#include "nsscan.h"
+#include "nsset.h"
 #include "sdnotify.h"
 #include "util.h"
 
@@ -103,7 +105,7 @@ struct logfile *daemon_open_log(const struct config *cfg)
 	return log;
 }
 
-int daemon_apply_filter(struct diag *diag, struct monitor *mon, const struct config *cfg)
+int daemon_apply_filter(struct diag *diag, const struct config *cfg)
 {
 	static char bc[FILTER_BC_MAX];
 	int len = filter_bytecode(&cfg->filter, bc, sizeof(bc));
@@ -111,11 +113,24 @@ int daemon_apply_filter(struct diag *diag, struct monitor *mon, const struct con
 	if (len < 0)
 		return len;
 	len = diag_set_filter(diag, bc, (size_t)len);
-	if (len < 0)
-		return len;
-	if (mon)
-		monitor_set_filter(mon, &cfg->filter);
-	return 0;
+	return len < 0 ? len : 0;
+}
+
+/* Gives every monitor what it writes with, from CFG and what D holds now.
+ * Returns 0, or -errno of a filter the kernel refused. */
+static int apply_settings(struct daemon *d, const struct config *cfg)
+{
+	const struct nsset_settings set = {
+	    .log = d->log,
+	    .fmt = cfg->log.format,
+	    .journal = d->journal,
+	    .cgroups = d->attrib.cgroups,
+	    .procs = d->attrib.procs,
+	    .metrics = exporter_metrics(d->exporter),
+	    .filter = cfg->filter,
+	};
+
+	return nsset_apply(d->set, &set);
 }
 
 /* Records lost to write errors since start, in every log file. */
@@ -127,8 +142,15 @@ static uint64_t records_lost(const struct daemon *d)
 /* The status line for systemd. */
 static void format_status(const struct daemon *d, char *buf, size_t size)
 {
-	incident_format_status(&d->inc, monitor_stats(d->mon), records_lost(d),
-	                       d->events ? d->event_buffer : 0, buf, size);
+	size_t n;
+
+	incident_format_status(&d->inc, nsset_stats(d->set), records_lost(d),
+	                       nsset_event_buffer(d->set), buf, size);
+	n = strlen(buf);
+	if (d->scan && n < size)
+		snprintf(buf + n, size - n,
+		         ", %zu network namespaces, each polled every %" PRIu32 " ms",
+		         nsset_count(d->set), nsset_spread(d->set) * d->cfg.interval_ms);
 }
 
 /*
@@ -142,14 +164,16 @@ static void report_not_sent(struct daemon *d, bool all)
 		(void)journal_report(d->journal, logfile_path(d->log), all);
 }
 
-/* One poll, then what it changed: the incidents, the watchdog, systemd's status. */
-static void poll_once(struct daemon *d)
+/* The polls of a TICK (or, without, of the namespaces whose notifications
+ * overran), then what they changed: the incidents, the watchdog, systemd's
+ * status. */
+static void poll_once(struct daemon *d, bool tick)
 {
-	const struct monitor_stats *st = monitor_stats(d->mon);
+	int err = nsset_poll(d->set, tick);
+	const struct monitor_stats *st = nsset_stats(d->set);
 	char status[SDNOTIFY_STATUS_MAX];
-	int err = monitor_poll(d->mon);
 
-	if (d->events)
+	if (nsset_with_events(d->set))
 		incident_report_overrun(&d->inc, st);
 	incident_report_dump(&d->inc, err);
 	incident_report_log(&d->inc, d->log, st, d->journal, err == 0);
@@ -177,6 +201,33 @@ static void poll_once(struct daemon *d)
 }
 
 /*
+ * With [poll] netns = all, when a search is due: the namespaces found now
+ * become the ones watched (nsset_update()). A search that fails keeps the
+ * set as it is.
+ */
+static void rescan(struct daemon *d, uint64_t now)
+{
+	const struct nsscan_ns *found;
+	size_t n;
+	int err;
+
+	if (!d->scan || now < d->rescan_due_ns)
+		return;
+	d->rescan_due_ns = now + (uint64_t)d->cfg.netns_rescan_ms * 1000000ULL;
+	err = nsscan_run(d->scan, &found, &n);
+	if (err < 0) {
+		if (incident_begin(&d->inc.rescan, err, 1))
+			log_err("cannot search for network namespaces: %s; watching the %zu found "
+			        "before",
+			        strerror(-err), nsset_count(d->set));
+		return;
+	}
+	if (incident_end(&d->inc.rescan, NULL))
+		log_info("searching for network namespaces works again");
+	nsset_update(d->set, found, n);
+}
+
+/*
  * A poll on a tick: how late it started after the tick was due (the loop's
  * own delay, and the previous poll running over) and how long it took. The
  * poll first, so that a warning about skipped polls includes its timing.
@@ -185,14 +236,16 @@ static void poll_on_tick(struct daemon *d, const struct loop_event *ev)
 {
 	uint64_t start = util_mono_ns(), end;
 
+	rescan(d, start);
+	start = util_mono_ns();
 	incident_poll_started(&d->inc, ev->due_ns, start);
-	poll_once(d);
+	poll_once(d, true);
 	end = util_mono_ns();
 	incident_poll_ended(&d->inc, start, end);
 	incident_report_missed(&d->inc, ev->missed, d->cfg.interval_ms);
-	exporter_note_poll(d->exporter, (end - start) / 1000, monitor_stats(d->mon)->write_error);
+	exporter_note_poll(d->exporter, (end - start) / 1000, nsset_stats(d->set)->write_error);
 	exporter_tick(d->exporter,
-	              &(struct exporter_sources){.mon = d->mon,
+	              &(struct exporter_sources){.set = d->set,
 	                                         .inc = &d->inc,
 	                                         .records_lost = records_lost(d),
 	                                         .cgroups = d->attrib.cgroups},
@@ -219,23 +272,32 @@ static void fit_watchdog(uint32_t interval_ms)
 static void log_settings(const struct daemon *d, const char *what)
 {
 	char events[64] = "off", journal_budget[80], filter[256], attrib[64];
-	char msg[PATH_MAX + 640];
+	char netns[PATH_MAX + 160] = "";
+	char msg[2 * PATH_MAX + 800];
 
-	if (d->events && d->cfg.event_batch_ms > 0)
+	if (nsset_with_events(d->set) && d->cfg.event_batch_ms > 0)
 		snprintf(events, sizeof(events),
 		         "on (read in batches, at most %" PRIu32 " ms late)",
 		         d->cfg.event_batch_ms);
-	else if (d->events)
+	else if (nsset_with_events(d->set))
 		snprintf(events, sizeof(events), "on (read as they come)");
 	snprintf(journal_budget, sizeof(journal_budget),
 	         "on (at most %" PRIu32 " entries a second, %" PRIu32 " at once)",
 	         d->cfg.journal_rate, d->cfg.journal_burst);
 	filter_describe(&d->cfg.filter, filter, sizeof(filter));
 	attrib_describe(&d->attrib, attrib, sizeof(attrib));
+	if (d->scan)
+		snprintf(netns, sizeof(netns),
+		         " network namespaces %s (%zu now, searched every %" PRIu32
+		         " ms, polls within %" PRIu32 " %% of a CPU%s),",
+		         d->cfg.netns, nsset_count(d->set), d->cfg.netns_rescan_ms,
+		         d->cfg.netns_budget, d->cfg.netns_budget ? "" : ": no limit");
+	else if (d->here.name)
+		snprintf(netns, sizeof(netns), " network namespace %s,", d->here.name);
 	snprintf(msg, sizeof(msg),
-	         "%s %s: polling every %" PRIu32 " ms, %s records to %s, journal %s, "
+	         "%s %s:%s polling every %" PRIu32 " ms, %s records to %s, journal %s, "
 	         "destroy events %s, filter %s, attribution %s",
-	         what, d->source, d->cfg.interval_ms, record_format_name(d->cfg.log.format),
+	         what, d->source, netns, d->cfg.interval_ms, record_format_name(d->cfg.log.format),
 	         d->cfg.log_path,
 	         d->journal       ? journal_budget
 	         : d->cfg.journal ? "off (no journald)"
@@ -262,24 +324,13 @@ static void apply_journal(struct daemon *d, const struct config *cfg)
 	d->journal_absent_said |= absent;
 	if (!cfg->journal || absent) {
 		report_not_sent(d, true);
-		monitor_set_journal(d->mon, NULL);
 		journal_free(d->journal);
 		d->journal = NULL;
 	} else if (d->journal) {
 		journal_set_budget(d->journal, cfg->journal_rate, cfg->journal_burst);
 	} else if (journal_new(&d->journal, cfg->journal_rate, cfg->journal_burst) < 0) {
 		log_warn("out of memory; records go to %s only", cfg->log_path);
-	} else {
-		monitor_set_journal(d->mon, d->journal);
 	}
-}
-
-/* Attribution as CFG says, for the monitor's records. Never fails. */
-static void apply_attrib(struct daemon *d, const struct config *cfg)
-{
-	attrib_apply(&d->attrib, cfg);
-	monitor_set_procs(d->mon, d->attrib.procs);
-	monitor_set_cgroups(d->mon, d->attrib.cgroups);
 }
 
 /* Of a reloaded CFG, what applies only at the next start: the running values are kept. */
@@ -291,6 +342,12 @@ static void keep_start_only(const struct daemon *d, struct config *cfg)
 		         cfg->netns);
 		memcpy(cfg->netns, d->cfg.netns, sizeof(cfg->netns));
 	}
+	if ((cfg->netns_rescan_ms != d->cfg.netns_rescan_ms ||
+	     cfg->netns_budget != d->cfg.netns_budget) &&
+	    !d->scan)
+		log_warn(
+		    "[poll] netns_rescan_ms and netns_budget apply only with [poll] netns = all "
+		    "or a list of namespaces");
 	if (cfg->destroy_events != d->cfg.destroy_events ||
 	    cfg->event_buffer != d->cfg.event_buffer)
 		log_warn("[poll] destroy_events and event_buffer take effect at the next "
@@ -307,6 +364,7 @@ static void keep_start_only(const struct daemon *d, struct config *cfg)
 static void reload_apply(struct daemon *d, struct config *cfg, const char *source,
                          struct logfile *newlog)
 {
+	struct logfile *old = NULL;
 	int r;
 
 	keep_start_only(d, cfg);
@@ -326,28 +384,29 @@ static void reload_apply(struct daemon *d, struct config *cfg, const char *sourc
 		        record_format_name(d->cfg.log.format));
 		cfg->log.format = d->cfg.log.format;
 	}
-	monitor_set_format(d->mon, cfg->log.format);
 	apply_journal(d, cfg);
-	apply_attrib(d, cfg);
-	exporter_apply(&d->exporter, cfg, d->mon);
-	if (memcmp(&cfg->filter, &d->cfg.filter, sizeof(cfg->filter)) != 0) {
-		r = daemon_apply_filter(d->diag, d->mon, cfg);
-		if (r < 0) {
-			log_err("cannot apply the new [filter]: %s; keeping the old one",
-			        strerror(-r));
-			cfg->filter = d->cfg.filter;
-		}
-	}
+	attrib_apply(&d->attrib, cfg);
+	exporter_apply(&d->exporter, cfg);
 	if (newlog) {
-		/* The new file was opened before the old one is closed. */
-		monitor_set_log(d->mon, newlog);
-		d->lost_before += logfile_dropped(d->log);
-		logfile_close(d->log);
+		old = d->log;
 		d->log = newlog;
-		incident_end(&d->inc.write, NULL); /* the new file has lost nothing */
 	} else {
 		logfile_set_options(d->log, &cfg->log);
 	}
+	r = apply_settings(d, cfg);
+	if (r < 0) {
+		log_err("cannot apply the new [filter]: %s; keeping the old one", strerror(-r));
+		cfg->filter = d->cfg.filter;
+		(void)apply_settings(d, cfg);
+	}
+	if (old) {
+		/* The monitors write to the new file now: the old one can go. */
+		d->lost_before += logfile_dropped(old);
+		logfile_close(old);
+		incident_end(&d->inc.write, NULL); /* the new file has lost nothing */
+	}
+	nsset_set_schedule(d->set, &(struct nsset_schedule){.interval_ms = cfg->interval_ms,
+	                                                    .budget_pct = cfg->netns_budget});
 	d->cfg = *cfg;
 	d->source = source;
 	log_settings(d, "reloaded");
@@ -417,70 +476,78 @@ static void reload(struct daemon *d)
 #define EVENT_BUFFER_AUTO (16 * 1024 * 1024)
 
 /*
- * Joins the destroy notification groups, unless the configuration says not
- * to. Where that fails, says so once and polls alone. The buffer granted is
- * in the status line; it is a warning only when the administrator asked for
- * a size and got less, since the default takes what the system allows.
+ * Says what the notifications got: a warning only when the administrator
+ * asked for a buffer size and got less, since the default takes what the
+ * system allows. (A namespace without them was said by the set.)
  */
-static void open_events(struct daemon *d)
+static void say_events(const struct daemon *d, int want)
 {
-	int want = d->cfg.event_buffer ? (int)d->cfg.event_buffer : EVENT_BUFFER_AUTO, got = 0;
-	int err;
+	uint64_t got = nsset_event_buffer(d->set);
 
-	if (!d->cfg.destroy_events)
-		return;
-	err = diag_events_new(&d->events, want, &got);
-	if (err < 0) {
-		log_warn("cannot subscribe to TCP destroy notifications: %s; polling alone, so "
-		         "connections shorter than the poll interval go unseen",
-		         strerror(-err));
-		d->events = NULL;
-		return;
-	}
-	d->event_buffer = (uint64_t)got;
-	if (d->cfg.event_buffer && got < want)
-		log_warn("[poll] event_buffer: the kernel granted %d KiB of the %d KiB asked for; "
-		         "without CAP_NET_ADMIN net.core.rmem_max caps it (sysctl -w "
+	if (d->cfg.event_buffer && got && got < (uint64_t)want)
+		log_warn("[poll] event_buffer: the kernel granted %" PRIu64
+		         " KiB of the %d KiB asked "
+		         "for; without CAP_NET_ADMIN net.core.rmem_max caps it (sysctl -w "
 		         "net.core.rmem_max=%d raises it; event_buffer = 0 takes what it allows "
 		         "without this warning)",
 		         got / 1024, want / 1024, want);
-	monitor_set_events(d->mon, d->events);
-	loop_watch(d->loop, diag_events_fd(d->events));
 }
 
-/* The notification socket is readable: reads it; after an overrun, resyncs at once. */
-static void read_events(struct daemon *d)
+/* A notification socket is readable: reads it; after an overrun, resyncs at once. */
+static void read_events(struct daemon *d, int fd)
 {
-	int err = monitor_read_events(d->mon);
+	int err = nsset_read_events(d->set, fd);
 
 	if (err == -ENOBUFS) {
-		incident_note_overrun(&d->inc, monitor_stats(d->mon));
-		poll_once(d);
-	} else if (err < 0) {
-		log_err("reading destroy notifications failed: %s; polling alone", strerror(-err));
-		loop_watch(d->loop, -1);
-		monitor_set_events(d->mon, NULL);
-		diag_events_free(d->events);
-		d->events = NULL;
+		incident_note_overrun(&d->inc, nsset_stats(d->set));
+		poll_once(d, false);
 	}
 }
 
-/* The monitor, the loop and what they use, as D->cfg says; exits 71 when it cannot. */
+/*
+ * The namespaces to watch: the one we are in (main() entered the one
+ * [poll] netns names, if any), or, with netns = all or a list, those a
+ * search finds now and later. Exits 78 for a list nsscan refuses.
+ */
+static void start_namespaces(struct daemon *d)
+{
+	char err[CONFIG_ERR_MAX];
+	int r;
+
+	nsset_set_schedule(d->set, &(struct nsset_schedule){.interval_ms = d->cfg.interval_ms,
+	                                                    .budget_pct = d->cfg.netns_budget});
+	if (!nsscan_is_dynamic(d->cfg.netns)) {
+		r = nsset_add_here(d->set, d->diag, d->here.name ? &d->here : NULL);
+		if (r < 0)
+			fatal(EX_OSERR, "cannot start: %s", strerror(-r));
+		return;
+	}
+	r = nsscan_new(&d->scan, d->cfg.netns, err, sizeof(err));
+	if (r < 0)
+		fatal(CONFIG_EXIT, "[poll] netns: %s", err);
+	rescan(d, util_mono_ns());
+}
+
+/* The monitors, the loop and what they use, as D->cfg says; exits 71 when it cannot. */
 static void start(struct daemon *d)
 {
-	int err = monitor_new(&d->mon, d->diag, d->log, d->cfg.log.format);
+	int want = d->cfg.event_buffer ? (int)d->cfg.event_buffer : EVENT_BUFFER_AUTO;
+	int err = loop_new(&d->loop, d->cfg.interval_ms);
 
-	if (err == 0)
-		err = loop_new(&d->loop, d->cfg.interval_ms);
 	if (err < 0)
 		fatal(EX_OSERR, "cannot start: %s", strerror(-err));
 	apply_journal(d, &d->cfg);
-	monitor_set_filter(d->mon, &d->cfg.filter);
-	apply_attrib(d, &d->cfg);
-	exporter_apply(&d->exporter, &d->cfg, d->mon);
+	attrib_apply(&d->attrib, &d->cfg);
+	exporter_apply(&d->exporter, &d->cfg);
+	err = nsset_new(&d->set, d->loop, d->cfg.destroy_events ? want : 0);
+	if (err == 0)
+		err = apply_settings(d, &d->cfg);
+	if (err < 0)
+		fatal(EX_OSERR, "cannot start: %s", strerror(-err));
 	fit_watchdog(d->cfg.interval_ms);
 	loop_set_batch(d->loop, d->cfg.event_batch_ms);
-	open_events(d);
+	start_namespaces(d);
+	say_events(d, want);
 	log_settings(d, "started with");
 }
 
@@ -489,7 +556,7 @@ static bool serve(struct daemon *d, const struct loop_event *ev)
 {
 	switch (ev->type) {
 	case LOOP_READABLE:
-		read_events(d);
+		read_events(d, ev->fd);
 		return true;
 	case LOOP_TICK:
 		poll_on_tick(d, ev);
@@ -515,7 +582,7 @@ int daemon_run(struct daemon *d)
 	int err, status = 0;
 
 	start(d);
-	poll_once(d);
+	poll_once(d, true);
 	for (;;) {
 		err = loop_wait(d->loop, &ev);
 		if (err < 0) {
@@ -526,13 +593,13 @@ int daemon_run(struct daemon *d)
 		if (!serve(d, &ev))
 			break;
 	}
-	incident_log_stopped(&d->inc, monitor_stats(d->mon), records_lost(d));
+	incident_log_stopped(&d->inc, nsset_stats(d->set), records_lost(d));
 	report_not_sent(d, true);
+	nsset_free(d->set);
+	nsscan_free(d->scan);
 	journal_free(d->journal);
 	loop_free(d->loop);
 	exporter_free(d->exporter);
-	monitor_free(d->mon);
-	diag_events_free(d->events);
 	attrib_release(&d->attrib);
 	return status;
 }

@@ -48,19 +48,18 @@ static bool find_target(struct exporter *e, const struct config *cfg)
 	return true;
 }
 
-static void stop(struct exporter **e, struct monitor *mon)
+static void stop(struct exporter **e)
 {
-	monitor_set_metrics(mon, NULL);
 	exporter_free(*e);
 	*e = NULL;
 }
 
-void exporter_apply(struct exporter **e, const struct config *cfg, struct monitor *mon)
+void exporter_apply(struct exporter **e, const struct config *cfg)
 {
 	struct exporter *x = *e;
 
 	if (!cfg->metrics) {
-		stop(e, mon);
+		stop(e);
 		return;
 	}
 	if (x && strcmp(x->path, cfg->metrics_path) == 0 && x->units == cfg->metrics_units &&
@@ -72,15 +71,15 @@ void exporter_apply(struct exporter **e, const struct config *cfg, struct monito
 	}
 	*e = x;
 	if (!find_target(x, cfg)) {
-		stop(e, mon);
+		stop(e);
 		return;
 	}
 	if (!x->metrics || x->units != cfg->metrics_units) {
-		monitor_set_metrics(mon, NULL);
 		metrics_free(x->metrics);
+		x->metrics = NULL;
 		if (metrics_new(&x->metrics, cfg->metrics_units) < 0) {
 			log_warn("metrics off: out of memory");
-			stop(e, mon);
+			stop(e);
 			return;
 		}
 	}
@@ -89,8 +88,12 @@ void exporter_apply(struct exporter **e, const struct config *cfg, struct monito
 	x->interval_ns = cfg->metrics_interval_s * 1000000000ULL;
 	x->due_ns = 0;
 	x->error = 0;
-	monitor_set_metrics(mon, x->metrics);
 	log_info("metrics to %s every %u s", x->file, (unsigned)cfg->metrics_interval_s);
+}
+
+struct metrics *exporter_metrics(const struct exporter *e)
+{
+	return e ? e->metrics : NULL;
 }
 
 void exporter_note_poll(struct exporter *e, uint64_t usec, int write_error)
@@ -116,7 +119,7 @@ static const char *unit_of(const struct sock *sk, char *buf, size_t len, void *u
 /* The health figures, from where the daemon keeps them. */
 static void fill_health(struct metrics_health *h, const struct exporter_sources *src)
 {
-	const struct monitor_stats *st = monitor_stats(src->mon);
+	const struct monitor_stats *st = nsset_stats(src->set);
 	uint64_t records = st->transitions + st->summaries;
 
 	*h = (struct metrics_health){
@@ -139,8 +142,14 @@ void exporter_tick(struct exporter *e, const struct exporter_sources *src, uint6
 	if (!e || now_ns < e->due_ns)
 		return;
 	e->due_ns = now_ns + e->interval_ns;
-	metrics_count_sockets(e->metrics, monitor_table(src->mon), src->cgroups ? unit_of : NULL,
-	                      src->cgroups);
+	metrics_clear_sockets(e->metrics);
+	for (size_t i = 0; i < nsset_count(src->set); i++) {
+		struct nsset_view v;
+
+		nsset_view(src->set, i, &v);
+		metrics_count_sockets(e->metrics, v.table, src->cgroups ? unit_of : NULL,
+		                      src->cgroups);
+	}
 	fill_health(&e->metrics->health, src);
 	err = metrics_file_write(e->file, e->metrics, TCPSTATED_VERSION);
 	if (err < 0 && !e->error)

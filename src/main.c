@@ -8,6 +8,8 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include "cli.h"
 #include "config.h"
 #include "daemon.h"
@@ -15,6 +17,7 @@
 #include "log.h"
 #include "logfile.h"
 #include "netns.h"
+#include "nsscan.h"
 #include "once.h"
 #include "sdnotify.h"
 
@@ -44,15 +47,18 @@ static void open_netns(const char *spec, char path[PATH_MAX], int *ret_fd)
 	*ret_fd = fd;
 }
 
-/* Moves into the network namespace SPEC before any netlink socket exists;
- * exits as open_netns() does, and 71 when it cannot be entered. */
-static void enter_netns(const char *spec)
+/* Moves into the network namespace SPEC before any netlink socket exists,
+ * and sets *RET_INO to its inode; exits as open_netns() does, and 71 when
+ * it cannot be entered. */
+static void enter_netns(const char *spec, uint64_t *ret_ino)
 {
 	char path[PATH_MAX];
+	struct stat st;
 	int fd, err;
 
 	open_netns(spec, path, &fd);
 	err = netns_enter(fd);
+	*ret_ino = fstat(fd, &st) == 0 ? st.st_ino : 0;
 	close(fd);
 	if (err < 0)
 		fatal(EX_OSERR, "cannot enter network namespace %s: %s%s", path, strerror(-err),
@@ -67,7 +73,7 @@ static void check_config(const struct config *cfg, const char *source)
 	char path[PATH_MAX];
 	int fd;
 
-	if (cfg->netns[0]) {
+	if (cfg->netns[0] && !nsscan_is_dynamic(cfg->netns)) {
 		open_netns(cfg->netns, path, &fd);
 		close(fd);
 	}
@@ -89,14 +95,27 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
+	if (opt.once && nsscan_is_dynamic(d.cfg.netns))
+		fatal(EX_USAGE,
+		      "--once reads one network namespace, and [poll] netns = %s names "
+		      "many: name one with --netns NAME",
+		      d.cfg.netns);
 	if (!opt.once)
 		d.log = daemon_open_log(&d.cfg);
-	if (d.cfg.netns[0])
-		enter_netns(d.cfg.netns);
+	if (nsscan_is_dynamic(d.cfg.netns)) {
+		/* Each namespace found gets sockets of its own (nsset.c). */
+		status = daemon_run(&d);
+		logfile_close(d.log);
+		return status;
+	}
+	if (d.cfg.netns[0]) {
+		enter_netns(d.cfg.netns, &d.here.ino);
+		d.here.name = d.cfg.netns;
+	}
 	err = diag_new(&d.diag);
 	if (err < 0)
 		fatal(EX_OSERR, "cannot open a NETLINK_SOCK_DIAG socket: %s", strerror(-err));
-	err = daemon_apply_filter(d.diag, NULL, &d.cfg);
+	err = daemon_apply_filter(d.diag, &d.cfg);
 	if (err < 0)
 		fatal(EX_SOFTWARE, "cannot compile [filter]: %s", strerror(-err));
 	if (opt.once) {

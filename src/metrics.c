@@ -144,14 +144,17 @@ struct metrics_unit *metrics_unit(struct metrics *m, const char *unit)
 	return &m->units[m->units_len++];
 }
 
+void metrics_clear_sockets(struct metrics *m)
+{
+	memset(m->sockets, 0, sizeof(m->sockets));
+	for (size_t i = 0; i <= m->units_cap && m->units; i++)
+		memset(m->units[i].sockets, 0, sizeof(m->units[i].sockets));
+}
+
 void metrics_count_sockets(struct metrics *m, struct snapshot *table, metrics_unit_fn unit_of,
                            void *user)
 {
 	char buf[METRICS_UNIT_MAX];
-
-	memset(m->sockets, 0, sizeof(m->sockets));
-	for (size_t i = 0; i <= m->units_cap && m->units; i++)
-		memset(m->units[i].sockets, 0, sizeof(m->units[i].sockets));
 	for (size_t i = 0; i < table->len; i++) {
 		const struct sock *sk = &table->entries[i].sk;
 		struct metrics_unit *u;

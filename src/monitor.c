@@ -353,6 +353,8 @@ static void write_item(struct monitor *m, struct item *it)
 	}
 }
 
+static void write_items(struct monitor *m);
+
 /* The tracker's dump: the kernel's, parsed straight into its table. */
 static int dump(void *user, const struct diag_sink *sink, struct timespec *ret_taken)
 {
@@ -379,6 +381,17 @@ int monitor_poll(struct monitor *m)
 		return err;
 	}
 
+	write_items(m);
+	m->stats.polls++;
+	m->stats.sockets = tracker_stats(m->tracker)->sockets;
+	return 0;
+}
+
+/* Writes this poll's records, in time order, then flushes the log. */
+static void write_items(struct monitor *m)
+{
+	int err;
+
 	m->stats.write_error = 0;
 	m->stats.journal_error = 0;
 	if (m->items_len)
@@ -386,13 +399,25 @@ int monitor_poll(struct monitor *m)
 	for (size_t i = 0; i < m->items_len; i++)
 		write_item(m, &m->items[i]);
 	m->items_len = 0;
-	m->stats.polls++;
-	m->stats.sockets = tracker_stats(m->tracker)->sockets;
-
 	err = logfile_flush(m->log);
 	if (err < 0 && !m->stats.write_error)
 		m->stats.write_error = err;
-	return 0;
+}
+
+int monitor_end(struct monitor *m)
+{
+	struct timespec now;
+	size_t n;
+	int err;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	m->items_len = 0;
+	m->cg.valid = 0;
+	err = tracker_end(m->tracker, &now, add_item, m);
+	n = m->items_len;
+	write_items(m);
+	m->stats.sockets = 0;
+	return err < 0 ? err : (int)n;
 }
 
 const struct monitor_stats *monitor_stats(const struct monitor *m)

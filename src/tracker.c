@@ -191,6 +191,38 @@ int tracker_poll(struct tracker *t, tracker_dump_fn dump, void *dump_user, track
 	return 0;
 }
 
+int tracker_end(struct tracker *t, const struct timespec *ts, tracker_cb cb, void *user)
+{
+	struct snapshot *s = t->cur;
+
+	for (size_t i = 0; i < s->len; i++) {
+		const struct snapshot_entry *e = &s->entries[i];
+		struct transition_conn c = e->conn;
+		struct transition tr = {
+		    .ts = *ts,
+		    .sk = &e->sk,
+		    .from = e->sk.state,
+		    .to = SOCK_NONE,
+		    .how = TRANSITION_HOW_NETNS,
+		    .conn = &e->conn,
+		};
+		int64_t in = transition_conn_enter(&c, SOCK_NONE, ts);
+		int err;
+
+		if (in >= 0) {
+			tr.has_in_state = 1;
+			tr.in_state_us = (uint64_t)in;
+		}
+		err = cb(&tr, NULL, user);
+		if (err)
+			return err;
+	}
+	snapshot_clear(t->cur);
+	t->have_first = 0;
+	t->stats.sockets = 0;
+	return 0;
+}
+
 struct snapshot *tracker_table(struct tracker *t)
 {
 	return t->cur;

@@ -231,6 +231,38 @@ static void test_no_batch(void)
 	close(p[1]);
 }
 
+/* Several descriptors: each readable one is reported, in turn, so that one
+ * that is always readable cannot starve another; one unwatched is not. */
+static void test_many(void)
+{
+	struct loop *l;
+	struct loop_event ev;
+	int p[3][2], seen[3] = {0};
+
+	CHECK_INT(loop_new(&l, 10000), 0);
+	for (int i = 0; i < 3; i++) {
+		CHECK_INT(pipe2(p[i], O_NONBLOCK | O_CLOEXEC), 0);
+		CHECK_INT(loop_watch(l, p[i][0]), 0);
+		poke(p[i]);
+	}
+	loop_unwatch(l, p[1][0]);
+	/* Never drained: without turns, the first would be reported every time. */
+	for (int k = 0; k < 10; k++) {
+		CHECK_INT(loop_wait(l, &ev), 0);
+		CHECK_INT(ev.type, LOOP_READABLE);
+		for (int i = 0; i < 3; i++)
+			seen[i] += ev.fd == p[i][0];
+	}
+	CHECK_INT(seen[0], 5);
+	CHECK_INT(seen[1], 0);
+	CHECK_INT(seen[2], 5);
+	loop_free(l);
+	for (int i = 0; i < 3; i++) {
+		close(p[i][0]);
+		close(p[i][1]);
+	}
+}
+
 int main(void)
 {
 	test_missed_ticks();
@@ -238,6 +270,7 @@ int main(void)
 	test_signals();
 	test_batch();
 	test_batch_signal();
+	test_many();
 	test_no_batch();
 	return CHECK_DONE();
 }
