@@ -2,6 +2,7 @@
 #ifndef TCPSTATED_EXPORTER_H
 #define TCPSTATED_EXPORTER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -15,6 +16,8 @@ struct exporter;
 /* What a write of the file reads its figures from; all owned by the daemon. */
 struct exporter_sources {
 	struct nsset *set; /* the namespaces' tables and counters */
+	bool many_netns;   /* [poll] netns = all or a list: a series per namespace */
+	uint32_t interval_ms;
 	const struct incidents *inc;
 	uint64_t records_lost;      /* in every log file since start */
 	struct cgroup_map *cgroups; /* NULL: no per-unit socket counts */

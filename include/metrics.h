@@ -41,6 +41,15 @@ struct metrics_unit {
 	uint32_t sockets[SOCK_STATE_MAX]; /* at the last metrics_count_sockets() */
 };
 
+/* One watched network namespace's series ([poll] netns = all), copied in
+ * before rendering. */
+struct metrics_netns {
+	char name[METRICS_UNIT_MAX];
+	uint64_t ino;
+	uint64_t sockets; /* in its latest dump */
+	uint64_t polls;   /* since it is watched */
+};
+
 /* What the daemon knows about its own health, copied in before rendering. */
 struct metrics_health {
 	uint64_t polls;            /* dumps diffed */
@@ -69,6 +78,11 @@ struct metrics {
 	struct metrics_unit *units; /* [units_cap + 1]: the last is "other" */
 	size_t units_cap;           /* units with a label of their own; 0: no per-unit series */
 	size_t units_len;           /* of those, taken so far */
+	/* The namespaces watched, when the daemon watches many: their series. */
+	int netns_on;
+	struct metrics_netns *netns;
+	size_t netns_len, netns_cap;
+	uint64_t netns_interval_us; /* how often each is polled now */
 };
 
 /* Creates empty metrics with per-unit series for at most UNITS_CAP units (0: none).
@@ -92,6 +106,10 @@ void metrics_note_summary(struct metrics *m, const struct summary *s);
 /* Counts a connection closed with OUTCOME (enum transition_outcome), owned by
  * UNIT (NULL: unknown, counted only in the total). */
 void metrics_note_close(struct metrics *m, unsigned outcome, const char *unit);
+
+/* Makes room for the series of N namespaces (metrics_netns), turns them
+ * on, and returns them to be filled in, or NULL when out of memory. */
+struct metrics_netns *metrics_set_netns(struct metrics *m, size_t n);
 
 /* Counts a poll that took USEC µs. */
 void metrics_note_poll(struct metrics *m, uint64_t usec);

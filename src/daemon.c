@@ -246,6 +246,8 @@ static void poll_on_tick(struct daemon *d, const struct loop_event *ev)
 	exporter_note_poll(d->exporter, (end - start) / 1000, nsset_stats(d->set)->write_error);
 	exporter_tick(d->exporter,
 	              &(struct exporter_sources){.set = d->set,
+	                                         .many_netns = d->scan != NULL,
+	                                         .interval_ms = d->cfg.interval_ms,
 	                                         .inc = &d->inc,
 	                                         .records_lost = records_lost(d),
 	                                         .cgroups = d->attrib.cgroups},

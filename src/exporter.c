@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -135,6 +136,25 @@ static void fill_health(struct metrics_health *h, const struct exporter_sources 
 	};
 }
 
+/* The per-namespace series, from the set; out of memory, they are left as they were. */
+static void fill_netns(struct metrics *m, const struct exporter_sources *src)
+{
+	size_t n = nsset_count(src->set);
+	struct metrics_netns *v = metrics_set_netns(m, n);
+
+	if (!v)
+		return;
+	m->netns_interval_us = (uint64_t)nsset_spread(src->set) * src->interval_ms * 1000;
+	for (size_t i = 0; i < n; i++) {
+		struct nsset_view w;
+
+		nsset_view(src->set, i, &w);
+		v[i] = (struct metrics_netns){
+		    .ino = w.tag ? w.tag->ino : 0, .sockets = w.sockets, .polls = w.polls};
+		snprintf(v[i].name, sizeof(v[i].name), "%s", w.tag ? w.tag->name : "");
+	}
+}
+
 void exporter_tick(struct exporter *e, const struct exporter_sources *src, uint64_t now_ns)
 {
 	int err;
@@ -151,6 +171,8 @@ void exporter_tick(struct exporter *e, const struct exporter_sources *src, uint6
 		                      src->cgroups);
 	}
 	fill_health(&e->metrics->health, src);
+	if (src->many_netns)
+		fill_netns(e->metrics, src);
 	err = metrics_file_write(e->file, e->metrics, TCPSTATED_VERSION);
 	if (err < 0 && !e->error)
 		log_warn("cannot write metrics to %s: %s; retrying every %llu s", e->file,

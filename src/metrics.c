@@ -85,7 +85,17 @@ void metrics_free(struct metrics *m)
 	if (!m)
 		return;
 	free(m->units);
+	free(m->netns);
 	free(m);
+}
+
+struct metrics_netns *metrics_set_netns(struct metrics *m, size_t n)
+{
+	if (util_grow((void **)&m->netns, &m->netns_cap, n, sizeof(*m->netns), 16) < 0)
+		return NULL;
+	m->netns_on = 1;
+	m->netns_len = n;
+	return m->netns;
 }
 
 void metrics_note_transition(struct metrics *m, const struct transition *t, uint64_t in_state_us)

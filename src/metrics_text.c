@@ -161,6 +161,39 @@ static void write_units(const struct metrics *m, FILE *f)
 	}
 }
 
+/* The labels of namespace N: {netns="NAME",netns_ino="INO"}. */
+static void netns_labels(FILE *f, const char *series, const struct metrics_netns *n)
+{
+	fprintf(f, PREFIX "%s{netns=\"", series);
+	label_value(f, n->name);
+	fprintf(f, "\",netns_ino=\"%" PRIu64 "\"}", n->ino);
+}
+
+static void write_netns(const struct metrics *m, FILE *f)
+{
+	if (!m->netns_on)
+		return;
+	header(f, "netns_watched", "gauge", "Network namespaces watched ([poll] netns).");
+	fprintf(f, PREFIX "netns_watched %zu\n", m->netns_len);
+	header(f, "netns_poll_interval_seconds", "gauge",
+	       "How often each namespace is polled now: the interval, times the spread "
+	       "[poll] netns_budget imposes.");
+	fputs(PREFIX "netns_poll_interval_seconds ", f);
+	seconds(f, m->netns_interval_us);
+	fputc('\n', f);
+	header(f, "netns_sockets", "gauge", "TCP sockets in each namespace's latest dump.");
+	for (size_t i = 0; i < m->netns_len; i++) {
+		netns_labels(f, "netns_sockets", &m->netns[i]);
+		fprintf(f, " %" PRIu64 "\n", m->netns[i].sockets);
+	}
+	header(f, "netns_polls_total", "counter",
+	       "Dumps of each namespace taken and compared since it is watched.");
+	for (size_t i = 0; i < m->netns_len; i++) {
+		netns_labels(f, "netns_polls_total", &m->netns[i]);
+		fprintf(f, " %" PRIu64 "\n", m->netns[i].polls);
+	}
+}
+
 static void counter(FILE *f, const char *name, const char *help, uint64_t value)
 {
 	header(f, name, "counter", help);
@@ -205,6 +238,7 @@ int metrics_text_write(const struct metrics *m, const char *version, FILE *f)
 	write_closed(m, f);
 	write_durations(m, f);
 	write_units(m, f);
+	write_netns(m, f);
 	write_health(m, version, f);
 	return ferror(f) ? -EIO : 0;
 }

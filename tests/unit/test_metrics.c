@@ -230,6 +230,43 @@ static void test_count_sockets(void)
 	snapshot_release(&table);
 }
 
+/* Many namespaces: their tables add up in the gauges, and each has series of
+ * its own, only when turned on. */
+static void test_netns(void)
+{
+	struct sock sk = test_sock(1, SOCK_ESTABLISHED, SOCK_KIND_FULL, 2, 80);
+	struct snapshot table;
+	struct metrics *m;
+	struct metrics_netns *v;
+	char *text;
+
+	snapshot_init(&table);
+	CHECK_INT(snapshot_put(&table, &sk), 0);
+	CHECK_INT(metrics_new(&m, 0), 0);
+	text = render(m);
+	CHECK(!strstr(text, "netns"));
+	free(text);
+	metrics_clear_sockets(m);
+	metrics_count_sockets(m, &table, NULL, NULL); /* one namespace */
+	metrics_count_sockets(m, &table, NULL, NULL); /* and another */
+	v = metrics_set_netns(m, 2);
+	CHECK(v != NULL);
+	v[0] = (struct metrics_netns){.name = "blue", .ino = 4026532201, .sockets = 1, .polls = 7};
+	v[1] = (struct metrics_netns){.name = "a\"b", .ino = 4026532202, .sockets = 1, .polls = 3};
+	m->netns_interval_us = 300000;
+	text = render(m);
+	CHECK_CONTAINS(text, "\ntcpstated_sockets{state=\"established\",family=\"ipv4\"} 2\n");
+	CHECK_CONTAINS(text, "\ntcpstated_netns_watched 2\n");
+	CHECK_CONTAINS(text, "\ntcpstated_netns_poll_interval_seconds 0.300000\n");
+	CHECK_CONTAINS(text,
+	               "\ntcpstated_netns_sockets{netns=\"blue\",netns_ino=\"4026532201\"} 1\n");
+	CHECK_CONTAINS(
+	    text, "\ntcpstated_netns_polls_total{netns=\"a\\\"b\",netns_ino=\"4026532202\"} 3\n");
+	free(text);
+	metrics_free(m);
+	snapshot_release(&table);
+}
+
 int main(void)
 {
 	test_hist_buckets();
@@ -237,5 +274,6 @@ int main(void)
 	test_summary_and_poll();
 	test_closes_and_units();
 	test_count_sockets();
+	test_netns();
 	return CHECK_DONE();
 }
