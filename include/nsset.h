@@ -99,8 +99,10 @@ int nsset_read_events(struct nsset *s, int fd);
  * poll's first. Valid until the next call. */
 const struct monitor_stats *nsset_stats(struct nsset *s);
 
-/* Namespaces watched, and how many of them have notifications. */
+/* Namespaces watched, and how many of them have notifications; namespaces
+ * found that could not be entered. */
 size_t nsset_count(const struct nsset *s);
+size_t nsset_refused(const struct nsset *s);
 size_t nsset_with_events(const struct nsset *s);
 
 /* The receive buffer granted to the notification sockets (the smallest), 0 without. */
@@ -108,6 +110,18 @@ uint64_t nsset_event_buffer(const struct nsset *s);
 
 /* The ticks between two polls of each namespace: 1 unless the budget spreads them. */
 uint32_t nsset_spread(const struct nsset *s);
+
+/* The largest spread: even a host whose rounds cost 100 times the budget
+ * polls each namespace every 100 ticks, not never. */
+#define NSSET_SPREAD_MAX 100
+
+/*
+ * The spread after a round of polls that cost ROUND_NS of CPU, against
+ * BUDGET_NS a tick (0: none), from SPREAD: grows as soon as the round is
+ * over the budget, shrinks only once it fits in 80 % of it, so that a cost
+ * near the line does not flip it at every tick. Pure, for the tests.
+ */
+uint32_t nsset_spread_next(uint32_t spread, uint64_t round_ns, uint64_t budget_ns);
 
 /* The I-th watched namespace (I < nsset_count()): its tag (NULL when records do
  * not say), its table and its polls so far. */

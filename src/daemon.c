@@ -186,8 +186,9 @@ static void poll_once(struct daemon *d, bool tick)
 	 * still counts as a live loop: it is logged and retried.
 	 */
 	sdnotify_watchdog();
-	if (!d->ready && st->polls > 0) {
-		/* The log is open and the first snapshot is in the table. */
+	if (!d->ready && (st->polls > 0 || nsset_count(d->set) == 0)) {
+		/* The log is open and the first snapshot is in the table (or
+		 * no namespace is there to take one of yet). */
 		format_status(d, status, sizeof(status));
 		err = sdnotify_ready(status);
 		if (err < 0)
@@ -225,6 +226,25 @@ static void rescan(struct daemon *d, uint64_t now)
 	if (incident_end(&d->inc.rescan, NULL))
 		log_info("searching for network namespaces works again");
 	nsset_update(d->set, found, n);
+}
+
+/* [poll] netns changed from one list to another SPEC on a reload: the
+ * namespaces SPEC finds, at once. Returns false, having said why, when
+ * nsscan refuses SPEC: the old one is kept. */
+static bool rescan_with(struct daemon *d, const char *spec)
+{
+	struct nsscan *scan;
+	char err[CONFIG_ERR_MAX];
+
+	if (nsscan_new(&scan, spec, err, sizeof(err)) < 0) {
+		log_err("[poll] netns: %s; keeping %s", err, d->cfg.netns);
+		return false;
+	}
+	nsscan_free(d->scan);
+	d->scan = scan;
+	d->rescan_due_ns = 0;
+	rescan(d, util_mono_ns());
+	return true;
 }
 
 /*
@@ -338,7 +358,9 @@ static void apply_journal(struct daemon *d, const struct config *cfg)
 /* Of a reloaded CFG, what applies only at the next start: the running values are kept. */
 static void keep_start_only(const struct daemon *d, struct config *cfg)
 {
-	if (strcmp(cfg->netns, d->cfg.netns) != 0) {
+	if (strcmp(cfg->netns, d->cfg.netns) != 0 && d->scan && nsscan_is_dynamic(cfg->netns)) {
+		/* From one list to another: reload_apply() searches again. */
+	} else if (strcmp(cfg->netns, d->cfg.netns) != 0) {
 		log_warn("[poll] netns changed to \"%s\"; a namespace is entered only at "
 		         "start, so this applies at the next start",
 		         cfg->netns);
@@ -370,6 +392,8 @@ static void reload_apply(struct daemon *d, struct config *cfg, const char *sourc
 	int r;
 
 	keep_start_only(d, cfg);
+	if (strcmp(cfg->netns, d->cfg.netns) != 0 && !rescan_with(d, cfg->netns))
+		memcpy(cfg->netns, d->cfg.netns, sizeof(cfg->netns));
 	if (cfg->interval_ms != d->cfg.interval_ms) {
 		r = loop_set_interval(d->loop, cfg->interval_ms);
 		if (r < 0) {
@@ -528,6 +552,11 @@ static void start_namespaces(struct daemon *d)
 	if (r < 0)
 		fatal(CONFIG_EXIT, "[poll] netns: %s", err);
 	rescan(d, util_mono_ns());
+	if (nsset_count(d->set) == 0)
+		log_info(
+		    "no network namespace matches [poll] netns = %s yet; searching every %" PRIu32
+		    " ms",
+		    d->cfg.netns, d->cfg.netns_rescan_ms);
 }
 
 /* The monitors, the loop and what they use, as D->cfg says; exits 71 when it cannot. */

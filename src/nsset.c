@@ -38,10 +38,6 @@
 #include "transition.h"
 #include "util.h"
 
-/* The largest spread: even a host whose rounds cost 100 times the budget
- * polls each namespace every 100 ticks, not never. */
-#define SPREAD_MAX 100
-
 /* One watched namespace. */
 struct watch {
 	struct transition_netns tag; /* tag.name points at name */
@@ -78,6 +74,7 @@ struct nsset {
 	size_t n, cap;
 	struct refused *refused;
 	size_t nrefused, refused_cap;
+	bool eperm_said; /* a namespace refused for want of privilege was said */
 	uint32_t next_phase;
 	struct nsset_schedule sched;
 	uint64_t tick;
@@ -324,11 +321,17 @@ static void note_refused(struct nsset *s, const struct nsscan_ns *ns, int err)
 	if (util_grow((void **)&s->refused, &s->refused_cap, s->nrefused + 1, sizeof(*s->refused),
 	              8) == 0)
 		s->refused[s->nrefused++] = (struct refused){.ino = ns->ino, .found = true};
+	/* Without the privilege, every other namespace fails alike: said once,
+	 * counted in the status line. */
+	if (err == -EPERM && s->eperm_said)
+		return;
+	s->eperm_said |= err == -EPERM;
 	log_warn("cannot watch network namespace %s (inode %" PRIu64 ", %s): %s%s; trying again "
 	         "at every rescan",
 	         ns->name, ns->ino, ns->path, strerror(-err),
-	         err == -EPERM ? " (entering a namespace takes CAP_SYS_ADMIN; see "
-	                         "docs/systemd.md)"
+	         err == -EPERM ? " (entering a namespace takes CAP_SYS_ADMIN: see the drop-in in "
+	                         "docs/systemd.md; other namespaces refused for this are "
+	                         "only counted, in the status line)"
 	                       : "");
 }
 
@@ -463,27 +466,6 @@ static int poll_watch(struct nsset *s, struct watch *w)
 	return err;
 }
 
-/*
- * The spread for a round that costs COST_NS of CPU against the budget: grows
- * as soon as the round is over it, shrinks only once the round fits in 80 %
- * of it, so that a cost near the line does not flip it at every tick.
- */
-static uint32_t spread_for(const struct nsset *s, uint64_t cost_ns)
-{
-	uint64_t budget = (uint64_t)s->sched.interval_ms * 1000000ULL * s->sched.budget_pct / 100;
-	uint64_t up, down;
-
-	if (!s->sched.budget_pct || !budget || s->n < 2)
-		return 1;
-	up = (cost_ns + budget - 1) / budget;
-	down = (cost_ns * 10 + budget * 8 - 1) / (budget * 8);
-	if (up > s->spread)
-		return (uint32_t)(up > SPREAD_MAX ? SPREAD_MAX : up);
-	if (down < s->spread)
-		return (uint32_t)(down < 1 ? 1 : down);
-	return s->spread;
-}
-
 /* Sets the spread from what the latest polls cost, and says when it changes. */
 static void respread(struct nsset *s)
 {
@@ -492,7 +474,10 @@ static void respread(struct nsset *s)
 
 	for (size_t i = 0; i < s->n; i++)
 		cost += s->w[i]->cost_ns;
-	k = spread_for(s, cost);
+	k = s->sched.budget_pct && s->n > 1
+	        ? nsset_spread_next(s->spread, cost,
+	                            (uint64_t)s->sched.interval_ms * 10000ULL * s->sched.budget_pct)
+	        : 1;
 	if (k == s->spread)
 		return;
 	if (k > 1)
@@ -508,6 +493,21 @@ static void respread(struct nsset *s)
 		    "CPU a round): each is polled every %" PRIu32 " ms",
 		    s->n, (double)cost / 1e6, s->sched.interval_ms);
 	s->spread = k;
+}
+
+uint32_t nsset_spread_next(uint32_t spread, uint64_t round_ns, uint64_t budget_ns)
+{
+	uint64_t up, down;
+
+	if (!budget_ns)
+		return 1;
+	up = (round_ns + budget_ns - 1) / budget_ns;
+	down = (round_ns * 10 + budget_ns * 8 - 1) / (budget_ns * 8);
+	if (up > spread)
+		return (uint32_t)(up > NSSET_SPREAD_MAX ? NSSET_SPREAD_MAX : up);
+	if (down < spread)
+		return (uint32_t)(down < 1 ? 1 : down);
+	return spread;
 }
 
 int nsset_poll(struct nsset *s, bool tick)
@@ -588,6 +588,11 @@ const struct monitor_stats *nsset_stats(struct nsset *s)
 size_t nsset_count(const struct nsset *s)
 {
 	return s->n;
+}
+
+size_t nsset_refused(const struct nsset *s)
+{
+	return s->nrefused;
 }
 
 size_t nsset_with_events(const struct nsset *s)
