@@ -63,8 +63,9 @@ int nsset_add_here(struct nsset *s, struct diag *diag, const struct transition_n
 /*
  * Makes the watched set FOUND (N namespaces, sorted by inode, from
  * nsscan_run()): a namespace new to the set is entered, its sockets opened
- * and watched from its next poll; one no longer found is polled a last time
- * and its sockets still known are ended (monitor_end()). Says what it does
+ * and watched from its next poll; one that two updates in a row did not find
+ * is polled a last time and its sockets still known are ended
+ * (monitor_end()). Says what it does
  * (log.h). Never fails: a namespace that cannot be entered is said once and
  * tried again at the next rescan.
  */

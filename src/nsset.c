@@ -45,6 +45,7 @@ struct watch {
 	bool dynamic;                /* found by a scan; ends when a scan misses it */
 	bool found;                  /* by the latest scan */
 	bool urgent;                 /* its notifications overran: poll at once */
+	uint8_t misses;              /* scans in a row that did not find it */
 	char name[NSSCAN_NAME_MAX];
 	struct diag *diag;
 	bool owns_diag;
@@ -399,7 +400,7 @@ static const struct nsscan_ns *find_ns(const struct nsscan_ns *found, size_t n, 
 	return NULL;
 }
 
-/* Ends the watched namespaces FOUND no longer has; renames the others. */
+/* Ends the watched namespaces FOUND has missed twice in a row; renames the others. */
 static void drop_vanished(struct nsset *s, const struct nsscan_ns *found, size_t n)
 {
 	size_t kept = 0;
@@ -408,10 +409,14 @@ static void drop_vanished(struct nsset *s, const struct nsscan_ns *found, size_t
 		struct watch *w = s->w[i];
 		const struct nsscan_ns *ns = w->dynamic ? find_ns(found, n, w->tag.ino) : NULL;
 
-		if (w->dynamic && !ns) {
+		/* Two scans in a row, so that a process caught between two
+		 * namespaces (a runtime setting one up) ends nothing. */
+		if (w->dynamic && !ns && ++w->misses >= 2) {
 			watch_end(s, w);
 			continue;
 		}
+		if (ns)
+			w->misses = 0;
 		if (ns && strcmp(ns->name, w->name) != 0) {
 			log_info("network namespace %s (inode %" PRIu64 ") is now named %s",
 			         w->name, w->tag.ino, ns->name);
