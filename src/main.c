@@ -15,6 +15,7 @@
 #include "log.h"
 #include "logfile.h"
 #include "netns.h"
+#include "nsscan.h"
 #include "once.h"
 #include "sdnotify.h"
 
@@ -60,6 +61,34 @@ static void enter_netns(const char *spec)
 	log_info("watching network namespace %s", path);
 }
 
+/* --check-config for a dynamic [poll] netns: one search, and how many
+ * namespaces it matches now (none is no error: they may come later). */
+static void check_netns_scan(const char *spec)
+{
+	const struct nsscan_ns *v;
+	struct nsscan *s;
+	char err[256];
+	size_t n;
+	int r;
+
+	r = nsscan_new(&s, spec, err, sizeof(err));
+	if (r < 0)
+		fatal(CONFIG_EXIT, "[poll] netns: %s", r == -EINVAL ? err : strerror(-r));
+	r = nsscan_run(s, &v, &n);
+	if (r < 0) {
+		log_warn("cannot search for network namespaces: %s", strerror(-r));
+	} else {
+		printf("# [poll] netns matches %zu network namespace%s now\n", n,
+		       n == 1 ? "" : "s");
+		if (nsscan_stats(s)->unreadable)
+			printf("# %zu process%s unreadable: give CAP_SYS_PTRACE to see their "
+			       "namespaces\n",
+			       nsscan_stats(s)->unreadable,
+			       nsscan_stats(s)->unreadable == 1 ? "" : "es");
+	}
+	nsscan_free(s);
+}
+
 /* --check-config: what the start would refuse before opening the log, then
  * the configuration. */
 static void check_config(const struct config *cfg, const char *source)
@@ -67,11 +96,13 @@ static void check_config(const struct config *cfg, const char *source)
 	char path[PATH_MAX];
 	int fd;
 
-	if (cfg->netns[0]) {
+	if (cfg->netns[0] && !nsscan_is_dynamic(cfg->netns)) {
 		open_netns(cfg->netns, path, &fd);
 		close(fd);
 	}
 	cli_print_config(cfg, source);
+	if (nsscan_is_dynamic(cfg->netns))
+		check_netns_scan(cfg->netns);
 }
 
 int main(int argc, char **argv)
