@@ -76,6 +76,11 @@ struct nsscan {
 	struct nsscan_stats stats;
 };
 
+static bool is_all(const char *item, size_t n)
+{
+	return n == 3 && memcmp(item, "all", 3) == 0;
+}
+
 static bool is_glob(const char *item, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -88,17 +93,13 @@ static bool is_glob(const char *item, size_t n)
  * *S moved past it. NULL at the end. */
 static const char *next_item(const char **s, size_t *ret_n)
 {
-	const char *p = *s, *start;
+	static const char blanks[] = " \t\n\v\f\r";
+	const char *start = *s + strspn(*s, blanks);
 
-	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
-		p++;
-	if (!*p)
+	if (!*start)
 		return NULL;
-	start = p;
-	while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
-		p++;
-	*s = p;
-	*ret_n = (size_t)(p - start);
+	*ret_n = strcspn(start, blanks);
+	*s = start + *ret_n;
 	return start;
 }
 
@@ -136,7 +137,7 @@ static int check_item(const char *item, size_t n, bool dynamic, bool many, char 
 
 	if ((n == 1 && item[0] == '.') || (n == 2 && memcmp(item, "..", 2) == 0))
 		return WHY("\"%.*s\" is not a namespace name", len, item);
-	if (n == 3 && memcmp(item, "all", 3) == 0 && many)
+	if (is_all(item, n) && many)
 		return WHY("\"all\" matches every namespace: write it alone");
 	if (!slash && n >= NSSCAN_NAME_MAX)
 		return WHY("\"%.20s...\" is longer than a namespace name (%d bytes)", item,
@@ -171,17 +172,18 @@ bool nsscan_is_dynamic(const char *spec)
 	item = next_item(&s, &n);
 	if (!item)
 		return false;
-	if ((n == 3 && memcmp(item, "all", 3) == 0) || is_glob(item, n))
+	if (is_all(item, n) || is_glob(item, n))
 		return true;
 	return next_item(&s, &n) != NULL;
 }
 
 static int parse_items(struct nsscan *s, const char *spec)
 {
-	size_t count = count_items(spec), i = 0, n;
-	const char *item;
+	size_t count = count_items(spec), i = 0, n = 0;
+	const char *first = spec, *item;
 
-	s->all = count == 1 && nsscan_is_dynamic(spec) && !strpbrk(spec, "*?[");
+	item = next_item(&first, &n);
+	s->all = item && count == 1 && is_all(item, n);
 	if (s->all)
 		count = 0;
 	s->items = calloc(count + 1, sizeof(*s->items));
