@@ -59,6 +59,11 @@ struct entry {
 	char unit[NSSCAN_NAME_MAX];    /* the systemd unit of its cgroup; "": none */
 };
 
+struct entries {
+	struct entry *v;
+	size_t n, cap;
+};
+
 struct nsscan {
 	char **items; /* NULL-terminated; none when all */
 	bool all;
@@ -66,9 +71,8 @@ struct nsscan {
 	bool name_items;         /* some item does not: names must be matched */
 	char root[PATH_MAX / 2]; /* "" for / */
 	size_t rootlen;
-	struct entry *cur, *prev; /* this run's, and the last one's (sorted by ino) */
-	size_t ncur, nprev, cap_cur, cap_prev;
-	uint32_t *slots; /* ino -> index + 1 into cur; open addressing */
+	struct entries cur, prev; /* this run's, and the last one's (sorted by ino) */
+	uint32_t *slots;          /* ino -> index + 1 into cur; open addressing */
 	size_t mask;
 	struct nsscan_ns *out;
 	size_t out_cap;
@@ -227,8 +231,8 @@ void nsscan_free(struct nsscan *s)
 	for (size_t i = 0; s->items && s->items[i]; i++)
 		free(s->items[i]);
 	free(s->items);
-	free(s->cur);
-	free(s->prev);
+	free(s->cur.v);
+	free(s->prev.v);
 	free(s->slots);
 	free(s->out);
 	free(s);
@@ -262,7 +266,7 @@ static int by_ino(const void *key, const void *elem)
 const struct nsscan_ns *nsscan_find(const struct nsscan_ns *v, size_t n, uint64_t ino)
 {
 	/* ino is the first member, so an entry compares as its inode. */
-	return bsearch(&ino, v, n, sizeof(*v), by_ino);
+	return n ? bsearch(&ino, v, n, sizeof(*v), by_ino) : NULL;
 }
 
 static size_t slot_of(const struct nsscan *s, uint64_t ino)
@@ -276,7 +280,7 @@ static int slots_grow(struct nsscan *s)
 	size_t n = s->slots ? 2 * (s->mask + 1) : 64;
 	uint32_t *slots;
 
-	if (s->slots && 2 * (s->ncur + 1) <= s->mask + 1)
+	if (s->slots && 2 * (s->cur.n + 1) <= s->mask + 1)
 		return 0;
 	if (n > UINT32_MAX)
 		return -ENOMEM;
@@ -286,8 +290,8 @@ static int slots_grow(struct nsscan *s)
 	free(s->slots);
 	s->slots = slots;
 	s->mask = n - 1;
-	for (size_t i = 0; i < s->ncur; i++) {
-		size_t j = slot_of(s, s->cur[i].ns.ino);
+	for (size_t i = 0; i < s->cur.n; i++) {
+		size_t j = slot_of(s, s->cur.v[i].ns.ino);
 
 		while (slots[j])
 			j = (j + 1) & s->mask;
@@ -303,15 +307,15 @@ static struct entry *entry_get(struct nsscan *s, uint64_t ino)
 	size_t j;
 
 	for (j = s->slots ? slot_of(s, ino) : 0; s->slots && s->slots[j]; j = (j + 1) & s->mask)
-		if (s->cur[s->slots[j] - 1].ns.ino == ino)
-			return &s->cur[s->slots[j] - 1];
+		if (s->cur.v[s->slots[j] - 1].ns.ino == ino)
+			return &s->cur.v[s->slots[j] - 1];
 	if (slots_grow(s) < 0 ||
-	    util_grow((void **)&s->cur, &s->cap_cur, s->ncur + 1, sizeof(*s->cur), 16) < 0)
+	    util_grow((void **)&s->cur.v, &s->cur.cap, s->cur.n + 1, sizeof(*s->cur.v), 16) < 0)
 		return NULL;
 	for (j = slot_of(s, ino); s->slots[j]; j = (j + 1) & s->mask)
 		;
-	e = &s->cur[s->ncur++];
-	s->slots[j] = (uint32_t)s->ncur;
+	e = &s->cur.v[s->cur.n++];
+	s->slots[j] = (uint32_t)s->cur.n;
 	e->ns.ino = ino;
 	e->ns.path[0] = e->ns.name[0] = e->runtime[0] = e->unit[0] = '\0';
 	e->ns.host = false;
@@ -607,15 +611,17 @@ static int finish(struct nsscan *s, size_t *ret_n)
 {
 	size_t n = 0;
 
-	for (size_t i = 0; i < s->ncur; i++) {
-		struct entry *e = &s->cur[i];
+	for (size_t i = 0; i < s->cur.n; i++) {
+		struct entry *e = &s->cur.v[i];
 		const struct entry *prev;
 
 		e->ns.host = e->ns.ino == s->host_ino;
 		if (!s->all && !e->matched && !s->name_items)
 			continue; /* nothing can match it: no need for a name */
 		/* An entry compares as its inode, the first member of its first member. */
-		prev = bsearch(&e->ns.ino, s->prev, s->nprev, sizeof(*s->prev), by_ino);
+		prev = s->prev.n
+		           ? bsearch(&e->ns.ino, s->prev.v, s->prev.n, sizeof(*s->prev.v), by_ino)
+		           : NULL;
 		name_entry(s, e, prev);
 		if (e->rank > RANK_PROC && e->pid)
 			snprintf(e->ns.path, sizeof(e->ns.path), "%s/proc/%" PRIu32 "/ns/net",
@@ -638,15 +644,11 @@ static int by_entry(const void *a, const void *b)
 /* Empties this run's entries, keeping the last run's as PREV. */
 static void start_run(struct nsscan *s)
 {
-	struct entry *t = s->prev;
-	size_t cap = s->cap_prev;
+	struct entries t = s->prev;
 
 	s->prev = s->cur;
-	s->cap_prev = s->cap_cur;
-	s->nprev = s->ncur;
 	s->cur = t;
-	s->cap_cur = cap;
-	s->ncur = 0;
+	s->cur.n = 0;
 	if (s->slots)
 		memset(s->slots, 0, (s->mask + 1) * sizeof(*s->slots));
 	s->stats = (struct nsscan_stats){.runs = s->stats.runs + 1};
@@ -666,11 +668,12 @@ int nsscan_run(struct nsscan *s, const struct nsscan_ns **ret, size_t *ret_n)
 	if (err == 0)
 		err = scan_proc(s);
 	if (err == 0) {
-		qsort(s->cur, s->ncur, sizeof(*s->cur), by_entry);
+		if (s->cur.n) /* qsort() wants an array, even for none */
+			qsort(s->cur.v, s->cur.n, sizeof(*s->cur.v), by_entry);
 		err = finish(s, &n);
 	}
 	if (err < 0) {
-		s->ncur = 0; /* the next run keeps no half-made names */
+		s->cur.n = 0; /* the next run keeps no half-made names */
 		return err;
 	}
 	*ret = s->out;
