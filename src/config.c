@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "inifile.h"
+#include "nsscan.h"
 #include "util.h"
 
 #define PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
@@ -31,7 +32,7 @@ enum key_type {
 	KEY_PATH,   /* char[PATH_MAX], non-empty */
 	KEY_FSYNC,  /* enum logfile_fsync, by logfile_fsync_name() */
 	KEY_MODE,   /* unsigned, octal file mode: owner rw, nothing beyond 0666 */
-	KEY_NETNS,  /* char[PATH_MAX]: a name in /run/netns or a path; empty = our own */
+	KEY_NETNS,  /* char[PATH_MAX]: one namespace, "all" or a list (nsscan.h); "" = ours */
 	KEY_PORTS,  /* struct filter_ports: "80 443 8000-8100"; empty = any */
 	KEY_ADDRS,  /* struct filter_addrs: "10.0.0.0/8 ::1"; empty = any */
 	KEY_STATES, /* uint32_t state bits: "ESTABLISHED TIME_WAIT"; empty = all */
@@ -410,11 +411,18 @@ static int parse_path(struct setting *s, void *field)
 	return 0;
 }
 
+/* One namespace, "all", or a list of names, paths and globs: each item is
+ * checked by the scanner that will read it. */
 static int parse_netns(struct setting *s, void *field)
 {
-	if (strcmp(s->value, ".") == 0 || strcmp(s->value, "..") == 0)
-		return refuse(s, "invalid value \"%s\" (not a namespace name)", s->shown);
-	return parse_path(s, field);
+	const char *problem = path_problem(s->value);
+
+	if (problem)
+		return refuse(s, "invalid value \"%s\" (%s)", s->shown, problem);
+	if (nsscan_check(s->value, s->why, sizeof(s->why)) < 0)
+		return -EINVAL;
+	memcpy(field, s->value, strlen(s->value) + 1);
+	return 0;
 }
 
 static int parse_ports(struct setting *s, void *field)
@@ -533,7 +541,8 @@ static const struct config_type types[KEY_TYPE_MAX] = {
     [KEY_MODE] = {parse_mode, print_mode, NULL,
                   "an octal file mode from 0600 to 0666 with owner read and write (0600)", NULL, 0},
     [KEY_NETNS] = {parse_netns, print_string, NULL,
-                   "a name in /run/netns or a path such as /proc/PID/ns/net",
+                   "a name in /run/netns, a path such as /proc/PID/ns/net, all, or a list "
+                   "such as blue web-* /run/docker/netns/*",
                    "the namespace tcpstated runs in", 1},
     [KEY_PORTS] = {parse_ports, print_ports, NULL, "ports or ranges such as 80 443 8000-8100",
                    "any port", sizeof(struct filter_ports)},

@@ -66,6 +66,34 @@ static void enter_netns(const char *spec, uint64_t *ret_ino)
 	log_info("watching network namespace %s", path);
 }
 
+/* --check-config for a dynamic [poll] netns: one search, and how many
+ * namespaces it matches now (none is no error: they may come later). */
+static void check_netns_scan(const char *spec)
+{
+	const struct nsscan_ns *v;
+	struct nsscan *s;
+	char err[256];
+	size_t n;
+	int r;
+
+	r = nsscan_new(&s, spec, err, sizeof(err));
+	if (r < 0)
+		fatal(CONFIG_EXIT, "[poll] netns: %s", r == -EINVAL ? err : strerror(-r));
+	r = nsscan_run(s, &v, &n);
+	if (r < 0) {
+		log_warn("cannot search for network namespaces: %s", strerror(-r));
+	} else {
+		printf("# [poll] netns matches %zu network namespace%s now\n", n,
+		       n == 1 ? "" : "s");
+		if (nsscan_stats(s)->unreadable)
+			printf("# %zu process%s unreadable: give CAP_SYS_PTRACE to see their "
+			       "namespaces\n",
+			       nsscan_stats(s)->unreadable,
+			       nsscan_stats(s)->unreadable == 1 ? "" : "es");
+	}
+	nsscan_free(s);
+}
+
 /* --check-config: what the start would refuse before opening the log, then
  * the configuration. */
 static void check_config(const struct config *cfg, const char *source)
@@ -78,6 +106,8 @@ static void check_config(const struct config *cfg, const char *source)
 		close(fd);
 	}
 	cli_print_config(cfg, source);
+	if (nsscan_is_dynamic(cfg->netns))
+		check_netns_scan(cfg->netns);
 }
 
 int main(int argc, char **argv)

@@ -199,7 +199,26 @@ def bad_path_and_netns_options():
     expect(run("--log-file", "", "--check-config"), EX_USAGE,
            "--log-file: [log] path: empty value")
     expect(run("--netns", "..", "--check-config"), EX_USAGE,
-           '--netns: [poll] netns: invalid value ".."')
+           '--netns: [poll] netns: ".." is not a namespace name')
+    # In a list, each item is checked and the bad one named.
+    expect(run("--netns", "blue web-[ab", "--check-config"), EX_USAGE,
+           '--netns: [poll] netns: "web-[ab" has a "[" that no "]" closes')
+
+
+@case
+def check_config_dynamic_netns():
+    # A dynamic spec is searched for, not opened as one namespace: "all"
+    # matches at least ours, a glob that matches nothing is no error.
+    res = run("--netns", "all", "--check-config")
+    expect(res, 0)
+    counts = [line for line in res.stdout.splitlines()
+              if line.startswith("# [poll] netns matches ")]
+    if len(counts) != 1 or counts[0].split()[4] in ("0", "network"):
+        raise AssertionError(f"--check-config --netns all: no count:\n{res.stdout}")
+    res = run("--netns", "tcpstated-test-none-* /run/netns/tcpstated-none", "--check-config")
+    expect(res, 0)
+    if "# [poll] netns matches 0 network namespaces now" not in res.stdout.splitlines():
+        raise AssertionError(f"--check-config with a glob:\n{res.stdout}")
 
 
 @case

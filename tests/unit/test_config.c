@@ -80,6 +80,11 @@ static void test_defaults(void)
 	CHECK(memcmp(&cfg, &def, sizeof(cfg)) == 0);
 }
 
+#define NETNS_EXPECT                                                                               \
+	"a name in /run/netns, a path such as /proc/PID/ns/net, all, or a list such as blue "      \
+	"web-* "                                                                                   \
+	"/run/docker/netns/*"
+
 static void test_netns(void)
 {
 	struct config cfg;
@@ -94,13 +99,39 @@ static void test_netns(void)
 	CHECK_INT(load(&cfg, "[poll]\nnetns =\n"), 0);
 	CHECK_STR(cfg.netns, "");
 	CHECK_INT(set(&cfg, "poll", "netns", ".."), -EINVAL);
-	CHECK_STR(err, "[poll] netns: invalid value \"..\" (not a namespace name), expected a "
-	               "name in /run/netns or a path such as /proc/PID/ns/net, or nothing (the "
-	               "namespace tcpstated runs in)");
+	CHECK_STR(err, "[poll] netns: \"..\" is not a namespace name, expected " NETNS_EXPECT
+	               ", or nothing (the namespace tcpstated runs in)");
 	CHECK_LOAD_ERROR("[poll]\nnetns = a\tb\n",
 	                 "t.conf:2: [poll] netns: invalid value \"a?b\" (control character), "
-	                 "expected a name in /run/netns or a path such as /proc/PID/ns/net, or "
-	                 "nothing (the namespace tcpstated runs in)");
+	                 "expected " NETNS_EXPECT ", or nothing (the namespace tcpstated runs in)");
+}
+
+/* Dynamic mode: "all", or a list of names, paths and globs, kept as written. */
+static void test_netns_list(void)
+{
+	struct config cfg;
+
+	CHECK_INT(load(&cfg, "[poll]\nnetns = all\n"), 0);
+	CHECK_STR(cfg.netns, "all");
+	CHECK_INT(load(&cfg, "[poll]\nnetns = blue web-*  /run/docker/netns/*\n"), 0);
+	CHECK_STR(cfg.netns, "blue web-*  /run/docker/netns/*");
+	CHECK_INT(load(&cfg, "[poll]\nnetns = \"c[0-9] /proc/1/ns/net\"\n"), 0);
+	CHECK_STR(cfg.netns, "c[0-9] /proc/1/ns/net");
+	CHECK_INT(set(&cfg, "poll", "netns", "web-*"), 0);
+	CHECK_STR(cfg.netns, "web-*");
+	/* Each item is checked; the message names the bad one, with file and line. */
+	CHECK_LOAD_ERROR("[poll]\ninterval_ms = 100\nnetns = blue web-[ab\n",
+	                 "t.conf:3: [poll] netns: \"web-[ab\" has a \"[\" that no \"]\" closes, "
+	                 "expected " NETNS_EXPECT ", or nothing (the namespace tcpstated runs in)");
+	CHECK_LOAD_ERROR("[poll]\nnetns = all blue\n",
+	                 "t.conf:2: [poll] netns: \"all\" matches every namespace: write it alone, "
+	                 "expected " NETNS_EXPECT ", or nothing (the namespace tcpstated runs in)");
+	CHECK_INT(set(&cfg, "poll", "netns", "blue run/x"), -EINVAL);
+	CHECK_STR(err,
+	          "[poll] netns: \"run/x\" is a relative path: in a list, paths begin with "
+	          "/, expected " NETNS_EXPECT ", or nothing (the namespace tcpstated runs in)");
+	CHECK_INT(set(&cfg, "poll", "netns", "blue ; red"), -EINVAL);
+	CHECK_CONTAINS(err, "which begins a comment");
 }
 
 static void test_metrics_keys(void)
@@ -952,6 +983,7 @@ int main(void)
 	test_defaults();
 	test_good_file();
 	test_netns();
+	test_netns_list();
 	test_filter_keys();
 	test_metrics_keys();
 	test_numbers();
