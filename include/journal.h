@@ -50,8 +50,8 @@ struct journal_entry {
  * MESSAGE_ID, PRIORITY=6, SYSLOG_IDENTIFIER, and TCPSTATE_FAMILY, _LADDR,
  * _LPORT, _RADDR, _RPORT, _FROM, _TO, _HOW, _COOKIE, _TS, plus _UID and _INODE
  * when the kernel gave them, _NETNS and _NETNS_INO when T says its
- * namespace, and _CGROUP, _UNIT, _PID, _COMM when T's owner has them. No I/O. Returns 0, or -ENOSPC (cannot happen
- * with the buffer above).
+ * namespace, and _CGROUP, _UNIT, _PID, _COMM when T's owner has them. No
+ * I/O. Returns 0, or -ENOSPC (cannot happen with the buffer above).
  */
 int journal_entry_build(struct journal_entry *e, const struct transition *t);
 
