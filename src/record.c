@@ -462,13 +462,17 @@ static char *put_owner_text(char *p, const struct sock_owner *o)
 /*
  * The network namespace a record happened in, when the daemon says it
  * ([poll] netns set): " netns=NAME netns_ino=INO", or the same as JSON keys.
- * They come after what the record says of its connection and before its
- * owner's keys. The fixed columns and the short key=value pairs keep the
- * places they have in a log of one namespace, so tail -f reads the same;
- * the name is bounded (below) and the same on every line of a container,
- * and the owner's names, which can be far longer, stay last, where a long
- * one pushes nothing after it. Next to each other, netns= and unit= read
- * as one "where": for a container they often name the same scope.
+ *
+ * In text they come after what the record says of its connection and
+ * before its owner's keys. The fixed columns and the short key=value pairs
+ * keep the places they have in a log of one namespace, so tail -f reads the
+ * same; the name is bounded (below) and the same on every line of a
+ * container, and the owner's names, which can be far longer, stay last,
+ * where a long one pushes nothing after it. Next to each other, netns= and
+ * unit= read as one "where": for a container they often name the same
+ * scope. JSON is read by key, not by eye, and docs/record-format.md
+ * promises that keys are only ever added after the existing ones: there
+ * they are the last keys.
  *
  * A name is a file name (an `ip netns` name, a runtime's file) or a
  * systemd unit's, both at most RECORD_NETNS_NAME_MAX bytes; a longer one is
@@ -656,10 +660,10 @@ static int format_json(char *buf, size_t size, const struct transition *t, const
 	char line[JSON_MAX + NETNS_MAX + OWNER_JSON_ROOM];
 	char *p = put_json(line, t, ts);
 
-	/* The namespace's and the owner's keys, which need escaping, come
+	/* The owner's and the namespace's keys, which need escaping, come
 	 * after the fixed ones. */
-	p = put_netns(p, t->netns, 1);
 	p = put_owner_json(p, t->owner);
+	p = put_netns(p, t->netns, 1);
 	p = put_str(p, "}\n");
 	*p = '\0';
 	return put_line(buf, size, line, (size_t)(p - line));
@@ -920,8 +924,8 @@ int record_format_summary(char *buf, size_t size, const struct summary *s, enum 
 		p = put_figures(p, s, 1);
 		p = put_outcome(p, s, 1);
 		p = put_about(p, &about, 1);
-		p = put_netns(p, s->netns, 1);
 		p = put_owner_json(p, s->owner);
+		p = put_netns(p, s->netns, 1);
 		*p++ = '}';
 	} else {
 		p = put_str(p, ts);

@@ -1253,13 +1253,14 @@ static void test_summary_conn(void)
 	              "         summary cookie=4097 lifetime_us=1500000 outcome=unknown\n");
 }
 
-/* The namespace's keys, after the connection's and before the owner's, on
- * transitions and summaries; none without a namespace (the tests above). */
+/* The namespace's keys on transitions and summaries: in text after the
+ * connection's and before the owner's, in JSON last; none without a
+ * namespace (the tests above). */
 static void test_netns(void)
 {
 	static const char *const keys[] = {
-	    "ts",  "family", "laddr", "lport", "raddr", "rport",     "from", "to",
-	    "how", "cookie", "uid",   "inode", "netns", "netns_ino", "unit", NULL};
+	    "ts",  "family", "laddr", "lport", "raddr", "rport", "from",      "to",
+	    "how", "cookie", "uid",   "inode", "unit",  "netns", "netns_ino", NULL};
 	struct sock sk =
 	    mk(AF_INET, "10.0.0.1", 80, "10.0.0.2", 40000, SOCK_ESTABLISHED, SOCK_KIND_FULL);
 	struct transition_netns ns = {.ino = 4026532281, .name = "blue"};
@@ -1285,8 +1286,8 @@ static void test_netns(void)
 	           "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv4\","
 	           "\"laddr\":\"10.0.0.1\",\"lport\":80,\"raddr\":\"10.0.0.2\",\"rport\":40000,"
 	           "\"from\":\"SYN_RECV\",\"to\":\"ESTABLISHED\",\"how\":\"poll\",\"cookie\":7,"
-	           "\"uid\":33,\"inode\":99,\"netns\":\"blue\",\"netns_ino\":4026532281,"
-	           "\"unit\":\"web.service\"}\n");
+	           "\"uid\":33,\"inode\":99,\"unit\":\"web.service\",\"netns\":\"blue\","
+	           "\"netns_ino\":4026532281}\n");
 	CHECK(record_format(buf, sizeof(buf), &t, RECORD_JSON) > 0 && json_line_ok(buf, keys));
 	check_summary(
 	    &s, RECORD_TEXT,
@@ -1391,7 +1392,7 @@ static void test_netns_longest(void)
 	sk.cookie = UINT64_MAX;
 	sk.uid = UINT32_MAX;
 	sk.inode = UINT32_MAX;
-	snprintf(want, sizeof(want), ",\"netns\":\"%s\",\"netns_ino\":18446744073709551615,",
+	snprintf(want, sizeof(want), ",\"netns\":\"%s\",\"netns_ino\":18446744073709551615}\n",
 	         repeat(a, "\\u0001", 255));
 	for (unsigned fmt = 0; fmt < RECORD_FORMAT_MAX; fmt++) {
 		n = record_format(buf, sizeof(buf), &t, fmt);
