@@ -299,6 +299,18 @@ static void test_time(void)
 	CHECK_INT(recread_time("2023-01-01T00:00:00.000000", 26, &us), -EINVAL);
 }
 
+/* Reads the entry E as the journal would hand it over, into *R. Returns
+ * recread_end()'s answer. */
+static int read_entry(const struct journal_entry *e, struct ctl_record *r)
+{
+	struct recread_entry re;
+
+	recread_begin(&re, r);
+	for (size_t i = 0; i < e->n; i++)
+		recread_field(&re, e->iov[i].iov_base, e->iov[i].iov_len);
+	return recread_end(&re);
+}
+
 /* The journal: the fields journal.c builds read back to the record. */
 static void test_journal(void)
 {
@@ -363,7 +375,6 @@ static void test_netns(void)
 	struct summary s = {.ts = TS, .sk = &sk, .lifetime_us = 7, .netns = &ns};
 	char line[RECORD_MAX];
 	struct journal_entry e;
-	struct recread_entry re;
 	struct ctl_record r;
 	int n;
 
@@ -384,10 +395,7 @@ static void test_netns(void)
 		CHECK_INT(r.netns_ino, 4026532281);
 	}
 	CHECK_INT(journal_entry_build(&e, &t), 0);
-	recread_begin(&re, &r);
-	for (size_t i = 0; i < e.n; i++)
-		recread_field(&re, e.iov[i].iov_base, e.iov[i].iov_len);
-	CHECK_INT(recread_end(&re), 0);
+	CHECK_INT(read_entry(&e, &r), 0);
 	CHECK_INT(r.how, CTL_HOW_NETNS);
 	CHECK_STR(r.netns, ns.name);
 	CHECK_INT(r.netns_ino, 4026532281);
