@@ -35,6 +35,7 @@ enum conn_outcome {
 	CONN_SHORT,            /* opened and closed between two polls (NONE -> CLOSE -> NONE) */
 	CONN_LISTENER,         /* a listening socket */
 	CONN_UNKNOWN,          /* none of these: the input began after its start */
+	CONN_NETNS_GONE,       /* its network namespace vanished while it was open */
 	CONN_OUTCOME_MAX
 };
 
@@ -65,7 +66,9 @@ struct conn {
 	uint8_t role;    /* enum conn_role */
 	uint16_t flags;  /* CONN_* */
 	uint32_t uid, inode, pid;
-	char *unit, *comm; /* NULL: unknown */
+	char *unit, *comm;  /* NULL: unknown */
+	uint64_t netns_ino; /* its network namespace's inode, from its first record; 0: not said */
+	char *netns;        /* that namespace's readable name; NULL: not said */
 	uint64_t lifetime_us, bytes_sent, bytes_received;
 	uint32_t retrans, rtt_us;
 	char given_outcome[CTL_WORD_MAX]; /* a record's own "outcome", if any */

@@ -22,6 +22,7 @@ struct ctl_out {
 	int color;       /* colour escapes in text */
 	int utc;         /* times in UTC rather than local time */
 	int hosts;       /* show each connection's host (a journal of many hosts) */
+	int netns;       /* list: a NETNS column (--netns, or the first connection has one) */
 };
 
 /* Sizes of the buffers the functions below write into. */
@@ -29,6 +30,7 @@ struct ctl_out {
 #define OUT_DURATION_MAX 24
 #define OUT_ENDPOINT_MAX 56
 #define OUT_OWNER_MAX    300
+#define OUT_NETNS_MAX    (CTL_NAME_MAX + 8)
 
 /* The escape for colour C, or "" when O has colour off. */
 const char *out_color(const struct ctl_out *o, unsigned c);
@@ -50,6 +52,10 @@ void out_endpoint(char buf[OUT_ENDPOINT_MAX], int family, const uint8_t addr[16]
 
 /* Who owns C: "nginx.service curl[812] uid=0", the parts known; "-" when none is. */
 void out_owner(char buf[OUT_OWNER_MAX], const struct conn *c);
+
+/* "  netns blue" when C's records said its namespace ("-" for a name
+ * unknown), "" when they did not: for show's and follow's lines. */
+void out_netns(char buf[OUT_NETNS_MAX], const struct conn *c);
 
 /* "SYN_SENT → ESTABLISHED → ... → NONE" for C (steps from NONE on). */
 void out_path(char *buf, size_t size, const struct conn *c);

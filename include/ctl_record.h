@@ -34,18 +34,20 @@ struct ctl_record {
 	uint32_t uid, inode, pid;
 	uint32_t retrans, rtt_us;
 	uint64_t lifetime_us, bytes_sent, bytes_received, in_state_us, lost, peer;
+	uint64_t netns_ino; /* the namespace's inode; 0: not said */
 	char unit[CTL_NAME_MAX];
 	char comm[CTL_NAME_MAX];
-	char host[CTL_NAME_MAX]; /* the journal's _HOSTNAME; "" from a file */
+	char host[CTL_NAME_MAX];  /* the journal's _HOSTNAME; "" from a file */
+	char netns[CTL_NAME_MAX]; /* the namespace's readable name (RECORD_NETNS_NAME_MAX fits) */
 	char outcome[CTL_WORD_MAX];
 	char closer[CTL_WORD_MAX];
 	char role[CTL_WORD_MAX];
 };
 
 /* How a transition was seen, as record.c names it. */
-enum ctl_how { CTL_HOW_INITIAL, CTL_HOW_POLL, CTL_HOW_DESTROY, CTL_HOW_MAX };
+enum ctl_how { CTL_HOW_INITIAL, CTL_HOW_POLL, CTL_HOW_DESTROY, CTL_HOW_NETNS, CTL_HOW_MAX };
 
-/* "initial", "poll", "destroy". Never NULL. */
+/* "initial", "poll", "destroy", "netns" (its namespace vanished). Never NULL. */
 const char *ctl_how_name(unsigned how);
 
 /* Nonzero when R has FIELD. */

@@ -16,6 +16,8 @@ struct ctl_select {
 	const char *unit;      /* exact unit name */
 	const char *comm;      /* exact command name */
 	uint64_t cookie;       /* 0: any */
+	const char *netns;     /* --netns: an fnmatch(3) pattern on the name; NULL: any */
+	uint64_t netns_ino;    /* ... and, when it is a number, the inode it also matches */
 	int state;             /* a state the connection passed through; -1: any */
 	int outcome;           /* enum conn_outcome; -1: any */
 	int64_t since_us;      /* the connection was alive at or after this; INT64_MIN */
@@ -29,6 +31,11 @@ void select_init(struct ctl_select *s);
 
 /* Sets the --host filter from "ADDR" or "ADDR/LEN". Returns 0 or -EINVAL. */
 int select_set_host(struct ctl_select *s, const char *text);
+
+/* Sets the --netns filter to PATTERN: a glob on the namespace's name, or a
+ * number, which also matches its inode. Records that say no namespace are
+ * not selected. Returns 0 or -EINVAL (empty). */
+int select_set_netns(struct ctl_select *s, const char *pattern);
 
 /* Nonzero when R's socket may belong to a selected connection: the filters
  * every record can answer (port, host, cookie), applied before assembly. */

@@ -12,7 +12,7 @@ struct verb_ctx {
 	struct ctl_out *out;
 	const struct ctl_select *sel;
 	int64_t now_us;
-	const char *by; /* stats: "port", "rport", "rhost", "unit" */
+	const char *by; /* stats: "port", "rport", "rhost", "unit", "netns" */
 	int live;       /* follow: past what the log held when it began */
 	void *state;    /* the verb's own */
 };

@@ -31,8 +31,10 @@ enum journal_kind {
 /* The MESSAGE_ID of KIND, 32 hex digits. Never NULL. */
 const char *journal_message_id(unsigned kind);
 
-/* Every field an entry can have, with room to spare. */
-#define JOURNAL_FIELDS_MAX 24
+/* Every field an entry can have, with room to spare: a summary has the most,
+ * 28 (11 that every entry about a socket has, 5 figures, outcome and closer,
+ * 4 of its connection, 2 of its namespace, 4 of its owner); a transition 25. */
+#define JOURNAL_FIELDS_MAX 32
 
 /* One entry: FIELD=value strings in buf, pointed to by iov. */
 struct journal_entry {
@@ -47,9 +49,9 @@ struct journal_entry {
  * Fills E with T's fields: MESSAGE (the text record without its timestamp),
  * MESSAGE_ID, PRIORITY=6, SYSLOG_IDENTIFIER, and TCPSTATE_FAMILY, _LADDR,
  * _LPORT, _RADDR, _RPORT, _FROM, _TO, _HOW, _COOKIE, _TS, plus _UID and _INODE
- * when the kernel gave them, and _CGROUP, _UNIT, _PID, _COMM when T's owner
- * has them. No I/O. Returns 0, or -ENOSPC (cannot happen
- * with the buffer above).
+ * when the kernel gave them, _NETNS and _NETNS_INO when T says its
+ * namespace, and _CGROUP, _UNIT, _PID, _COMM when T's owner has them. No
+ * I/O. Returns 0, or -ENOSPC (cannot happen with the buffer above).
  */
 int journal_entry_build(struct journal_entry *e, const struct transition *t);
 
@@ -68,7 +70,8 @@ int journal_send_loss(const char *path, uint64_t lost, const struct timespec *si
  * timestamp), MESSAGE_ID of JOURNAL_SUMMARY, PRIORITY=6, SYSLOG_IDENTIFIER,
  * TCPSTATE_FAMILY, _LADDR, _LPORT, _RADDR, _RPORT, _COOKIE, _TS,
  * _LIFETIME_US, and _BYTES_SENT, _BYTES_RECEIVED, _RETRANS, _RTT_US where
- * the kernel reported them. No I/O. Returns 0 or -ENOSPC.
+ * the kernel reported them, then what it says of its connection, namespace
+ * and owner as journal_entry_build(). No I/O. Returns 0 or -ENOSPC.
  */
 int journal_summary_build(struct journal_entry *e, const struct summary *s);
 

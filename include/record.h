@@ -17,8 +17,13 @@ enum record_format {
 
 /* Longest record either format produces, newline included: the owner's
  * fields (a cgroup path of up to 1023 bytes, each byte escaped to at most
- * 6) take most of it. */
+ * 6) take most of it, the namespace's name (at most 255 bytes, escaped
+ * likewise) the next most. record.c checks the sum at compile time. */
 #define RECORD_MAX 16384
+
+/* The longest namespace name a record says, in bytes; a longer one is cut
+ * (a file name or a systemd unit's name is never longer). */
+#define RECORD_NETNS_NAME_MAX 255
 
 /* "text", "json". Never NULL. */
 const char *record_format_name(unsigned fmt);

@@ -43,7 +43,9 @@
 	X(OUTCOME, "outcome", "outcome", "TCPSTATE_OUTCOME")                                       \
 	X(CLOSER, "closer", "closer", "TCPSTATE_CLOSER")                                           \
 	X(ROLE, "role", "role", "TCPSTATE_ROLE")                                                   \
-	X(PEER, "peer", "peer", "TCPSTATE_PEER")
+	X(PEER, "peer", "peer", "TCPSTATE_PEER")                                                   \
+	X(NETNS, "netns", "netns", "TCPSTATE_NETNS")                                               \
+	X(NETNS_INO, "netns_ino", "netns_ino", "TCPSTATE_NETNS_INO")
 
 #define RECORD_FIELD_ENUM(id, json, text, journal) RECORD_FIELD_##id,
 enum record_field { RECORD_FIELDS(RECORD_FIELD_ENUM) RECORD_FIELD_MAX };

@@ -140,12 +140,12 @@ static int entry_begin(struct journal_entry *e, char *msg, size_t msglen, const 
 }
 
 /*
- * The fields of what a record says of its connection (A) and of its OWNER
- * (NULL: not looked up), as the log file has them: the ids learnt once are
- * on every record of the connection.
+ * The fields of what a record says of its connection (A), of its namespace
+ * NS (NULL: not said) and of its OWNER (NULL: not looked up), as the log
+ * file has them: the ids learnt once are on every record of the connection.
  */
 static void add_about(struct journal_entry *e, struct transition_about a,
-                      const struct sock_owner *owner)
+                      const struct transition_netns *ns, const struct sock_owner *owner)
 {
 	if (a.has_in_state)
 		add(e, "TCPSTATE_IN_STATE_US=%" PRIu64, a.in_state_us);
@@ -157,6 +157,11 @@ static void add_about(struct journal_entry *e, struct transition_about a,
 		add(e, "TCPSTATE_UID=%" PRIu32, a.uid);
 	if (a.inode)
 		add(e, "TCPSTATE_INODE=%" PRIu32, a.inode);
+	/* The name raw, as the owner's names are, and cut where the log's is. */
+	if (ns) {
+		add(e, "TCPSTATE_NETNS=%.*s", RECORD_NETNS_NAME_MAX, ns->name ? ns->name : "");
+		add(e, "TCPSTATE_NETNS_INO=%" PRIu64, ns->ino);
+	}
 	/* Journal fields take any bytes but a newline is the end of a field in
 	 * the native protocol's simple form, which sd_journal_sendv() avoids by
 	 * sending such a field in its binary form. */
@@ -184,7 +189,7 @@ int journal_entry_build(struct journal_entry *e, const struct transition *t)
 	add(e, "TCPSTATE_FROM=%s", sock_state_name(t->from));
 	add(e, "TCPSTATE_TO=%s", sock_state_name(t->to));
 	add(e, "TCPSTATE_HOW=%s", transition_how_name(t->how));
-	add_about(e, transition_about_of(sk, t->conn, t), t->owner);
+	add_about(e, transition_about_of(sk, t->conn, t), t->netns, t->owner);
 	return e->err;
 }
 
@@ -240,7 +245,7 @@ int journal_summary_build(struct journal_entry *e, const struct summary *s)
 		add(e, "TCPSTATE_OUTCOME=%s", transition_outcome_name(s->outcome));
 	if (s->conn && transition_side_name(s->closer))
 		add(e, "TCPSTATE_CLOSER=%s", transition_side_name(s->closer));
-	add_about(e, transition_about_of(s->sk, s->conn, NULL), s->owner);
+	add_about(e, transition_about_of(s->sk, s->conn, NULL), s->netns, s->owner);
 	return e->err;
 }
 

@@ -459,6 +459,55 @@ static char *put_owner_text(char *p, const struct sock_owner *o)
 	return p;
 }
 
+/*
+ * The network namespace a record happened in, when the daemon says it
+ * ([poll] netns set): " netns=NAME netns_ino=INO", or the same as JSON keys.
+ *
+ * In text they come after what the record says of its connection and
+ * before its owner's keys. The fixed columns and the short key=value pairs
+ * keep the places they have in a log of one namespace, so tail -f reads the
+ * same; the name is bounded (below) and the same on every line of a
+ * container, and the owner's names, which can be far longer, stay last,
+ * where a long one pushes nothing after it. Next to each other, netns= and
+ * unit= read as one "where": for a container they often name the same
+ * scope. JSON is read by key, not by eye, and docs/record-format.md
+ * promises that keys are only ever added after the existing ones: there
+ * they are the last keys.
+ *
+ * A name is a file name (an `ip netns` name, a runtime's file) or a
+ * systemd unit's, both at most RECORD_NETNS_NAME_MAX bytes; a longer one is
+ * cut there so that RECORD_MAX still holds every record.
+ */
+#define NETNS_NAME_MAX RECORD_NETNS_NAME_MAX
+
+/* The most put_netns() writes: JSON's keys, every byte escaped to 6. */
+#define NETNS_MAX (sizeof(",'netns':'','netns_ino':18446744073709551615") + 6 * NETNS_NAME_MAX)
+
+static char *put_netns(char *p, const struct transition_netns *ns, int json)
+{
+	char cut[NETNS_NAME_MAX + 1];
+	const char *name;
+
+	if (!ns)
+		return p;
+	name = ns->name ? ns->name : "";
+	if (strnlen(name, NETNS_NAME_MAX + 1) > NETNS_NAME_MAX) {
+		memcpy(cut, name, NETNS_NAME_MAX);
+		cut[NETNS_NAME_MAX] = '\0';
+		name = cut;
+	}
+	if (json) {
+		p = put_str(p, ",\"netns\":\"");
+		p = put_escaped_json(p, name);
+		p = put_str(p, "\",\"netns_ino\":");
+	} else {
+		p = put_str(p, " netns=");
+		p = put_escaped_text(p, name);
+		p = put_str(p, " netns_ino=");
+	}
+	return put_u64(p, ns->ino);
+}
+
 /* The owner's JSON keys were written into a buffer of OWNER_JSON_MAX bytes,
  * which three names of 1,024 bytes that all need escaping overflow (a comm
  * that long cannot come from the kernel): they are still cut where that
@@ -497,11 +546,12 @@ static char *put_owner_json(char *p, const struct sock_owner *o)
 	return p;
 }
 
-/* The longest text record: two IPv6 endpoints, the largest numbers, an owner. */
+/* The longest text record: two IPv6 endpoints, the largest numbers, a
+ * namespace, an owner. */
 #define TEXT_MAX                                                                                   \
 	(sizeof("2026-11-24T10:00:00.123456Z ipv6  \u2192  ESTABLISHED \u2192 ESTABLISHED "        \
 	        "initial cookie=18446744073709551615\n") +                                         \
-	 ABOUT_MAX + 2 * ENDPOINT_MAX + OWNER_TEXT_MAX)
+	 ABOUT_MAX + 2 * ENDPOINT_MAX + NETNS_MAX + OWNER_TEXT_MAX)
 
 static int format_text(char *buf, size_t size, const struct transition *t, const char *ts)
 {
@@ -530,6 +580,7 @@ static int format_text(char *buf, size_t size, const struct transition *t, const
 	p = put_u64(p, sk->cookie);
 	about = transition_about_of(sk, t->conn, t);
 	p = put_about(p, &about, 0);
+	p = put_netns(p, t->netns, 0);
 	p = put_owner_text(p, t->owner);
 	*p++ = '\n';
 	*p = '\0';
@@ -606,11 +657,13 @@ static char *put_json(char *buf, const struct transition *t, const char *ts)
 
 static int format_json(char *buf, size_t size, const struct transition *t, const char *ts)
 {
-	char line[JSON_MAX + OWNER_JSON_ROOM];
+	char line[JSON_MAX + NETNS_MAX + OWNER_JSON_ROOM];
 	char *p = put_json(line, t, ts);
 
-	/* The owner's keys, which need escaping, come after the fixed ones. */
+	/* The owner's and the namespace's keys, which need escaping, come
+	 * after the fixed ones. */
 	p = put_owner_json(p, t->owner);
+	p = put_netns(p, t->netns, 1);
 	p = put_str(p, "}\n");
 	*p = '\0';
 	return put_line(buf, size, line, (size_t)(p - line));
@@ -837,12 +890,20 @@ static char *put_outcome(char *p, const struct summary *s, int json)
 
 /* The longest summary: JSON's keys, which are longer than text's words, two
  * IPv6 endpoints as text writes them (bracketed, with ports: longer than
- * JSON's addresses), the largest numbers, every figure and owner key. */
+ * JSON's addresses), the largest numbers, every figure, the namespace and
+ * every owner key. */
 #define SUMMARY_MAX                                                                                \
 	(sizeof("{'ts':'2026-11-24T10:00:00.123456Z','kind':'summary','family':'ipv6',"            \
 	        "'laddr':'','lport':65535,'raddr':'','rport':65535,"                               \
 	        "'cookie':18446744073709551615,'outcome':'refused','closer':'remote'}\n") +        \
-	 2 * ENDPOINT_MAX + FIGURES_MAX + ABOUT_MAX + OWNER_JSON_ROOM)
+	 2 * ENDPOINT_MAX + FIGURES_MAX + ABOUT_MAX + NETNS_MAX + OWNER_JSON_ROOM)
+
+/* RECORD_MAX holds every record: the owner's JSON keys, cut at
+ * OWNER_JSON_MAX, are the largest part, then the namespace's name. */
+_Static_assert(JSON_MAX + NETNS_MAX + OWNER_JSON_MAX <= RECORD_MAX, "RECORD_MAX: transitions");
+_Static_assert(TEXT_MAX <= RECORD_MAX, "RECORD_MAX: text transitions");
+_Static_assert(SUMMARY_MAX - OWNER_JSON_ROOM + OWNER_JSON_MAX <= RECORD_MAX,
+               "RECORD_MAX: summaries");
 
 int record_format_summary(char *buf, size_t size, const struct summary *s, enum record_format fmt)
 {
@@ -864,6 +925,7 @@ int record_format_summary(char *buf, size_t size, const struct summary *s, enum 
 		p = put_outcome(p, s, 1);
 		p = put_about(p, &about, 1);
 		p = put_owner_json(p, s->owner);
+		p = put_netns(p, s->netns, 1);
 		*p++ = '}';
 	} else {
 		p = put_str(p, ts);
@@ -878,6 +940,7 @@ int record_format_summary(char *buf, size_t size, const struct summary *s, enum 
 		p = put_figures(p, s, 0);
 		p = put_outcome(p, s, 0);
 		p = put_about(p, &about, 0);
+		p = put_netns(p, s->netns, 0);
 		p = put_owner_text(p, s->owner);
 	}
 	*p++ = '\n';

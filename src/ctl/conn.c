@@ -8,10 +8,11 @@
  * finished. "Finished" waits for two things only. A connection that ended
  * by a destroy notification waits for its summary, which the daemon writes
  * in the same batch, for at most CONN_GRACE_US of record time. And the two
- * ends of a connection between two local sockets (mirrored 4-tuples, alive
- * at the same time) are handed over together, once both are finished, so
- * that they can be shown side by side; the first to finish waits for the
- * other, which is open, so this too is bounded by what is open.
+ * ends of a connection between two local sockets (mirrored 4-tuples in the
+ * same network namespace, alive at the same time) are handed over together,
+ * once both are finished, so that they can be shown side by side; the first
+ * to finish waits for the other, which is open, so this too is bounded by
+ * what is open.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -30,8 +31,9 @@
  * after the first SYN retransmission (1 s) timed out, or was refused late. */
 #define CONN_CONNECT_TIMEOUT_US 1000000
 
-/* A port some socket listens on (on host HOST_ID). */
+/* A port some socket listens on (on host HOST_ID, in namespace NETNS_INO). */
 struct listening {
+	uint64_t netns_ino;
 	uint32_t host_id;
 	uint16_t port;
 };
@@ -65,6 +67,7 @@ static const char *const outcome_names[CONN_OUTCOME_MAX] = {
     [CONN_SHORT] = "short",
     [CONN_LISTENER] = "listener",
     [CONN_UNKNOWN] = "unknown",
+    [CONN_NETNS_GONE] = "netns-gone",
 };
 
 static const char *const role_names[CONN_ROLE_MAX] = {
@@ -103,10 +106,15 @@ static size_t key_hash(uint32_t host_id, uint64_t cookie)
 	return (size_t)(x ^ (x >> 31));
 }
 
+/* The 4-tuple's bucket. Two namespaces can hold the same 4-tuple (two
+ * containers' 10.0.0.1:80), so the namespace is part of the key, as the
+ * host is. */
 static size_t tuple_bucket(const struct conn_table *t, const struct sock_tuple *tu,
-                           uint32_t host_id)
+                           uint32_t host_id, uint64_t netns_ino)
 {
-	return (sock_tuple_hash(tu) ^ host_id * 0x9e3779b9u) & (t->cap - 1);
+	return (sock_tuple_hash(tu) ^ host_id * 0x9e3779b9u ^
+	        (size_t)(netns_ino * 0x9e3779b97f4a7c15ull)) &
+	       (t->cap - 1);
 }
 
 /* The slot of (HOST_ID, COOKIE), or of the empty slot where it would go. */
@@ -121,7 +129,7 @@ static size_t slot_of(const struct conn_table *t, uint32_t host_id, uint64_t coo
 
 static void index_put(struct conn_table *t, struct conn *c)
 {
-	size_t b = tuple_bucket(t, &c->tuple, c->host_id);
+	size_t b = tuple_bucket(t, &c->tuple, c->host_id, c->netns_ino);
 
 	t->slots[slot_of(t, c->host_id, c->cookie)] = c;
 	c->tuple_next = t->tuple[b];
@@ -164,7 +172,7 @@ static struct conn *index_find(const struct conn_table *t, uint32_t host_id, uin
 static void index_drop(struct conn_table *t, struct conn *c)
 {
 	size_t i = slot_of(t, c->host_id, c->cookie), j = i;
-	struct conn **pp = &t->tuple[tuple_bucket(t, &c->tuple, c->host_id)];
+	struct conn **pp = &t->tuple[tuple_bucket(t, &c->tuple, c->host_id, c->netns_ino)];
 
 	if (t->slots[i] != c)
 		return;
@@ -196,6 +204,7 @@ static void conn_free(struct conn *c)
 		return;
 	free(c->unit);
 	free(c->comm);
+	free(c->netns);
 	free(c);
 }
 
@@ -270,7 +279,11 @@ static struct sock_tuple mirror(const struct sock_tuple *tu)
 }
 
 /* Links C with the other end of its connection, when that is in T: a socket
- * with the mirrored 4-tuple, not paired yet, alive when C began. */
+ * with the mirrored 4-tuple in the same namespace, not paired yet, alive
+ * when C began. A mirrored 4-tuple in another namespace may be the other
+ * end (two containers on one bridge) or another connection (each one's
+ * loopback, or behind NAT): the records cannot tell, so it is not paired,
+ * as the daemon's "peer" is not. */
 static void pair_up(struct conn_table *t, struct conn *c)
 {
 	struct sock_tuple m = mirror(&c->tuple);
@@ -278,8 +291,9 @@ static void pair_up(struct conn_table *t, struct conn *c)
 
 	if (!c->tuple.lport || !c->tuple.rport)
 		return;
-	for (struct conn *o = t->tuple[tuple_bucket(t, &m, c->host_id)]; o; o = o->tuple_next) {
-		if (o == c || o->peer || o->host_id != c->host_id ||
+	for (struct conn *o = t->tuple[tuple_bucket(t, &m, c->host_id, c->netns_ino)]; o;
+	     o = o->tuple_next) {
+		if (o == c || o->peer || o->host_id != c->host_id || o->netns_ino != c->netns_ino ||
 		    !sock_tuple_equal(&o->tuple, &m))
 			continue;
 		if ((o->flags & CONN_ENDED) && conn_end_us(o, INT64_MIN) < conn_start_us(c))
@@ -328,6 +342,7 @@ static struct conn *conn_new(struct conn_table *t, const struct ctl_record *r, u
 	c->tuple = r->tuple;
 	c->host_id = hid;
 	c->host = t->hosts[hid];
+	c->netns_ino = r->netns_ino;
 	c->seq = t->seq++;
 	index_put(t, c);
 	t->n++;
@@ -349,6 +364,8 @@ static void take_owner(struct conn *c, const struct ctl_record *r)
 	}
 	if (CTL_HAS(r, UNIT) && !c->unit)
 		c->unit = strdup(r->unit);
+	if (CTL_HAS(r, NETNS) && !c->netns && r->netns_ino == c->netns_ino)
+		c->netns = strdup(r->netns);
 	if (CTL_HAS(r, PID) && !c->pid) {
 		c->pid = r->pid;
 		free(c->comm);
@@ -429,6 +446,9 @@ static unsigned outcome_of(const struct conn *c)
 
 	if (given >= 0)
 		return (unsigned)given;
+	/* Its namespace went with it open: not a close of either end. */
+	if ((c->flags & CONN_ENDED) && c->steps[c->nsteps - 1].how == CTL_HOW_NETNS)
+		return CONN_NETNS_GONE;
 	if (conn_passed(c, SOCK_LISTEN))
 		return CONN_LISTENER;
 	/* A TIME_WAIT socket is a connection closed; it lingers only so that
@@ -459,11 +479,13 @@ static unsigned outcome_of(const struct conn *c)
 	return close_outcome(c);
 }
 
-/* The index of HOST_ID's listening PORT in T, or -1. */
-static ssize_t listening_find(const struct conn_table *t, uint32_t host_id, uint16_t port)
+/* The index of the listening PORT of HOST_ID's namespace NETNS_INO in T, or -1. */
+static ssize_t listening_find(const struct conn_table *t, uint32_t host_id, uint64_t netns_ino,
+                              uint16_t port)
 {
 	for (size_t i = 0; i < t->nlistening; i++)
-		if (t->listening[i].host_id == host_id && t->listening[i].port == port)
+		if (t->listening[i].host_id == host_id && t->listening[i].port == port &&
+		    t->listening[i].netns_ino == netns_ino)
 			return (ssize_t)i;
 	return -1;
 }
@@ -472,12 +494,13 @@ static ssize_t listening_find(const struct conn_table *t, uint32_t host_id, uint
  * out of it takes it away. Listeners are few: a linear table. */
 static void note_listener(struct conn_table *t, const struct ctl_record *r, uint32_t hid)
 {
-	ssize_t i = listening_find(t, hid, r->tuple.lport);
+	ssize_t i = listening_find(t, hid, r->netns_ino, r->tuple.lport);
 
 	if (r->to == SOCK_LISTEN && i < 0 &&
 	    util_grow((void **)&t->listening, &t->listening_cap, t->nlistening + 1,
 	              sizeof(*t->listening), 8) == 0)
-		t->listening[t->nlistening++] = (struct listening){hid, r->tuple.lport};
+		t->listening[t->nlistening++] = (struct listening){
+		    .netns_ino = r->netns_ino, .host_id = hid, .port = r->tuple.lport};
 	else if (r->from == SOCK_LISTEN && i >= 0)
 		t->listening[i] = t->listening[--t->nlistening];
 }
@@ -491,7 +514,8 @@ static unsigned role_of(const struct conn_table *t, const struct conn *c)
 		return CONN_ROLE_CLIENT;
 	if (conn_passed(c, SOCK_SYN_RECV))
 		return CONN_ROLE_SERVER;
-	if (c->role == CONN_ROLE_UNKNOWN && listening_find(t, c->host_id, c->tuple.lport) >= 0)
+	if (c->role == CONN_ROLE_UNKNOWN &&
+	    listening_find(t, c->host_id, c->netns_ino, c->tuple.lport) >= 0)
 		return CONN_ROLE_SERVER;
 	return c->role;
 }

@@ -56,11 +56,12 @@ static void usage(FILE *f)
 	      "  -D, --directory DIR   a journal directory (each connection shows its host)\n"
 	      "Filters:\n"
 	      "      --port N  --host ADDR[/LEN]  --unit UNIT  --comm NAME  --cookie N\n"
+	      "      --netns NAME|GLOB|INODE\n"
 	      "      --state STATE  --outcome OUTCOME  --open\n"
 	      "  -S, --since TIME  -U, --until TIME   (journalctl's syntax: \"2026-12-04 10:00\", "
 	      "-10min, today)\n"
 	      "Output:\n"
-	      "  -o, --output text|json  --by port|rport|rhost|unit (stats)  --utc\n"
+	      "  -o, --output text|json  --by port|rport|rhost|unit|netns (stats)  --utc\n"
 	      "  -h, --help  --version\n",
 	      f);
 }
@@ -102,6 +103,7 @@ enum {
 	OPT_UNIT,
 	OPT_COMM,
 	OPT_COOKIE,
+	OPT_NETNS,
 	OPT_STATE,
 	OPT_OUTCOME,
 	OPT_OPEN,
@@ -120,6 +122,7 @@ static const struct option long_options[] = {
     {"unit", required_argument, NULL, OPT_UNIT},
     {"comm", required_argument, NULL, OPT_COMM},
     {"cookie", required_argument, NULL, OPT_COOKIE},
+    {"netns", required_argument, NULL, OPT_NETNS},
     {"state", required_argument, NULL, OPT_STATE},
     {"outcome", required_argument, NULL, OPT_OUTCOME},
     {"open", no_argument, NULL, OPT_OPEN},
@@ -158,6 +161,12 @@ static int filter_option(struct options *o, int c, const char *arg)
 		if (parse_number(arg, 1, UINT64_MAX, &v) < 0)
 			return bad_usage("--cookie wants a socket cookie", arg);
 		s->cookie = v;
+		return 0;
+	case OPT_NETNS:
+		if (select_set_netns(s, arg) < 0)
+			return bad_usage("--netns wants a namespace's name, a glob or an inode",
+			                 arg);
+		o->out.netns = 1;
 		return 0;
 	case OPT_STATE:
 		i = sock_state_from_name(arg);
@@ -216,8 +225,8 @@ static int other_option(struct options *o, int c, const char *arg)
 		return 0;
 	case OPT_BY:
 		if (strcmp(arg, "port") && strcmp(arg, "rport") && strcmp(arg, "rhost") &&
-		    strcmp(arg, "unit"))
-			return bad_usage("--by wants port, rport, rhost or unit", arg);
+		    strcmp(arg, "unit") && strcmp(arg, "netns"))
+			return bad_usage("--by wants port, rport, rhost, unit or netns", arg);
 		o->by = arg;
 		return 0;
 	case OPT_UTC:

@@ -134,6 +134,13 @@ void out_owner(char buf[OUT_OWNER_MAX], const struct conn *c)
 		snprintf(buf, OUT_OWNER_MAX, "-");
 }
 
+void out_netns(char buf[OUT_NETNS_MAX], const struct conn *c)
+{
+	buf[0] = '\0';
+	if (c->netns_ino)
+		snprintf(buf, OUT_NETNS_MAX, "  netns %s", c->netns ? c->netns : "-");
+}
+
 void out_path(char *buf, size_t size, const struct conn *c)
 {
 	size_t n = 0;
@@ -235,6 +242,10 @@ struct json_object *out_conn_json(const struct conn *c, int64_t now_us)
 		put_u64(o, "uid", c->uid);
 	if (c->flags & CONN_HAS_INODE)
 		put_u64(o, "inode", c->inode);
+	if (c->netns_ino) {
+		put_str(o, "netns", c->netns ? c->netns : "");
+		put_u64(o, "netns_ino", c->netns_ino);
+	}
 	if (c->unit)
 		put_str(o, "unit", c->unit);
 	if (c->pid) {

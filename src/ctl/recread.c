@@ -27,6 +27,7 @@ static const char *const how_names[CTL_HOW_MAX] = {
     [CTL_HOW_INITIAL] = "initial",
     [CTL_HOW_POLL] = "poll",
     [CTL_HOW_DESTROY] = "destroy",
+    [CTL_HOW_NETNS] = "netns",
 };
 
 const char *ctl_how_name(unsigned how)
@@ -49,7 +50,8 @@ static const char *const journal_keys[RECORD_FIELD_MAX] = {RECORD_FIELDS(FIELD_J
 	 (1ull << RECORD_FIELD_LIFETIME_US) | (1ull << RECORD_FIELD_BYTES_SENT) |                  \
 	 (1ull << RECORD_FIELD_BYTES_RECEIVED) | (1ull << RECORD_FIELD_RETRANS) |                  \
 	 (1ull << RECORD_FIELD_RTT_US) | (1ull << RECORD_FIELD_LOST) |                             \
-	 (1ull << RECORD_FIELD_IN_STATE_US) | (1ull << RECORD_FIELD_PEER))
+	 (1ull << RECORD_FIELD_IN_STATE_US) | (1ull << RECORD_FIELD_PEER) |                        \
+	 (1ull << RECORD_FIELD_NETNS_INO))
 
 /* The fields without which a record means nothing: a bad value for one of
  * them makes the line bad; a bad value for any other field only drops that
@@ -259,6 +261,9 @@ static int set_string(struct recread_entry *p, int field, const char *s, size_t 
 	case RECORD_FIELD_ROLE:
 		copy_name(r->role, sizeof(r->role), s, n);
 		return 0;
+	case RECORD_FIELD_NETNS:
+		copy_name(r->netns, sizeof(r->netns), s, n);
+		return 0;
 	default:
 		return 0; /* cgroup, since, until: not used */
 	}
@@ -312,6 +317,11 @@ static int set_number(struct recread_entry *p, int field, uint64_t v)
 	case RECORD_FIELD_PEER:
 		r->peer = v;
 		return 0;
+	case RECORD_FIELD_NETNS_INO:
+		if (v == 0) /* no namespace has inode 0 */
+			return -EINVAL;
+		r->netns_ino = v;
+		return 0;
 	default:
 		return -EINVAL;
 	}
@@ -354,7 +364,7 @@ static void parse_begin(struct recread_entry *p, struct ctl_record *r)
 	memset(r, 0, offsetof(struct ctl_record, unit));
 	r->kind = CTL_RECORD_TRANSITION;
 	r->how = CTL_HOW_POLL;
-	r->host[0] = r->unit[0] = r->comm[0] = '\0';
+	r->host[0] = r->unit[0] = r->comm[0] = r->netns[0] = '\0';
 	r->outcome[0] = r->closer[0] = r->role[0] = '\0';
 }
 

@@ -9,6 +9,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,6 +64,31 @@ int select_set_host(struct ctl_select *s, const char *text)
 	return 0;
 }
 
+int select_set_netns(struct ctl_select *s, const char *pattern)
+{
+	const char *p = pattern;
+	uint64_t ino = 0;
+
+	if (!*pattern)
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9' && ino <= (UINT64_MAX - 9) / 10; p++)
+		ino = ino * 10 + (uint64_t)(*p - '0');
+	s->netns = pattern;
+	s->netns_ino = *p ? 0 : ino;
+	return 0;
+}
+
+/* Nonzero when the namespace NAME (NULL: not said), of inode INO, is the
+ * one --netns asked for. */
+static int netns_match(const struct ctl_select *s, const char *name, uint64_t ino)
+{
+	if (!s->netns)
+		return 1;
+	if (s->netns_ino && ino == s->netns_ino)
+		return 1;
+	return name && fnmatch(s->netns, name, 0) == 0;
+}
+
 static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
 /* Nonzero when ADDR of FAMILY is in the --host prefix; an IPv4 prefix also
@@ -99,14 +125,15 @@ int select_record(const struct ctl_select *s, const struct ctl_record *r)
 {
 	if (r->kind != CTL_RECORD_TRANSITION && r->kind != CTL_RECORD_SUMMARY)
 		return 1;
-	return tuple_match(s, &r->tuple, r->cookie);
+	return tuple_match(s, &r->tuple, r->cookie) &&
+	       netns_match(s, CTL_HAS(r, NETNS) ? r->netns : NULL, r->netns_ino);
 }
 
 int select_conn(const struct ctl_select *s, const struct conn *c, int64_t now_us)
 {
 	int listener = c->outcome == CONN_LISTENER;
 
-	if (!tuple_match(s, &c->tuple, c->cookie))
+	if (!tuple_match(s, &c->tuple, c->cookie) || !netns_match(s, c->netns, c->netns_ino))
 		return 0;
 	if (listener && s->state != SOCK_LISTEN && s->outcome != CONN_LISTENER)
 		return 0;

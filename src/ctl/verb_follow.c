@@ -40,6 +40,7 @@ static void follow_step(const struct conn *c, void *user)
 	struct ctl_out *o = v->out;
 	const struct conn_step *to = &c->steps[c->nsteps - 1];
 	char ts[OUT_TIME_MAX], l[OUT_ENDPOINT_MAX], r[OUT_ENDPOINT_MAX], d[OUT_DURATION_MAX];
+	char ns[OUT_NETNS_MAX];
 	unsigned from = c->nsteps >= 2 ? c->steps[c->nsteps - 2].state : SOCK_NONE;
 
 	if (!v->live || !may_match(v, c))
@@ -51,9 +52,10 @@ static void follow_step(const struct conn *c, void *user)
 	out_time(o, ts, to->ts_us, 1);
 	out_endpoint(l, c->tuple.family, c->tuple.laddr, c->tuple.lport);
 	out_endpoint(r, c->tuple.family, c->tuple.raddr, c->tuple.rport);
-	fprintf(o->f, "%s %s%s%s%s \u2192 %s cookie %llu  %s%s%s \u2192 %s%s%s", ts,
+	out_netns(ns, c);
+	fprintf(o->f, "%s %s%s%s%s \u2192 %s cookie %llu%s  %s%s%s \u2192 %s%s%s", ts,
 	        c->host[0] ? c->host : "", c->host[0] ? ": " : "", out_color(o, OUT_BOLD), l, r,
-	        (unsigned long long)c->cookie, out_color(o, out_state_color(from)),
+	        (unsigned long long)c->cookie, ns, out_color(o, out_state_color(from)),
 	        sock_state_name(from), out_color(o, OUT_RESET),
 	        out_color(o, out_state_color(to->state)), sock_state_name(to->state),
 	        out_color(o, OUT_RESET));

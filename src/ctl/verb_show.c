@@ -13,14 +13,15 @@
 static void header(struct verb_ctx *v, const struct conn *c)
 {
 	struct ctl_out *o = v->out;
-	char l[OUT_ENDPOINT_MAX], r[OUT_ENDPOINT_MAX], owner[OUT_OWNER_MAX];
+	char l[OUT_ENDPOINT_MAX], r[OUT_ENDPOINT_MAX], owner[OUT_OWNER_MAX], ns[OUT_NETNS_MAX];
 
 	out_endpoint(l, c->tuple.family, c->tuple.laddr, c->tuple.lport);
 	out_endpoint(r, c->tuple.family, c->tuple.raddr, c->tuple.rport);
 	out_owner(owner, c);
-	fprintf(o->f, "%s%s%s%s \u2192 %s  cookie %llu  %s  %s%s\n", out_color(o, OUT_BOLD),
+	out_netns(ns, c);
+	fprintf(o->f, "%s%s%s%s \u2192 %s  cookie %llu%s  %s  %s%s\n", out_color(o, OUT_BOLD),
 	        c->host[0] ? c->host : "", c->host[0] ? ": " : "", l, r,
-	        (unsigned long long)c->cookie, conn_role_name(c->role), owner,
+	        (unsigned long long)c->cookie, ns, conn_role_name(c->role), owner,
 	        out_color(o, OUT_RESET));
 }
 

@@ -23,7 +23,7 @@
 #define CLOSE_WAIT_TOP 10
 
 struct group {
-	char key[OUT_ENDPOINT_MAX + 8];
+	char key[CTL_NAME_MAX]; /* a unit's or a namespace's name is the longest */
 	uint64_t count;
 	uint64_t outcomes[CONN_OUTCOME_MAX];
 	struct hist handshake, lifetime;
@@ -33,6 +33,7 @@ struct close_waiter {
 	int64_t us;
 	struct conn c; /* a copy without its names, which are below */
 	char owner[OUT_OWNER_MAX];
+	char netns[CTL_NAME_MAX]; /* "": none said */
 };
 
 struct stats {
@@ -62,6 +63,13 @@ static void group_key(const struct verb_ctx *v, const struct conn *c, char *buf,
 
 	if (strcmp(v->by, "unit") == 0) {
 		snprintf(buf, size, "%s", c->unit ? c->unit : "-");
+	} else if (strcmp(v->by, "netns") == 0) {
+		/* The name, which the records say with the inode; "-" for
+		 * records of a daemon that said none. */
+		if (c->netns_ino)
+			snprintf(buf, size, "%s", c->netns ? c->netns : "-");
+		else
+			snprintf(buf, size, "-");
 	} else if (strcmp(v->by, "rhost") == 0) {
 		inet_ntop(c->tuple.family, c->tuple.raddr, a, sizeof(a));
 		snprintf(buf, size, "%s", a);
@@ -108,8 +116,9 @@ static void note_close_wait(struct stats *s, const struct conn *c, int64_t us)
 	}
 	s->top[i].us = us;
 	s->top[i].c = *c;
-	s->top[i].c.unit = s->top[i].c.comm = NULL;
+	s->top[i].c.unit = s->top[i].c.comm = s->top[i].c.netns = NULL;
 	s->top[i].c.peer = NULL;
+	snprintf(s->top[i].netns, sizeof(s->top[i].netns), "%s", c->netns ? c->netns : "");
 	out_owner(s->top[i].owner, c);
 }
 
@@ -201,7 +210,11 @@ static void stats_json(struct verb_ctx *v, struct stats *s)
 			                       hist_json(&s->states[st]));
 	json_object_object_add(o, "time_in_state", states);
 	for (size_t i = 0; i < s->ntop; i++) {
-		struct json_object *c = out_conn_json(&s->top[i].c, v->now_us);
+		struct json_object *c;
+
+		/* The copy points at its own name only now: entries move in top. */
+		s->top[i].c.netns = s->top[i].netns[0] ? s->top[i].netns : NULL;
+		c = out_conn_json(&s->top[i].c, v->now_us);
 
 		json_object_object_add(c, "close_wait_us", json_object_new_int64(s->top[i].us));
 		json_object_object_add(c, "owner", json_object_new_string(s->top[i].owner));
@@ -263,14 +276,17 @@ static void stats_text(struct verb_ctx *v, struct stats *s)
 	fprintf(o->f, "\n%slongest in CLOSE_WAIT%s\n", bold, reset);
 	for (size_t i = 0; i < s->ntop; i++) {
 		const struct conn *c = &s->top[i].c;
-		char d[OUT_DURATION_MAX], l[OUT_ENDPOINT_MAX], r[OUT_ENDPOINT_MAX];
+		char d[OUT_DURATION_MAX], l[OUT_ENDPOINT_MAX], r[OUT_ENDPOINT_MAX],
+		    ns[OUT_NETNS_MAX];
 
+		s->top[i].c.netns = s->top[i].netns[0] ? s->top[i].netns : NULL;
 		out_duration(d, s->top[i].us);
 		out_endpoint(l, c->tuple.family, c->tuple.laddr, c->tuple.lport);
 		out_endpoint(r, c->tuple.family, c->tuple.raddr, c->tuple.rport);
-		fprintf(o->f, "  %9s%s %s \u2192 %s  cookie %llu  %s", d,
+		out_netns(ns, c);
+		fprintf(o->f, "  %9s%s %s \u2192 %s  cookie %llu%s  %s", d,
 		        c->outcome == CONN_OPEN ? "+" : " ", l, r, (unsigned long long)c->cookie,
-		        s->top[i].owner);
+		        ns, s->top[i].owner);
 		if (c->flags & CONN_HAS_INODE)
 			fprintf(o->f, " ino=%u", c->inode);
 		fputc('\n', o->f);

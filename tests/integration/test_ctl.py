@@ -28,6 +28,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -586,6 +587,99 @@ def test_journal():
         check("web1: 127.0.0.1" in out and "web2: 127.0.0.1" in out, out)
 
 
+# Records of a daemon watching two namespaces (netns = all), as record.c
+# writes them: the same loopback connection, 127.0.0.1:40000 to
+# 127.0.0.1:80, in both (two containers running the same thing), each pair
+# closed in order; then "blue" vanishes with a third connection open.
+NETNS_RECORDS = [
+    ("00.000000", 40000, 80, "NONE", "SYN_SENT", "poll", 11, "red", 4026532281),
+    ("00.000000", 40000, 80, "NONE", "SYN_SENT", "poll", 21, "blue", 4026532282),
+    ("00.000100", 80, 40000, "NONE", "SYN_RECV", "poll", 22, "blue", 4026532282),
+    ("00.000100", 80, 40000, "NONE", "SYN_RECV", "poll", 12, "red", 4026532281),
+    ("00.001000", 40000, 80, "SYN_SENT", "ESTABLISHED", "poll", 11, "red", 4026532281),
+    ("00.001000", 80, 40000, "SYN_RECV", "ESTABLISHED", "poll", 12, "red", 4026532281),
+    ("00.001000", 40000, 80, "SYN_SENT", "ESTABLISHED", "poll", 21, "blue", 4026532282),
+    ("00.001000", 80, 40000, "SYN_RECV", "ESTABLISHED", "poll", 22, "blue", 4026532282),
+    ("00.002000", 40000, 80, "ESTABLISHED", "FIN_WAIT1", "poll", 11, "red", 4026532281),
+    ("00.002000", 80, 40000, "ESTABLISHED", "CLOSE_WAIT", "poll", 12, "red", 4026532281),
+    ("00.003000", 40000, 80, "FIN_WAIT1", "NONE", "poll", 11, "red", 4026532281),
+    ("00.003000", 80, 40000, "CLOSE_WAIT", "NONE", "poll", 12, "red", 4026532281),
+    ("00.004000", 40001, 80, "NONE", "ESTABLISHED", "poll", 23, "blue", 4026532282),
+    ("00.005000", 40000, 80, "ESTABLISHED", "NONE", "netns", 21, "blue", 4026532282),
+    ("00.005000", 80, 40000, "ESTABLISHED", "NONE", "netns", 22, "blue", 4026532282),
+    ("00.005000", 40001, 80, "ESTABLISHED", "NONE", "netns", 23, "blue", 4026532282),
+]
+
+
+def netns_logs(work):
+    """The records above as a text log and a JSON log. Returns their paths."""
+    text, js = [], []
+    for sec, lport, rport, frm, to, how, cookie, name, ino in NETNS_RECORDS:
+        ts = f"2026-12-04T10:00:{sec}Z"
+        text.append(f"{ts} ipv4 127.0.0.1:{lport:<11} {ARROW} 127.0.0.1:{rport:<11} "
+                    f"{frm:<11} {ARROW} {to:<11} {how:<7} cookie={cookie} uid=0 "
+                    f"netns={name} netns_ino={ino}\n")
+        js.append(json.dumps({"ts": ts, "family": "ipv4", "laddr": "127.0.0.1",
+                              "lport": lport, "raddr": "127.0.0.1", "rport": rport,
+                              "from": frm, "to": to, "how": how, "cookie": cookie,
+                              "uid": 0, "netns": name, "netns_ino": ino},
+                             separators=(",", ":")) + "\n")
+    paths = os.path.join(work, "netns.log"), os.path.join(work, "netns.json")
+    for path, lines in zip(paths, (text, js)):
+        with open(path, "w") as f:
+            f.write("".join(lines))
+    return paths
+
+
+def test_netns_records():
+    work = tempfile.mkdtemp(prefix="tcpstatectl-netns-")
+    try:
+        for log in netns_logs(work):
+            conns = ctl_json("list", "-f", log)
+            check_equal(len(conns), 5, f"five sockets in {log}")
+            by_cookie = {c["cookie"]: c for c in conns}
+            # Each end paired with the other end in its own namespace.
+            check_equal({c: (by_cookie[c]["netns"], by_cookie[c]["netns_ino"],
+                             by_cookie[c].get("peer_cookie")) for c in (11, 12, 21, 22)},
+                        {11: ("red", 4026532281, 12), 12: ("red", 4026532281, 11),
+                         21: ("blue", 4026532282, 22), 22: ("blue", 4026532282, 21)},
+                        "namespaces and peers")
+            check_equal([by_cookie[c]["outcome"] for c in (11, 12, 21, 22, 23)],
+                        ["local-close", "remote-close", "netns-gone", "netns-gone",
+                         "netns-gone"], "outcomes")
+            check_equal(path_of(by_cookie[21])[-1], "NONE", "blue's client ended")
+            check_equal(by_cookie[21]["states"][-1]["how"], "netns", "by its namespace")
+            # --netns by name, glob and inode.
+            for pattern, want in (("red", {11, 12}), ("bl*", {21, 22, 23}),
+                                  ("4026532282", {21, 22, 23}), ("green", set())):
+                got = {c["cookie"] for c in ctl_json("list", "-f", log, "--netns", pattern)}
+                check_equal(got, want, f"--netns {pattern} in {log}")
+            out, _ = ctl("list", "-f", log)
+            lines = out.splitlines()
+            check(lines[0].startswith("NETNS ") and len(lines) == 6, f"a NETNS column:\n{out}")
+            check(sum(line.startswith("blue ") for line in lines) == 3, out)
+            out, _ = ctl("show", "-f", log, "--netns", "red")
+            check("cookie 11  netns red" in out and "cookie 12  netns red" in out
+                  and "blue" not in out, f"show --netns red:\n{out}")
+            stats = ctl_json("stats", "-f", log, "--by", "netns")[0]
+            check_equal({g["key"]: g["connections"] for g in stats["groups"]},
+                        {"red": 2, "blue": 3}, "stats --by netns")
+            check_equal(stats["outcomes"].get("netns-gone"), 3, "stats' outcomes")
+            out, _ = ctl("stats", "-f", log, "--by", "netns")
+            check(any(line.split()[:2] == ["blue", "3"] for line in out.splitlines()),
+                  f"stats --by netns:\n{out}")
+        ctl("list", "--netns", "", expect=64)
+        # A log without namespaces: no column, no keys.
+        plain = os.path.join(work, "plain.log")
+        with open(os.path.join(work, "netns.log")) as f, open(plain, "w") as g:
+            g.write("".join(line.split(" netns=")[0] + "\n" for line in f))
+        out, _ = ctl("list", "-f", plain)
+        check(out.startswith("START"), f"no NETNS column:\n{out}")
+        check(all("netns" not in c for c in ctl_json("list", "-f", plain)), "no keys")
+    finally:
+        shutil.rmtree(work)
+
+
 if __name__ == "__main__":
     main([test_list_show_stats, test_outcomes, test_follow, test_rotated_and_gzipped,
-          test_follow_across_rotation, test_bad_input, test_journal])
+          test_follow_across_rotation, test_bad_input, test_journal, test_netns_records])

@@ -19,6 +19,7 @@ struct seen {
 	struct conn done[16];
 	struct conn peer[16];
 	int has_peer[16];
+	char netns[16][32]; /* the name done[i] had */
 	size_t ndone;
 	size_t steps;
 };
@@ -38,8 +39,9 @@ static void on_done(const struct conn *c, void *user)
 		s->has_peer[s->ndone] = c->peer != NULL;
 		if (c->peer)
 			s->peer[s->ndone] = *c->peer;
-		s->done[s->ndone].unit = s->done[s->ndone].comm = NULL;
-		s->peer[s->ndone].unit = s->peer[s->ndone].comm = NULL;
+		snprintf(s->netns[s->ndone], sizeof(s->netns[0]), "%s", c->netns ? c->netns : "");
+		s->done[s->ndone].unit = s->done[s->ndone].comm = s->done[s->ndone].netns = NULL;
+		s->peer[s->ndone].unit = s->peer[s->ndone].comm = s->peer[s->ndone].netns = NULL;
 	}
 	s->ndone++;
 }
@@ -315,6 +317,71 @@ static void test_roles_from_listeners(void)
 	conn_table_free(t);
 }
 
+/* R in the namespace NAME of inode INO. */
+static struct ctl_record in_netns(struct ctl_record r, uint64_t ino, const char *name)
+{
+	r.netns_ino = ino;
+	snprintf(r.netns, sizeof(r.netns), "%s", name);
+	r.has |= 1ull << RECORD_FIELD_NETNS | 1ull << RECORD_FIELD_NETNS_INO;
+	return r;
+}
+
+/*
+ * Two namespaces with the same loopback connection, 127.0.0.1:40000 to
+ * 127.0.0.1:80 (two containers running the same thing): each client is
+ * paired with the server of its own namespace, whatever order the records
+ * come in, and a port listened on in one namespace makes no server in the
+ * other. A namespace that vanished ends its connections as "netns-gone".
+ */
+static void test_netns(void)
+{
+	struct seen s = {0};
+	struct conn_table *t = conn_table_new(NULL, on_done, &s);
+
+	add(t,
+	    in_netns(rec(10, 40000, 80, SOCK_NONE, SOCK_ESTABLISHED, 0, CTL_HOW_POLL), 100, "a"));
+	add(t,
+	    in_netns(rec(20, 40000, 80, SOCK_NONE, SOCK_ESTABLISHED, 0, CTL_HOW_POLL), 200, "b"));
+	add(t,
+	    in_netns(rec(21, 80, 40000, SOCK_NONE, SOCK_ESTABLISHED, 0, CTL_HOW_POLL), 200, "b"));
+	add(t,
+	    in_netns(rec(11, 80, 40000, SOCK_NONE, SOCK_ESTABLISHED, 0, CTL_HOW_POLL), 100, "a"));
+	/* b listens on 9000; a's socket on 9000 is no server for it. */
+	add(t, in_netns(rec(30, 9000, 0, SOCK_NONE, SOCK_LISTEN, 0, CTL_HOW_POLL), 200, "b"));
+	add(t,
+	    in_netns(rec(31, 9000, 5555, SOCK_NONE, SOCK_ESTABLISHED, 0, CTL_HOW_POLL), 100, "a"));
+	add(t,
+	    in_netns(rec(32, 9000, 5556, SOCK_NONE, SOCK_ESTABLISHED, 0, CTL_HOW_POLL), 200, "b"));
+	/* a goes, with its sockets. */
+	add(t,
+	    in_netns(rec(10, 40000, 80, SOCK_ESTABLISHED, SOCK_NONE, 50, CTL_HOW_NETNS), 100, "a"));
+	add(t,
+	    in_netns(rec(11, 80, 40000, SOCK_ESTABLISHED, SOCK_NONE, 50, CTL_HOW_NETNS), 100, "a"));
+	CHECK_INT(s.ndone, 1);
+	CHECK_INT(s.has_peer[0], 1);
+	CHECK_INT(s.done[0].cookie + s.peer[0].cookie, 21);
+	CHECK_INT(s.done[0].netns_ino, 100);
+	CHECK_INT(s.peer[0].netns_ino, 100);
+	CHECK_STR(s.netns[0], "a");
+	CHECK_INT(s.done[0].outcome, CONN_NETNS_GONE);
+	CHECK_INT(s.peer[0].outcome, CONN_NETNS_GONE);
+	CHECK_STR(conn_outcome_name(CONN_NETNS_GONE), "netns-gone");
+	conn_table_flush(t);
+	for (size_t i = 1; i < s.ndone && i < 16; i++) {
+		if (s.done[i].cookie == 20 || s.done[i].cookie == 21) {
+			CHECK_INT(s.has_peer[i], 1);
+			CHECK_INT(s.done[i].cookie + s.peer[i].cookie, 41);
+			CHECK_STR(s.netns[i], "b");
+		}
+		if (s.done[i].cookie == 31)
+			CHECK_INT(s.done[i].role, CONN_ROLE_UNKNOWN);
+		if (s.done[i].cookie == 32)
+			CHECK_INT(s.done[i].role, CONN_ROLE_SERVER);
+	}
+	CHECK_INT(s.ndone, 5); /* the pairs of a and b, the listener, 31, 32 */
+	conn_table_free(t);
+}
+
 int main(void)
 {
 	test_pair();
@@ -324,5 +391,6 @@ int main(void)
 	test_cookie_reuse_and_restart();
 	test_bounded();
 	test_roles_from_listeners();
+	test_netns();
 	return CHECK_DONE();
 }

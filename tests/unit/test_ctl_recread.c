@@ -299,6 +299,18 @@ static void test_time(void)
 	CHECK_INT(recread_time("2023-01-01T00:00:00.000000", 26, &us), -EINVAL);
 }
 
+/* Reads the entry E as the journal would hand it over, into *R. Returns
+ * recread_end()'s answer. */
+static int read_entry(const struct journal_entry *e, struct ctl_record *r)
+{
+	struct recread_entry re;
+
+	recread_begin(&re, r);
+	for (size_t i = 0; i < e->n; i++)
+		recread_field(&re, e->iov[i].iov_base, e->iov[i].iov_len);
+	return recread_end(&re);
+}
+
 /* The journal: the fields journal.c builds read back to the record. */
 static void test_journal(void)
 {
@@ -346,6 +358,59 @@ static void test_journal(void)
 	CHECK(!CTL_HAS(&r, BYTES_SENT));
 }
 
+/* The namespace's keys (issue 16) read back from each format and from the
+ * journal, the name unescaped; the how "netns"; none when not said. */
+static void test_netns(void)
+{
+	struct sock sk = mk(AF_INET, "10.0.0.1", 80, "10.0.0.2", 40000, SOCK_KIND_FULL);
+	struct transition_netns ns = {.ino = 4026532281, .name = "web ns\\\"\xc3\xa9"};
+	struct sock_owner o = {.unit = "docker-abc.scope"};
+	struct transition t = {.ts = TS,
+	                       .sk = &sk,
+	                       .from = SOCK_ESTABLISHED,
+	                       .to = SOCK_NONE,
+	                       .how = TRANSITION_HOW_NETNS,
+	                       .owner = &o,
+	                       .netns = &ns};
+	struct summary s = {.ts = TS, .sk = &sk, .lifetime_us = 7, .netns = &ns};
+	char line[RECORD_MAX];
+	struct journal_entry e;
+	struct ctl_record r;
+	int n;
+
+	for (unsigned fmt = 0; fmt < RECORD_FORMAT_MAX; fmt++) {
+		round_trip(&t, fmt);
+		n = record_format(line, sizeof(line), &t, fmt);
+		CHECK_INT(recread_line(line, (size_t)n, &r), 0);
+		CHECK_INT(r.how, CTL_HOW_NETNS);
+		CHECK_STR(ctl_how_name(r.how), "netns");
+		CHECK(CTL_HAS(&r, NETNS) && CTL_HAS(&r, NETNS_INO));
+		CHECK_STR(r.netns, ns.name);
+		CHECK_INT(r.netns_ino, 4026532281);
+		CHECK_STR(r.unit, "docker-abc.scope");
+		n = record_format_summary(line, sizeof(line), &s, fmt);
+		CHECK_INT(recread_line(line, (size_t)n, &r), 0);
+		CHECK_INT(r.kind, CTL_RECORD_SUMMARY);
+		CHECK_STR(r.netns, ns.name);
+		CHECK_INT(r.netns_ino, 4026532281);
+	}
+	CHECK_INT(journal_entry_build(&e, &t), 0);
+	CHECK_INT(read_entry(&e, &r), 0);
+	CHECK_INT(r.how, CTL_HOW_NETNS);
+	CHECK_STR(r.netns, ns.name);
+	CHECK_INT(r.netns_ino, 4026532281);
+	/* Not said: neither key, and a bad inode is dropped, not the line. */
+	t.netns = NULL;
+	n = record_format(line, sizeof(line), &t, RECORD_JSON);
+	CHECK_INT(recread_line(line, (size_t)n, &r), 0);
+	CHECK(!CTL_HAS(&r, NETNS) && !CTL_HAS(&r, NETNS_INO) && r.netns_ino == 0);
+	CHECK_STR(r.netns, "");
+	strcpy(line, "2023-11-14T22:13:20.123456Z ipv4 10.0.0.1:80 \u2192 10.0.0.2:40000 "
+	             "NONE \u2192 ESTABLISHED poll cookie=5 netns=x netns_ino=0");
+	CHECK_INT(recread_line(line, strlen(line), &r), 0);
+	CHECK(CTL_HAS(&r, NETNS) && !CTL_HAS(&r, NETNS_INO));
+}
+
 int main(void)
 {
 	test_transitions();
@@ -356,5 +421,6 @@ int main(void)
 	test_bad();
 	test_time();
 	test_journal();
+	test_netns();
 	return CHECK_DONE();
 }

@@ -101,6 +101,46 @@ static void test_records(void)
 	CHECK(!select_record(&s, &v4));
 }
 
+/* --netns: a glob on the name, or a number that is an inode (or a name). */
+static void test_netns(void)
+{
+	struct ctl_select s;
+	struct ctl_record a = rec(AF_INET, "10.0.0.1", 80, "10.0.0.2", 40000);
+	struct ctl_record b = a, none = a;
+	struct conn c;
+
+	a.netns_ino = 4026532281;
+	strcpy(a.netns, "docker-0123.scope");
+	a.has |= 1ull << RECORD_FIELD_NETNS | 1ull << RECORD_FIELD_NETNS_INO;
+	b.netns_ino = 4026532282;
+	strcpy(b.netns, "1234");
+	b.has = a.has;
+	select_init(&s);
+	CHECK(select_record(&s, &a) && select_record(&s, &none));
+	CHECK_INT(select_set_netns(&s, "docker-*"), 0);
+	CHECK(select_record(&s, &a) && !select_record(&s, &b) && !select_record(&s, &none));
+	CHECK_INT(select_set_netns(&s, "4026532281"), 0);
+	CHECK(select_record(&s, &a) && !select_record(&s, &b));
+	CHECK_INT(select_set_netns(&s, "1234"), 0); /* b's name */
+	CHECK(!select_record(&s, &a) && select_record(&s, &b));
+	CHECK_INT(select_set_netns(&s, "[0-9]*"), 0);
+	CHECK(!select_record(&s, &a) && select_record(&s, &b));
+	CHECK_INT(select_set_netns(&s, ""), -EINVAL);
+	/* A connection, by its own namespace. */
+	memset(&c, 0, sizeof(c));
+	c.host = "";
+	c.nsteps = 1;
+	c.steps[0] = (struct conn_step){.ts_us = 100, .state = SOCK_ESTABLISHED};
+	c.netns_ino = 4026532281;
+	c.netns = a.netns;
+	CHECK_INT(select_set_netns(&s, "docker-0123.scope"), 0);
+	CHECK(select_conn(&s, &c, 1000));
+	c.netns = NULL;
+	CHECK(!select_conn(&s, &c, 1000));
+	CHECK_INT(select_set_netns(&s, "4026532281"), 0);
+	CHECK(select_conn(&s, &c, 1000));
+}
+
 static void test_conns(void)
 {
 	struct ctl_select s;
@@ -154,5 +194,6 @@ int main(void)
 	test_times();
 	test_records();
 	test_conns();
+	test_netns();
 	return CHECK_DONE();
 }

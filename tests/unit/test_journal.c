@@ -224,6 +224,66 @@ static void test_connection_fields(void)
 	CHECK(field(&e, "TCPSTATE_OUTCOME") == NULL);
 }
 
+/* The namespace (issue 16) is in the entries as in the log file, raw and cut
+ * at the same 255 bytes; and an entry with every field it can have (a
+ * summary: all figures, how it ended, the connection, the namespace, the
+ * owner) is built whole. */
+static void test_netns(void)
+{
+	static char longname[400];
+	struct sock sk = make_sock(AF_INET, "10.0.0.1", 80, "10.0.0.2", 40000);
+	struct transition_conn c = {
+	    .peer = 4105, .uid = 1000, .has_uid = 1, .inode = 777, .role = TRANSITION_ROLE_SERVER};
+	struct transition_netns ns = {.ino = 4026532281, .name = "blue ns"};
+	struct sock_owner o = {
+	    .cgroup = "/system.slice/web.service", .unit = "web.service", .pid = 9, .comm = "web"};
+	struct transition t = {.sk = &sk,
+	                       .from = SOCK_ESTABLISHED,
+	                       .to = SOCK_NONE,
+	                       .how = TRANSITION_HOW_NETNS,
+	                       .has_in_state = 1,
+	                       .in_state_us = 850,
+	                       .conn = &c,
+	                       .owner = &o,
+	                       .netns = &ns};
+	struct summary s = {
+	    .sk = &sk,
+	    .lifetime_us = 1234,
+	    .info = {.has = SOCK_INFO_HAS_BYTES | SOCK_INFO_HAS_RETRANS | SOCK_INFO_HAS_RTT},
+	    .outcome = TRANSITION_OUTCOME_FIN,
+	    .closer = TRANSITION_SIDE_LOCAL,
+	    .conn = &c,
+	    .owner = &o,
+	    .netns = &ns};
+	struct journal_entry e;
+
+	CHECK_INT(journal_entry_build(&e, &t), 0);
+	CHECK_STR(field(&e, "TCPSTATE_HOW"), "netns");
+	CHECK_STR(field(&e, "TCPSTATE_NETNS"), "blue ns");
+	CHECK_STR(field(&e, "TCPSTATE_NETNS_INO"), "4026532281");
+	CHECK_CONTAINS(field(&e, "MESSAGE"),
+	               "ESTABLISHED \u2192 NONE netns cookie=4104 in_state=850us role=server "
+	               "peer=4105 uid=1000 ino=10826 netns=blue\\x20ns netns_ino=4026532281 "
+	               "unit=web.service pid=9 comm=web");
+	CHECK_INT(e.n, 25);
+
+	CHECK_INT(journal_summary_build(&e, &s), 0);
+	CHECK_INT(e.n, 28);
+	CHECK_STR(field(&e, "TCPSTATE_NETNS"), "blue ns");
+	CHECK_STR(field(&e, "TCPSTATE_NETNS_INO"), "4026532281");
+	CHECK_STR(field(&e, "TCPSTATE_COMM"), "web");
+
+	memset(longname, 'n', sizeof(longname) - 1);
+	ns.name = longname;
+	CHECK_INT(journal_entry_build(&e, &t), 0);
+	CHECK_INT(strlen(field(&e, "TCPSTATE_NETNS")), 255);
+	/* No namespace said: no fields. */
+	t.netns = NULL;
+	CHECK_INT(journal_entry_build(&e, &t), 0);
+	CHECK(field(&e, "TCPSTATE_NETNS") == NULL);
+	CHECK(field(&e, "TCPSTATE_NETNS_INO") == NULL);
+}
+
 static void test_message_ids(void)
 {
 	/* Fixed, distinct, 32 lowercase hex digits. */
@@ -362,6 +422,7 @@ int main(void)
 	test_owner();
 	test_summary();
 	test_connection_fields();
+	test_netns();
 	test_message_ids();
 	test_not_sent();
 	test_settings();

@@ -1253,6 +1253,159 @@ static void test_summary_conn(void)
 	              "         summary cookie=4097 lifetime_us=1500000 outcome=unknown\n");
 }
 
+/* The namespace's keys on transitions and summaries: in text after the
+ * connection's and before the owner's, in JSON last; none without a
+ * namespace (the tests above). */
+static void test_netns(void)
+{
+	static const char *const keys[] = {
+	    "ts",  "family", "laddr", "lport", "raddr", "rport", "from",      "to",
+	    "how", "cookie", "uid",   "inode", "unit",  "netns", "netns_ino", NULL};
+	struct sock sk =
+	    mk(AF_INET, "10.0.0.1", 80, "10.0.0.2", 40000, SOCK_ESTABLISHED, SOCK_KIND_FULL);
+	struct transition_netns ns = {.ino = 4026532281, .name = "blue"};
+	struct sock_owner o = {.unit = "web.service"};
+	struct transition t = {.ts = TS,
+	                       .sk = &sk,
+	                       .from = SOCK_SYN_RECV,
+	                       .to = SOCK_ESTABLISHED,
+	                       .how = TRANSITION_HOW_POLL,
+	                       .owner = &o,
+	                       .netns = &ns};
+	struct summary s = {.ts = TS, .sk = &sk, .lifetime_us = 1500000, .netns = &ns};
+	char buf[RECORD_MAX];
+
+	sk.cookie = 7;
+	sk.uid = 33;
+	sk.inode = 99;
+	check_line(&t, RECORD_TEXT,
+	           "2023-11-14T22:13:20.123456Z ipv4 10.0.0.1:80           \u2192 10.0.0.2:40000 "
+	           "       SYN_RECV    \u2192 ESTABLISHED poll    cookie=7 uid=33 ino=99 "
+	           "netns=blue netns_ino=4026532281 unit=web.service\n");
+	check_line(&t, RECORD_JSON,
+	           "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv4\","
+	           "\"laddr\":\"10.0.0.1\",\"lport\":80,\"raddr\":\"10.0.0.2\",\"rport\":40000,"
+	           "\"from\":\"SYN_RECV\",\"to\":\"ESTABLISHED\",\"how\":\"poll\",\"cookie\":7,"
+	           "\"uid\":33,\"inode\":99,\"unit\":\"web.service\",\"netns\":\"blue\","
+	           "\"netns_ino\":4026532281}\n");
+	CHECK(record_format(buf, sizeof(buf), &t, RECORD_JSON) > 0 && json_line_ok(buf, keys));
+	check_summary(
+	    &s, RECORD_TEXT,
+	    "2023-11-14T22:13:20.123456Z ipv4 10.0.0.1:80           \u2192 10.0.0.2:40000 "
+	    "       summary cookie=7 lifetime_us=1500000 uid=33 ino=99 netns=blue "
+	    "netns_ino=4026532281\n");
+	check_summary(&s, RECORD_JSON,
+	              "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"kind\":\"summary\","
+	              "\"family\":\"ipv4\",\"laddr\":\"10.0.0.1\",\"lport\":80,"
+	              "\"raddr\":\"10.0.0.2\",\"rport\":40000,\"cookie\":7,"
+	              "\"lifetime_us\":1500000,\"uid\":33,\"inode\":99,\"netns\":\"blue\","
+	              "\"netns_ino\":4026532281}\n");
+
+	/* The how of a socket whose namespace vanished. */
+	t.from = SOCK_ESTABLISHED;
+	t.to = SOCK_NONE;
+	t.how = TRANSITION_HOW_NETNS;
+	t.owner = NULL;
+	ns = (struct transition_netns){.ino = UINT64_MAX, .name = "docker-0123abcd.scope"};
+	check_line(&t, RECORD_TEXT,
+	           "2023-11-14T22:13:20.123456Z ipv4 10.0.0.1:80           \u2192 10.0.0.2:40000 "
+	           "       ESTABLISHED \u2192 NONE        netns   cookie=7 uid=33 ino=99 "
+	           "netns=docker-0123abcd.scope netns_ino=18446744073709551615\n");
+
+	/* A name is escaped as the owner's are: a blank, a tab, a backslash, a
+	 * quote, a byte that is not UTF-8. */
+	ns.name = "my ns\t\\\"\xff";
+	check_line(&t, RECORD_TEXT,
+	           "2023-11-14T22:13:20.123456Z ipv4 10.0.0.1:80           \u2192 10.0.0.2:40000 "
+	           "       ESTABLISHED \u2192 NONE        netns   cookie=7 uid=33 ino=99 "
+	           "netns=my\\x20ns\\x09\\x5c\"\xff netns_ino=18446744073709551615\n");
+	check_line(&t, RECORD_JSON,
+	           "{\"ts\":\"2023-11-14T22:13:20.123456Z\",\"family\":\"ipv4\","
+	           "\"laddr\":\"10.0.0.1\",\"lport\":80,\"raddr\":\"10.0.0.2\",\"rport\":40000,"
+	           "\"from\":\"ESTABLISHED\",\"to\":\"NONE\",\"how\":\"netns\",\"cookie\":7,"
+	           "\"uid\":33,\"inode\":99,\"netns\":\"my ns\\u0009\\\\\\\"\\u00ff\","
+	           "\"netns_ino\":18446744073709551615}\n");
+	/* An empty name is still said. */
+	ns.name = "";
+	s.netns = &ns;
+	check_summary(
+	    &s, RECORD_TEXT,
+	    "2023-11-14T22:13:20.123456Z ipv4 10.0.0.1:80           \u2192 10.0.0.2:40000 "
+	    "       summary cookie=7 lifetime_us=1500000 uid=33 ino=99 netns= "
+	    "netns_ino=18446744073709551615\n");
+}
+
+/* A name is cut to 255 bytes; the longest one, every byte escaped, with the
+ * longest owner and connection, still fits RECORD_MAX in both formats. */
+static void test_netns_longest(void)
+{
+	static char name[1024], path[1024], unit[1024], want[RECORD_MAX], a[2048];
+	struct sock sk =
+	    mk(AF_INET6, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff", 65535,
+	       "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe", 65535, SOCK_ESTABLISHED, SOCK_KIND_FULL);
+	struct transition_conn c = {.peer = UINT64_MAX, .role = TRANSITION_ROLE_SERVER};
+	struct transition_netns ns = {.ino = UINT64_MAX, .name = name};
+	struct sock_owner o = {.cgroup = path,
+	                       .unit = unit,
+	                       .pid = UINT32_MAX,
+	                       .comm =
+	                           "\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01"};
+	struct transition t = {.ts = {.tv_sec = 253402300799, .tv_nsec = 999999999},
+	                       .sk = &sk,
+	                       .from = SOCK_CLOSE_WAIT,
+	                       .to = SOCK_ESTABLISHED,
+	                       .how = TRANSITION_HOW_INITIAL,
+	                       .has_in_state = 1,
+	                       .in_state_us = UINT64_MAX,
+	                       .conn = &c,
+	                       .netns = &ns};
+	struct summary s = {
+	    .ts = t.ts,
+	    .sk = &sk,
+	    .lifetime_us = UINT64_MAX,
+	    .info = {.has = SOCK_INFO_HAS_BYTES | SOCK_INFO_HAS_RETRANS | SOCK_INFO_HAS_RTT,
+	             .bytes_acked = UINT64_MAX,
+	             .bytes_received = UINT64_MAX,
+	             .total_retrans = UINT32_MAX,
+	             .rtt_us = UINT32_MAX},
+	    .conn = &c,
+	    .outcome = TRANSITION_OUTCOME_REFUSED,
+	    .closer = TRANSITION_SIDE_REMOTE,
+	    .netns = &ns};
+	char buf[RECORD_MAX];
+	int n;
+
+	/* 300 bytes: the 255 kept are what a name that long gives. */
+	memset(name, 'n', 300);
+	t.owner = NULL;
+	snprintf(want, sizeof(want), " netns=%s netns_ino=18446744073709551615\n",
+	         repeat(a, "n", 255));
+	n = record_format(buf, sizeof(buf), &t, RECORD_TEXT);
+	CHECK(n > 0 && strstr(buf, want) && strlen(strstr(buf, want)) == strlen(want));
+
+	memset(name, 1, 1000);
+	memset(path, 1, sizeof(path) - 1);
+	memset(unit, '"', sizeof(unit) - 9);
+	strcpy(unit + sizeof(unit) - 9, ".service");
+	t.owner = &o;
+	s.owner = &o;
+	sk.cookie = UINT64_MAX;
+	sk.uid = UINT32_MAX;
+	sk.inode = UINT32_MAX;
+	snprintf(want, sizeof(want), ",\"netns\":\"%s\",\"netns_ino\":18446744073709551615}\n",
+	         repeat(a, "\\u0001", 255));
+	for (unsigned fmt = 0; fmt < RECORD_FORMAT_MAX; fmt++) {
+		n = record_format(buf, sizeof(buf), &t, fmt);
+		CHECK(n > 0 && n < RECORD_MAX);
+		if (fmt == RECORD_JSON)
+			CHECK(n > 0 && strstr(buf, want));
+		n = record_format_summary(buf, sizeof(buf), &s, fmt);
+		CHECK(n > 0 && n < RECORD_MAX);
+		if (fmt == RECORD_JSON)
+			CHECK(n > 0 && strstr(buf, want) && strcmp(buf + n - 2, "}\n") == 0);
+	}
+}
+
 /* transition_outcome()'s rules, one case each (docs/record-format.md). */
 static void test_outcome(void)
 {
@@ -1377,6 +1530,8 @@ int main(void)
 	test_conn();
 	test_conn_longest();
 	test_summary_conn();
+	test_netns();
+	test_netns_longest();
 	test_outcome();
 	test_conn_enter();
 	return CHECK_DONE();
