@@ -43,7 +43,7 @@ _STARTED = time.time()
 # The keys of a JSON record, in the order docs/record-format.md gives them.
 JSON_KEYS = ["ts", "family", "laddr", "lport", "raddr", "rport", "from", "to",
              "how", "cookie", "in_state_us", "role", "peer", "uid", "inode",
-             "cgroup", "unit", "pid", "comm"]
+             "cgroup", "unit", "pid", "comm", "netns", "netns_ino"]
 # What is remembered of the connection: check_exact() and strip_ts() leave
 # them out; test_story.py checks them on every record.
 CONN_KEYS = ("in_state_us", "role", "peer", "outcome", "closer")
@@ -54,9 +54,9 @@ OWNER_KEYS = ("cgroup", "unit", "pid", "comm")
 SUMMARY_KEYS = ["ts", "kind", "family", "laddr", "lport", "raddr", "rport",
                 "cookie", "lifetime_us", "bytes_sent", "bytes_received",
                 "retrans", "rtt_us", "outcome", "closer", "role", "peer", "uid",
-                "inode", "cgroup", "unit", "pid", "comm"]
+                "inode", "cgroup", "unit", "pid", "comm", "netns", "netns_ino"]
 SUMMARY_INTS = ("lifetime_us", "bytes_sent", "bytes_received", "retrans",
-                "rtt_us", "peer", "uid", "inode", "pid")
+                "rtt_us", "peer", "uid", "inode", "pid", "netns_ino")
 STATES = {"NONE", "LISTEN", "SYN_SENT", "SYN_RECV", "ESTABLISHED", "FIN_WAIT1",
           "FIN_WAIT2", "CLOSE_WAIT", "CLOSING", "LAST_ACK", "TIME_WAIT", "CLOSE"}
 
@@ -421,6 +421,7 @@ _TEXT_RE = re.compile(
     r"(?: in_state=(?P<in_state>\d+(?:us|\.\d{3}ms|\.\d{6}s)))?"
     r"(?: role=(?P<role>client|server))?(?: peer=(?P<peer>\d+))?"
     r"(?: uid=(?P<uid>\d+))?(?: ino=(?P<inode>\d+))?"
+    r"(?: netns=(?P<netns>\S+) netns_ino=(?P<netns_ino>\d+))?"
     r"(?: unit=(?P<unit>\S+))?(?: pid=(?P<pid>\d+) comm=(?P<comm>\S*))?")
 
 
@@ -482,6 +483,8 @@ def _about_text(r):
             line += f" {k}={r[k]}"
     if "inode" in r:
         line += f" ino={r['inode']}"
+    if "netns" in r:
+        line += f" netns={_text_escape(r['netns'])} netns_ino={r['netns_ino']}"
     if "unit" in r:
         line += f" unit={_text_escape(r['unit'])}"
     if "pid" in r:
@@ -513,7 +516,11 @@ def _parse_summary_text(line):
         k, _, v = kv.partition("=")
         k = "inode" if k == "ino" else k
         r[k] = int(v) if k in SUMMARY_INTS else \
-            _text_unescape(v) if k in ("unit", "comm") else v
+            _text_unescape(v) if k in ("unit", "comm", "netns") else v
+    # The text puts netns= and netns_ino= before unit=, JSON last.
+    for k in ("netns", "netns_ino"):
+        if k in r:
+            r[k] = r.pop(k)
     check_equal(list(r), [k for k in SUMMARY_KEYS if k in r],
                 f"figures of {line!r} (unknown or out of order)")
     return r
@@ -548,6 +555,9 @@ def parse_text(line):
     if g["pid"] is not None:
         r["pid"] = int(g["pid"])
         r["comm"] = _text_unescape(g["comm"])
+    if g["netns"] is not None:
+        r["netns"] = _text_unescape(g["netns"])
+        r["netns_ino"] = int(g["netns_ino"])
     check_equal(line, format_text(r), "layout of a text record")
     return r
 
@@ -622,7 +632,7 @@ def _check_fields(r, line):
         return
     check(r["from"] in STATES and r["to"] in STATES and r["from"] != r["to"],
           f"bad transition in {line!r}")
-    check(r["how"] in ("initial", "poll", "destroy"), f"bad how in {line!r}")
+    check(r["how"] in ("initial", "poll", "destroy", "netns"), f"bad how in {line!r}")
     check(r["how"] != "initial" or r["from"] == "NONE",
           f"an initial record must come from NONE: {line!r}")
     for k in ("lport", "rport", "cookie", "in_state_us", "peer", "uid", "inode", "pid"):
