@@ -35,6 +35,7 @@ struct daemon {
 	struct nsset *set;         /* the namespaces watched, each with its socket table */
 	struct nsscan *scan;       /* NULL: one namespace; else how to find them */
 	uint64_t rescan_due_ns;    /* CLOCK_MONOTONIC */
+	bool unreadable_said;      /* "processes' namespaces cannot be read" was logged */
 	struct attrib attrib;      /* the maps the monitors' records use */
 	struct journal *journal;   /* NULL: records not sent to the journal */
 	bool journal_absent_said;  /* "no journal here" was logged */

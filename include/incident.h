@@ -102,8 +102,10 @@ void incident_format_timing(const struct incidents *inc, char *buf, size_t size)
 void incident_format_status(const struct incidents *inc, const struct monitor_stats *st,
                             uint64_t lost, uint64_t event_buffer, char *buf, size_t size);
 
-/* The last word, at a clean stop: what was done and lost since start. */
+/* The last word, at a clean stop: what was done and lost since start. With
+ * many namespaces ([poll] netns a list or all; NAMESPACES watched at the end,
+ * 0 otherwise), each namespace's polls count. */
 void incident_log_stopped(const struct incidents *inc, const struct monitor_stats *st,
-                          uint64_t lost);
+                          uint64_t lost, size_t namespaces);
 
 #endif

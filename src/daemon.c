@@ -209,7 +209,7 @@ static void poll_once(struct daemon *d, bool tick)
 static void rescan(struct daemon *d, uint64_t now)
 {
 	const struct nsscan_ns *found;
-	size_t n;
+	size_t n, unreadable;
 	int err;
 
 	if (!d->scan || now < d->rescan_due_ns)
@@ -226,6 +226,15 @@ static void rescan(struct daemon *d, uint64_t now)
 	if (incident_end(&d->inc.rescan, NULL))
 		log_info("searching for network namespaces works again");
 	nsset_update(d->set, found, n);
+	unreadable = nsscan_stats(d->scan)->unreadable;
+	if (unreadable && !d->unreadable_said) {
+		d->unreadable_said = true;
+		log_warn(
+		    "the network namespace of %zu process%s cannot be read (it takes "
+		    "CAP_SYS_PTRACE: see the drop-in in docs/systemd.md); a namespace that only "
+		    "such processes hold is not watched",
+		    unreadable, unreadable == 1 ? "" : "es");
+	}
 }
 
 /* [poll] netns changed from one list to another SPEC on a reload: the
@@ -624,7 +633,8 @@ int daemon_run(struct daemon *d)
 		if (!serve(d, &ev))
 			break;
 	}
-	incident_log_stopped(&d->inc, nsset_stats(d->set), records_lost(d));
+	incident_log_stopped(&d->inc, nsset_stats(d->set), records_lost(d),
+	                     d->scan ? nsset_count(d->set) : 0);
 	report_not_sent(d, true);
 	nsset_free(d->set);
 	nsscan_free(d->scan);

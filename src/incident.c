@@ -202,16 +202,20 @@ void incident_format_status(const struct incidents *inc, const struct monitor_st
 }
 
 void incident_log_stopped(const struct incidents *inc, const struct monitor_stats *st,
-                          uint64_t lost)
+                          uint64_t lost, size_t namespaces)
 {
-	char timing[128];
+	char timing[128], many[96] = "";
 
 	incident_format_timing(inc, timing, sizeof(timing));
-	log_info("stopped after %" PRIu64 " polls: %" PRIu64 " transitions logged, %" PRIu64
+	if (namespaces)
+		snprintf(many, sizeof(many),
+		         " (each namespace's, %zu namespace%s watched at the end)", namespaces,
+		         namespaces == 1 ? "" : "s");
+	log_info("stopped after %" PRIu64 " polls%s: %" PRIu64 " transitions logged, %" PRIu64
 	         " summaries, %" PRIu64 " records lost, %" PRIu64 " dumps failed, %" PRIu64
 	         " polls skipped, %" PRIu64 " destroy events, %" PRIu64
 	         " destroy events lost, %" PRIu64 " not sent to the journal; %s",
-	         st->polls, st->transitions, st->summaries, lost, st->dumps_failed,
+	         st->polls, many, st->transitions, st->summaries, lost, st->dumps_failed,
 	         inc->missed_total, st->events, st->events_lost,
 	         st->journal_over + st->journal_failed, timing);
 }

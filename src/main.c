@@ -39,6 +39,9 @@ static void open_netns(const char *spec, char path[PATH_MAX], int *ret_fd)
 		      fd == -ENOENT && !strchr(spec, '/')
 		          ? " (no such name in /run/netns, see `ip netns list`; or write "
 		            "a path such as /proc/PID/ns/net)"
+		      : (fd == -EACCES || fd == -EPERM) && strncmp(path, "/proc/", 6) == 0
+		          ? " (another user's process: reading its namespace takes "
+		            "CAP_SYS_PTRACE)"
 		          : "");
 	err = netns_check(fd);
 	if (err < 0)

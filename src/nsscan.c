@@ -538,7 +538,9 @@ static int scan_proc(struct nsscan *s)
 			continue;
 		s->stats.procs++;
 		ino = proc_ns(dirfd(dir), de->d_name);
-		if (ino == -EACCES)
+		/* PID 1 unreadable hides nothing: its namespace is taken as the
+		 * host's, through "self" above. */
+		if (ino == -EACCES && strcmp(de->d_name, "1") != 0)
 			s->stats.unreadable++;
 		else if (ino > 0)
 			err = add_proc(s, (uint64_t)ino, (uint32_t)strtoul(de->d_name, NULL, 10));
