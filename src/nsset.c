@@ -486,17 +486,17 @@ static void respread(struct nsset *s)
 	if (k == s->spread)
 		return;
 	if (k > 1)
-		log_warn("polling %zu network namespaces takes %.1f ms of CPU a round, more than "
+		log_warn("polling %zu network namespace%s takes %.1f ms of CPU a round, more than "
 		         "[poll] netns_budget = %" PRIu32 " %% of a CPU allows every %" PRIu32
 		         " ms: each is now polled every %" PRIu32
 		         " ms; closes stay exact through the destroy notifications",
-		         s->n, (double)cost / 1e6, s->sched.budget_pct, s->sched.interval_ms,
-		         k * s->sched.interval_ms);
+		         s->n, s->n == 1 ? "" : "s", (double)cost / 1e6, s->sched.budget_pct,
+		         s->sched.interval_ms, k * s->sched.interval_ms);
 	else
 		log_info(
-		    "polling %zu network namespaces fits [poll] netns_budget again (%.1f ms of "
+		    "polling %zu network namespace%s fits [poll] netns_budget again (%.1f ms of "
 		    "CPU a round): each is polled every %" PRIu32 " ms",
-		    s->n, (double)cost / 1e6, s->sched.interval_ms);
+		    s->n, s->n == 1 ? "" : "s", (double)cost / 1e6, s->sched.interval_ms);
 	s->spread = k;
 }
 
