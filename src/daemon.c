@@ -148,9 +148,12 @@ static void format_status(const struct daemon *d, char *buf, size_t size)
 	                       nsset_event_buffer(d->set), buf, size);
 	n = strlen(buf);
 	if (d->scan && n < size)
-		snprintf(buf + n, size - n,
-		         ", %zu network namespaces, each polled every %" PRIu32 " ms",
-		         nsset_count(d->set), nsset_spread(d->set) * d->cfg.interval_ms);
+		n += (size_t)snprintf(
+		    buf + n, size - n, ", %zu network namespaces, each polled every %" PRIu32 " ms",
+		    nsset_count(d->set), nsset_spread(d->set) * d->cfg.interval_ms);
+	if (d->scan && n < size && nsset_refused(d->set))
+		snprintf(buf + n, size - n, ", %zu not entered (see the log)",
+		         nsset_refused(d->set));
 }
 
 /*
@@ -229,11 +232,11 @@ static void rescan(struct daemon *d, uint64_t now)
 	unreadable = nsscan_stats(d->scan)->unreadable;
 	if (unreadable && !d->unreadable_said) {
 		d->unreadable_said = true;
-		log_warn(
-		    "the network namespace of %zu process%s cannot be read (it takes "
-		    "CAP_SYS_PTRACE: see the drop-in in docs/systemd.md); a namespace that only "
-		    "such processes hold is not watched",
-		    unreadable, unreadable == 1 ? "" : "es");
+		log_warn("the network namespace of %zu process%s cannot be read (it takes "
+		         "CAP_SYS_PTRACE: see the drop-in netns.conf in docs/systemd.md); a "
+		         "namespace that only "
+		         "such processes hold is not watched",
+		         unreadable, unreadable == 1 ? "" : "es");
 	}
 }
 

@@ -330,10 +330,11 @@ static void note_refused(struct nsset *s, const struct nsscan_ns *ns, int err)
 	log_warn("cannot watch network namespace %s (inode %" PRIu64 ", %s): %s%s; trying again "
 	         "at every rescan",
 	         ns->name, ns->ino, ns->path, strerror(-err),
-	         err == -EPERM ? " (entering a namespace takes CAP_SYS_ADMIN: see the drop-in in "
-	                         "docs/systemd.md; other namespaces refused for this are "
-	                         "only counted, in the status line)"
-	                       : "");
+	         err == -EPERM
+	             ? " (entering a namespace takes CAP_SYS_ADMIN: see the drop-in "
+	               "netns.conf in docs/systemd.md; other namespaces refused for this are "
+	               "only counted, in the status line)"
+	             : "");
 }
 
 /* Starts watching NS. */
