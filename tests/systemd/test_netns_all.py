@@ -17,6 +17,7 @@ linked into /etc/systemd/system/tcpstated.service.d/ as docs/systemd.md says:
     process_vm_readv(), no pidfd_getfd(), no kcmp(), no mount or user
     namespace, no IP socket, /proc/PID/mem not writable; systemctl reload
     works; the systemd-analyze security exposure;
+  - netns = /proc/PID/ns/net of another user's process, with the same drop-in;
   - without CAP_SYS_PTRACE the two namespaces found through /proc are not
     seen, the others are;
   - the unit without the drop-in: it starts, watches its own namespace and
@@ -305,6 +306,24 @@ def probed():
     inside("rm %s/zz-probe.conf" % DROPIN_DIR)
 
 
+def set_netns(value):
+    inside("sed -i 's|^netns = .*|netns = %s|' %s" % (value, CONF))
+
+
+def one_namespace():
+    """netns = one path, /proc/PID/ns/net of another user's process: the
+    same drop-in serves it (entered at start, CAP_SYS_PTRACE to open it)."""
+    private = NAMESPACES[2]
+    set_netns("/proc/%s/ns/net" % private["pid"])
+    invocation = restart()
+    ents = wait_for("the listener's entry", lambda: journal(invocation, "TCPSTATE_TO=LISTEN"), 5)
+    got = {(e.get("TCPSTATE_LPORT"), e.get("TCPSTATE_NETNS_INO")) for e in ents or []}
+    check(got == {(str(private["port"]), str(private["ino"]))},
+          "netns = /proc/%s/ns/net: its listener alone, (port, inode) %s"
+          % (private["pid"], sorted(got)))
+    set_netns("all")
+
+
 def without_ptrace():
     """CAP_SYS_PTRACE taken out again: the namespaces found only through /proc are not seen."""
     inside("printf '[Service]\\nCapabilityBoundingSet=~CAP_SYS_PTRACE\\n"
@@ -401,6 +420,7 @@ def main():
         with_dropin(invocation)
         hardening_kept()
         probed()
+        one_namespace()
         without_ptrace()
         without_dropin()
         inside("systemctl stop %s" % UNIT, check_rc=False)
