@@ -139,9 +139,11 @@ def stage_tree(stage):
 
 def run_steps():
     # What a package's postinst does, then the service as installed.
-    # A file the host left in node_exporter's directory would (rightly) keep
-    # the unit from linking its own there: gone, in the container only.
-    r = inside("rm -f %s && systemd-sysusers tcpstated.conf && "
+    # What a run in the foreground as root (README's quick start) leaves in
+    # node_exporter's directory, a regular file of tcpstated's metrics: the
+    # unit replaces it with its link (in the container only).
+    r = inside("printf '# HELP tcpstated_sockets left by a foreground run\\n' > %s && "
+               "systemd-sysusers tcpstated.conf && "
                "systemd-tmpfiles --create tcpstated.conf && "
                "systemctl restart prometheus prometheus-node-exporter && "
                "systemctl start tcpstated" % PROM, check_rc=False, timeout=90)
