@@ -3,7 +3,8 @@
  * (and so units) and the map of processes, and what each cannot see.
  *
  * Both degrade rather than fail: without cgroup2 there are no units, and
- * without CAP_SYS_PTRACE the fds of other users' processes cannot be read
+ * without CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH the fds of other users'
+ * processes cannot be read
  * (and under the service's ProtectProc=invisible, not even listed), so their
  * sockets have no pid. Each is said once, when the map is made, so that a
  * record without a pid is never a silent surprise.
@@ -24,8 +25,10 @@
 #include "util.h"
 
 /*
- * Whether this process holds CAP_SYS_PTRACE, which reading another user's
- * /proc/PID/fd takes (ptrace read access). Read from /proc/self/status
+ * Whether this process may read another user's /proc/PID/fd: listing the
+ * directory (mode 0500, its owner's) takes CAP_DAC_READ_SEARCH (or
+ * CAP_DAC_OVERRIDE, which root has), reading its links CAP_SYS_PTRACE
+ * (ptrace read access). Read from /proc/self/status
  * rather than with capget(), which a seccomp filter may refuse; unknown
  * counts as held, so that no warning is a false one.
  */
@@ -41,7 +44,8 @@ static bool may_read_other_fds(void)
 		if (sscanf(line, "CapEff: %llx", &eff) == 1)
 			break;
 	fclose(f);
-	return eff & (1ULL << CAP_SYS_PTRACE);
+	return (eff & (1ULL << CAP_SYS_PTRACE)) &&
+	       (eff & ((1ULL << CAP_DAC_READ_SEARCH) | (1ULL << CAP_DAC_OVERRIDE)));
 }
 
 /* The process map, made or freed as ON says; what it cannot see, said once. */
@@ -60,7 +64,8 @@ static void apply_procs(struct attrib *a, bool on)
 	}
 	a->procs_own_only = !may_read_other_fds();
 	if (a->procs_own_only)
-		log_warn("[attribution] processes: without CAP_SYS_PTRACE only the processes "
+		log_warn("[attribution] processes: without CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH "
+		         "only the processes "
 		         "of uid %u are seen; sockets of other users' processes get no pid or "
 		         "comm",
 		         (unsigned)geteuid());

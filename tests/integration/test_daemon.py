@@ -443,7 +443,8 @@ def test_degradations_said():
             capless = start_line(argv, ["setpriv", "--bounding-set=-sys_ptrace"])
     journal = ("no journal on this host (no /run/systemd/journal/socket); records go "
                "to " )
-    ptrace = ("[attribution] processes: without CAP_SYS_PTRACE only the processes of "
+    ptrace = ("[attribution] processes: without CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH "
+              "only the processes of "
               "uid 0 are seen; sockets of other users' processes get no pid or comm")
     for err, who in ((full, "as root"), (capless, "without CAP_SYS_PTRACE")):
         check_equal(err.count(journal), 1, f"the journal's warning {who}:\n{err}")
