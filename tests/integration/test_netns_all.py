@@ -306,8 +306,8 @@ def check_text_layout(dt, sp):
 def check_added(d, port, mark):
     """A namespace made while the daemon runs, and a listener in it at once:
     its record within ADDED_MAX seconds of the start of `ip netns add`. A
-    listener on a port the filter leaves out is not logged: the new
-    namespace's dumps are filtered too."""
+    listener on a port the filter leaves out is not logged: the filter
+    applies to a namespace found later too."""
     t0 = time.time()
     sp = Space(Netns())
     made = time.time()
