@@ -231,6 +231,13 @@ class Netns:
         subprocess.run(["ip", "netns", "delete", self.name],
                        stderr=subprocess.DEVNULL)
 
+    def unname(self):
+        """Removes the namespace's `ip netns` name (its file in /run/netns),
+        as a container runtime leaves a namespace: it lives on while a
+        process is inside it, and while self.fd is open, so inside() still
+        works. close() ends it as ever."""
+        run(["ip", "netns", "delete", self.name])
+
     def sysctl(self, key, value=None):
         # /proc/sys/net shows the namespace of the task that opens it.
         path = "/proc/sys/" + key.replace(".", "/")
@@ -272,6 +279,17 @@ class Netns:
     def nft(self, *args):
         with self.inside():
             return run(["nft", *args])
+
+
+def cgroup2_root():
+    """Where the cgroup2 hierarchy is mounted (a unified or a hybrid host),
+    or None."""
+    with open("/proc/mounts") as f:
+        for line in f:
+            dev, mnt, fstype = line.split()[:3]
+            if fstype == "cgroup2" and mnt in ("/sys/fs/cgroup", "/sys/fs/cgroup/unified"):
+                return mnt
+    return None
 
 
 def _ss_addr(addr, port):
