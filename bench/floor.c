@@ -94,7 +94,7 @@ static int diag_socket(void)
  * said; one that cannot come back exits. */
 static int diag_socket_in(const char *path, int home)
 {
-	int ns = open(path, O_RDONLY | O_CLOEXEC), fd = -1;
+	int ns = open(path, O_RDONLY | O_CLOEXEC), fd;
 
 	if (ns < 0 || setns(ns, CLONE_NEWNET) < 0) {
 		fprintf(stderr, "tcpstate-floor: %s: %s\n", path, strerror(errno));
@@ -104,6 +104,8 @@ static int diag_socket_in(const char *path, int home)
 	}
 	close(ns);
 	fd = diag_socket();
+	if (fd < 0)
+		fprintf(stderr, "tcpstate-floor: socket in %s: %s\n", path, strerror(errno));
 	if (setns(home, CLONE_NEWNET) < 0) {
 		perror("tcpstate-floor: back to our network namespace");
 		exit(71);
