@@ -63,6 +63,10 @@ int nsscan_run(struct nsscan *s, const struct nsscan_ns **ret, size_t *ret_n);
 /* The counters of the latest run. */
 const struct nsscan_stats *nsscan_stats(const struct nsscan *s);
 
+/* Whether the latest run found namespace INO at all, matched or not: one
+ * that a list no longer matches still exists. */
+bool nsscan_seen(const struct nsscan *s, uint64_t ino);
+
 /* The entry for inode INO among the N sorted by nsscan_run(), or NULL. */
 const struct nsscan_ns *nsscan_find(const struct nsscan_ns *v, size_t n, uint64_t ino);
 

@@ -16,6 +16,7 @@ struct journal;
 struct logfile;
 struct loop;
 struct metrics;
+struct nsscan;
 struct nsscan_ns;
 struct nsset;
 struct procmap;
@@ -62,14 +63,16 @@ int nsset_add_here(struct nsset *s, struct diag *diag, const struct transition_n
 
 /*
  * Makes the watched set FOUND (N namespaces, sorted by inode, from
- * nsscan_run()): a namespace new to the set is entered, its sockets opened
- * and watched from its next poll; one that two updates in a row did not find
+ * nsscan_run() of SCAN): a namespace new to the set is entered, its sockets
+ * opened and polled at the next tick; one that two updates in a row did not
+ * find, or that SCAN found but no longer matches (a reload changed the list),
  * is polled a last time and its sockets still known are ended
  * (monitor_end()). Says what it does
  * (log.h). Never fails: a namespace that cannot be entered is said once and
  * tried again at the next rescan.
  */
-void nsset_update(struct nsset *s, const struct nsscan_ns *found, size_t n);
+void nsset_update(struct nsset *s, const struct nsscan_ns *found, size_t n,
+                  const struct nsscan *scan);
 
 /* Applies SETTINGS to every monitor and remembers them for later ones;
  * the filter goes to each kernel socket too. Returns 0, or the first

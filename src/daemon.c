@@ -228,7 +228,7 @@ static void rescan(struct daemon *d, uint64_t now)
 	}
 	if (incident_end(&d->inc.rescan, NULL))
 		log_info("searching for network namespaces works again");
-	nsset_update(d->set, found, n);
+	nsset_update(d->set, found, n, d->scan);
 	unreadable = nsscan_stats(d->scan)->unreadable;
 	if (unreadable && !d->unreadable_said) {
 		d->unreadable_said = true;

@@ -269,6 +269,12 @@ const struct nsscan_ns *nsscan_find(const struct nsscan_ns *v, size_t n, uint64_
 	return n ? bsearch(&ino, v, n, sizeof(*v), by_ino) : NULL;
 }
 
+bool nsscan_seen(const struct nsscan *s, uint64_t ino)
+{
+	/* Sorted by ino, and the entry starts with its nsscan_ns. */
+	return s->cur.n && bsearch(&ino, s->cur.v, s->cur.n, sizeof(*s->cur.v), by_ino);
+}
+
 static size_t slot_of(const struct nsscan *s, uint64_t ino)
 {
 	return (size_t)((ino * 0x9e3779b97f4a7c15ULL) >> 32) & s->mask;

@@ -44,7 +44,7 @@ struct watch {
 	bool says;                   /* records carry tag */
 	bool dynamic;                /* found by a scan; ends when a scan misses it */
 	bool found;                  /* by the latest scan */
-	bool urgent;                 /* its notifications overran: poll at once */
+	bool urgent;                 /* poll at once: new, or its notifications overran */
 	uint8_t misses;              /* scans in a row that did not find it */
 	char name[NSSCAN_NAME_MAX];
 	struct diag *diag;
@@ -346,7 +346,9 @@ static void watch_new(struct nsset *s, const struct nsscan_ns *ns)
 
 	if (!w)
 		return;
-	w->says = w->dynamic = w->found = true;
+	/* Polled at the next tick, not at its turn in the spread: a new
+	 * namespace is watched within a rescan. */
+	w->says = w->dynamic = w->found = w->urgent = true;
 	w->tag.ino = ns->ino;
 	snprintf(w->name, sizeof(w->name), "%s", ns->name);
 	err = open_in(s, w, ns);
@@ -379,16 +381,18 @@ static void retire(struct nsset *s, const struct watch *w)
 	s->retired.overruns += st->overruns;
 }
 
-/* W's namespace is gone: a last poll, then what it still held ends. */
-static void watch_end(struct nsset *s, struct watch *w)
+/* W's namespace is gone, or (UNMATCHED) no longer watched: a last poll, then
+ * what it still held ends. */
+static void watch_end(struct nsset *s, struct watch *w, bool unmatched)
 {
 	int n;
 
 	(void)monitor_read_events(w->mon);
 	(void)monitor_poll(w->mon);
 	n = monitor_end(w->mon);
-	log_info("network namespace %s (inode %" PRIu64 ") vanished: ended its %d socket%s",
-	         w->name, w->tag.ino, n < 0 ? 0 : n, n == 1 ? "" : "s");
+	log_info("network namespace %s (inode %" PRIu64 ") %s: ended its %d socket%s", w->name,
+	         w->tag.ino, unmatched ? "no longer matches [poll] netns" : "vanished",
+	         n < 0 ? 0 : n, n == 1 ? "" : "s");
 	retire(s, w);
 	watch_free(s, w);
 }
@@ -401,19 +405,22 @@ static const struct nsscan_ns *find_ns(const struct nsscan_ns *found, size_t n, 
 	return NULL;
 }
 
-/* Ends the watched namespaces FOUND has missed twice in a row; renames the others. */
-static void drop_vanished(struct nsset *s, const struct nsscan_ns *found, size_t n)
+/* Ends the watched namespaces FOUND has missed twice in a row, and those SCAN
+ * saw but no longer matches; renames the others. */
+static void drop_vanished(struct nsset *s, const struct nsscan_ns *found, size_t n,
+                          const struct nsscan *scan)
 {
 	size_t kept = 0;
 
 	for (size_t i = 0; i < s->n; i++) {
 		struct watch *w = s->w[i];
 		const struct nsscan_ns *ns = w->dynamic ? find_ns(found, n, w->tag.ino) : NULL;
+		bool unmatched = w->dynamic && !ns && scan && nsscan_seen(scan, w->tag.ino);
 
 		/* Two scans in a row, so that a process caught between two
 		 * namespaces (a runtime setting one up) ends nothing. */
-		if (w->dynamic && !ns && ++w->misses >= 2) {
-			watch_end(s, w);
+		if (unmatched || (w->dynamic && !ns && ++w->misses >= 2)) {
+			watch_end(s, w, unmatched);
 			continue;
 		}
 		if (ns)
@@ -436,11 +443,12 @@ static bool watched(const struct nsset *s, uint64_t ino)
 	return false;
 }
 
-void nsset_update(struct nsset *s, const struct nsscan_ns *found, size_t n)
+void nsset_update(struct nsset *s, const struct nsscan_ns *found, size_t n,
+                  const struct nsscan *scan)
 {
 	size_t kept = 0;
 
-	drop_vanished(s, found, n);
+	drop_vanished(s, found, n, scan);
 	for (size_t i = 0; i < s->nrefused; i++)
 		s->refused[i].found = false;
 	for (size_t i = 0; i < n; i++)
@@ -453,14 +461,17 @@ void nsset_update(struct nsset *s, const struct nsscan_ns *found, size_t n)
 	s->nrefused = kept;
 }
 
-/* Polls W, timing the CPU it takes. Returns its -errno. */
-static int poll_watch(struct nsset *s, struct watch *w)
+/* Polls W, timing the CPU it takes from *CLOCK (this thread's CPU time when
+ * the previous poll ended, 0: not read yet), which it moves on: one clock
+ * read a poll, a system call each. Returns its -errno. */
+static int poll_watch(struct nsset *s, struct watch *w, uint64_t *clock)
 {
 	const struct monitor_stats *st = monitor_stats(w->mon);
-	uint64_t c0 = thread_cpu_ns(), c;
+	uint64_t c0 = *clock ? *clock : thread_cpu_ns(), c;
 	int err = monitor_poll(w->mon);
 
-	c = thread_cpu_ns() - c0;
+	*clock = thread_cpu_ns();
+	c = *clock - c0;
 	/* A first poll writes every socket as initial: not what later ones cost. */
 	if (st->polls > 1)
 		w->cost_ns = w->cost_ns ? (w->cost_ns * 7 + c) / 8 : c;
@@ -518,6 +529,7 @@ uint32_t nsset_spread_next(uint32_t spread, uint64_t round_ns, uint64_t budget_n
 
 int nsset_poll(struct nsset *s, bool tick)
 {
+	uint64_t clock = 0;
 	int err = 0;
 
 	s->write_error = s->journal_error = 0;
@@ -527,7 +539,7 @@ int nsset_poll(struct nsset *s, bool tick)
 
 		if (!w->urgent && !(tick && (s->tick + w->phase) % s->spread == 0))
 			continue;
-		r = poll_watch(s, w);
+		r = poll_watch(s, w, &clock);
 		if (r < 0 && !err)
 			err = r;
 	}

@@ -10,7 +10,7 @@ linked into /etc/systemd/system/tcpstated.service.d/ as docs/systemd.md says:
     of a unit's PrivateNetwork= and one of a rootless user namespace (both of
     a dynamic, unprivileged user, found only through /proc/PID/ns/net, which
     takes CAP_SYS_PTRACE); each listener's record in the log file carries its
-    namespace's name and inode, and journalctl TCPSTATE_NETNS=NAME finds it;
+    namespace's name and inode, and journalctl TCPSTATE_NETNS_INO=INO finds it, named;
   - the hardening the drop-in keeps: the capabilities (systemctl show and the
     daemon's /proc status), the system-call filter, the namespaces, and, by a
     probe run as ExecStartPost= in the service's own sandbox: no ptrace(), no
@@ -211,20 +211,30 @@ def with_dropin(invocation):
                     lambda: all(p in listen_records() for p in ports) and listen_records(), 10)
     recs = recs or listen_records()
     seen = watched(invocation)
+    by_ino = {ino: path for ino, path in seen.values()}
     for ns in NAMESPACES:
         got = recs.get(ns["port"], [{}])[-1]
-        check(got.get("netns") == ns["name"] and got.get("netns_ino") == ns["ino"]
+        # Docker's file comes before the process inside: a scan between the
+        # two finds the file alone and names the namespace by it, until the
+        # next scan finds the process and renames it (said).
+        early = ns["file"].endswith("/" + DOCKER_ID) and got.get("netns") == DOCKER_ID
+        check((got.get("netns") == ns["name"] or early) and got.get("netns_ino") == ns["ino"]
               and got.get("uid") == ns["uid"],
               "log: %s's listener on %d in netns %s, inode %d, uid %d: %s"
               % (ns["name"], ns["port"], ns["name"], ns["ino"], ns["uid"],
                  {k: got.get(k) for k in ("netns", "netns_ino", "uid", "how")}))
-        ents = [e for e in journal(invocation, "TCPSTATE_NETNS=" + ns["name"])
+        if early:
+            renamed = "network namespace %s (inode %d) is now named %s" % (
+                DOCKER_ID, ns["ino"], ns["name"])
+            check(wait_for("the rename", lambda: renamed in messages(invocation), 5),
+                  "found by its file before its process: " + renamed)
+        ents = [e for e in journal(invocation, "TCPSTATE_NETNS_INO=%d" % ns["ino"])
                 if e.get("TCPSTATE_LPORT") == str(ns["port"])]
-        check(ents and all(e.get("TCPSTATE_NETNS_INO") == str(ns["ino"]) and
+        check(ents and all(e.get("TCPSTATE_NETNS") == got.get("netns") and
                            e.get("TCPSTATE_TO") == "LISTEN" for e in ents),
-              "journalctl -u tcpstated TCPSTATE_NETNS=%s: its listener (%d entries)"
-              % (ns["name"], len(ents)))
-        path = seen.get(ns["name"], (0, ""))[1]
+              "journalctl -u tcpstated TCPSTATE_NETNS_INO=%d: %s's listener (%d entries)"
+              % (ns["ino"], ns["name"], len(ents)))
+        path = by_ino.get(ns["ino"], "")
         want = "/proc/" if ns["proc_only"] else ns["file"]
         check(path.startswith(want), "watched %s through %s" % (ns["name"], path))
     got = recs.get(HOST_PORT, [{}])[-1]
