@@ -232,10 +232,10 @@ static void rescan(struct daemon *d, uint64_t now)
 	unreadable = nsscan_stats(d->scan)->unreadable;
 	if (unreadable && !d->unreadable_said) {
 		d->unreadable_said = true;
-		log_warn("the network namespace of %zu process%s cannot be read (it takes "
-		         "CAP_SYS_PTRACE: see the drop-in netns.conf in docs/systemd.md); a "
-		         "namespace that only "
-		         "such processes hold is not watched",
+		log_warn("the network namespace of %zu process%s cannot be read (another "
+		         "user's takes CAP_SYS_PTRACE: see the drop-in netns.conf in "
+		         "docs/systemd.md; one of a parent user namespace cannot be read at all); "
+		         "a namespace that only such processes hold is not watched",
 		         unreadable, unreadable == 1 ? "" : "es");
 	}
 }
