@@ -133,7 +133,7 @@ struct sock *snapshot_slot(struct snapshot *s)
 	e->diff = (struct diff_mark){0};
 	e->missing = 0;
 	e->rec = (struct reconcile_mark){0};
-	e->missing_since = e->changed_at = e->first_seen = (struct timespec){0};
+	e->first_seen_ns = e->missing_since_ns = 0;
 	/* Not the conn: the diff gives each entry its own (diff_end()), and a
 	 * store into another cache line per socket showed in the profile. */
 	return &e->sk;
@@ -203,7 +203,7 @@ int snapshot_put(struct snapshot *s, const struct sock *sk)
 	return 0;
 }
 
-int snapshot_put_missing(struct snapshot *s, const struct sock *sk, const struct timespec *since,
+int snapshot_put_missing(struct snapshot *s, const struct sock *sk, int64_t since_ns,
                          struct snapshot_entry **ret)
 {
 	struct snapshot_entry *e;
@@ -213,7 +213,7 @@ int snapshot_put_missing(struct snapshot *s, const struct sock *sk, const struct
 		return err;
 	e = &s->entries[s->len - 1];
 	e->missing = 1;
-	e->missing_since = *since;
+	e->missing_since_ns = since_ns;
 	s->missing++;
 	*ret = e;
 	return 0;
