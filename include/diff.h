@@ -93,7 +93,7 @@ void diff_release(struct diff *d);
  * appear (HOW is TRANSITION_HOW_INITIAL for the first dump, else TRANSITION_HOW_POLL); a
  * changed state is FROM -> TO. Entries of OLD marked rec.settled are left out
  * (reconcile.c reported them); a change of an entry of NEW marked rec.by_event
- * carries its changed_at and TRANSITION_HOW_DESTROY. Each record carries the
+ * carries its changed_at_ns and TRANSITION_HOW_DESTROY. Each record carries the
  * entry's transition_conn, updated first (the time it entered its state, the
  * states seen, its owner's ids; the two ends of a connection that appear in
  * the same dump are each other's peer). A socket missing from NEW is

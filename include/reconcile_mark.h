@@ -9,7 +9,7 @@ struct reconcile_mark {
 	 * socket is gone and its record is written; the diff leaves it out. */
 	uint8_t settled;
 	/* On an entry of the newer dump: a destroy notification timed its
-	 * change (at the entry's changed_at, how "destroy"). On an entry of
+	 * change (at the entry's changed_at_ns, how "destroy"). On an entry of
 	 * the older table: a notification claimed its minisocket. */
 	uint8_t by_event;
 };

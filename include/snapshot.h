@@ -15,6 +15,12 @@
  * One tracked socket: what the last dump said of it, what is remembered
  * across dumps, and the marks of the modules that compare two tables, each
  * in a block its owner declares.
+ *
+ * Every poll writes one entry per socket and the diff reads two tables in
+ * turn, so the entry's size is what a poll costs in memory traffic: times
+ * are kept as nanoseconds (a timespec takes twice the room), the byte-sized
+ * fields fill the hole after the diff's mark, and two times that are never
+ * wanted at once share their place (below). SNAPSHOT_ENTRY_SIZE holds it.
  */
 struct snapshot_entry {
 	struct sock sk;
@@ -23,16 +29,47 @@ struct snapshot_entry {
 	 * declared gone: a dump that raced with socket churn can miss a socket,
 	 * so absence counts only once it is seen twice (see diff.c). */
 	uint8_t missing;
-	struct reconcile_mark rec;     /* what reconcile.c settled, for the diff */
-	struct timespec missing_since; /* when the first dump missed it */
-	struct timespec first_seen;    /* when tcpstated first saw the connection */
-	/* When its latest change happened, where a notification told it better
-	 * than the dump's time (rec.by_event). */
-	struct timespec changed_at;
+	struct reconcile_mark rec; /* what reconcile.c settled, for the diff */
+	int64_t first_seen_ns;     /* when tcpstated first saw the connection (snapshot_ns()) */
+	/*
+	 * One place for two times, which one told by missing, as no entry
+	 * needs both: missing_since_ns is written (snapshot_put_missing()) and
+	 * read only on an entry carried as missing; changed_at_ns is written by
+	 * reconcile.c only on an entry the latest dump returned (join_tracked()
+	 * and tw_find() pass the missing by) and read by the diff only on such
+	 * an entry, one the dump listed as changed.
+	 */
+	union {
+		int64_t missing_since_ns; /* missing: when the first dump missed it */
+		/* !missing, rec.by_event: when its latest change happened, where a
+		 * notification told it better than the dump's time. */
+		int64_t changed_at_ns;
+	};
 	/* What is remembered of its connection, carried from table to table
-	 * like first_seen and given to each of its records. */
+	 * like first_seen_ns and given to each of its records. */
 	struct transition_conn conn;
 };
+
+/* The entry's size on an LP64 target, asserted where it is known. */
+#define SNAPSHOT_ENTRY_SIZE 144
+
+#if UINTPTR_MAX == UINT64_MAX
+_Static_assert(sizeof(struct snapshot_entry) == SNAPSHOT_ENTRY_SIZE,
+               "struct snapshot_entry grew: see the comment above it");
+#endif
+
+/* TS (CLOCK_REALTIME) as the nanoseconds an entry keeps; 0 stands for unset. */
+static inline int64_t snapshot_ns(const struct timespec *ts)
+{
+	return (int64_t)ts->tv_sec * 1000000000 + ts->tv_nsec;
+}
+
+/* The timespec of NS, a time snapshot_ns() gave. */
+static inline struct timespec snapshot_timespec(int64_t ns)
+{
+	return (struct timespec){.tv_sec = (time_t)(ns / 1000000000),
+	                         .tv_nsec = (long)(ns % 1000000000)};
+}
 
 /* One slot of the index: which entry, and a tag from its cookie's hash. */
 struct snapshot_slot {
@@ -75,12 +112,13 @@ void snapshot_clear(struct snapshot *s);
 int snapshot_put(struct snapshot *s, const struct sock *sk);
 
 /*
- * Adds SK at the end as missing from the latest dump since SINCE (a socket
- * carried over from the previous table), counted in snapshot_present(), and
- * unindexed like snapshot_append(). SK's cookie must not be in the table.
- * Returns 0 and *ret (valid until the next insert), or -ENOMEM.
+ * Adds SK at the end as missing from the latest dump since SINCE_NS
+ * (snapshot_ns()), a socket carried over from the previous table, counted in
+ * snapshot_present(), and unindexed like snapshot_append(). SK's cookie must
+ * not be in the table. Returns 0 and *ret (valid until the next insert), or
+ * -ENOMEM.
  */
-int snapshot_put_missing(struct snapshot *s, const struct sock *sk, const struct timespec *since,
+int snapshot_put_missing(struct snapshot *s, const struct sock *sk, int64_t since_ns,
                          struct snapshot_entry **ret);
 
 /* snapshot_put() as a diag_sock_cb: USER is the table. Returns 0 or -ENOMEM. */

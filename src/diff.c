@@ -187,7 +187,7 @@ static void link_entries(struct diff *d, struct snapshot *old, struct snapshot *
 	o->diff.next = (uint32_t)w + 1;
 	e->diff.prev = (uint32_t)(o - old->entries) + 1;
 	e->sk.tuple = o->sk.tuple;
-	e->first_seen = o->first_seen;
+	e->first_seen_ns = o->first_seen_ns;
 	e->conn = o->conn;
 	/* An accepted socket gets its inode when accept() runs, which is no
 	 * change of state: learnt here, so that its orphan's records have it. */
@@ -461,7 +461,7 @@ static int probe_hit(struct diff *d, struct snapshot *old, struct snapshot *new,
 
 			e->sk = new->entries[q].sk;
 			e->sk.tuple = o->sk.tuple;
-			e->first_seen = o->first_seen;
+			e->first_seen_ns = o->first_seen_ns;
 			e->conn = o->conn;
 			e->diff.prev = (uint32_t)i + 1;
 			new->entries[q].sk.cookie = 0;
@@ -562,8 +562,8 @@ int diff_end(struct diff *d, struct snapshot *old, struct snapshot *new)
 	for (size_t k = 0; k < d->appeared.len; k++) {
 		struct snapshot_entry *e = &new->entries[d->appeared.v[k]];
 
-		if (!e->first_seen.tv_sec && !e->first_seen.tv_nsec)
-			e->first_seen = new->taken;
+		if (!e->first_seen_ns)
+			e->first_seen_ns = snapshot_ns(&new->taken);
 		/* snapshot_slot() leaves the conn as the slot's last use had it. */
 		e->conn = (struct transition_conn){.role = (uint8_t)diff_role(d, &e->sk)};
 	}
@@ -624,6 +624,7 @@ struct snapshot_entry *diff_older(struct snapshot *old, const struct snapshot_en
 static int missed_enough(const struct diff *d, const struct snapshot_entry *o,
                          const struct timespec *now)
 {
+	struct timespec since;
 	int64_t ms;
 
 	if (!d->hold_full_ms || o->sk.kind != SOCK_KIND_FULL)
@@ -632,8 +633,9 @@ static int missed_enough(const struct diff *d, const struct snapshot_entry *o,
 	 * lets go of it, however long that takes. */
 	if (o->sk.state == SOCK_CLOSE)
 		return 0;
-	ms = ((int64_t)now->tv_sec - o->missing_since.tv_sec) * 1000 +
-	     (now->tv_nsec - o->missing_since.tv_nsec) / 1000000;
+	since = snapshot_timespec(o->missing_since_ns);
+	ms =
+	    ((int64_t)now->tv_sec - since.tv_sec) * 1000 + (now->tv_nsec - since.tv_nsec) / 1000000;
 	return ms >= (int64_t)d->hold_full_ms;
 }
 
@@ -726,11 +728,11 @@ static int carry_missing(const struct diff *d, const struct snapshot *old, struc
 
 		if (o->rec.settled || gone_now(d, new, o))
 			continue;
-		err = snapshot_put_missing(new, &o->sk,
-		                           o->missing ? &o->missing_since : &new->taken, &e);
+		err = snapshot_put_missing(
+		    new, &o->sk, o->missing ? o->missing_since_ns : snapshot_ns(&new->taken), &e);
 		if (err < 0)
 			return err;
-		e->first_seen = o->first_seen;
+		e->first_seen_ns = o->first_seen_ns;
 		e->conn = o->conn;
 		if (o->diff.closed) {
 			e->sk.state = SOCK_CLOSE;
@@ -772,7 +774,7 @@ size_t diff_check_missing(struct diff *d, struct snapshot *old, diff_present_fn 
 	return n;
 }
 
-/* Reports the entries of OLD marked closed (diff_mark_closed()) that are not
+/* Reports the entries of OLD marked closed (diff_check_missing()) that are not
  * gone at once: their move to CLOSE, at NEW's time. */
 static int report_closed(const struct diff *d, const struct snapshot *old,
                          const struct snapshot *new, diff_cb cb, void *user)
@@ -834,7 +836,7 @@ int diff_report(struct diff *d, struct snapshot *old, struct snapshot *new, enum
 		const struct snapshot_entry *o = diff_older(old, e);
 		int64_t in;
 		struct transition t = {
-		    .ts = e->rec.by_event ? e->changed_at : new->taken,
+		    .ts = e->rec.by_event ? snapshot_timespec(e->changed_at_ns) : new->taken,
 		    .sk = &e->sk,
 		    .from = o ? o->sk.state : SOCK_NONE,
 		    .to = e->sk.state,

@@ -305,12 +305,13 @@ static int join_tracked(struct reconcile_event *ev, struct snapshot_entry *o, co
 {
 	struct snapshot_entry *e = diff_newer(d, new, o);
 	struct transition_conn c = o->conn;
+	struct timespec first = snapshot_timespec(o->first_seen_ns);
+	struct timespec since = snapshot_timespec(o->missing_since_ns);
 	struct ending end = {
 	    .last = o->sk.state,
 	    .disconnected = disconnected(ev, &o->sk.tuple),
-	    .rst_received =
-	        o->missing && (o->sk.state == SOCK_CLOSE ||
-	                       ms_between(&o->missing_since, &ev->ts) >= RECONCILE_HELD_MS),
+	    .rst_received = o->missing && (o->sk.state == SOCK_CLOSE ||
+	                                   ms_between(&since, &ev->ts) >= RECONCILE_HELD_MS),
 	};
 	unsigned from = o->sk.state;
 	int err;
@@ -318,9 +319,9 @@ static int join_tracked(struct reconcile_event *ev, struct snapshot_entry *o, co
 	if (e && !e->missing) {
 		/* It lives on as a minisocket: the diff reports the change. */
 		e->rec.by_event = 1;
-		e->changed_at = ev->ts;
+		e->changed_at_ns = snapshot_ns(&ev->ts);
 		end.last = e->sk.state;
-		return summarize(ev, &o->sk, &o->first_seen, &c, &end, cb, user);
+		return summarize(ev, &o->sk, &first, &c, &end, cb, user);
 	}
 	o->rec.settled = 1;
 	if (reached_established(&o->sk, &ev->info)) {
@@ -334,7 +335,7 @@ static int join_tracked(struct reconcile_event *ev, struct snapshot_entry *o, co
 	end.last = from;
 	end.in_last_us = in_state(&c, &ev->ts);
 	err = emit(ev, &o->sk, &c, from, SOCK_NONE, cb, user);
-	return err ? err : summarize(ev, &o->sk, &o->first_seen, &c, &end, cb, user);
+	return err ? err : summarize(ev, &o->sk, &first, &c, &end, cb, user);
 }
 
 /* The notification near EV in this poll's batch that is the other end of
@@ -381,14 +382,13 @@ static int join_untracked(struct reconcile *r, struct reconcile_event *ev, const
 		if (!o) {
 			/* Its minisocket appears in this dump. */
 			w->rec.by_event = 1;
-			w->changed_at = ev->ts;
-			w->first_seen = r->last;
+			w->changed_at_ns = snapshot_ns(&ev->ts);
+			w->first_seen_ns = snapshot_ns(&r->last);
 			if (!w->conn.cgroup_id)
 				w->conn.cgroup_id = ev->sk.cgroup_id;
 			return summarize(ev, &w->sk, &r->last, &w->conn, &end, cb, user);
 		}
-		if (!o->rec.by_event && o->first_seen.tv_sec == r->last.tv_sec &&
-		    o->first_seen.tv_nsec == r->last.tv_nsec) {
+		if (!o->rec.by_event && o->first_seen_ns == snapshot_ns(&r->last)) {
 			/* Its minisocket appeared in the last dump, which ran
 			 * while this notification was on its way. The mark on
 			 * the older table's entry claims it (the diff does not

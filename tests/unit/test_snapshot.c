@@ -206,15 +206,15 @@ static void test_present(void)
 	struct snapshot s;
 
 	struct snapshot_entry *e;
-	struct timespec since = {.tv_sec = 7};
+	int64_t since = snapshot_ns(&(struct timespec){.tv_sec = 7});
 
 	snapshot_init(&s);
 	for (uint64_t c = 1; c <= 10; c++) {
 		struct sock sk = {.cookie = c, .state = 1};
 
 		if (c == 1 || c == 5 || c == 10) {
-			CHECK_INT(snapshot_put_missing(&s, &sk, &since, &e), 0);
-			CHECK(e->missing && e->missing_since.tv_sec == 7);
+			CHECK_INT(snapshot_put_missing(&s, &sk, since, &e), 0);
+			CHECK(e->missing && e->missing_since_ns == 7000000000);
 		} else {
 			CHECK_INT(snapshot_put(&s, &sk), 0);
 		}
@@ -308,8 +308,28 @@ static void test_append_index(void)
 	snapshot_release(&s);
 }
 
+/* An entry's times as nanoseconds: back to the same timespec, 0 for unset,
+ * and the diff's closed bit apart from its link. */
+static void test_entry_times(void)
+{
+	struct timespec ts = {.tv_sec = 1796428800, .tv_nsec = 999999999};
+	struct timespec back = snapshot_timespec(snapshot_ns(&ts));
+	struct snapshot_entry e = {.diff = {.prev = (1u << 30)}};
+
+	CHECK(snapshot_ns(&ts) == 1796428800999999999LL);
+	CHECK(back.tv_sec == ts.tv_sec && back.tv_nsec == ts.tv_nsec);
+	CHECK(snapshot_ns(&(struct timespec){0}) == 0);
+	back = snapshot_timespec(0);
+	CHECK(back.tv_sec == 0 && back.tv_nsec == 0);
+	e.diff.closed = 1;
+	CHECK_INT(e.diff.prev, 1u << 30);
+	e.diff.prev = 0;
+	CHECK_INT(e.diff.closed, 1);
+}
+
 int main(void)
 {
+	test_entry_times();
 	test_append_index();
 	test_empty();
 	test_put_find();
