@@ -240,22 +240,37 @@ def timer_due_ns(pid, timeout):
         time.sleep(0.002)
 
 
-def daemon_config(exe, tmp, kind):
+def daemon_config(exe, tmp, kind, shipped_path=None):
     """The shipped configuration for the daemon EXE, written into TMP: the
     metrics textfile goes to TMP every second (the most a user can ask, so
-    that a window of a few seconds pays for several writes), or, for a
-    baseline that predates [metrics], the section is left out."""
-    with open(os.path.join(SOURCE, "conf/tcpstated.conf")) as f:
+    that a window of a few seconds pays for several writes). For a baseline
+    that predates some of it, each line its --check-config refuses
+    (FILE:LINE) is commented out, a section's keys with their section; better,
+    give it its own shipped configuration as SHIPPED_PATH (--baseline-config),
+    whose defaults it was measured with."""
+    with open(shipped_path or os.path.join(SOURCE, "conf/tcpstated.conf")) as f:
         shipped = f.read()
     prom = os.path.join(tmp, f"{kind}.prom")
     text = re.sub(r"^path = /var/lib/prometheus/.*$", "path = " + prom, shipped, flags=re.M)
     text = re.sub(r"^interval = 15$", "interval = 1", text, flags=re.M)
     path = os.path.join(tmp, f"{kind}.conf")
-    with open(path, "w") as f:
-        f.write(text)
-    if subprocess.run([exe, "--config", path, "--check-config"], capture_output=True).returncode:
+    lines = text.split("\n")
+    for _ in range(len(lines)):
         with open(path, "w") as f:
-            f.write(re.sub(r"\n\[metrics\]\n.*", "\n", shipped, flags=re.S))
+            f.write("\n".join(lines))
+        r = subprocess.run([exe, "--config", path, "--check-config"], capture_output=True,
+                           text=True)
+        m = re.search(re.escape(path) + r":(\d+):", r.stderr)
+        if r.returncode == 0 or not m:
+            break
+        i = int(m.group(1)) - 1
+        lines[i] = "# " + lines[i]
+        if lines[i].startswith("# ["):  # an unknown section: its keys go with it
+            for j in range(i + 1, len(lines)):
+                if lines[j].startswith("["):
+                    break
+                if lines[j] and not lines[j].startswith("#"):
+                    lines[j] = "# " + lines[j]
     return path
 
 
@@ -281,7 +296,8 @@ class Run:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.log)
             exe = args.tcpstated if kind == "tcpstated" else args.baseline
-            cmd = [exe, "--config", daemon_config(exe, self.tmp, kind),
+            conf = args.baseline_config if kind == "baseline" else None
+            cmd = [exe, "--config", daemon_config(exe, self.tmp, kind, conf),
                    "--format", "json", "--log-file", self.log]
         else:
             tool = {"ss": "ss -tan", "netstat": "netstat -antp"}[kind]
@@ -686,6 +702,10 @@ def main():
                     help="any of floor, tcpstated, ss, netstat, baseline")
     ap.add_argument("--baseline", help="another tcpstated binary to compare (contender "
                                        "baseline), e.g. a build of an older commit")
+    ap.add_argument("--baseline-config",
+                    help="the baseline's own shipped configuration (e.g. git show "
+                         "COMMIT:conf/tcpstated.conf > FILE), instead of this tree's with "
+                         "what it refuses commented out")
     ap.add_argument("--churn-rate", type=int, default=2000, help="new connections/s (0: none)")
     ap.add_argument("--churn-base", type=int, default=10000, help="sockets held under churn")
     ap.add_argument("--ehash", type=int, default=262144,
