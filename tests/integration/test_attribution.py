@@ -18,7 +18,7 @@ import subprocess
 import sys
 import time
 
-from tcpstate_testlib import (SKIP, Daemon, Endpoint, Netns, check, check_equal,
+from tcpstate_testlib import (SKIP, cgroup2_root, Daemon, Endpoint, Netns, check, check_equal,
                               connect, listener, main, wait_until)
 
 # A child that opens a listener on loopback, prints its port and waits.
@@ -30,15 +30,6 @@ s.listen(8)
 print(s.getsockname()[1], flush=True)
 sys.stdin.read()
 """
-
-
-def cgroup2_root():
-    with open("/proc/mounts") as f:
-        for line in f:
-            dev, mnt, fstype = line.split()[:3]
-            if fstype == "cgroup2" and mnt in ("/sys/fs/cgroup", "/sys/fs/cgroup/unified"):
-                return mnt
-    return None
 
 
 @contextlib.contextmanager
