@@ -225,8 +225,11 @@ def test_states_filter_summaries():
             time.sleep(0.3)
             d.stop()
             got = {s["cookie"] for s in d.summaries()}
+            # A poll may catch the client in SYN_SENT when the loaded host
+            # defers loopback's softirq: that record lets its summary by too.
+            syn = {r["cookie"] for r in d.records() if "SYN_SENT" in (r["from"], r["to"])}
             check_equal({cli.cookie, acc.cookie} & got,
-                        {cli.cookie, acc.cookie} if want else set(),
+                        {cli.cookie, acc.cookie} if want else {cli.cookie} & syn,
                         f"summaries under states = {states}: {got}")
             # The refused connect was only ever CLOSE: neither lets it by.
             check(ck not in got, f"the refused connect's summary under {states}")
