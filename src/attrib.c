@@ -4,10 +4,9 @@
  *
  * Both degrade rather than fail: without cgroup2 there are no units, and
  * without CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH the fds of other users'
- * processes cannot be read
- * (and under the service's ProtectProc=invisible, not even listed), so their
- * sockets have no pid. Each is said once, when the map is made, so that a
- * record without a pid is never a silent surprise.
+ * processes cannot be read (and under the service's ProtectProc=invisible,
+ * not even listed), so their sockets have no pid. Each is said once, when the map is made, so that
+ * a record without a pid is never a silent surprise.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -65,9 +64,8 @@ static void apply_procs(struct attrib *a, bool on)
 	a->procs_own_only = !may_read_other_fds();
 	if (a->procs_own_only)
 		log_warn("[attribution] processes: without CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH "
-		         "only the processes "
-		         "of uid %u are seen; sockets of other users' processes get no pid or "
-		         "comm",
+		         "only the processes of uid %u are seen; sockets of other users' processes "
+		         "get no pid or comm",
 		         (unsigned)geteuid());
 }
 

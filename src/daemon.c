@@ -148,9 +148,10 @@ static void format_status(const struct daemon *d, char *buf, size_t size)
 	                       nsset_event_buffer(d->set), buf, size);
 	n = strlen(buf);
 	if (d->scan && n < size)
-		n += (size_t)snprintf(
-		    buf + n, size - n, ", %zu network namespaces, each polled every %" PRIu32 " ms",
-		    nsset_count(d->set), nsset_spread(d->set) * d->cfg.interval_ms);
+		n += (size_t)snprintf(buf + n, size - n,
+		                      ", %zu network namespace%s, each polled every %" PRIu32 " ms",
+		                      nsset_count(d->set), nsset_count(d->set) == 1 ? "" : "s",
+		                      nsset_spread(d->set) * d->cfg.interval_ms);
 	if (d->scan && n < size && nsset_refused(d->set))
 		snprintf(buf + n, size - n, ", %zu not entered (see the log)",
 		         nsset_refused(d->set));

@@ -299,6 +299,15 @@ static int reached_established(const struct sock *sk, const struct sock_info *in
 	       info->bytes_acked > 0;
 }
 
+/* How long O, an entry carried as missing, had been missing at TS, in ms
+ * (only then is the time in its place missing_since_ns, not changed_at_ns). */
+static int64_t missing_ms(const struct snapshot_entry *o, const struct timespec *ts)
+{
+	struct timespec since = snapshot_timespec(o->missing_since_ns);
+
+	return ms_between(&since, ts);
+}
+
 /* A notification about the tracked socket O. */
 static int join_tracked(struct reconcile_event *ev, struct snapshot_entry *o, const struct diff *d,
                         struct snapshot *new, reconcile_cb cb, void *user)
@@ -306,12 +315,11 @@ static int join_tracked(struct reconcile_event *ev, struct snapshot_entry *o, co
 	struct snapshot_entry *e = diff_newer(d, new, o);
 	struct transition_conn c = o->conn;
 	struct timespec first = snapshot_timespec(o->first_seen_ns);
-	struct timespec since = snapshot_timespec(o->missing_since_ns);
 	struct ending end = {
 	    .last = o->sk.state,
 	    .disconnected = disconnected(ev, &o->sk.tuple),
 	    .rst_received = o->missing && (o->sk.state == SOCK_CLOSE ||
-	                                   ms_between(&since, &ev->ts) >= RECONCILE_HELD_MS),
+	                                   missing_ms(o, &ev->ts) >= RECONCILE_HELD_MS),
 	};
 	unsigned from = o->sk.state;
 	int err;

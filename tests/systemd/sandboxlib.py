@@ -82,6 +82,18 @@ class Sandbox:
     def down(self):
         self.run("down", check_rc=False, timeout=90)
 
+    def exposure(self, unit, log):
+        """systemd-analyze security's overall exposure of UNIT (99 when it
+        gives none), logged with the settings it marks unsafe."""
+        r = self.inside("systemd-analyze security %s --no-pager" % unit, check_rc=False)
+        m = re.search(r"Overall exposure level for %s\.service: ([0-9.]+)" % re.escape(unit),
+                      r.stdout)
+        log("systemd-analyze security %s: %s" % (unit, m.group(0) if m else r.stdout[-500:]))
+        for line in r.stdout.splitlines():
+            if line.startswith("\u2717"):
+                log("  " + " ".join(line.split()))
+        return float(m.group(1)) if m else 99.0
+
     def show(self, unit, *props):
         out = self.inside("systemctl show %s -p %s" % (unit, ",".join(props))).stdout
         return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)

@@ -375,13 +375,7 @@ def run_steps():
     drop_in_reload()
 
     # --- security
-    r = inside("systemd-analyze security %s --no-pager" % UNIT, check_rc=False)
-    m = re.search(r"Overall exposure level for %s\.service: ([0-9.]+)" % UNIT, r.stdout)
-    score = float(m.group(1)) if m else 99.0
-    log("systemd-analyze security: %s" % (m.group(0) if m else r.stdout[-500:]))
-    for line in r.stdout.splitlines():
-        if line.startswith("✗"):
-            log("  " + line.strip())
+    score = SB.exposure(UNIT, log)
     check(score <= EXPOSURE_MAX, "exposure %.1f <= %.1f" % (score, EXPOSURE_MAX))
 
     # --- stop: clean exit, records complete
